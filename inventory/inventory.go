@@ -1,0 +1,318 @@
+// Package inventory is the plain data about the hosts a runbook runs against:
+// where they are, how to reach them, which roles they play and their values.
+// It opens no connection; the runbook package reads it and the transport
+// package is handed what it needs.
+package inventory
+
+import (
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"tejun/inventory/tomlsrc"
+)
+
+// Text is a phrase in the two languages tejun prints.
+type Text struct {
+	JA string `toml:"ja"`
+	EN string `toml:"en"`
+}
+
+// In returns the text for lang, falling back to the other language so a
+// half-translated runbook still prints something true.
+func (t Text) In(lang string) string {
+	if lang == "en" && t.EN != "" || t.JA == "" {
+		return t.EN
+	}
+	return t.JA
+}
+
+// Host-key policies. There is deliberately no "ignore": a runbook that
+// deletes databases must know which machine it is talking to.
+const (
+	HostKeyStrict    = "strict"
+	HostKeyAcceptNew = "accept-new"
+)
+
+// SSH holds how to reach a host; every field may come from [defaults].
+type SSH struct {
+	User         string `toml:"user"`
+	Port         int    `toml:"port"`
+	IdentityFile string `toml:"identity_file"`
+	// Jump is the host to tunnel through: an inventory host name, or
+	// [user@]address[:port].
+	Jump string `toml:"jump"`
+	// Become is the user commands run as (through sudo -n) unless a step
+	// says otherwise.
+	Become     string `toml:"become"`
+	HostKey    string `toml:"host_key"`
+	KnownHosts string `toml:"known_hosts"`
+}
+
+// Host is one machine of the inventory.
+type Host struct {
+	Name    string
+	Address string
+	Roles   []string
+	Label   Text
+	Vars    map[string]string
+	SSH     SSH
+	Line    int // where the host is written, for messages
+}
+
+// Role is a name several hosts can share; a step aimed at a role runs on
+// each of them.
+type Role struct {
+	Name  string
+	Label Text
+	Vars  map[string]string
+	Hosts []*Host
+}
+
+// Inventory is a loaded inventory file.
+type Inventory struct {
+	File  string
+	Vars  map[string]string
+	Hosts []*Host // in file order
+	Roles map[string]*Role
+}
+
+type fileSchema struct {
+	Defaults SSH                   `toml:"defaults"`
+	Vars     map[string]any        `toml:"vars"`
+	Hosts    map[string]hostSchema `toml:"hosts"`
+	Roles    map[string]roleSchema `toml:"roles"`
+}
+
+type hostSchema struct {
+	SSH
+	Address string         `toml:"address"`
+	Roles   []string       `toml:"roles"`
+	Label   Text           `toml:"label"`
+	Vars    map[string]any `toml:"vars"`
+}
+
+type roleSchema struct {
+	Label Text           `toml:"label"`
+	Vars  map[string]any `toml:"vars"`
+}
+
+// Load reads and checks an inventory file.
+func Load(path string) (*Inventory, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, tomlsrc.Problems{{File: path, Msg: err.Error()}}
+	}
+	return Parse(path, src)
+}
+
+// Parse checks src, named file in messages, and returns every problem in it.
+func Parse(file string, src []byte) (*Inventory, error) {
+	s, err := tomlsrc.Parse(file, src)
+	if err != nil {
+		return nil, err
+	}
+	ps := s.Check("", s.Raw, reflect.TypeFor[fileSchema]())
+	if len(ps) > 0 {
+		return nil, ps.Err()
+	}
+	var f fileSchema
+	if _, err := s.Decode(&f); err != nil {
+		return nil, err
+	}
+	inv := &Inventory{File: file, Roles: map[string]*Role{}}
+	inv.Vars = vars(s, &ps, "vars", f.Vars)
+
+	names := make([]string, 0, len(f.Hosts))
+	for n := range f.Hosts {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		return s.Index.Line("hosts."+names[i]) < s.Index.Line("hosts."+names[j])
+	})
+	for _, n := range names {
+		h := f.Hosts[n]
+		path := "hosts." + n
+		host := &Host{
+			Name: n, Address: h.Address, Roles: h.Roles, Label: h.Label,
+			Vars: vars(s, &ps, path+".vars", h.Vars), SSH: merge(h.SSH, f.Defaults),
+			Line: s.Index.Line(path),
+		}
+		if host.Address == "" {
+			host.Address = n
+		}
+		if host.SSH.Port == 0 {
+			host.SSH.Port = 22
+		}
+		if host.SSH.HostKey == "" {
+			host.SSH.HostKey = HostKeyStrict
+		}
+		checkHost(s, &ps, path, host)
+		inv.Hosts = append(inv.Hosts, host)
+		for _, r := range host.Roles {
+			role := inv.Roles[r]
+			if role == nil {
+				role = &Role{Name: r, Vars: map[string]string{}}
+				inv.Roles[r] = role
+			}
+			role.Hosts = append(role.Hosts, host)
+		}
+	}
+	for n, r := range f.Roles {
+		role := inv.Roles[n]
+		if role == nil {
+			ps = append(ps, s.At("roles."+n, "role %q is described but no host has it", n))
+			continue
+		}
+		role.Label = r.Label
+		role.Vars = vars(s, &ps, "roles."+n+".vars", r.Vars)
+	}
+	for _, r := range inv.Roles {
+		if h := inv.Host(r.Name); h != nil && (len(r.Hosts) != 1 || r.Hosts[0] != h) {
+			ps = append(ps, s.At("hosts."+h.Name, "%q is both a host and a role of other hosts: a step aimed at it would be ambiguous", h.Name))
+		}
+	}
+	if len(inv.Hosts) == 0 {
+		ps = append(ps, tomlsrc.Problem{File: file, Msg: "no hosts: add a [hosts.NAME] table"})
+	}
+	return inv, ps.Err()
+}
+
+func merge(h, d SSH) SSH {
+	pick := func(a, b string) string {
+		if a != "" {
+			return a
+		}
+		return b
+	}
+	h.User = pick(h.User, d.User)
+	h.IdentityFile = pick(h.IdentityFile, d.IdentityFile)
+	h.Jump = pick(h.Jump, d.Jump)
+	h.Become = pick(h.Become, d.Become)
+	h.HostKey = pick(h.HostKey, d.HostKey)
+	h.KnownHosts = pick(h.KnownHosts, d.KnownHosts)
+	if h.Port == 0 {
+		h.Port = d.Port
+	}
+	return h
+}
+
+func checkHost(s *tomlsrc.Source, ps *tomlsrc.Problems, path string, h *Host) {
+	if h.SSH.Port < 1 || h.SSH.Port > 65535 {
+		*ps = append(*ps, s.At(path+".port", "host %s: port %d is not between 1 and 65535", h.Name, h.SSH.Port))
+	}
+	switch h.SSH.HostKey {
+	case HostKeyStrict, HostKeyAcceptNew:
+	default:
+		*ps = append(*ps, s.At(path+".host_key", "host %s: host_key %q: want %q or %q", h.Name, h.SSH.HostKey, HostKeyStrict, HostKeyAcceptNew))
+	}
+	if h.SSH.Jump == h.Name {
+		*ps = append(*ps, s.At(path+".jump", "host %s: jumps through itself", h.Name))
+	}
+	if strings.ContainsAny(h.Address, " \t\n/") || strings.HasPrefix(h.Address, "-") {
+		*ps = append(*ps, s.At(path+".address", "host %s: address %q is not a host name or IP address", h.Name, h.Address))
+	}
+}
+
+// vars turns a TOML vars table into strings: runbook values end up in
+// command lines, so numbers and booleans are written as they read.
+func vars(s *tomlsrc.Source, ps *tomlsrc.Problems, path string, in map[string]any) map[string]string {
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		switch v := v.(type) {
+		case string:
+			out[k] = v
+		case int64:
+			out[k] = strconv.FormatInt(v, 10)
+		case bool:
+			out[k] = strconv.FormatBool(v)
+		case float64:
+			out[k] = strconv.FormatFloat(v, 'f', -1, 64)
+		default:
+			*ps = append(*ps, s.At(path+"."+k, "%s: a variable must be a string, number or boolean", k))
+		}
+	}
+	return out
+}
+
+// Host returns the host named name, or nil.
+func (inv *Inventory) Host(name string) *Host {
+	for _, h := range inv.Hosts {
+		if h.Name == name {
+			return h
+		}
+	}
+	return nil
+}
+
+// Select returns the hosts a target names: a host name, or a role.
+func (inv *Inventory) Select(target string) ([]*Host, error) {
+	if h := inv.Host(target); h != nil {
+		return []*Host{h}, nil
+	}
+	if r := inv.Roles[target]; r != nil {
+		return r.Hosts, nil
+	}
+	known := make([]string, 0, len(inv.Hosts)+len(inv.Roles))
+	for _, h := range inv.Hosts {
+		known = append(known, h.Name)
+	}
+	for r := range inv.Roles {
+		known = append(known, r)
+	}
+	sort.Strings(known)
+	hint := ""
+	if c := tomlsrc.Closest(target, known); c != "" {
+		hint = fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	return nil, fmt.Errorf("no host or role %q in %s%s", target, inv.File, hint)
+}
+
+// Label names what a target is in the reader's language: the role's or
+// host's label, else its name.
+func (inv *Inventory) Label(target, lang string) string {
+	if h := inv.Host(target); h != nil && h.Label.In(lang) != "" {
+		return h.Label.In(lang)
+	}
+	if r := inv.Roles[target]; r != nil && r.Label.In(lang) != "" {
+		return r.Label.In(lang)
+	}
+	return target
+}
+
+// Var looks a name up for host h: the host's own vars win over its roles'
+// (in the order the host lists them), which win over the inventory's.
+func (inv *Inventory) Var(h *Host, name string) (string, bool) {
+	if v, ok := h.Vars[name]; ok {
+		return v, true
+	}
+	for _, r := range h.Roles {
+		if v, ok := inv.Roles[r].Vars[name]; ok {
+			return v, true
+		}
+	}
+	v, ok := inv.Vars[name]
+	return v, ok
+}
+
+// Field returns a host's built-in fields (name, address, port, user) and
+// otherwise its variables, so that templates can say {{ host.address }} and
+// {{ host.p4root }} alike.
+func (inv *Inventory) Field(h *Host, name string) (string, bool) {
+	switch name {
+	case "name":
+		return h.Name, true
+	case "address":
+		return h.Address, true
+	case "port":
+		return strconv.Itoa(h.SSH.Port), true
+	case "user":
+		if h.SSH.User != "" {
+			return h.SSH.User, true
+		}
+	}
+	return inv.Var(h, name)
+}
