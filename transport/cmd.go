@@ -1,0 +1,103 @@
+// Package transport runs commands and moves files on a host. It knows nothing
+// of runbooks: steps describe what to run as a Cmd, and a connection runs it.
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Cmd is one remote command. Commands are argv vectors, never shell text
+// assembled from values, because a value from an inventory (a path, a server
+// ID) must reach the remote program as exactly one literal argument whatever
+// characters it holds. Shell is only for lines a runbook author wrote as a
+// shell line on purpose.
+type Cmd struct {
+	// Argv is the program and its arguments.
+	Argv []string
+	// Shell, when set instead of Argv, is run by /bin/sh -c.
+	Shell string
+	// User, when set, runs the command as that user through sudo -n, which
+	// fails at once instead of waiting on a password prompt nobody will answer.
+	User string
+	// Stdin names what the command reads on standard input, for people
+	// reading the plan; the bytes themselves (often a secret) are supplied at
+	// run time and never appear in a command line.
+	Stdin string
+}
+
+// ErrNUL is returned for an argument holding a NUL byte: no command line can
+// carry one, so quoting it would silently cut the value short.
+var ErrNUL = errors.New("argument contains a NUL byte")
+
+// Words returns the full argument vector the remote side executes, sudo and
+// sh -c included.
+func (c Cmd) Words() []string {
+	var w []string
+	if c.User != "" {
+		w = append(w, "sudo", "-n", "-u", c.User, "--")
+	}
+	if c.Shell != "" {
+		return append(w, "/bin/sh", "-c", c.Shell)
+	}
+	return append(w, c.Argv...)
+}
+
+// Line renders the command as one POSIX shell line, each word quoted so that
+// the shell hands it to the program unchanged. SSH transmits a command as a
+// single string interpreted by the remote login shell, so this quoting is what
+// keeps inventory values from being interpreted.
+func (c Cmd) Line() (string, error) {
+	words := c.Words()
+	out := make([]string, len(words))
+	for i, w := range words {
+		q, err := Quote(w)
+		if err != nil {
+			return "", fmt.Errorf("word %d of %q: %w", i, words[0], err)
+		}
+		out[i] = q
+	}
+	return strings.Join(out, " "), nil
+}
+
+// String is Line for display; an unquotable command shows its error instead.
+func (c Cmd) String() string {
+	l, err := c.Line()
+	if err != nil {
+		return "<" + err.Error() + ">"
+	}
+	if c.Stdin != "" {
+		l += "  < " + c.Stdin
+	}
+	return l
+}
+
+// Quote returns s as one POSIX shell word. Single quotes keep every byte
+// literal in every POSIX shell, so only the single quote itself needs care.
+// Words made only of safe characters are left bare for readability.
+func Quote(s string) (string, error) {
+	if strings.IndexByte(s, 0) >= 0 {
+		return "", ErrNUL
+	}
+	if s == "" {
+		return "''", nil
+	}
+	if isSafe(s) {
+		return s, nil
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'", nil
+}
+
+func isSafe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("@%+=:,./_-", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
