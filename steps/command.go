@@ -1,0 +1,74 @@
+package steps
+
+import (
+	"tejun/transport"
+)
+
+// Command runs a program. Argv is the safe form: each element reaches the
+// program as one argument. Shell is for a line the author wrote as shell on
+// purpose (pipes, redirections); templated values in it are quoted.
+type Command struct {
+	RunAs
+	Argv  []string `toml:"argv"`
+	Shell string   `toml:"shell"`
+	// Creates skips the command when this path exists, like Ansible's creates.
+	Creates string `toml:"creates"`
+	// Unless skips the command when this check command succeeds.
+	Unless []string `toml:"unless"`
+	// OnlyIf runs the command only when this check command succeeds.
+	OnlyIf []string `toml:"only_if"`
+	// ReadOnly declares that the command changes nothing, so it may run in
+	// plan mode and counts as done once it succeeds.
+	ReadOnly bool `toml:"read_only"`
+}
+
+func (c *Command) Validate() []Problem {
+	var ps []Problem
+	switch {
+	case len(c.Argv) == 0 && c.Shell == "":
+		ps = append(ps, Problem{"argv", "a command needs argv or shell"})
+	case len(c.Argv) > 0 && c.Shell != "":
+		ps = append(ps, Problem{"shell", "give argv or shell, not both"})
+	}
+	if c.ReadOnly && (c.Creates != "" || len(c.Unless) > 0) {
+		ps = append(ps, Problem{"read_only", "a read-only command needs no creates/unless guard"})
+	}
+	return ps
+}
+
+func (c *Command) cmd() transport.Cmd {
+	return transport.Cmd{Argv: c.Argv, Shell: c.Shell, User: c.Become}
+}
+
+func (c *Command) Describe(lang string) Description {
+	d := Description{Blocks: []Block{CommandBlock(lang, c.cmd())}}
+	if c.Creates != "" {
+		d.Notes = append(d.Notes, T(lang, c.Creates+" が既にあれば作業不要です", "Nothing to do if "+c.Creates+" exists"))
+	}
+	if len(c.Unless) > 0 {
+		d.Notes = append(d.Notes, T(lang, "次が成功すれば作業不要です: ", "Nothing to do if this succeeds: ")+ManualLine(transport.Cmd{Argv: c.Unless}))
+	}
+	if len(c.OnlyIf) > 0 {
+		d.Notes = append(d.Notes, T(lang, "次が成功する場合のみ実行します: ", "Run only if this succeeds: ")+ManualLine(transport.Cmd{Argv: c.OnlyIf}))
+	}
+	return d
+}
+
+func (c *Command) Plan() Plan {
+	var p Plan
+	if c.Creates != "" {
+		p.Check = append(p.Check, Ops(transport.Cmd{Argv: []string{"test", "-e", c.Creates}})...)
+	}
+	if len(c.Unless) > 0 {
+		p.Check = append(p.Check, Ops(c.As(transport.Cmd{Argv: c.Unless})...)...)
+	}
+	if len(c.OnlyIf) > 0 {
+		p.Check = append(p.Check, Ops(c.As(transport.Cmd{Argv: c.OnlyIf})...)...)
+	}
+	if c.ReadOnly {
+		p.Check = append(p.Check, Ops(c.cmd())...)
+	} else {
+		p.Apply = Ops(c.cmd())
+	}
+	return p
+}

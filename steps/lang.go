@@ -1,0 +1,97 @@
+package steps
+
+import (
+	"path"
+	"strings"
+
+	"tejun/transport"
+)
+
+// T picks the phrase for lang. Phrases sit next to the code that prints them
+// rather than in a catalogue, so a kind's Japanese and English stay together.
+func T(lang, ja, en string) string {
+	if lang == "en" {
+		return en
+	}
+	return ja
+}
+
+// CommandBlock is the 実行コマンド block of the manual.
+func CommandBlock(lang string, cmds ...transport.Cmd) Block {
+	b := Block{Heading: T(lang, "実行コマンド", "Command"), Code: Shell}
+	for _, c := range cmds {
+		b.Lines = append(b.Lines, ManualLine(c))
+	}
+	return b
+}
+
+// ManualLine is a command as a person types it: sudo without -n (the person
+// can answer a prompt) and quoted so it can be pasted.
+func ManualLine(c transport.Cmd) string {
+	user := c.User
+	c.User = ""
+	line := c.String()
+	if user != "" {
+		u, _ := transport.Quote(user)
+		line = "sudo -u " + u + " " + line
+	}
+	return line
+}
+
+// AsUser notes that tejun runs a step as a user the manual's example does not.
+func AsUser(lang, user string) string {
+	return T(lang, user+" ユーザとして実行します（sudo -u "+user+"）",
+		"Run as the "+user+" user (sudo -u "+user+")")
+}
+
+// inDir joins a path given relative to dir, as the manual writes paths after
+// "cd $P4ROOT".
+func inDir(dir, p string) string {
+	if dir == "" || path.IsAbs(p) {
+		return p
+	}
+	clean := path.Join(dir, p)
+	if strings.HasSuffix(p, "/") {
+		clean += "/"
+	}
+	return clean
+}
+
+// InDirNote says where relative paths of a step are.
+func InDirNote(lang, dir string) string {
+	return T(lang, dir+" で実行します", "Run in "+dir)
+}
+
+// Sudo prefixes cmd with a run-as user when the step says so; a command that
+// already names its user keeps it.
+func Sudo(cmds []transport.Cmd, user string) []transport.Cmd {
+	if user == "" {
+		return cmds
+	}
+	out := make([]transport.Cmd, len(cmds))
+	for i, c := range cmds {
+		if c.User == "" {
+			c.User = user
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// Ops wraps commands as ops on the step's own host.
+func Ops(cmds ...transport.Cmd) []Op {
+	ops := make([]Op, len(cmds))
+	for i, c := range cmds {
+		ops[i] = Op{Cmd: c}
+	}
+	return ops
+}
+
+// RunAs is embedded by kinds whose commands may run as another OS user,
+// such as perforce for anything that writes into P4ROOT.
+type RunAs struct {
+	Become string `toml:"become"`
+}
+
+// As sets the run-as user on cmds.
+func (r RunAs) As(cmds ...transport.Cmd) []transport.Cmd { return Sudo(cmds, r.Become) }

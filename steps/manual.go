@@ -1,0 +1,35 @@
+package steps
+
+import (
+	"strings"
+
+	"tejun/inventory"
+)
+
+// Manual is work only a person can do (a GUI, a cloud console, a phone
+// call). It stays in the runbook so the runbook is the whole procedure and
+// its numbering matches the document.
+type Manual struct {
+	Instruction inventory.Text `toml:"instruction"`
+	// Skippable lets an unattended run pass the step without a person.
+	Skippable bool `toml:"skippable"`
+}
+
+func (m *Manual) Validate() []Problem {
+	if m.Instruction.JA == "" && m.Instruction.EN == "" {
+		return []Problem{{"instruction", "a manual step needs an instruction (ja and/or en)"}}
+	}
+	return nil
+}
+
+func (m *Manual) Describe(lang string) Description {
+	text := strings.TrimRight(m.Instruction.In(lang), "\n")
+	d := Description{Blocks: []Block{{Heading: T(lang, "手作業", "By hand"), Lines: strings.Split(text, "\n")}}}
+	if m.Skippable {
+		d.Notes = append(d.Notes, T(lang, "無人実行では省略できます", "May be skipped in an unattended run"))
+	}
+	return d
+}
+
+// Plan is empty: the executor asks the operator instead.
+func (m *Manual) Plan() Plan { return Plan{} }

@@ -1,0 +1,121 @@
+// Package p4 holds the Perforce Helix Core step kinds: the commands of the
+// HA standby manual (server spec, service user, checkpoint, restore, login,
+// replication checks, failover).
+package p4
+
+import (
+	"tejun/steps"
+	"tejun/transport"
+)
+
+// Kinds lists the Perforce kinds for a registry.
+func Kinds() []steps.Kind {
+	return []steps.Kind{
+		{Name: "p4.server", New: func() steps.Step { return &Server{} }},
+		{Name: "p4.user", New: func() steps.Step { return &User{} }},
+		{Name: "p4.passwd", New: func() steps.Step { return &Passwd{} }},
+		{Name: "p4.protect", New: func() steps.Step { return &Protect{} }},
+		{Name: "p4.checkpoint", New: func() steps.Step { return &Checkpoint{} }},
+		{Name: "p4.server_id", New: func() steps.Step { return &ServerID{} }},
+		{Name: "p4.restore", New: func() steps.Step { return &Restore{} }},
+		{Name: "p4.login", New: func() steps.Step { return &Login{} }},
+		{Name: "p4.ticket", New: func() steps.Step { return &Ticket{} }},
+		{Name: "p4.pull", New: func() steps.Step { return &Pull{} }},
+		{Name: "p4.servers", New: func() steps.Step { return &Servers{} }},
+		{Name: "p4.failover", New: func() steps.Step { return &Failover{} }},
+		{Name: "p4dctl", New: func() steps.Step { return &P4dctl{} }},
+	}
+}
+
+// Conn is how a p4 client command reaches the server.
+type Conn struct {
+	steps.RunAs
+	Port string `toml:"port"`
+	User string `toml:"user"`
+	// Tickets is the P4TICKETS file the command uses (-E P4TICKETS=...).
+	Tickets string `toml:"tickets"`
+	// EnvInManual marks a step the manual writes as a bare "p4 servers -J",
+	// relying on P4PORT/P4USER from the environment. The manual form then
+	// shows it bare with a note; tejun always passes -u/-p, so the command
+	// does not depend on the login shell of whoever runs it.
+	EnvInManual bool `toml:"env_in_manual"`
+}
+
+func (c Conn) Validate() []steps.Problem {
+	if c.EnvInManual && (c.Port == "" || c.User == "") {
+		return []steps.Problem{{Key: "env_in_manual", Msg: "env_in_manual needs port and user: tejun passes them explicitly"}}
+	}
+	return nil
+}
+
+// exec is the command tejun runs: every connection setting explicit.
+func (c Conn) exec(args ...string) transport.Cmd {
+	argv := []string{"p4"}
+	if c.User != "" {
+		argv = append(argv, "-u", c.User)
+	}
+	if c.Port != "" {
+		argv = append(argv, "-p", c.Port)
+	}
+	if c.Tickets != "" {
+		argv = append(argv, "-E", "P4TICKETS="+c.Tickets)
+	}
+	return transport.Cmd{Argv: append(argv, args...), User: c.Become}
+}
+
+// ztag is exec with tagged output, which tejun parses instead of prose.
+func (c Conn) ztag(args ...string) transport.Cmd {
+	return c.exec(append([]string{"-ztag"}, args...)...)
+}
+
+// manual is the command as the manual prints it.
+func (c Conn) manual(args ...string) transport.Cmd {
+	if c.EnvInManual {
+		return transport.Cmd{Argv: append([]string{"p4"}, args...), User: c.Become}
+	}
+	return c.exec(args...)
+}
+
+// notes says what the manual leaves implicit.
+func (c Conn) notes(lang string) []string {
+	var n []string
+	if c.EnvInManual {
+		n = append(n, steps.T(lang,
+			"P4PORT="+c.Port+" P4USER="+c.User+" として実行します",
+			"Run with P4PORT="+c.Port+" P4USER="+c.User))
+	}
+	if c.Become != "" {
+		n = append(n, steps.AsUser(lang, c.Become))
+	}
+	return n
+}
+
+// Fields renders spec fields as the spec form shows them: multi-line values
+// on tab-indented lines under the field name.
+func fieldLines(name string, values ...string) []string {
+	if len(values) == 1 {
+		return []string{name + ": " + values[0]}
+	}
+	lines := []string{name + ":"}
+	for _, v := range values {
+		lines = append(lines, "\t"+v)
+	}
+	return lines
+}
+
+// Show is for spec steps the manual splits in two: one numbered step opens
+// the form (the command), the next edits it (the fields). Each runbook step
+// ensures the whole spec; Show only picks which half the dry-run prints, so
+// the numbering matches the manual.
+type Show string
+
+func (s Show) validate() []steps.Problem {
+	switch s {
+	case "", "both", "command", "fields":
+		return nil
+	}
+	return []steps.Problem{{Key: "show", Msg: "show " + string(s) + ": want both, command or fields"}}
+}
+
+func (s Show) command() bool { return s != "fields" }
+func (s Show) fields() bool  { return s != "command" }

@@ -1,0 +1,49 @@
+package p4
+
+import (
+	"tejun/steps"
+	"tejun/transport"
+)
+
+// P4dctl starts or stops a server managed by p4dctl, checking its status
+// first so a running service is not restarted for nothing.
+type P4dctl struct {
+	Name  string `toml:"name"`
+	State string `toml:"state"`
+}
+
+func (p *P4dctl) Validate() []steps.Problem {
+	var ps []steps.Problem
+	if p.Name == "" {
+		ps = append(ps, steps.Problem{Key: "name", Msg: "p4dctl needs name"})
+	}
+	if p.State != "started" && p.State != "stopped" {
+		ps = append(ps, steps.Problem{Key: "state", Msg: "state " + p.State + ": want started or stopped"})
+	}
+	return ps
+}
+
+func (p *P4dctl) verb() string {
+	if p.State == "stopped" {
+		return "stop"
+	}
+	return "start"
+}
+
+func (p *P4dctl) Describe(lang string) steps.Description {
+	done := steps.T(lang, "既に起動していれば作業不要です", "Nothing to do if already running")
+	if p.State == "stopped" {
+		done = steps.T(lang, "既に停止していれば作業不要です", "Nothing to do if already stopped")
+	}
+	return steps.Description{
+		Notes:  []string{done},
+		Blocks: []steps.Block{steps.CommandBlock(lang, transport.Cmd{Argv: []string{"p4dctl", p.verb(), p.Name}})},
+	}
+}
+
+func (p *P4dctl) Plan() steps.Plan {
+	return steps.Plan{
+		Check: steps.Ops(transport.Cmd{Argv: []string{"p4dctl", "status", p.Name}}),
+		Apply: steps.Ops(transport.Cmd{Argv: []string{"p4dctl", p.verb(), p.Name}}),
+	}
+}

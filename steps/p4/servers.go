@@ -1,0 +1,43 @@
+package p4
+
+import "tejun/steps"
+
+// Servers compares journal positions with servers -J on the master: the
+// standby's must equal the master's, and after the flip the standby's line
+// must end in "mandatory".
+type Servers struct {
+	Conn
+	Master    string `toml:"master"`
+	Standby   string `toml:"standby"`
+	Mandatory bool   `toml:"mandatory"`
+}
+
+func (s *Servers) Validate() []steps.Problem {
+	ps := s.Conn.Validate()
+	if s.Master == "" || s.Standby == "" {
+		ps = append(ps, steps.Problem{Key: "standby", Msg: "p4.servers needs master and standby server IDs"})
+	}
+	return ps
+}
+
+func (s *Servers) Waits() {}
+
+func (s *Servers) Describe(lang string) steps.Description {
+	want := steps.T(lang,
+		s.Master+" と "+s.Standby+" のジャーナル位置が一致すること",
+		"the journal positions of "+s.Master+" and "+s.Standby+" are equal")
+	if s.Mandatory {
+		want += steps.T(lang, "、"+s.Standby+" の行末に mandatory と表示されること", "; the "+s.Standby+" line ends in mandatory")
+	}
+	return steps.Description{
+		Notes: s.notes(lang),
+		Blocks: []steps.Block{
+			steps.CommandBlock(lang, s.manual("servers", "-J")),
+			{Heading: steps.T(lang, "確認する内容", "Expected"), Lines: []string{want}},
+		},
+	}
+}
+
+func (s *Servers) Plan() steps.Plan {
+	return steps.Plan{Check: steps.Ops(s.ztag("servers", "-J"))}
+}

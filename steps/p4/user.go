@@ -1,0 +1,53 @@
+package p4
+
+import "tejun/steps"
+
+// User creates or edits a user spec (the replication service user, Type:
+// service). Fields not set here stay as the server has them.
+type User struct {
+	Conn
+	Name     string `toml:"name"`
+	Type     string `toml:"type"`
+	Email    string `toml:"email"`
+	FullName string `toml:"full_name"`
+	Show     Show   `toml:"show"`
+}
+
+func (u *User) Validate() []steps.Problem {
+	ps := append(u.Conn.Validate(), u.Show.validate()...)
+	if u.Name == "" {
+		ps = append(ps, steps.Problem{Key: "name", Msg: "p4.user needs name"})
+	}
+	switch u.Type {
+	case "", "standard", "service", "operator":
+	default:
+		ps = append(ps, steps.Problem{Key: "type", Msg: "type " + u.Type + ": want standard, service or operator"})
+	}
+	return ps
+}
+
+func (u *User) Describe(lang string) steps.Description {
+	lines := []string{"User: " + u.Name}
+	for _, f := range [][2]string{{"Type", u.Type}, {"Email", u.Email}, {"FullName", u.FullName}} {
+		if f[1] != "" {
+			lines = append(lines, f[0]+": "+f[1])
+		}
+	}
+	d := steps.Description{Notes: u.notes(lang)}
+	if u.Show.command() {
+		d.Blocks = append(d.Blocks, steps.CommandBlock(lang, u.manual("user", "-f", u.Name)))
+	}
+	if u.Show.fields() {
+		d.Blocks = append(d.Blocks, steps.Block{Heading: steps.T(lang, "設定する項目", "Fields set"), Lines: lines, Code: steps.Literal})
+	}
+	return d
+}
+
+func (u *User) Plan() steps.Plan {
+	in := u.exec("user", "-i", "-f")
+	in.Stdin = "user spec " + u.Name + " (from user -o, fields above changed)"
+	return steps.Plan{
+		Check: steps.Ops(u.ztag("users", "-a", u.Name), u.exec("user", "-o", u.Name)),
+		Apply: steps.Ops(in),
+	}
+}

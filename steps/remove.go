@@ -1,0 +1,78 @@
+package steps
+
+import (
+	"path"
+	"strings"
+
+	"tejun/transport"
+)
+
+// Remove deletes files by name pattern in one directory (db.* and
+// server.locks/ in P4ROOT). Patterns are matched by find -name, never by a
+// shell, so a pattern from a variable cannot reach past Dir.
+type Remove struct {
+	Dir   string   `toml:"dir"`
+	Paths []string `toml:"paths"`
+}
+
+func (r *Remove) Validate() []Problem {
+	var ps []Problem
+	if r.Dir == "" || !path.IsAbs(r.Dir) {
+		ps = append(ps, Problem{"dir", "remove needs an absolute dir"})
+	}
+	if path.Clean(r.Dir) == "/" {
+		ps = append(ps, Problem{"dir", "refusing to remove from /"})
+	}
+	if len(r.Paths) == 0 {
+		ps = append(ps, Problem{"paths", "remove needs paths"})
+	}
+	for _, p := range r.Paths {
+		name := strings.TrimSuffix(p, "/")
+		if name == "" || strings.Contains(name, "/") || name == "." || name == ".." {
+			ps = append(ps, Problem{"paths", "path " + p + " must be a name or pattern inside dir"})
+		}
+		if _, err := path.Match(name, ""); err != nil {
+			ps = append(ps, Problem{"paths", "pattern " + p + ": " + err.Error()})
+		}
+	}
+	return ps
+}
+
+// Destructive: removing a database is what a confirmation is for.
+func (r *Remove) Destructive() bool { return true }
+
+func (r *Remove) Describe(lang string) Description {
+	b := Block{Heading: T(lang, "実行コマンド", "Command"), Code: Shell}
+	for _, p := range r.Paths {
+		if strings.HasSuffix(p, "/") {
+			b.Lines = append(b.Lines, "rm -fr "+p)
+		} else {
+			b.Lines = append(b.Lines, "rm -f "+p)
+		}
+	}
+	return Description{
+		Notes:  []string{InDirNote(lang, r.Dir), T(lang, "対象が無ければ作業不要です", "Nothing to do if none are there")},
+		Blocks: []Block{b},
+	}
+}
+
+func (r *Remove) find(p string, action ...string) transport.Cmd {
+	argv := []string{"find", r.Dir, "-mindepth", "1", "-maxdepth", "1", "-name", strings.TrimSuffix(p, "/")}
+	if strings.HasSuffix(p, "/") {
+		argv = append(argv, "-type", "d")
+	}
+	return transport.Cmd{Argv: append(argv, action...)}
+}
+
+func (r *Remove) Plan() Plan {
+	var p Plan
+	for _, pat := range r.Paths {
+		p.Check = append(p.Check, Op{Cmd: r.find(pat, "-print")})
+		if strings.HasSuffix(pat, "/") {
+			p.Apply = append(p.Apply, Op{Cmd: r.find(pat, "-exec", "rm", "-rf", "--", "{}", "+")})
+		} else {
+			p.Apply = append(p.Apply, Op{Cmd: r.find(pat, "-exec", "rm", "-f", "--", "{}", "+")})
+		}
+	}
+	return p
+}

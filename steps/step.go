@@ -1,0 +1,138 @@
+// Package steps holds the kinds of step a runbook is made of. A kind is a Go
+// struct whose fields are the step's parameters; it says what a person would
+// do (Describe) and which commands tejun runs (Plan). Checking and applying
+// are separate interfaces so that code holding only a Describer (the offline
+// dry-run) cannot change a host by construction.
+package steps
+
+import (
+	"context"
+
+	"tejun/transport"
+)
+
+// Step is what every kind implements: enough to print the procedure and the
+// exact commands, with no way to run anything.
+type Step interface {
+	// Describe returns the step as the manual would show it, in lang ("ja"
+	// or "en").
+	Describe(lang string) Description
+	// Plan returns the commands tejun runs for this step: read-only checks
+	// first, then the changes. Show-exec prints it, and the executor runs
+	// exactly these, so the two cannot drift apart.
+	Plan() Plan
+}
+
+// Description is the manual's view of a step.
+type Description struct {
+	// Notes are short remarks under the title: preconditions, "nothing to
+	// do if already so", why tejun differs from the manual.
+	Notes []string
+	// Blocks follow the notes, each under a heading such as 実行コマンド.
+	Blocks []Block
+}
+
+// Block is a headed group of lines.
+type Block struct {
+	Heading string
+	Lines   []string
+	Code    Code
+}
+
+// Code says how a block's lines are kept: prose may be reflowed and escaped;
+// commands and literal text (spec fields, a protections line) are printed
+// verbatim, fenced in Markdown and highlighted on a terminal.
+type Code int
+
+const (
+	Prose Code = iota
+	Shell
+	Literal
+)
+
+// Plan is the commands of one step on one host.
+type Plan struct {
+	// Check commands only read; a plan-mode connection refuses anything else.
+	Check []Op
+	// Apply commands make the change; only the executor runs them.
+	Apply []Op
+}
+
+// Op is one planned action. Most are a command on the step's host; a few
+// (a host-to-host transfer) name another host or are not a command.
+type Op struct {
+	// Host, when set, is the inventory host the op runs on instead of the
+	// step's own host.
+	Host string
+	// Cmd is the command, unless the op is Action.
+	Cmd transport.Cmd
+	// Action describes an op that is not a shell command (an SFTP stream).
+	Action string
+}
+
+// Checker is the read-only half of running a step: it reports whether the
+// host is already in the state the step wants.
+type Checker interface {
+	Check(ctx context.Context, env Env) (Status, error)
+}
+
+// Applier is the only call that changes a host.
+type Applier interface {
+	Apply(ctx context.Context, env Env) error
+}
+
+// Env is what a step sees when it runs on a host. Its fields arrive with the
+// transport and executor; dry-run never builds one.
+type Env interface {
+	Host() string
+}
+
+// Status is a Check's verdict.
+type Status struct {
+	Done   bool
+	Reason string
+}
+
+// Problem is a parameter a kind refuses, named by its key so the runbook can
+// point at its line.
+type Problem struct {
+	Key string
+	Msg string
+}
+
+// Validator is implemented by kinds whose parameters need more than their
+// types to be right (one of two fields, a known mode).
+type Validator interface {
+	Validate() []Problem
+}
+
+// Producer is implemented by kinds whose result later steps use, such as the
+// checkpoint file name only the server knows. Outputs returns the values a
+// dry-run shows in their place.
+type Producer interface {
+	Outputs() map[string]string
+}
+
+// SecretUser is implemented by kinds that send a secret (on stdin); the
+// runbook checks the names are declared and never templates their values.
+type SecretUser interface {
+	Secrets() []string
+}
+
+// HostUser is implemented by kinds with a parameter naming another host
+// (a transfer's destination); the runbook checks it against the inventory.
+type HostUser interface {
+	HostParams() map[string]string
+}
+
+// Destroyer is implemented by kinds that can destroy data, so the executor
+// asks before running them.
+type Destroyer interface {
+	Destructive() bool
+}
+
+// Waiter marks verify kinds, the only ones whose retries and interval mean
+// anything.
+type Waiter interface {
+	Waits()
+}
