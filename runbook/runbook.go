@@ -1,0 +1,467 @@
+// Package runbook reads a runbook (a TOML step graph), checks it against an
+// inventory, and turns it into per-host steps: what the dry-run prints and
+// the executor runs.
+package runbook
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"tejun/inventory"
+	"tejun/inventory/tomlsrc"
+	"tejun/runbook/dag"
+	"tejun/steps"
+)
+
+// Runbook is a loaded, self-consistent runbook, not yet tied to hosts.
+type Runbook struct {
+	File      string
+	Name      string
+	Title     inventory.Text
+	Source    string
+	Inventory string // default inventory, relative to the working directory
+	Vars      map[string]string
+	Secrets   []*Secret
+	Sections  []*Section
+	Steps     []*Step // in document order
+	Graph     *dag.Graph
+
+	src *tomlsrc.Source
+	md  toml.MetaData
+}
+
+// Secret is a declared secret: where its value comes from, never the value.
+type Secret struct {
+	Name        string
+	Env         string
+	File        string
+	Prompt      bool
+	Description inventory.Text
+}
+
+// Section is a numbered chapter of the procedure, worked on one host or role.
+type Section struct {
+	ID     string
+	Title  inventory.Text
+	On     string
+	Number int // 1-based among numbered sections; 0 for an unnumbered one
+	Note   inventory.Text
+	Steps  []*Step
+}
+
+// Step is one numbered step of a section.
+type Step struct {
+	ID          string
+	Kind        steps.Kind
+	Title       inventory.Text
+	Note        inventory.Text
+	On          string
+	Needs       []string
+	Timeout     time.Duration
+	Retries     int
+	Interval    time.Duration
+	Destructive bool
+	Section     *Section
+	Number      int // 1-based within the section: ① ② ...
+
+	path string // TOML key path, for placing problems
+	prim toml.Primitive
+}
+
+// Duration is a TOML string such as "30s" or "5m".
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("duration %q: want a number with a unit, such as 30s or 5m", b)
+	}
+	if v < 0 {
+		return fmt.Errorf("duration %q is negative", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+type metaSchema struct {
+	Name      string         `toml:"name"`
+	Title     inventory.Text `toml:"title"`
+	Inventory string         `toml:"inventory"`
+	Source    string         `toml:"source"`
+}
+
+type secretSchema struct {
+	Env         string         `toml:"env"`
+	File        string         `toml:"file"`
+	Prompt      bool           `toml:"prompt"`
+	Description inventory.Text `toml:"description"`
+}
+
+// sectionSchema is generic in how its steps decode: the schema check sees
+// them as tables, the decode pass keeps them raw for their kind.
+type sectionSchema[S any] struct {
+	ID    string         `toml:"id"`
+	Title inventory.Text `toml:"title"`
+	On    string         `toml:"on"`
+	// Numbered is false for the manual's "■" sections (the failover tests).
+	Numbered *bool          `toml:"numbered"`
+	Note     inventory.Text `toml:"note"`
+	Step     []S            `toml:"step"`
+}
+
+type fileSchema[S any] struct {
+	Runbook metaSchema              `toml:"runbook"`
+	Vars    map[string]any          `toml:"vars"`
+	Secrets map[string]secretSchema `toml:"secrets"`
+	Section []sectionSchema[S]      `toml:"section"`
+}
+
+// stepCommon holds the keys every step has, next to its kind's parameters.
+type stepCommon struct {
+	ID          string         `toml:"id"`
+	Kind        string         `toml:"kind"`
+	Title       inventory.Text `toml:"title"`
+	Note        inventory.Text `toml:"note"`
+	On          string         `toml:"on"`
+	Needs       *[]string      `toml:"needs"`
+	Timeout     Duration       `toml:"timeout"`
+	Retries     int            `toml:"retries"`
+	Interval    Duration       `toml:"interval"`
+	Destructive *bool          `toml:"destructive"`
+}
+
+var commonType = reflect.TypeFor[stepCommon]()
+
+// Load reads a runbook file and reports every problem in it at once.
+func Load(path string, reg *steps.Registry) (*Runbook, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, tomlsrc.Problems{{File: path, Msg: err.Error()}}
+	}
+	return Parse(path, src, reg)
+}
+
+// Parse is Load on bytes already read; file names them in messages.
+func Parse(file string, src []byte, reg *steps.Registry) (*Runbook, error) {
+	s, err := tomlsrc.Parse(file, src)
+	if err != nil {
+		return nil, err
+	}
+	ps := s.Check("", s.Raw, reflect.TypeFor[fileSchema[map[string]any]]())
+	var shape fileSchema[map[string]any]
+	if len(ps) == 0 {
+		if _, err := s.Decode(&shape); err != nil {
+			return nil, err
+		}
+	}
+	// Steps are checked against their own kind even when the rest of the
+	// file has problems, so one run shows everything.
+	kinds := map[string]steps.Kind{}
+	for i, sec := range sectionsOf(s.Raw) {
+		for j, st := range stepsOf(sec) {
+			path := fmt.Sprintf("section[%d].step[%d]", i, j)
+			kindName, _ := st["kind"].(string)
+			k, ok := reg.Lookup(kindName)
+			switch {
+			case kindName == "":
+				ps = append(ps, s.At(path, "step has no kind"))
+				ps = append(ps, s.Check(path, st, commonType)...)
+			case !ok:
+				ps = append(ps, s.At(path+".kind", "unknown step kind %q%s", kindName, suggestion(kindName, reg.Names())))
+			default:
+				kinds[path] = k
+				ps = append(ps, s.Check(path, st, commonType, k.Type())...)
+				if _, waits := k.New().(steps.Waiter); !waits {
+					for _, key := range []string{"retries", "interval"} {
+						if _, set := st[key]; set {
+							ps = append(ps, s.At(path+"."+key, "%s: only verify kinds wait and retry, %s does not", key, kindName))
+						}
+					}
+				}
+			}
+		}
+	}
+	if len(ps) > 0 {
+		return nil, ps.Err()
+	}
+
+	var f fileSchema[toml.Primitive]
+	md, err := s.Decode(&f)
+	if err != nil {
+		return nil, err
+	}
+	rb := &Runbook{
+		File: file, Name: f.Runbook.Name, Title: f.Runbook.Title, Source: f.Runbook.Source,
+		Vars: map[string]string{}, Graph: dag.New(), src: s, md: md,
+	}
+	if f.Runbook.Inventory != "" {
+		rb.Inventory = f.Runbook.Inventory
+		if !filepath.IsAbs(rb.Inventory) {
+			rb.Inventory = filepath.Join(filepath.Dir(file), rb.Inventory)
+		}
+	}
+	if rb.Name == "" {
+		ps = append(ps, s.At("runbook", "runbook.name is missing"))
+	}
+	for k, v := range f.Vars {
+		switch v := v.(type) {
+		case string:
+			rb.Vars[k] = v
+		case int64:
+			rb.Vars[k] = strconv.FormatInt(v, 10)
+		case bool:
+			rb.Vars[k] = strconv.FormatBool(v)
+		default:
+			ps = append(ps, s.At("vars."+k, "%s: a variable must be a string, number or boolean", k))
+		}
+	}
+	ps = append(ps, rb.loadSecrets(f.Secrets)...)
+	ps = append(ps, rb.loadSections(f.Section, kinds)...)
+	ps = append(ps, rb.link()...)
+	return rb, ps.Err()
+}
+
+func sectionsOf(raw map[string]any) []map[string]any {
+	secs, _ := raw["section"].([]map[string]any)
+	return secs
+}
+
+func stepsOf(sec map[string]any) []map[string]any {
+	sts, _ := sec["step"].([]map[string]any)
+	return sts
+}
+
+func suggestion(word string, known []string) string {
+	if c := tomlsrc.Closest(word, known); c != "" {
+		return fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	return fmt.Sprintf(" (known kinds: %s)", strings.Join(known, ", "))
+}
+
+func (rb *Runbook) loadSecrets(in map[string]secretSchema) tomlsrc.Problems {
+	var ps tomlsrc.Problems
+	for name, sc := range in {
+		if sc.Env == "" && sc.File == "" && !sc.Prompt {
+			ps = append(ps, rb.src.At("secrets."+name, "secret %s: say where it comes from: env, file, or prompt = true", name))
+		}
+		rb.Secrets = append(rb.Secrets, &Secret{Name: name, Env: sc.Env, File: sc.File, Prompt: sc.Prompt, Description: sc.Description})
+	}
+	sort.Slice(rb.Secrets, func(i, j int) bool { return rb.Secrets[i].Name < rb.Secrets[j].Name })
+	return ps
+}
+
+// Secret returns the declared secret called name, or nil.
+func (rb *Runbook) Secret(name string) *Secret {
+	for _, s := range rb.Secrets {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+func (rb *Runbook) loadSections(in []sectionSchema[toml.Primitive], kinds map[string]steps.Kind) tomlsrc.Problems {
+	var ps tomlsrc.Problems
+	seenSection := map[string]int{}
+	number := 0
+	for i, sc := range in {
+		path := fmt.Sprintf("section[%d]", i)
+		sec := &Section{ID: sc.ID, Title: sc.Title, On: sc.On, Note: sc.Note}
+		if sc.Numbered == nil || *sc.Numbered {
+			number++
+			sec.Number = number
+		}
+		if sc.ID == "" {
+			ps = append(ps, rb.src.At(path, "section has no id"))
+		} else if first, dup := seenSection[sc.ID]; dup {
+			ps = append(ps, rb.src.At(path+".id", "section id %q is used twice (first on line %d)", sc.ID, first))
+		} else {
+			seenSection[sc.ID] = rb.src.Index.Line(path + ".id")
+		}
+		if sc.Title.JA == "" && sc.Title.EN == "" {
+			ps = append(ps, rb.src.At(path, "section %s has no title", sc.ID))
+		}
+		if len(sc.Step) == 0 {
+			ps = append(ps, rb.src.At(path, "section %s has no steps", sc.ID))
+		}
+		for j, prim := range sc.Step {
+			st, sps := rb.loadStep(fmt.Sprintf("%s.step[%d]", path, j), prim, kinds)
+			ps = append(ps, sps...)
+			st.Section = sec
+			st.Number = j + 1
+			if st.On == "" {
+				st.On = sec.On
+			}
+			if st.On == "" {
+				ps = append(ps, rb.src.At(st.path, "step %s: no host: set on in the step or its section", st.ID))
+			}
+			sec.Steps = append(sec.Steps, st)
+			rb.Steps = append(rb.Steps, st)
+		}
+		rb.Sections = append(rb.Sections, sec)
+	}
+	if len(in) == 0 {
+		ps = append(ps, tomlsrc.Problem{File: rb.File, Msg: "no sections: add [[section]] tables with [[section.step]] steps"})
+	}
+	return ps
+}
+
+func (rb *Runbook) loadStep(path string, prim toml.Primitive, kinds map[string]steps.Kind) (*Step, tomlsrc.Problems) {
+	var ps tomlsrc.Problems
+	var c stepCommon
+	if err := rb.md.PrimitiveDecode(prim, &c); err != nil {
+		ps = append(ps, rb.src.At(path, "%v", err))
+	}
+	st := &Step{
+		ID: c.ID, Kind: kinds[path], Title: c.Title, Note: c.Note, On: c.On,
+		Timeout: c.Timeout.Duration, Retries: c.Retries, Interval: c.Interval.Duration,
+		path: path, prim: prim,
+	}
+	if c.Needs != nil {
+		st.Needs = *c.Needs
+		if st.Needs == nil {
+			st.Needs = []string{} // explicit "needs = []": a root step
+		}
+	}
+	if c.ID == "" {
+		ps = append(ps, rb.src.At(path, "step has no id"))
+	}
+	if c.Title.JA == "" && c.Title.EN == "" {
+		ps = append(ps, rb.src.At(path, "step %s has no title", c.ID))
+	}
+	if c.Retries < 0 {
+		ps = append(ps, rb.src.At(path+".retries", "retries must not be negative"))
+	}
+	impl := st.Kind.New()
+	if err := rb.md.PrimitiveDecode(prim, impl); err != nil {
+		ps = append(ps, rb.src.At(path, "%v", err))
+	}
+	if d, ok := impl.(steps.Destroyer); ok {
+		st.Destructive = d.Destructive()
+	}
+	if c.Destructive != nil {
+		if !*c.Destructive && st.Destructive {
+			ps = append(ps, rb.src.At(path+".destructive", "step %s: a %s step cannot be declared not destructive", c.ID, st.Kind.Name))
+		}
+		st.Destructive = st.Destructive || *c.Destructive
+	}
+	if su, ok := impl.(steps.SecretUser); ok {
+		for _, name := range su.Secrets() {
+			if name != "" && rb.Secret(name) == nil {
+				ps = append(ps, rb.src.At(path+".secret", "step %s: secret %q is not declared in [secrets]", c.ID, name))
+			}
+		}
+	}
+	return st, ps
+}
+
+// link builds the graph: ids, needs (default: the step before), cycles.
+func (rb *Runbook) link() tomlsrc.Problems {
+	var ps tomlsrc.Problems
+	first := map[string]*Step{}
+	for _, st := range rb.Steps {
+		if st.ID == "" {
+			continue
+		}
+		if f, dup := first[st.ID]; dup {
+			ps = append(ps, rb.src.At(st.path+".id", "step id %q is used twice (first on line %d)", st.ID, rb.src.Index.Line(f.path+".id")))
+			continue
+		}
+		first[st.ID] = st
+		rb.Graph.Add(st.ID)
+	}
+	ids := rb.Graph.Nodes()
+	var prev *Step
+	for _, st := range rb.Steps {
+		if st.Needs == nil {
+			if prev != nil && prev.ID != "" {
+				st.Needs = []string{prev.ID}
+			}
+		}
+		prev = st
+		if first[st.ID] != st {
+			continue
+		}
+		for i, n := range st.Needs {
+			if !rb.Graph.Has(n) {
+				ps = append(ps, rb.src.At(fmt.Sprintf("%s.needs[%d]", st.path, i), "step %s needs %q, which is not a step%s", st.ID, n, idSuggestion(n, ids)))
+				continue
+			}
+			rb.Graph.Connect(st.ID, n)
+		}
+	}
+	for _, cyc := range rb.Graph.Cycles() {
+		st := first[cyc[0]]
+		ps = append(ps, rb.src.At(st.path+".needs", "steps form a cycle: %s", strings.Join(cyc, " → ")))
+	}
+	return ps
+}
+
+func idSuggestion(word string, ids []string) string {
+	if c := tomlsrc.Closest(word, ids); c != "" {
+		return fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	return ""
+}
+
+// Step returns the step with id, or nil.
+func (rb *Runbook) Step(id string) *Step {
+	for _, st := range rb.Steps {
+		if st.ID == id {
+			return st
+		}
+	}
+	return nil
+}
+
+// Order returns the steps in the order they run: dependencies first, the
+// document's order otherwise.
+func (rb *Runbook) Order() []*Step {
+	ids, _ := rb.Graph.Order()
+	out := make([]*Step, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, rb.Step(id))
+	}
+	return out
+}
+
+// Label is the manual's number of a step: "1-①", or "■-②" in an unnumbered
+// section.
+func (st *Step) Label() string {
+	sec := "■"
+	if st.Section.Number > 0 {
+		sec = strconv.Itoa(st.Section.Number)
+	}
+	return sec + "-" + Circled(st.Number)
+}
+
+// Circled returns ① for 1: the manual numbers its steps this way.
+func Circled(n int) string {
+	switch {
+	case n >= 1 && n <= 20:
+		return string(rune(0x2460 + n - 1))
+	case n >= 21 && n <= 35:
+		return string(rune(0x3251 + n - 21))
+	case n >= 36 && n <= 50:
+		return string(rune(0x32B1 + n - 36))
+	}
+	return "(" + strconv.Itoa(n) + ")"
+}
+
+// Fullwidth returns "１．" for 1, the manual's section numbering.
+func Fullwidth(n int) string {
+	var b strings.Builder
+	for _, r := range strconv.Itoa(n) {
+		b.WriteRune(r - '0' + '０')
+	}
+	return b.String() + "．"
+}
