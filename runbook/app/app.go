@@ -1,0 +1,146 @@
+// Package app is tejun's command line. It is built from the three standard
+// streams so tests drive it exactly as a shell does, and holds no package
+// state: every option travels in the structs built per invocation.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"tejun/inventory/tomlsrc"
+)
+
+// Exit codes. Scripts and CI branch on them, so they are part of the
+// interface and never reused for another meaning.
+const (
+	ExitOK          = 0
+	ExitFailed      = 1 // a step failed
+	ExitInvalid     = 2 // bad runbook, inventory or usage; nothing was contacted
+	ExitUnreachable = 3 // a host could not be reached
+	ExitRefused     = 4 // a destructive step was not confirmed
+	ExitInterrupted = 130
+)
+
+// App is one tejun invocation's environment.
+type App struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	// bundled holds the example runbooks compiled into the binary, so the
+	// flagship dry-run works from nothing but the binary.
+	bundled fs.FS
+}
+
+// Option adjusts an App.
+type Option func(*App)
+
+// WithBundled gives the app the runbooks compiled into the binary.
+func WithBundled(fsys fs.FS) Option { return func(a *App) { a.bundled = fsys } }
+
+// WithEnv replaces the environment lookup (tests use it for NO_COLOR).
+func WithEnv(getenv func(string) string) Option { return func(a *App) { a.getenv = getenv } }
+
+// New builds the app on the given streams.
+func New(stdin io.Reader, stdout, stderr io.Writer, opts ...Option) *App {
+	a := &App{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
+}
+
+// exitError carries an exit code out of a command action.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func invalid(err error) error { return &exitError{ExitInvalid, err} }
+
+// Run parses args (args[0] is the program name) and returns the exit code.
+func (a *App) Run(ctx context.Context, args []string) int {
+	c := a.cli()
+	err := c.RunContext(ctx, interspersed(c, args))
+	if err == nil {
+		return ExitOK
+	}
+	code := ExitFailed
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	var ps tomlsrc.Problems
+	if errors.As(err, &ps) {
+		for _, p := range ps {
+			fmt.Fprintln(a.stderr, p.Error())
+		}
+		fmt.Fprintf(a.stderr, "%s; nothing was run.\n", count(len(ps), "problem"))
+		return code
+	}
+	fmt.Fprintln(a.stderr, "tejun: "+err.Error())
+	return code
+}
+
+func count(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+func (a *App) cli() *cli.App {
+	return &cli.App{
+		Name:  "tejun",
+		Usage: "run HA build procedures (runbooks) over SSH, the way the manual reads",
+		Description: "A runbook is a TOML step graph; an inventory says which hosts play which role.\n" +
+			"Every step checks first whether it is already done, so a re-run changes nothing.",
+		Reader:          a.stdin,
+		Writer:          a.stdout,
+		ErrWriter:       a.stderr,
+		HideVersion:     true,
+		ExitErrHandler:  func(*cli.Context, error) {}, // exit codes are decided in Run
+		OnUsageError:    usageError,
+		Commands:        []*cli.Command{a.dryRunCommand(), a.runCommand(), a.checkCommand(), a.graphCommand(), a.kindsCommand()},
+		CommandNotFound: func(c *cli.Context, name string) {},
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return invalid(fmt.Errorf("unknown command %q; see tejun --help", c.Args().First()))
+			}
+			return cli.ShowAppHelp(c)
+		},
+	}
+}
+
+func usageError(c *cli.Context, err error, _ bool) error {
+	return invalid(fmt.Errorf("%v; see tejun %s --help", err, c.Command.Name))
+}
+
+// colorFor decides styling for w: only a terminal gets color, and NO_COLOR
+// (any value) turns it off, as https://no-color.org asks.
+func (a *App) colorFor(w io.Writer) bool {
+	if _, set := os.LookupEnv("NO_COLOR"); set || a.getenv("NO_COLOR") != "" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func oneOf(name, v string, allowed ...string) error {
+	for _, x := range allowed {
+		if v == x {
+			return nil
+		}
+	}
+	return invalid(fmt.Errorf("--%s %q: want %s", name, v, strings.Join(allowed, " or ")))
+}

@@ -1,0 +1,67 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/urfave/cli/v2"
+
+	"tejun/steps"
+)
+
+// errNoExecutor is what run says until the SSH executor exists: better a
+// clear refusal than a command that pretends.
+var errNoExecutor = errors.New("running over SSH is not part of this build yet; use --dry-run (or tejun dry-run) to print the procedure")
+
+func (a *App) checkCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "check",
+		Usage:     "validate a runbook and its inventory: every problem at once, with file:line; contacts no host",
+		ArgsUsage: "RUNBOOK",
+		Flags:     []cli.Flag{inventoryFlag},
+		Action: func(c *cli.Context) error {
+			l, err := a.load(c)
+			if err != nil {
+				return err
+			}
+			b := l.binding
+			hosts := map[string]bool{}
+			n := 0
+			for _, ins := range b.Instances {
+				for _, in := range ins {
+					hosts[in.Host.Name] = true
+					n++
+				}
+			}
+			fmt.Fprintf(a.stdout, "%s: ok (%s, %s on %s)\n", l.runbookPath,
+				count(len(b.Runbook.Steps), "step"), count(n, "step run"), count(len(hosts), "host"))
+			return nil
+		},
+	}
+}
+
+func (a *App) kindsCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "kinds",
+		Usage: "list the step kinds a runbook can use",
+		Action: func(c *cli.Context) error {
+			reg := registry()
+			names := reg.Names()
+			sort.Strings(names)
+			for _, n := range names {
+				k, _ := reg.Lookup(n)
+				flags := ""
+				impl := k.New()
+				if _, ok := impl.(steps.Waiter); ok {
+					flags += " (verify: retries, interval)"
+				}
+				if _, ok := impl.(steps.Destroyer); ok {
+					flags += " (may be destructive)"
+				}
+				fmt.Fprintf(a.stdout, "%s%s\n", n, flags)
+			}
+			return nil
+		},
+	}
+}

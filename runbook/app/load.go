@@ -1,0 +1,131 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"tejun/inventory"
+	"tejun/inventory/tomlsrc"
+	"tejun/runbook"
+	"tejun/steps"
+	"tejun/steps/p4"
+)
+
+// DefaultRunbook is what dry-run shows with no argument: the bundled
+// flagship, so a fresh install can show what tejun does without servers.
+const DefaultRunbook = "examples/perforce-ha/standby.toml"
+
+func registry() *steps.Registry {
+	return steps.NewRegistry(append(steps.Generic(), p4.Kinds()...)...)
+}
+
+// loaded is a runbook bound to its inventory, with the paths as given.
+type loaded struct {
+	binding       *runbook.Binding
+	runbookPath   string
+	inventoryPath string
+}
+
+var inventoryFlag = &cli.StringFlag{
+	Name: "inventory", Aliases: []string{"i"},
+	Usage: "inventory `FILE` (default: the runbook's runbook.inventory)",
+}
+
+// readFile reads a path from disk, or from the bundled runbooks when the
+// default runbook is used and no such file is on disk.
+func (a *App) readFile(path string, bundled bool) ([]byte, error) {
+	if bundled && a.bundled != nil {
+		return fs.ReadFile(a.bundled, filepath.ToSlash(path))
+	}
+	return os.ReadFile(path)
+}
+
+// runbookArg returns the runbook path and whether it comes from the binary.
+func (a *App) runbookArg(c *cli.Context) (string, bool, error) {
+	switch c.NArg() {
+	case 0:
+		if a.bundled == nil {
+			return "", false, invalid(errors.New("missing RUNBOOK argument"))
+		}
+		if _, err := os.Stat(DefaultRunbook); err == nil {
+			return DefaultRunbook, false, nil
+		}
+		return DefaultRunbook, true, nil
+	case 1:
+		return c.Args().First(), false, nil
+	}
+	return "", false, invalid(fmt.Errorf("one RUNBOOK, not %d arguments", c.NArg()))
+}
+
+// loadRunbook reads and checks the runbook alone.
+func (a *App) loadRunbook(c *cli.Context) (*runbook.Runbook, string, bool, error) {
+	path, bundled, err := a.runbookArg(c)
+	if err != nil {
+		return nil, "", false, err
+	}
+	src, err := a.readFile(path, bundled)
+	if err != nil {
+		return nil, path, bundled, invalid(tomlsrc.Problems{{File: path, Msg: readError(err)}})
+	}
+	rb, err := runbook.Parse(path, src, registry())
+	if err != nil {
+		return nil, path, bundled, invalid(err)
+	}
+	return rb, path, bundled, nil
+}
+
+// load reads the runbook and its inventory and binds them, reporting the
+// problems of both files together.
+func (a *App) load(c *cli.Context) (*loaded, error) {
+	rb, path, bundled, rbErr := a.loadRunbook(c)
+	var ps tomlsrc.Problems
+	if rbErr != nil && !errors.As(rbErr, &ps) {
+		return nil, rbErr
+	}
+	invPath := c.String("inventory")
+	invBundled := bundled && invPath == ""
+	if invPath == "" && rb != nil {
+		invPath = rb.Inventory
+	}
+	if invPath == "" {
+		if rb != nil {
+			ps = append(ps, tomlsrc.Problem{File: path, Msg: "no inventory: pass -i FILE or set runbook.inventory"})
+		}
+		return nil, invalid(ps.Err())
+	}
+	var inv *inventory.Inventory
+	src, err := a.readFile(invPath, invBundled)
+	if err != nil {
+		ps = append(ps, tomlsrc.Problem{File: invPath, Msg: readError(err)})
+	} else if inv, err = inventory.Parse(invPath, src); err != nil {
+		var ips tomlsrc.Problems
+		if !errors.As(err, &ips) {
+			return nil, invalid(err)
+		}
+		ps = append(ps, ips...)
+	}
+	if len(ps) > 0 {
+		return nil, invalid(ps.Err())
+	}
+	b, err := runbook.Bind(rb, inv)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	return &loaded{binding: b, runbookPath: path, inventoryPath: invPath}, nil
+}
+
+func readError(err error) string {
+	if errors.Is(err, fs.ErrNotExist) {
+		return "no such file"
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
