@@ -116,12 +116,10 @@ func Parse(file string, src []byte) (*Inventory, error) {
 		return nil, err
 	}
 	ps := s.Check("", s.Raw, reflect.TypeFor[fileSchema]())
-	if len(ps) > 0 {
-		return nil, ps.Err()
-	}
+	s.Prune(ps)
 	var f fileSchema
 	if _, err := s.Decode(&f); err != nil {
-		return nil, err
+		return nil, append(ps, err.(tomlsrc.Problems)...).Err()
 	}
 	inv := &Inventory{File: file, Roles: map[string]*Role{}}
 	inv.Vars = vars(s, &ps, "vars", f.Vars)
@@ -201,13 +199,27 @@ func merge(h, d SSH) SSH {
 }
 
 func checkHost(s *tomlsrc.Source, ps *tomlsrc.Problems, path string, h *Host) {
+	// A value a host inherits from [defaults] is wrong there, once, not
+	// once per host.
+	where := func(key string) (string, string) {
+		if hosts, ok := s.Raw["hosts"].(map[string]any); ok {
+			if own, ok := hosts[h.Name].(map[string]any); ok {
+				if _, set := own[key]; set {
+					return path + "." + key, "host " + h.Name
+				}
+			}
+		}
+		return "defaults." + key, "defaults"
+	}
 	if h.SSH.Port < 1 || h.SSH.Port > 65535 {
-		*ps = append(*ps, s.At(path+".port", "host %s: port %d is not between 1 and 65535", h.Name, h.SSH.Port))
+		at, who := where("port")
+		*ps = append(*ps, s.At(at, "%s: port %d is not between 1 and 65535", who, h.SSH.Port))
 	}
 	switch h.SSH.HostKey {
 	case HostKeyStrict, HostKeyAcceptNew:
 	default:
-		*ps = append(*ps, s.At(path+".host_key", "host %s: host_key %q: want %q or %q", h.Name, h.SSH.HostKey, HostKeyStrict, HostKeyAcceptNew))
+		at, who := where("host_key")
+		*ps = append(*ps, s.At(at, "%s: host_key %q: want %q or %q (there is no way to skip host-key checks)", who, h.SSH.HostKey, HostKeyStrict, HostKeyAcceptNew))
 	}
 	if h.SSH.Jump == h.Name {
 		*ps = append(*ps, s.At(path+".jump", "host %s: jumps through itself", h.Name))
@@ -271,14 +283,19 @@ func (inv *Inventory) Select(target string) ([]*Host, error) {
 	return nil, fmt.Errorf("no host or role %q in %s%s", target, inv.File, hint)
 }
 
-// Label names what a target is in the reader's language: the role's or
-// host's label, else its name.
+// Label names what a target is in the reader's language: the host's or
+// role's label (a one-host role borrows its host's), else its name.
 func (inv *Inventory) Label(target, lang string) string {
 	if h := inv.Host(target); h != nil && h.Label.In(lang) != "" {
 		return h.Label.In(lang)
 	}
-	if r := inv.Roles[target]; r != nil && r.Label.In(lang) != "" {
-		return r.Label.In(lang)
+	if r := inv.Roles[target]; r != nil {
+		if r.Label.In(lang) != "" {
+			return r.Label.In(lang)
+		}
+		if len(r.Hosts) == 1 && r.Hosts[0].Label.In(lang) != "" {
+			return r.Hosts[0].Label.In(lang)
+		}
 	}
 	return target
 }

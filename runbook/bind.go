@@ -35,7 +35,9 @@ type Instance struct {
 	Texts
 }
 
-// Bind checks the runbook against inv and expands it. Outputs of producing
+// Bind checks the runbook against inv and expands it. It may be given a
+// runbook or inventory that had problems of their own, to report its own
+// problems alongside; the binding is then not fit to run. Outputs of producing
 // steps take the placeholders their kinds give (checkpoint.ckp.N) so the
 // dry-run can show the procedure before any of it has run. Every problem is
 // returned, each at its line.
@@ -62,6 +64,9 @@ func Bind(rb *Runbook, inv *inventory.Inventory) (*Binding, error) {
 	}
 	outputs := Outputs{}
 	for _, st := range rb.Order() {
+		if !st.Runnable() || st.On == "" {
+			continue
+		}
 		hosts, err := inv.Select(st.On)
 		if err != nil {
 			ps = append(ps, rb.src.At(st.path, "step %s: %v", st.ID, err))

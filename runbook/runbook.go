@@ -157,14 +157,9 @@ func Parse(file string, src []byte, reg *steps.Registry) (*Runbook, error) {
 		return nil, err
 	}
 	ps := s.Check("", s.Raw, reflect.TypeFor[fileSchema[map[string]any]]())
-	var shape fileSchema[map[string]any]
-	if len(ps) == 0 {
-		if _, err := s.Decode(&shape); err != nil {
-			return nil, err
-		}
-	}
-	// Steps are checked against their own kind even when the rest of the
-	// file has problems, so one run shows everything.
+	// Steps are checked against their own kind, and the file goes on being
+	// checked past every problem (bad keys are pruned), so one run shows
+	// everything.
 	kinds := map[string]steps.Kind{}
 	for i, sec := range sectionsOf(s.Raw) {
 		for j, st := range stepsOf(sec) {
@@ -190,14 +185,12 @@ func Parse(file string, src []byte, reg *steps.Registry) (*Runbook, error) {
 			}
 		}
 	}
-	if len(ps) > 0 {
-		return nil, ps.Err()
-	}
+	s.Prune(ps)
 
 	var f fileSchema[toml.Primitive]
 	md, err := s.Decode(&f)
 	if err != nil {
-		return nil, err
+		return nil, append(ps, err.(tomlsrc.Problems)...).Err()
 	}
 	rb := &Runbook{
 		File: file, Name: f.Runbook.Name, Title: f.Runbook.Title, Source: f.Runbook.Source,
@@ -228,6 +221,11 @@ func Parse(file string, src []byte, reg *steps.Registry) (*Runbook, error) {
 	ps = append(ps, rb.loadSections(f.Section, kinds)...)
 	ps = append(ps, rb.link()...)
 	return rb, ps.Err()
+}
+
+// Runnable reports whether a step's kind is known; a runbook with problems
+// may still hold steps whose kind is not, and those are left out of binding.
+func (st *Step) Runnable() bool { return st.Kind.New != nil
 }
 
 func sectionsOf(raw map[string]any) []map[string]any {
@@ -340,6 +338,9 @@ func (rb *Runbook) loadStep(path string, prim toml.Primitive, kinds map[string]s
 	}
 	if c.Retries < 0 {
 		ps = append(ps, rb.src.At(path+".retries", "retries must not be negative"))
+	}
+	if !st.Runnable() {
+		return st, ps
 	}
 	impl := st.Kind.New()
 	if err := rb.md.PrimitiveDecode(prim, impl); err != nil {

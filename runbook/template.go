@@ -179,6 +179,9 @@ func (sc *scope) output(id, name, ref string) (string, error) {
 	if sc.step == nil || !sc.b.Runbook.Graph.Ancestors(sc.step.ID)[id] {
 		return "", fmt.Errorf("{{ %s }}: step %s does not come before this step (add it to needs)", ref, id)
 	}
+	if !src.Runnable() {
+		return "", fmt.Errorf("{{ %s }}: step %s has an unknown kind", ref, id)
+	}
 	if _, ok := src.Kind.New().(steps.Producer); !ok {
 		return "", fmt.Errorf("{{ %s }}: a %s step produces nothing", ref, src.Kind.Name)
 	}

@@ -1,9 +1,11 @@
 package tomlsrc
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -15,6 +17,7 @@ type Problem struct {
 	File string
 	Line int
 	Msg  string
+	key  string // the key path it is about, for Prune
 }
 
 func (p Problem) Error() string {
@@ -71,7 +74,6 @@ type Source struct {
 	File  string
 	Index Index
 	Raw   map[string]any
-	src   string
 }
 
 // Parse reads src. A syntax error comes back as a single Problem at the
@@ -89,14 +91,18 @@ func Parse(file string, src []byte) (*Source, error) {
 		}
 		return nil, Problems{{File: file, Msg: typeError(err)}}
 	}
-	return &Source{File: file, Index: Build(src), Raw: raw, src: string(src)}, nil
+	return &Source{File: file, Index: Build(src), Raw: raw}, nil
 }
 
-// Decode fills v from the file. Call it after Check found nothing: the
-// decoder's own errors are then limited to what Check cannot see (values a
-// type's UnmarshalText refuses), and are reported without a line.
+// Decode fills v from the tree as Check and Prune left it. The decoder's
+// own errors are then limited to what Check cannot see (values a type's
+// UnmarshalText refuses), and are reported without a line.
 func (s *Source) Decode(v any) (toml.MetaData, error) {
-	md, err := toml.Decode(s.src, v)
+	var buf bytes.Buffer
+	if err := toml.NewEncoder(&buf).Encode(s.Raw); err != nil {
+		return toml.MetaData{}, Problems{{File: s.File, Msg: err.Error()}}
+	}
+	md, err := toml.Decode(buf.String(), v)
 	if err != nil {
 		return md, Problems{{File: s.File, Msg: typeError(err)}}
 	}
@@ -111,5 +117,67 @@ func typeError(err error) string {
 
 // At makes a Problem at the line of key path.
 func (s *Source) At(path, format string, args ...any) Problem {
-	return Problem{File: s.File, Line: s.Index.Line(path), Msg: fmt.Sprintf(format, args...)}
+	return Problem{File: s.File, Line: s.Index.Line(path), Msg: fmt.Sprintf(format, args...), key: path}
+}
+
+// Prune drops the keys that problems are about from the decoded tree, so
+// that decoding what is left succeeds and the checks after it (ids, hosts,
+// variables) still run: one run reports everything. Array members are
+// never removed, only emptied of the bad key, so indices and therefore
+// line numbers stay right.
+func (s *Source) Prune(ps Problems) {
+	for _, p := range ps {
+		if p.key != "" && p.File == s.File {
+			prune(s.Raw, p.key)
+		}
+	}
+}
+
+func prune(m map[string]any, path string) {
+	parts := strings.Split(path, ".")
+	var cur any = m
+	for i, part := range parts {
+		name, idx := part, -1
+		if j := strings.IndexByte(part, '['); j >= 0 && strings.HasSuffix(part, "]") {
+			name = part[:j]
+			n, err := strconv.Atoi(part[j+1 : len(part)-1])
+			if err != nil {
+				return
+			}
+			idx = n
+		}
+		table, ok := cur.(map[string]any)
+		if !ok {
+			return
+		}
+		if i == len(parts)-1 && idx < 0 {
+			delete(table, name)
+			return
+		}
+		cur = table[name]
+		if idx >= 0 {
+			switch arr := cur.(type) {
+			case []map[string]any:
+				if idx >= len(arr) {
+					return
+				}
+				if i == len(parts)-1 {
+					arr[idx] = map[string]any{}
+					return
+				}
+				cur = arr[idx]
+			case []any:
+				if idx >= len(arr) {
+					return
+				}
+				if i == len(parts)-1 {
+					table[name] = append(arr[:idx:idx], arr[idx+1:]...)
+					return
+				}
+				cur = arr[idx]
+			default:
+				return
+			}
+		}
+	}
 }

@@ -100,7 +100,7 @@ func count(n int, what string) string {
 }
 
 func (a *App) cli() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:  "tejun",
 		Usage: "run HA build procedures (runbooks) over SSH, the way the manual reads",
 		Description: "A runbook is a TOML step graph; an inventory says which hosts play which role.\n" +
@@ -120,6 +120,10 @@ func (a *App) cli() *cli.App {
 			return cli.ShowAppHelp(c)
 		},
 	}
+	for _, cmd := range app.Commands {
+		cmd.OnUsageError = usageError
+	}
+	return app
 }
 
 func usageError(c *cli.Context, err error, _ bool) error {

@@ -74,18 +74,18 @@ func (a *App) loadRunbook(c *cli.Context) (*runbook.Runbook, string, bool, error
 	}
 	rb, err := runbook.Parse(path, src, registry())
 	if err != nil {
-		return nil, path, bundled, invalid(err)
+		return rb, path, bundled, invalid(err)
 	}
 	return rb, path, bundled, nil
 }
 
 // load reads the runbook and its inventory and binds them, reporting the
-// problems of both files together.
+// problems of both files and of binding together.
 func (a *App) load(c *cli.Context) (*loaded, error) {
-	rb, path, bundled, rbErr := a.loadRunbook(c)
+	rb, path, bundled, err := a.loadRunbook(c)
 	var ps tomlsrc.Problems
-	if rbErr != nil && !errors.As(rbErr, &ps) {
-		return nil, rbErr
+	if err != nil && !errors.As(err, &ps) {
+		return nil, err
 	}
 	invPath := c.String("inventory")
 	invBundled := bundled && invPath == ""
@@ -102,21 +102,36 @@ func (a *App) load(c *cli.Context) (*loaded, error) {
 	src, err := a.readFile(invPath, invBundled)
 	if err != nil {
 		ps = append(ps, tomlsrc.Problem{File: invPath, Msg: readError(err)})
-	} else if inv, err = inventory.Parse(invPath, src); err != nil {
-		var ips tomlsrc.Problems
-		if !errors.As(err, &ips) {
-			return nil, invalid(err)
+	} else {
+		inv, err = inventory.Parse(invPath, src)
+		if err := collect(&ps, err); err != nil {
+			return nil, err
 		}
-		ps = append(ps, ips...)
+	}
+	if rb == nil || inv == nil {
+		return nil, invalid(ps.Err())
+	}
+	b, err := runbook.Bind(rb, inv)
+	if err := collect(&ps, err); err != nil {
+		return nil, err
 	}
 	if len(ps) > 0 {
 		return nil, invalid(ps.Err())
 	}
-	b, err := runbook.Bind(rb, inv)
-	if err != nil {
-		return nil, invalid(err)
-	}
 	return &loaded{binding: b, runbookPath: path, inventoryPath: invPath}, nil
+}
+
+// collect adds err's problems to ps; any other error is returned.
+func collect(ps *tomlsrc.Problems, err error) error {
+	if err == nil {
+		return nil
+	}
+	var more tomlsrc.Problems
+	if !errors.As(err, &more) {
+		return invalid(err)
+	}
+	*ps = append(*ps, more...)
+	return nil
 }
 
 func readError(err error) string {

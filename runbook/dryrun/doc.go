@@ -34,8 +34,8 @@ type Options struct {
 type doc struct {
 	title    string
 	meta     [][2]string
-	hosts    []string
-	secrets  []string
+	hosts    [][]string // name, ssh target, roles, jump host
+	secrets  [][]string // name, where it comes from, what it is
 	sections []section
 }
 
@@ -78,27 +78,13 @@ func build(b *runbook.Binding, o Options) doc {
 		d.meta = append(d.meta, [2]string{t(lang, "出典", "Source"), rb.Source})
 	}
 	used := usedHosts(b)
-	width := 0
 	for _, h := range inv.Hosts {
 		if used[h.Name] {
-			width = max(width, len(h.Name))
+			d.hosts = append(d.hosts, []string{h.Name, sshTarget(h), strings.Join(h.Roles, ", "), h.SSH.Jump})
 		}
-	}
-	for _, h := range inv.Hosts {
-		if !used[h.Name] {
-			continue
-		}
-		line := fmt.Sprintf("%-*s  %s", width, h.Name, sshTarget(h))
-		if h.SSH.Jump != "" {
-			line += t(lang, "  踏み台: ", "  via ") + h.SSH.Jump
-		}
-		if len(h.Roles) > 0 {
-			line += t(lang, "  ロール: ", "  roles: ") + strings.Join(h.Roles, ", ")
-		}
-		d.hosts = append(d.hosts, line)
 	}
 	for _, s := range rb.Secrets {
-		d.secrets = append(d.secrets, s.Name+"  "+secretSource(lang, s)+t(lang, "  値: ********", "  value: ********"))
+		d.secrets = append(d.secrets, []string{s.Name, secretSource(lang, s), s.Description.In(lang)})
 	}
 	for _, sec := range rb.Sections {
 		texts := b.Sections[sec]
@@ -252,12 +238,7 @@ func secretSource(lang string, s *runbook.Secret) string {
 	if s.Prompt {
 		from = append(from, t(lang, "端末で入力", "prompt on a terminal"))
 	}
-	sep := t(lang, "、なければ", ", else ")
-	desc := s.Description.In(lang)
-	if desc != "" {
-		desc = " (" + desc + ")"
-	}
-	return strings.Join(from, sep) + desc
+	return strings.Join(from, t(lang, "、なければ", ", else "))
 }
 
 func heading(lang string, sec *runbook.Section, title, label string) string {

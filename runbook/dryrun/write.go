@@ -64,14 +64,29 @@ func text(d doc, lang string, s styles) string {
 	}
 	if len(d.hosts) > 0 {
 		line(s.note, "", t(lang, "対象ホスト:", "Hosts:"))
+		width := 0
 		for _, h := range d.hosts {
-			line(s.note, indent, h)
+			width = max(width, len(h[0]))
+		}
+		for _, h := range d.hosts {
+			l := fmt.Sprintf("%-*s  %s", width, h[0], h[1])
+			if h[2] != "" {
+				l += t(lang, "  ロール: ", "  roles: ") + h[2]
+			}
+			if h[3] != "" {
+				l += t(lang, "  踏み台: ", "  via ") + h[3]
+			}
+			line(s.note, indent, l)
 		}
 	}
 	if len(d.secrets) > 0 {
-		line(s.note, "", t(lang, "シークレット:", "Secrets:"))
+		line(s.note, "", t(lang, "シークレット（値は表示しません）:", "Secrets (values are never shown):"))
 		for _, sc := range d.secrets {
-			line(s.note, indent, sc)
+			l := sc[0] + "  " + sc[1]
+			if sc[2] != "" {
+				l += "  (" + sc[2] + ")"
+			}
+			line(s.note, indent, l+"  ********")
 		}
 	}
 	for _, sec := range d.sections {
@@ -145,10 +160,16 @@ func markdown(d doc, lang string) string {
 		p("| %s | %s |\n", mdCell(m[0]), mdCell(m[1]))
 	}
 	if len(d.hosts) > 0 {
-		p("| %s | %s |\n", t(lang, "対象ホスト", "Hosts"), mdCell(strings.Join(d.hosts, "; ")))
+		p("\n| %s | SSH | %s | %s |\n|---|---|---|---|\n", t(lang, "対象ホスト", "Host"), t(lang, "ロール", "Roles"), t(lang, "踏み台", "Jump host"))
+		for _, h := range d.hosts {
+			p("| %s | %s | %s | %s |\n", mdCell(h[0]), mdCell(h[1]), mdCell(h[2]), mdCell(h[3]))
+		}
 	}
 	if len(d.secrets) > 0 {
-		p("| %s | %s |\n", t(lang, "シークレット", "Secrets"), mdCell(strings.Join(d.secrets, "; ")))
+		p("\n| %s | %s | %s | %s |\n|---|---|---|---|\n", t(lang, "シークレット", "Secret"), t(lang, "取得元", "Source"), t(lang, "説明", "Description"), t(lang, "値", "Value"))
+		for _, sc := range d.secrets {
+			p("| %s | %s | %s | `********` |\n", mdCell(sc[0]), mdCell(sc[1]), mdCell(sc[2]))
+		}
 	}
 	for _, sec := range d.sections {
 		p("\n## %s\n", mdEscape(sec.heading))

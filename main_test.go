@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"tejun/runbook/app"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/ with the current output")
+
+// golden compares got with testdata/<TestName>.golden (subtests become
+// folders), rewriting it under -update. Everything tejun prints for a person
+// is pinned this way, so a change to it shows up in review as a diff.
+func golden(t *testing.T, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", filepath.FromSlash(t.Name())+".golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run '%s' -update to create it)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (run with -update to accept):\n%s", path, diff(string(want), got))
+	}
+}
+
+// diff shows the first lines that differ, enough to see what moved.
+func diff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	shown := 0
+	for i := 0; i < max(len(w), len(g)) && shown < 10; i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			b.WriteString("line " + itoa(i+1) + ":\n  want: " + wl + "\n  got:  " + gl + "\n")
+			shown++
+		}
+	}
+	return b.String()
+}
+
+func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + fmtInt(i)) }
+
+func fmtInt(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var d []byte
+	for ; i > 0; i /= 10 {
+		d = append([]byte{byte('0' + i%10)}, d...)
+	}
+	return string(d)
+}
+
+// run drives the CLI as a shell would and returns stdout, stderr, exit code.
+func run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	a := app.New(strings.NewReader(""), &out, &errOut, app.WithBundled(bundled), app.WithEnv(func(string) string { return "" }))
+	code := a.Run(context.Background(), append([]string{"tejun"}, args...))
+	return out.String(), errOut.String(), code
+}
+
+func TestDryRun(t *testing.T) {
+	for _, rb := range []string{"standby", "failover"} {
+		for _, args := range [][]string{
+			{"--lang", "ja"},
+			{"--lang", "en"},
+			{"--lang", "ja", "--format", "markdown"},
+			{"--lang", "en", "--format", "markdown"},
+			{"--lang", "ja", "--show-exec"},
+			{"--lang", "en", "--show-exec", "--format", "markdown"},
+		} {
+			name := rb + strings.ReplaceAll(strings.Join(args, ""), "--", "_")
+			t.Run(name, func(t *testing.T) {
+				out, errOut, code := run(t, append([]string{"dry-run", "examples/perforce-ha/" + rb + ".toml"}, args...)...)
+				if code != 0 || errOut != "" {
+					t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+				}
+				golden(t, out)
+			})
+		}
+	}
+}
+
+// TestDryRunOtherInventory proves nothing of the manual's example is
+// hard-coded: against an inventory sharing none of its values, none of them
+// may appear.
+func TestDryRunOtherInventory(t *testing.T) {
+	manualValues := []string{
+		"192.168.56.", ":1666", "/master", "/standby", "-u super", "-u service", "perforce",
+		"server standby", "-xD standby", "ReplicatingFrom: master", "-s master", "stop standby", "start standby",
+		`"standby"`, `"service"`, `"master"`, "【マスターサーバで", "【スタンバイサーバで", "— on the master server", "— on the standby server",
+	}
+	for _, rb := range []string{"standby", "failover"} {
+		for _, lang := range []string{"ja", "en"} {
+			t.Run(rb+"_"+lang, func(t *testing.T) {
+				out, errOut, code := run(t, "dry-run", "examples/perforce-ha/"+rb+".toml", "-i", "testdata/other-inventory.toml", "--lang", lang, "--show-exec")
+				if code != 0 {
+					t.Fatalf("exit %d: %s", code, errOut)
+				}
+				// The runbook's own file name and name say "perforce" and
+				// "standby"; they are not inventory values.
+				body := strings.NewReplacer("examples/perforce-ha/"+rb+".toml", "", "perforce-ha-"+rb, "").Replace(out)
+				for _, v := range manualValues {
+					if strings.Contains(body, v) {
+						t.Errorf("the manual's value %q appears with another inventory:\n%s", v, around(body, v))
+					}
+				}
+				for _, v := range []string{"10.20.30.40:4677", "/p4/2/root", "tk-commit", "os-hot", "svc_repl", "p4svc"} {
+					if rb == "standby" && !strings.Contains(out, v) {
+						t.Errorf("the inventory's value %q is missing", v)
+					}
+				}
+				golden(t, out)
+			})
+		}
+	}
+}
+
+func around(s, v string) string {
+	i := strings.Index(s, v)
+	start := strings.LastIndexByte(s[:i], '\n') + 1
+	end := strings.IndexByte(s[i:], '\n')
+	if end < 0 {
+		return s[start:]
+	}
+	return s[start : i+end]
+}
+
+func TestDefaultIsBundledFlagship(t *testing.T) {
+	want, _, _ := run(t, "dry-run", "examples/perforce-ha/standby.toml")
+	got, errOut, code := run(t, "dry-run")
+	if code != 0 || got != want {
+		t.Fatalf("tejun dry-run with no runbook: exit %d, stderr %q; output differs from the bundled standby.toml", code, errOut)
+	}
+	alias, _, _ := run(t, "run", "--dry-run", "examples/perforce-ha/standby.toml")
+	if alias != want {
+		t.Fatal("run --dry-run differs from dry-run")
+	}
+}
+
+func TestGraph(t *testing.T) {
+	for _, format := range []string{"text", "mermaid", "dot"} {
+		t.Run(format, func(t *testing.T) {
+			out, errOut, code := run(t, "graph", "examples/perforce-ha/standby.toml", "--format", format)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			golden(t, out)
+		})
+	}
+}
+
+func TestCheck(t *testing.T) {
+	out, errOut, code := run(t, "check", "examples/perforce-ha/standby.toml")
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	golden(t, out)
+}
+
+func TestUsageErrors(t *testing.T) {
+	for name, args := range map[string][]string{
+		"unknown_command": {"dry-rn"},
+		"bad_lang":        {"dry-run", "examples/perforce-ha/standby.toml", "--lang", "fr"},
+		"bad_format":      {"dry-run", "examples/perforce-ha/standby.toml", "--format", "pdf"},
+		"two_runbooks":    {"check", "a.toml", "b.toml"},
+		"missing_file":    {"check", "testdata/no-such-runbook.toml"},
+		"run_without_ssh": {"run", "examples/perforce-ha/standby.toml"},
+		"unknown_flag":    {"dry-run", "--colour"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			out, errOut, code := run(t, args...)
+			if code != app.ExitInvalid {
+				t.Errorf("exit %d, want %d", code, app.ExitInvalid)
+			}
+			if out != "" {
+				t.Errorf("printed to stdout on a usage error: %q", out)
+			}
+			golden(t, errOut)
+		})
+	}
+}
+
+// TestValidationErrors runs check on broken runbooks: every problem of a
+// file is reported in one run, each as file:line, with exit code 2 and
+// nothing on stdout. Each golden is the whole error output.
+func TestValidationErrors(t *testing.T) {
+	files, err := filepath.Glob("testdata/invalid/*.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".toml")
+		if name == "inventory" || name == "bad-inventory" {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			for _, cmd := range []string{"check", "dry-run"} {
+				out, errOut, code := run(t, cmd, f)
+				if code != app.ExitInvalid {
+					t.Errorf("%s: exit %d, want %d", cmd, code, app.ExitInvalid)
+				}
+				if out != "" {
+					t.Errorf("%s printed to stdout: %q", cmd, out)
+				}
+				if cmd == "check" {
+					golden(t, errOut)
+				}
+			}
+		})
+	}
+}
