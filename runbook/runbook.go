@@ -225,7 +225,8 @@ func Parse(file string, src []byte, reg *steps.Registry) (*Runbook, error) {
 
 // Runnable reports whether a step's kind is known; a runbook with problems
 // may still hold steps whose kind is not, and those are left out of binding.
-func (st *Step) Runnable() bool { return st.Kind.New != nil
+func (st *Step) Runnable() bool {
+	return st.Kind.New != nil
 }
 
 func sectionsOf(raw map[string]any) []map[string]any {
