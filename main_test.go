@@ -232,3 +232,15 @@ func TestValidationErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestDryRunMultiHost(t *testing.T) {
+	for _, args := range [][]string{{"--lang", "ja"}, {"--lang", "en", "--format", "markdown", "--show-exec"}} {
+		t.Run(strings.Join(args, "_"), func(t *testing.T) {
+			out, errOut, code := run(t, append([]string{"dry-run", "testdata/multi-host.toml"}, args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			golden(t, out)
+		})
+	}
+}

@@ -31,6 +31,15 @@ func ManualLine(c transport.Cmd) string {
 	user := c.User
 	c.User = ""
 	line := c.String()
+	if c.Shell != "" {
+		// A person types the shell line itself; only as another user does
+		// it need wrapping.
+		line = c.Shell
+		if user != "" {
+			q, _ := transport.Quote(c.Shell)
+			line = "sh -c " + q
+		}
+	}
 	if user != "" {
 		u, _ := transport.Quote(user)
 		line = "sudo -u " + u + " " + line

@@ -88,7 +88,7 @@ func build(b *runbook.Binding, o Options) doc {
 	}
 	for _, sec := range rb.Sections {
 		texts := b.Sections[sec]
-		sd := section{heading: heading(lang, sec, texts.Title.In(lang), inv.Label(sec.On, lang))}
+		sd := section{heading: heading(lang, sec, texts.Title.In(lang), label(inv, sec.On, lang))}
 		sd.notes = lines(texts.Note.In(lang))
 		for _, st := range sec.Steps {
 			sd.steps = append(sd.steps, buildStep(b, o, st))
@@ -108,7 +108,7 @@ func buildStep(b *runbook.Binding, o Options, st *runbook.Step) step {
 	sd.title = ins[0].Title.In(lang)
 	sd.notes = lines(ins[0].Note.In(lang))
 	if st.On != st.Section.On {
-		sd.notes = append(sd.notes, marker(lang, b.Inventory.Label(st.On, lang)))
+		sd.notes = append(sd.notes, marker(lang, label(b.Inventory, st.On, lang)))
 	}
 	if st.Destructive {
 		sd.notes = append(sd.notes, t(lang, "削除・停止を伴う手順です。実行前に確認を求めます", "Deletes or stops something: tejun asks before running it"))
@@ -258,8 +258,18 @@ func heading(lang string, sec *runbook.Section, title, label string) string {
 	return num + title + marker(lang, label)
 }
 
+// label names a target for the host marker: "the master server" in
+// English when the inventory gives a label, the bare name otherwise.
+func label(inv *inventory.Inventory, target, lang string) string {
+	l := inv.Label(target, lang)
+	if lang == "en" && l != target {
+		return "the " + l
+	}
+	return l
+}
+
 func marker(lang, label string) string {
-	return t(lang, "【"+label+"で作業します】", "on the "+label)
+	return t(lang, "【"+label+"で作業します】", "on "+label)
 }
 
 func number(lang string, n int) string {

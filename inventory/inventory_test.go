@@ -1,0 +1,113 @@
+package inventory
+
+import (
+	"strings"
+	"testing"
+)
+
+const sample = `
+[defaults]
+user = "admin"
+become = "root"
+
+[vars]
+tz = "Asia/Tokyo"
+shared = "inventory"
+
+[hosts.db1]
+address = "127.0.0.21"
+roles = ["db", "nfs"]
+label = { ja = "DB1", en = "db one" }
+[hosts.db1.vars]
+shared = "host"
+
+[hosts.db2]
+address = "127.0.0.22"
+port = 2222
+user = "ops"
+roles = ["db"]
+
+[roles.db]
+label = { ja = "DBサーバ", en = "database server" }
+[roles.db.vars]
+shared = "role"
+only_role = "db"
+
+[roles.nfs.vars]
+only_role = "nfs"
+`
+
+func mustParse(t *testing.T, src string) *Inventory {
+	t.Helper()
+	inv, err := Parse("inv.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv
+}
+
+func TestVarPrecedence(t *testing.T) {
+	inv := mustParse(t, sample)
+	db1, db2 := inv.Host("db1"), inv.Host("db2")
+	for _, c := range []struct {
+		h    *Host
+		name string
+		want string
+	}{
+		{db1, "shared", "host"},      // host beats role and inventory
+		{db2, "shared", "role"},      // role beats inventory
+		{db1, "tz", "Asia/Tokyo"},    // inventory as the last resort
+		{db1, "only_role", "db"},     // the first role the host lists wins
+		{db2, "port", "2222"},        // built-in fields
+		{db1, "port", "22"},          // default port
+		{db2, "user", "ops"},         // own user beats [defaults]
+		{db1, "user", "admin"},       // [defaults]
+		{db1, "address", "127.0.0.21"},
+	} {
+		if got, ok := inv.Field(c.h, c.name); !ok || got != c.want {
+			t.Errorf("%s.%s = %q, %v; want %q", c.h.Name, c.name, got, ok, c.want)
+		}
+	}
+	if _, ok := inv.Field(db1, "nope"); ok {
+		t.Error("an undefined variable was found")
+	}
+	if db2.SSH.Become != "root" {
+		t.Errorf("become from [defaults] not applied: %q", db2.SSH.Become)
+	}
+}
+
+func TestSelectAndLabel(t *testing.T) {
+	inv := mustParse(t, sample)
+	hs, err := inv.Select("db")
+	if err != nil || len(hs) != 2 || hs[0].Name != "db1" || hs[1].Name != "db2" {
+		t.Fatalf("Select(db) = %v, %v; want db1, db2 in file order", hs, err)
+	}
+	if hs, err := inv.Select("db2"); err != nil || len(hs) != 1 {
+		t.Fatalf("Select(db2) = %v, %v", hs, err)
+	}
+	if _, err := inv.Select("dbx1"); err == nil || !strings.Contains(err.Error(), `did you mean "db1"`) {
+		t.Fatalf("Select(dbx1) error = %v", err)
+	}
+	for target, want := range map[string]string{"db": "DBサーバ", "db1": "DB1", "nfs": "DB1", "db2": "db2"} {
+		if got := inv.Label(target, "ja"); got != want {
+			t.Errorf("Label(%s) = %q, want %q", target, got, want)
+		}
+	}
+	if got := inv.Label("db", "en"); got != "database server" {
+		t.Errorf("English label = %q", got)
+	}
+}
+
+func TestHostRoleClash(t *testing.T) {
+	_, err := Parse("inv.toml", []byte(`
+[hosts.web]
+roles = ["app"]
+[hosts.app]
+roles = ["x"]
+`))
+	if err == nil || !strings.Contains(err.Error(), `inv.toml:4: "app" is both a host and a role`) {
+		t.Fatalf("err = %v", err)
+	}
+	// A host named like its own only role is fine (the manual's master/master).
+	mustParse(t, "[hosts.master]\nroles = [\"master\"]\n")
+}

@@ -1,0 +1,219 @@
+package runbook
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"tejun/inventory"
+	"tejun/steps"
+	"tejun/steps/p4"
+)
+
+func registry() *steps.Registry {
+	return steps.NewRegistry(append(steps.Generic(), p4.Kinds()...)...)
+}
+
+const twoNodes = `
+[vars]
+os_user = "perforce"
+[hosts.n1]
+address = "127.0.0.11"
+roles = ["nodes"]
+[hosts.n1.vars]
+root = "/p4/one"
+[hosts.n2]
+address = "127.0.0.12"
+roles = ["nodes"]
+[hosts.n2.vars]
+root = "/p4/two"
+[hosts.solo]
+address = "127.0.0.13"
+roles = ["single"]
+[hosts.solo.vars]
+root = "/solo"
+`
+
+func bind(t *testing.T, rbSrc string) (*Runbook, *Binding) {
+	t.Helper()
+	rb, err := Parse("rb.toml", []byte(rbSrc), registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := inventory.Parse("inv.toml", []byte(twoNodes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Bind(rb, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rb, b
+}
+
+func TestNeedsDefaultToPreviousStep(t *testing.T) {
+	rb, _ := bind(t, `
+[runbook]
+name = "n"
+[[section]]
+id = "s1"
+on = "solo"
+title.en = "one"
+[[section.step]]
+id = "a"
+kind = "command"
+title.en = "a"
+argv = ["true"]
+[[section.step]]
+id = "b"
+kind = "command"
+title.en = "b"
+argv = ["true"]
+[[section]]
+id = "s2"
+on = "solo"
+title.en = "two"
+[[section.step]]
+id = "c"
+kind = "command"
+title.en = "c"
+argv = ["true"]
+[[section.step]]
+id = "d"
+kind = "command"
+title.en = "d starts a chain of its own"
+needs = []
+argv = ["true"]
+[[section.step]]
+id = "e"
+kind = "command"
+title.en = "e"
+needs = ["a", "d"]
+argv = ["true"]
+`)
+	want := map[string][]string{"a": nil, "b": {"a"}, "c": {"b"}, "d": nil, "e": {"a", "d"}}
+	for id, needs := range want {
+		if got := rb.Graph.Needs(id); !reflect.DeepEqual(got, needs) {
+			t.Errorf("%s needs %v, want %v", id, got, needs)
+		}
+	}
+	if got := rb.Step("c").Label(); got != "2-①" {
+		t.Errorf("label of c = %s", got)
+	}
+}
+
+func TestTemplatesPerHost(t *testing.T) {
+	_, b := bind(t, `
+[runbook]
+name = "t"
+[vars]
+data = "{{ host.root }}/data"
+[[section]]
+id = "s"
+on = "nodes"
+title.en = "on both nodes"
+[[section.step]]
+id = "mk"
+kind = "directory"
+title.en = "make {{ vars.data }}"
+path = "{{ vars.data }}"
+owner = "{{ vars.os_user }}"
+[[section.step]]
+id = "ckp"
+kind = "p4.checkpoint"
+on = "single"
+title.en = "checkpoint"
+prefix = "ckp"
+root = "{{ roles.single.root }}"
+[[section.step]]
+id = "mv"
+kind = "move"
+title.en = "move {{ steps.ckp.file }}"
+src = "{{ steps.ckp.path }}"
+dst = "{{ host.root }}/"
+`)
+	ins := b.Instances["mk"]
+	if len(ins) != 2 {
+		t.Fatalf("mk runs on %d hosts, want 2", len(ins))
+	}
+	for i, want := range []string{"/p4/one/data", "/p4/two/data"} {
+		d := ins[i].Impl.(*steps.Directory)
+		if d.Path != want || d.Owner != "perforce" || ins[i].Title.EN != "make "+want {
+			t.Errorf("host %s: path %q owner %q title %q", ins[i].Host.Name, d.Path, d.Owner, ins[i].Title.EN)
+		}
+	}
+	mv := b.Instances["mv"][1].Impl.(*steps.Move)
+	if mv.Src != "/solo/ckp.ckp.N" || mv.Dst != "/p4/two/" {
+		t.Errorf("move on n2: %+v", mv)
+	}
+	// At run time the executor binds again with the real outputs.
+	in, err := b.Instantiate(b.Runbook.Step("mv"), b.Inventory.Host("n1"), Outputs{"ckp": {"path": "/solo/ckp.ckp.7", "file": "ckp.ckp.7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := in.Impl.(*steps.Move).Src; got != "/solo/ckp.ckp.7" {
+		t.Errorf("with real outputs, src = %q", got)
+	}
+}
+
+func TestDestructive(t *testing.T) {
+	rb, _ := bind(t, `
+[runbook]
+name = "d"
+[[section]]
+id = "s"
+on = "solo"
+title.en = "s"
+[[section.step]]
+id = "rm"
+kind = "remove"
+title.en = "rm"
+dir = "/solo"
+paths = ["db.*"]
+[[section.step]]
+id = "reboot"
+kind = "command"
+title.en = "reboot"
+argv = ["reboot"]
+destructive = true
+[[section.step]]
+id = "ls"
+kind = "command"
+title.en = "ls"
+argv = ["ls"]
+`)
+	for id, want := range map[string]bool{"rm": true, "reboot": true, "ls": false} {
+		if got := rb.Step(id).Destructive; got != want {
+			t.Errorf("%s destructive = %v, want %v", id, got, want)
+		}
+	}
+	_, err := Parse("rb.toml", []byte(`
+[runbook]
+name = "d"
+[[section]]
+id = "s"
+on = "solo"
+title.en = "s"
+[[section.step]]
+id = "rm"
+kind = "remove"
+title.en = "rm"
+dir = "/solo"
+paths = ["db.*"]
+destructive = false
+`), registry())
+	if err == nil || !strings.Contains(err.Error(), "cannot be declared not destructive") {
+		t.Fatalf("a remove step declared harmless was accepted: %v", err)
+	}
+}
+
+func TestNumbering(t *testing.T) {
+	for n, want := range map[int]string{1: "①", 9: "⑨", 20: "⑳", 21: "㉑", 35: "㉟", 36: "㊱", 50: "㊿", 51: "(51)"} {
+		if got := Circled(n); got != want {
+			t.Errorf("Circled(%d) = %s, want %s", n, got, want)
+		}
+	}
+	if got := Fullwidth(12); got != "１２．" {
+		t.Errorf("Fullwidth(12) = %s", got)
+	}
+}

@@ -1,0 +1,86 @@
+package p4
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"tejun/steps"
+)
+
+func commands(ops []steps.Op) []string {
+	var out []string
+	for _, op := range ops {
+		out = append(out, op.Cmd.String())
+	}
+	return out
+}
+
+func TestFailoverForms(t *testing.T) {
+	c := Conn{Port: "127.0.0.12:1666", User: "super", EnvInManual: true}
+	for _, tc := range []struct {
+		f      Failover
+		manual string
+		apply  []string
+	}{
+		{Failover{Conn: c}, "p4 failover", nil},
+		{Failover{Conn: c, Yes: true}, "p4 failover -y",
+			[]string{"p4 -u super -p 127.0.0.12:1666 failover -y", "p4 -u super -p 127.0.0.12:1666 -ztag info"}},
+		{Failover{Conn: c, MasterID: "master"}, "p4 failover -s master", nil},
+		{Failover{Conn: c, MasterID: "master", Yes: true}, "p4 failover -s master -y",
+			[]string{"p4 -u super -p 127.0.0.12:1666 failover -s master -y", "p4 -u super -p 127.0.0.12:1666 -ztag info"}},
+	} {
+		if got := tc.f.Describe("ja").Blocks[0].Lines[0]; got != tc.manual {
+			t.Errorf("manual form %q, want %q", got, tc.manual)
+		}
+		if got := commands(tc.f.Plan().Apply); !slices.Equal(got, tc.apply) {
+			t.Errorf("%s: apply %q, want %q", tc.manual, got, tc.apply)
+		}
+		if tc.f.Destructive() != tc.f.Yes {
+			t.Errorf("%s: destructive = %v", tc.manual, tc.f.Destructive())
+		}
+		// The preview always runs first, read-only.
+		if check := commands(tc.f.Plan().Check); !strings.HasSuffix(check[1], strings.TrimSuffix(tc.manual, " -y")[len("p4 "):]) {
+			t.Errorf("%s: preview %q", tc.manual, check)
+		}
+	}
+}
+
+// Secrets go on stdin: no command of a secret-using kind carries the secret's
+// name as an argument, and each says what it reads.
+func TestSecretsOnStdin(t *testing.T) {
+	login := &Login{Conn: Conn{Port: "p:1", User: "service", Tickets: "/r/.p4tickets"}, Secret: "pw"}
+	passwd := &Passwd{Conn: Conn{Port: "p:1", User: "super"}, Name: "service", Secret: "pw"}
+	for _, s := range []steps.Step{login, passwd} {
+		p := s.Plan()
+		for _, op := range append(p.Check, p.Apply...) {
+			if slices.Contains(op.Cmd.Argv, "pw") {
+				t.Errorf("secret name in argv: %s", op.Cmd.String())
+			}
+		}
+		for _, op := range p.Apply {
+			if !strings.Contains(op.Cmd.Stdin, "secret pw") {
+				t.Errorf("%s does not read the secret on stdin", op.Cmd.String())
+			}
+		}
+	}
+}
+
+func TestServerSpecRefusals(t *testing.T) {
+	s := Server{Conn: Conn{Port: "p:1", User: "super"}, ServerID: "standby", Create: true, Options: "mandatory"}
+	if len(s.Validate()) == 0 {
+		t.Error("a new spec created as mandatory was accepted")
+	}
+	s = Server{ServerID: "standby", Options: "mandatroy"}
+	if len(s.Validate()) == 0 {
+		t.Error("a misspelt option was accepted")
+	}
+	s = Server{ServerID: "standby", Show: "all"}
+	if len(s.Validate()) == 0 {
+		t.Error("show = all was accepted")
+	}
+	shown := Server{Conn: Conn{Port: "p:1", User: "super"}, ServerID: "standby"}
+	if p := shown.Plan(); len(p.Apply) != 0 {
+		t.Errorf("a display-only server step changes something: %q", commands(p.Apply))
+	}
+}
