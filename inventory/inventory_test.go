@@ -54,14 +54,14 @@ func TestVarPrecedence(t *testing.T) {
 		name string
 		want string
 	}{
-		{db1, "shared", "host"},      // host beats role and inventory
-		{db2, "shared", "role"},      // role beats inventory
-		{db1, "tz", "Asia/Tokyo"},    // inventory as the last resort
-		{db1, "only_role", "db"},     // the first role the host lists wins
-		{db2, "port", "2222"},        // built-in fields
-		{db1, "port", "22"},          // default port
-		{db2, "user", "ops"},         // own user beats [defaults]
-		{db1, "user", "admin"},       // [defaults]
+		{db1, "shared", "host"},   // host beats role and inventory
+		{db2, "shared", "role"},   // role beats inventory
+		{db1, "tz", "Asia/Tokyo"}, // inventory as the last resort
+		{db1, "only_role", "db"},  // the first role the host lists wins
+		{db2, "port", "2222"},     // built-in fields
+		{db1, "port", "22"},       // default port
+		{db2, "user", "ops"},      // own user beats [defaults]
+		{db1, "user", "admin"},    // [defaults]
 		{db1, "address", "127.0.0.21"},
 	} {
 		if got, ok := inv.Field(c.h, c.name); !ok || got != c.want {

@@ -104,3 +104,15 @@ type RunAs struct {
 
 // As sets the run-as user on cmds.
 func (r RunAs) As(cmds ...transport.Cmd) []transport.Cmd { return Sudo(cmds, r.Become) }
+
+// Require reports each empty parameter: pairs of key and value, in the
+// order a person would fill them in.
+func Require(kind string, kv ...string) []Problem {
+	var ps []Problem
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			ps = append(ps, Problem{Key: kv[i], Msg: kind + " needs " + kv[i]})
+		}
+	}
+	return ps
+}

@@ -15,14 +15,7 @@ type Move struct {
 }
 
 func (m *Move) Validate() []Problem {
-	var ps []Problem
-	if m.Src == "" {
-		ps = append(ps, Problem{"src", "move needs src"})
-	}
-	if m.Dst == "" {
-		ps = append(ps, Problem{"dst", "move needs dst"})
-	}
-	return ps
+	return Require("move", "src", m.Src, "dst", m.Dst)
 }
 
 // target is the destination file: a destination ending in "/" is a

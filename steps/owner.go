@@ -17,14 +17,7 @@ type Owner struct {
 }
 
 func (o *Owner) Validate() []Problem {
-	var ps []Problem
-	if o.Path == "" {
-		ps = append(ps, Problem{"path", "owner needs a path"})
-	}
-	if o.Owner == "" {
-		ps = append(ps, Problem{"owner", "owner needs an owner"})
-	}
-	return ps
+	return Require("owner", "path", o.Path, "owner", o.Owner)
 }
 
 func (o *Owner) Describe(lang string) Description {

@@ -15,13 +15,7 @@ type Login struct {
 }
 
 func (l *Login) Validate() []steps.Problem {
-	ps := l.Conn.Validate()
-	for key, v := range map[string]string{"port": l.Port, "user": l.User, "tickets": l.Tickets, "secret": l.Secret} {
-		if v == "" {
-			ps = append(ps, steps.Problem{Key: key, Msg: "p4.login needs " + key})
-		}
-	}
-	return ps
+	return append(l.Conn.Validate(), steps.Require("p4.login", "port", l.Port, "user", l.User, "tickets", l.Tickets, "secret", l.Secret)...)
 }
 
 func (l *Login) Secrets() []string { return []string{l.Secret} }

@@ -63,6 +63,11 @@ func (c Conn) exec(args ...string) transport.Cmd {
 	return transport.Cmd{Argv: append(argv, args...), User: c.Become}
 }
 
+// p4d is a server-side command on a P4ROOT, run as the OS owner when given.
+func p4d(user, root string, args ...string) transport.Cmd {
+	return transport.Cmd{Argv: append([]string{"p4d", "-r", root}, args...), User: user}
+}
+
 // ztag is exec with tagged output, which tejun parses instead of prose.
 func (c Conn) ztag(args ...string) transport.Cmd {
 	return c.exec(append([]string{"-ztag"}, args...)...)

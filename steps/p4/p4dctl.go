@@ -13,10 +13,7 @@ type P4dctl struct {
 }
 
 func (p *P4dctl) Validate() []steps.Problem {
-	var ps []steps.Problem
-	if p.Name == "" {
-		ps = append(ps, steps.Problem{Key: "name", Msg: "p4dctl needs name"})
-	}
+	ps := steps.Require("p4dctl", "name", p.Name)
 	if p.State != "started" && p.State != "stopped" {
 		ps = append(ps, steps.Problem{Key: "state", Msg: "state " + p.State + ": want started or stopped"})
 	}

@@ -12,14 +12,7 @@ type Passwd struct {
 }
 
 func (p *Passwd) Validate() []steps.Problem {
-	ps := p.Conn.Validate()
-	if p.Name == "" {
-		ps = append(ps, steps.Problem{Key: "name", Msg: "p4.passwd needs name"})
-	}
-	if p.Secret == "" {
-		ps = append(ps, steps.Problem{Key: "secret", Msg: "p4.passwd needs secret: the name of a declared secret"})
-	}
-	return ps
+	return append(p.Conn.Validate(), steps.Require("p4.passwd", "name", p.Name, "secret", p.Secret)...)
 }
 
 func (p *Passwd) Secrets() []string { return []string{p.Secret} }

@@ -14,19 +14,10 @@ type Restore struct {
 }
 
 func (r *Restore) Validate() []steps.Problem {
-	var ps []steps.Problem
-	if r.Root == "" {
-		ps = append(ps, steps.Problem{Key: "root", Msg: "p4.restore needs root"})
-	}
-	if r.Checkpoint == "" {
-		ps = append(ps, steps.Problem{Key: "checkpoint", Msg: "p4.restore needs checkpoint"})
-	}
-	return ps
+	return steps.Require("p4.restore", "root", r.Root, "checkpoint", r.Checkpoint)
 }
 
-func (r *Restore) cmd(args ...string) transport.Cmd {
-	return transport.Cmd{Argv: append([]string{"p4d", "-r", r.Root}, args...), User: r.Become}
-}
+func (r *Restore) cmd(args ...string) transport.Cmd { return p4d(r.Become, r.Root, args...) }
 
 func (r *Restore) Describe(lang string) steps.Description {
 	d := steps.Description{

@@ -15,19 +15,10 @@ type ServerID struct {
 }
 
 func (s *ServerID) Validate() []steps.Problem {
-	var ps []steps.Problem
-	if s.Root == "" {
-		ps = append(ps, steps.Problem{Key: "root", Msg: "p4.server_id needs root"})
-	}
-	if s.ServerID == "" {
-		ps = append(ps, steps.Problem{Key: "server_id", Msg: "p4.server_id needs server_id"})
-	}
-	return ps
+	return steps.Require("p4.server_id", "root", s.Root, "server_id", s.ServerID)
 }
 
-func (s *ServerID) cmd(args ...string) transport.Cmd {
-	return transport.Cmd{Argv: append([]string{"p4d", "-r", s.Root}, args...), User: s.Become}
-}
+func (s *ServerID) cmd(args ...string) transport.Cmd { return p4d(s.Become, s.Root, args...) }
 
 func (s *ServerID) Describe(lang string) steps.Description {
 	d := steps.Description{

@@ -16,14 +16,7 @@ type Ticket struct {
 }
 
 func (t *Ticket) Validate() []steps.Problem {
-	var ps []steps.Problem
-	if t.Path == "" {
-		ps = append(ps, steps.Problem{Key: "path", Msg: "p4.ticket needs path"})
-	}
-	if t.Owner == "" {
-		ps = append(ps, steps.Problem{Key: "owner", Msg: "p4.ticket needs owner"})
-	}
-	return ps
+	return steps.Require("p4.ticket", "path", t.Path, "owner", t.Owner)
 }
 
 func (t *Ticket) Waits() {}
