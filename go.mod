@@ -4,10 +4,16 @@ go 1.26.8
 
 require (
 	github.com/charmbracelet/lipgloss v1.1.0
+	github.com/kevinburke/ssh_config v1.6.0
 	github.com/muesli/termenv v0.16.0
+	github.com/pkg/sftp v1.13.12
+	github.com/skeema/knownhosts v1.3.3
 	github.com/urfave/cli/v2 v2.27.7
+	golang.org/x/crypto v0.58.0
 	mvdan.cc/sh/v3 v3.14.1
 )
+
+require github.com/kr/fs v0.1.0 // indirect
 
 require (
 	github.com/cpuguy83/go-md2man/v2 v2.0.7 // indirect

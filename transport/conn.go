@@ -1,0 +1,73 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"io/fs"
+	"strings"
+)
+
+// Conn is a connection to one host. Run is the one method everything else is
+// built on, as in k0sproject/rig: the SSH and local connections implement
+// it, and tests substitute a fake.
+type Conn interface {
+	// Run executes cmd, streaming stdin to it and its output to the
+	// writers. A command that exits non-zero returns *ExitError holding
+	// its full stderr; a cancelled ctx stops the command.
+	Run(ctx context.Context, cmd Cmd, stdio Stdio) error
+	Close() error
+}
+
+// Stdio is where a command's standard streams go; nil means none.
+type Stdio struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// Files is implemented by connections that move files themselves (SFTP,
+// the local file system) rather than through shell commands.
+type Files interface {
+	// WriteFile stores r at path atomically: written to a temporary file
+	// in the same directory, synced, then renamed over path, so a reader
+	// never sees half a file. It returns the SHA-256 of what was written.
+	WriteFile(ctx context.Context, path string, r io.Reader, opts WriteOptions) (string, error)
+	// ReadFile streams path to w and returns its SHA-256.
+	ReadFile(ctx context.Context, path string, w io.Writer, as string) (string, error)
+}
+
+// WriteOptions say how a written file ends up.
+type WriteOptions struct {
+	Mode  fs.FileMode
+	Owner string // user name; "" keeps the connection user's
+	Group string
+	// As writes as this user (through sudo) where the login user may not.
+	As string
+}
+
+// Output runs cmd and returns its standard output; stderr is kept in the
+// error when the command fails.
+func Output(ctx context.Context, c Conn, cmd Cmd, stdin io.Reader) (string, error) {
+	var out bytes.Buffer
+	err := c.Run(ctx, cmd, Stdio{Stdin: stdin, Stdout: &out})
+	return out.String(), err
+}
+
+// tail keeps the last max bytes written to it: enough stderr to explain a
+// failure without holding a runaway command's whole output.
+type tail struct {
+	buf []byte
+	max int
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > t.max {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string { return strings.TrimRight(string(t.buf), "\n") }
+
+const stderrKept = 64 << 10

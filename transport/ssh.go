@@ -1,0 +1,373 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/skeema/knownhosts"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+)
+
+// SSHConfig says how to reach one host. It is filled from the inventory
+// and, for what the inventory leaves open, from ~/.ssh/config.
+type SSHConfig struct {
+	Name          string // inventory name, for messages
+	Address       string
+	Port          int
+	User          string
+	IdentityFiles []string
+	// KnownHosts files; the first is where accept-new records keys.
+	KnownHosts []string
+	// HostKey is "strict" (default) or "accept-new".
+	HostKey string
+	// Jump is the host to tunnel through (ProxyJump); it may itself jump.
+	Jump *SSHConfig
+	// ConnectTimeout bounds dialing plus the SSH handshake.
+	ConnectTimeout time.Duration
+	// Keepalive is how often the connection is probed; after three
+	// unanswered probes it is closed and running commands fail with
+	// ErrConnectionLost instead of hanging on a dead peer.
+	Keepalive time.Duration
+	// AgentSocket is the ssh-agent to use; empty means $SSH_AUTH_SOCK.
+	AgentSocket string
+}
+
+// SSH is one connection to a host, shared by every step that runs there:
+// each command gets a new session on it, which costs a round trip instead of
+// a handshake.
+type SSH struct {
+	cfg    SSHConfig
+	client *ssh.Client
+	jump   *SSH
+	lost   chan struct{}
+	once   sync.Once
+
+	mu    sync.Mutex
+	sftps map[string]*sftpConn
+}
+
+// DialSSH connects and authenticates.
+func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
+	if cfg.Port == 0 {
+		cfg.Port = 22
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 15 * time.Second
+	}
+	if cfg.Keepalive == 0 {
+		cfg.Keepalive = 15 * time.Second
+	}
+	name := cfg.Name
+	if name == "" {
+		name = cfg.Address
+	}
+	addr := net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.Port))
+	hostKeys, algos, err := hostKeyCallback(name, addr, cfg)
+	if err != nil {
+		return nil, err
+	}
+	auth, closeAgent, err := authMethods(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	defer closeAgent()
+	clientCfg := &ssh.ClientConfig{
+		User:              cfg.User,
+		Auth:              auth,
+		HostKeyCallback:   hostKeys,
+		HostKeyAlgorithms: algos,
+		Timeout:           cfg.ConnectTimeout,
+	}
+
+	s := &SSH{cfg: cfg, lost: make(chan struct{}), sftps: map[string]*sftpConn{}}
+	var conn net.Conn
+	dialCtx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	defer cancel()
+	if cfg.Jump != nil {
+		s.jump, err = DialSSH(ctx, *cfg.Jump)
+		if err != nil {
+			return nil, fmt.Errorf("%s: through jump host: %w", name, err)
+		}
+		conn, err = s.jump.client.DialContext(dialCtx, "tcp", addr)
+	} else {
+		var d net.Dialer
+		conn, err = d.DialContext(dialCtx, "tcp", addr)
+	}
+	if err != nil {
+		s.closeJump()
+		return nil, fmt.Errorf("%s (%s): %w: %v", name, addr, ErrUnreachable, err)
+	}
+	_ = conn.SetDeadline(time.Now().Add(cfg.ConnectTimeout))
+	c, chans, reqs, err := ssh.NewClientConn(conn, addr, clientCfg)
+	if err != nil {
+		conn.Close()
+		s.closeJump()
+		return nil, classifyHandshake(name, addr, err)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	s.client = ssh.NewClient(c, chans, reqs)
+	go s.keepalive()
+	go func() {
+		_ = s.client.Wait()
+		s.markLost()
+	}()
+	return s, nil
+}
+
+func (s *SSH) closeJump() {
+	if s.jump != nil {
+		s.jump.Close()
+	}
+}
+
+func classifyHandshake(name, addr string, err error) error {
+	var hk *HostKeyError
+	if errors.As(err, &hk) {
+		return hk
+	}
+	// x/crypto reports a rejected login only as text; this is the one
+	// place tejun reads an error's words, and it keeps the original.
+	if strings.Contains(err.Error(), "unable to authenticate") {
+		return fmt.Errorf("%s (%s): %w: %v", name, addr, ErrAuth, err)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s (%s): %w: %v", name, addr, ErrUnreachable, err)
+	}
+	return fmt.Errorf("%s (%s): %w", name, addr, err)
+}
+
+// hostKeyCallback verifies against known_hosts and offers only the key
+// types known_hosts holds for the host: x/crypto would otherwise prefer
+// ECDSA and report a host whose known key is ed25519 as changed.
+func hostKeyCallback(name, addr string, cfg SSHConfig) (ssh.HostKeyCallback, []string, error) {
+	files := cfg.KnownHosts
+	if len(files) == 0 {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return nil, nil, err
+		}
+		files = []string{filepath.Join(home, ".ssh", "known_hosts")}
+	}
+	if cfg.HostKey == "accept-new" {
+		if err := os.MkdirAll(filepath.Dir(files[0]), 0o700); err != nil {
+			return nil, nil, err
+		}
+		f, err := os.OpenFile(files[0], os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			return nil, nil, err
+		}
+		f.Close()
+	}
+	var existing []string
+	for _, f := range files {
+		if _, err := os.Stat(f); err == nil {
+			existing = append(existing, f)
+		}
+	}
+	if len(existing) == 0 {
+		return func(hostname string, remote net.Addr, key ssh.PublicKey) error {
+			return &HostKeyError{Host: name, Fingerprint: ssh.FingerprintSHA256(key), KnownHosts: files[0], Err: ErrHostKeyUnknown}
+		}, nil, nil
+	}
+	db, err := knownhosts.NewDB(existing...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("known_hosts: %w", err)
+	}
+	check := db.HostKeyCallback()
+	var mu sync.Mutex
+	cb := func(hostname string, remote net.Addr, key ssh.PublicKey) error {
+		err := check(hostname, remote, key)
+		switch {
+		case err == nil:
+			return nil
+		case knownhosts.IsHostKeyChanged(err):
+			return &HostKeyError{Host: name, Fingerprint: ssh.FingerprintSHA256(key), KnownHosts: files[0], Err: ErrHostKeyChanged}
+		case knownhosts.IsHostUnknown(err) && cfg.HostKey == "accept-new":
+			mu.Lock()
+			defer mu.Unlock()
+			f, ferr := os.OpenFile(files[0], os.O_APPEND|os.O_WRONLY, 0o600)
+			if ferr != nil {
+				return ferr
+			}
+			defer f.Close()
+			_, ferr = fmt.Fprintln(f, knownhosts.Line([]string{knownhosts.Normalize(hostname)}, key))
+			return ferr
+		case knownhosts.IsHostUnknown(err):
+			return &HostKeyError{Host: name, Fingerprint: ssh.FingerprintSHA256(key), KnownHosts: files[0], Err: ErrHostKeyUnknown}
+		}
+		return err
+	}
+	return cb, db.HostKeyAlgorithms(addr), nil
+}
+
+// authMethods offers the agent's keys, then identity files (the given ones,
+// else the usual ~/.ssh/id_* files), as OpenSSH does.
+func authMethods(cfg SSHConfig) ([]ssh.AuthMethod, func(), error) {
+	var signers []ssh.Signer
+	closeAgent := func() {}
+	sock := cfg.AgentSocket
+	if sock == "" {
+		sock = os.Getenv("SSH_AUTH_SOCK")
+	}
+	if sock != "" {
+		if conn, err := net.Dial("unix", sock); err == nil {
+			closeAgent = func() { conn.Close() }
+			if ss, err := agent.NewClient(conn).Signers(); err == nil {
+				signers = append(signers, ss...)
+			}
+		}
+	}
+	files := cfg.IdentityFiles
+	explicit := len(files) > 0
+	if !explicit {
+		if home, err := os.UserHomeDir(); err == nil {
+			for _, n := range []string{"id_ed25519", "id_ecdsa", "id_rsa"} {
+				files = append(files, filepath.Join(home, ".ssh", n))
+			}
+		}
+	}
+	for _, f := range files {
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			if explicit {
+				return nil, closeAgent, fmt.Errorf("identity file: %w", err)
+			}
+			continue
+		}
+		signer, err := ssh.ParsePrivateKey(pem)
+		var missing *ssh.PassphraseMissingError
+		if errors.As(err, &missing) {
+			if explicit {
+				return nil, closeAgent, fmt.Errorf("identity file %s is protected by a passphrase: add it to ssh-agent", f)
+			}
+			continue
+		}
+		if err != nil {
+			return nil, closeAgent, fmt.Errorf("identity file %s: %w", f, err)
+		}
+		signers = append(signers, signer)
+	}
+	if len(signers) == 0 {
+		return nil, closeAgent, fmt.Errorf("%w: no key: no ssh-agent and no identity file", ErrAuth)
+	}
+	return []ssh.AuthMethod{ssh.PublicKeys(signers...)}, closeAgent, nil
+}
+
+func (s *SSH) markLost() { s.once.Do(func() { close(s.lost) }) }
+
+func (s *SSH) keepalive() {
+	t := time.NewTicker(s.cfg.Keepalive)
+	defer t.Stop()
+	missed := 0
+	for {
+		select {
+		case <-s.lost:
+			return
+		case <-t.C:
+		}
+		reply := make(chan error, 1)
+		go func() {
+			_, _, err := s.client.SendRequest("keepalive@openssh.com", true, nil)
+			reply <- err
+		}()
+		select {
+		case err := <-reply:
+			if err != nil {
+				s.client.Close()
+				return
+			}
+			missed = 0
+		case <-time.After(s.cfg.Keepalive):
+			if missed++; missed >= 3 {
+				s.client.Close()
+				return
+			}
+		case <-s.lost:
+			return
+		}
+	}
+}
+
+// Run runs cmd in a new session on the shared connection.
+func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
+	line, err := cmd.Line()
+	if err != nil {
+		return err
+	}
+	sess, err := s.client.NewSession()
+	if err != nil {
+		return fmt.Errorf("%s: %w: %v", s.cfg.Name, ErrConnectionLost, err)
+	}
+	defer sess.Close()
+	sess.Stdin = stdio.Stdin
+	sess.Stdout = stdio.Stdout
+	errTail := &tail{max: stderrKept}
+	if stdio.Stderr != nil {
+		sess.Stderr = io.MultiWriter(stdio.Stderr, errTail)
+	} else {
+		sess.Stderr = errTail
+	}
+	if err := sess.Start(line); err != nil {
+		return fmt.Errorf("%s: %w: %v", s.cfg.Name, ErrConnectionLost, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- sess.Wait() }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		// Ask the remote process to stop, then insist: a cancelled step
+		// must not leave its command running on the host.
+		_ = sess.Signal(ssh.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(3 * time.Second):
+			_ = sess.Signal(ssh.SIGKILL)
+			sess.Close()
+		}
+		return ctx.Err()
+	case <-s.lost:
+		return fmt.Errorf("%s: %w while running %s", s.cfg.Name, ErrConnectionLost, line)
+	}
+	if err == nil {
+		return nil
+	}
+	var ee *ssh.ExitError
+	if errors.As(err, &ee) {
+		if ee.Signal() != "" {
+			return &ExitError{Cmd: line, Code: 128, Stderr: strings.TrimSpace(errTail.String() + "\nkilled by signal " + ee.Signal())}
+		}
+		if se := sudoRefusal(cmd, ee.ExitStatus(), errTail.String()); se != nil {
+			return se
+		}
+		return &ExitError{Cmd: line, Code: ee.ExitStatus(), Stderr: errTail.String()}
+	}
+	return fmt.Errorf("%s: %w while running %s: %v", s.cfg.Name, ErrConnectionLost, line, err)
+}
+
+// Close ends the connection (and its jump host's).
+func (s *SSH) Close() error {
+	s.mu.Lock()
+	for _, c := range s.sftps {
+		c.close()
+	}
+	s.sftps = map[string]*sftpConn{}
+	s.mu.Unlock()
+	err := s.client.Close()
+	s.markLost()
+	s.closeJump()
+	return err
+}
+
+// Lost is closed when the connection has died.
+func (s *SSH) Lost() <-chan struct{} { return s.lost }
