@@ -36,7 +36,9 @@ func (c *sftpConn) close() {
 // server accepts 256 KiB packets and many requests in flight.
 func sftpOptions() []sftp.ClientOption {
 	return []sftp.ClientOption{
-		sftp.MaxPacketUnchecked(256 << 10),
+		// OpenSSH caps a whole SFTP message at 256 KiB; leave room for the
+		// request header around the data.
+		sftp.MaxPacketUnchecked(255 << 10),
 		sftp.UseConcurrentWrites(true),
 		sftp.UseConcurrentReads(true),
 		sftp.MaxConcurrentRequestsPerFile(64),

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -313,12 +314,23 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 	sess.Stdin = stdio.Stdin
 	sess.Stdout = stdio.Stdout
 	errTail := &tail{max: stderrKept}
+	var stderr io.Writer = errTail
 	if stdio.Stderr != nil {
-		sess.Stderr = io.MultiWriter(stdio.Stderr, errTail)
-	} else {
-		sess.Stderr = errTail
+		stderr = io.MultiWriter(stdio.Stderr, errTail)
 	}
-	if err := sess.Start(line); err != nil {
+	remote := line
+	var pid *pidLine
+	if s.cfg.User == "root" {
+		// sshd ignores signal requests for root logins, so a cancelled
+		// command would run on. The shell reports its PID (which exec
+		// hands to the command, leader of its own process group) for
+		// killing the group from a second session.
+		pid = &pidLine{next: stderr, ready: make(chan struct{})}
+		stderr = pid
+		remote = "echo tejun-pid:$$ >&2; exec " + line
+	}
+	sess.Stderr = stderr
+	if err := sess.Start(remote); err != nil {
 		return fmt.Errorf("%s: %w: %v", s.cfg.Name, ErrConnectionLost, err)
 	}
 	done := make(chan error, 1)
@@ -328,11 +340,11 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 	case <-ctx.Done():
 		// Ask the remote process to stop, then insist: a cancelled step
 		// must not leave its command running on the host.
-		_ = sess.Signal(ssh.SIGTERM)
+		s.signal(sess, pid, "TERM")
 		select {
 		case <-done:
 		case <-time.After(3 * time.Second):
-			_ = sess.Signal(ssh.SIGKILL)
+			s.signal(sess, pid, "KILL")
 			sess.Close()
 		}
 		return ctx.Err()
@@ -353,6 +365,66 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 		return &ExitError{Cmd: line, Code: ee.ExitStatus(), Stderr: errTail.String()}
 	}
 	return fmt.Errorf("%s: %w while running %s: %v", s.cfg.Name, ErrConnectionLost, line, err)
+}
+
+// signal stops a running command: by a signal request where sshd honours
+// it, else by killing its process group from another session.
+func (s *SSH) signal(sess *ssh.Session, pid *pidLine, sig string) {
+	_ = sess.Signal(ssh.Signal(sig))
+	if pid == nil {
+		return
+	}
+	select {
+	case <-pid.ready:
+	default:
+		return // the command never started
+	}
+	if pid.pid <= 0 {
+		return
+	}
+	kill, err := s.client.NewSession()
+	if err != nil {
+		return
+	}
+	defer kill.Close()
+	_ = kill.Run(fmt.Sprintf("kill -%s -- -%d", sig, pid.pid))
+}
+
+// pidLine takes the "tejun-pid:N" line off the front of stderr.
+type pidLine struct {
+	next  io.Writer
+	buf   []byte
+	pid   int
+	done  bool
+	ready chan struct{}
+}
+
+func (p *pidLine) Write(b []byte) (int, error) {
+	if p.done {
+		return p.next.Write(b)
+	}
+	p.buf = append(p.buf, b...)
+	i := bytes.IndexByte(p.buf, '\n')
+	if i < 0 && len(p.buf) < 64 {
+		return len(b), nil
+	}
+	p.done = true
+	first, rest := p.buf, []byte(nil)
+	if i >= 0 {
+		first, rest = p.buf[:i], p.buf[i+1:]
+	}
+	if n, err := strconv.Atoi(strings.TrimPrefix(string(first), "tejun-pid:")); err == nil && strings.HasPrefix(string(first), "tejun-pid:") {
+		p.pid = n
+	} else {
+		rest = p.buf
+	}
+	close(p.ready)
+	if len(rest) > 0 {
+		if _, err := p.next.Write(rest); err != nil {
+			return 0, err
+		}
+	}
+	return len(b), nil
 }
 
 // Close ends the connection (and its jump host's).

@@ -1,0 +1,351 @@
+// Package testbed starts real OpenSSH sshd hosts for tests: each on its own
+// loopback address (127.0.0.11, .12, ...), in its own mount namespace and
+// root directory, so every host has private /tmp, /etc, home directories and
+// P4ROOT paths such as /master and /standby. Only tests use it; it needs root,
+// sshd and unshare, and skips the test (saying why) where they are missing.
+package testbed
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/skeema/knownhosts"
+	"golang.org/x/crypto/ssh"
+)
+
+// Users every host has besides root. perforce owns P4ROOT; ops may sudo
+// to anyone without a password; nosudo may not sudo at all.
+var Users = []struct {
+	Name  string
+	UID   int
+	Sudo  bool
+	Shell string
+}{
+	{"perforce", 1666, false, "/bin/bash"},
+	{"ops", 1700, true, "/bin/bash"},
+	{"nosudo", 1701, false, "/bin/bash"},
+}
+
+// Bed is a set of hosts sharing one client key and known_hosts file.
+type Bed struct {
+	Dir        string // everything of the bed lives here
+	KeyFile    string // the client's private key, authorised on every host for every user
+	KnownHosts string // holds every host's key
+	Hosts      []*Host
+}
+
+// Host is one running sshd.
+type Host struct {
+	Name    string
+	Address string
+	Port    int
+	// Root is the host's "/" on the test machine's disk: a test reads what
+	// the host wrote at /standby/x from Root+"/standby/x".
+	Root string
+	// HostKey is the host's public key.
+	HostKey ssh.PublicKey
+
+	bed   *Bed
+	cmd   *exec.Cmd
+	log   *bytes.Buffer
+	mu    sync.Mutex
+	index int
+}
+
+// Requirements reports why a test-bed cannot start here, or "".
+func Requirements() string {
+	if os.Geteuid() != 0 {
+		return "the sshd test-bed needs root (CI runs as root)"
+	}
+	for _, p := range []string{"/usr/sbin/sshd", "/usr/bin/unshare", "/usr/sbin/chroot", "/usr/bin/ssh-keygen"} {
+		if _, err := os.Stat(p); err != nil {
+			return "the sshd test-bed needs " + p + " (apt-get install openssh-server openssh-client util-linux coreutils)"
+		}
+	}
+	return ""
+}
+
+// Start starts one host per name. Hosts are stopped when the test ends.
+func Start(t testing.TB, names ...string) *Bed {
+	t.Helper()
+	if why := Requirements(); why != "" {
+		t.Skip(why)
+	}
+	dir, err := os.MkdirTemp("", "tejun-bed-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	b := &Bed{Dir: dir, KeyFile: filepath.Join(dir, "client_key"), KnownHosts: filepath.Join(dir, "known_hosts")}
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "tejun test client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, os.WriteFile(b.KeyFile, pem.EncodeToMemory(block), 0o600))
+	sshPub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var known strings.Builder
+	for i, name := range names {
+		h := &Host{Name: name, Address: fmt.Sprintf("127.0.0.%d", 11+i), bed: b, index: i, log: &bytes.Buffer{}}
+		h.Root = filepath.Join(dir, name)
+		if err := h.prepare(ssh.MarshalAuthorizedKey(sshPub)); err != nil {
+			t.Fatalf("test-bed host %s: %v", name, err)
+		}
+		if err := h.start(); err != nil {
+			t.Fatalf("test-bed host %s: %v\n%s", name, err, h.log.String())
+		}
+		t.Cleanup(h.Stop)
+		known.WriteString(knownhosts.Line([]string{knownhosts.Normalize(h.Addr())}, h.HostKey) + "\n")
+		b.Hosts = append(b.Hosts, h)
+	}
+	must(t, os.WriteFile(b.KnownHosts, []byte(known.String()), 0o600))
+	return b
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Host returns the host called name.
+func (b *Bed) Host(name string) *Host {
+	for _, h := range b.Hosts {
+		if h.Name == name {
+			return h
+		}
+	}
+	return nil
+}
+
+// Addr is host:port.
+func (h *Host) Addr() string { return net.JoinHostPort(h.Address, strconv.Itoa(h.Port)) }
+
+// Path is where the host's absolute path p lives on the test machine.
+func (h *Host) Path(p string) string { return filepath.Join(h.Root, p) }
+
+func run(name string, args ...string) error {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// prepare builds the host's root: its own copy of /etc (with the test
+// users, sudo rules, host key and sshd config), empty /tmp, /root, /home,
+// /run and /var, and mount points for /usr, /dev and /proc.
+func (h *Host) prepare(authorizedKey []byte) error {
+	r := h.Root
+	for _, d := range []string{"usr", "dev", "proc", "tmp", "root", "home", "run/sshd", "var/tmp", "var/lib", "var/log", "var/cache", "srv", "opt"} {
+		if err := os.MkdirAll(filepath.Join(r, d), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.Chmod(filepath.Join(r, "tmp"), 0o1777|os.ModeSticky); err != nil {
+		return err
+	}
+	for _, l := range []string{"bin", "sbin", "lib", "lib64"} {
+		if target, err := os.Readlink("/" + l); err == nil {
+			if err := os.Symlink(target, filepath.Join(r, l)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := run("cp", "-a", "/etc", r+"/"); err != nil {
+		return err
+	}
+	etc := filepath.Join(r, "etc")
+	for _, u := range Users {
+		home := filepath.Join(r, "home", u.Name)
+		if err := os.MkdirAll(home, 0o755); err != nil {
+			return err
+		}
+		if err := os.Chown(home, u.UID, u.UID); err != nil {
+			return err
+		}
+		if err := appendFile(filepath.Join(etc, "passwd"), fmt.Sprintf("%s:x:%d:%d::/home/%s:%s\n", u.Name, u.UID, u.UID, u.Name, u.Shell)); err != nil {
+			return err
+		}
+		if err := appendFile(filepath.Join(etc, "group"), fmt.Sprintf("%s:x:%d:\n", u.Name, u.UID)); err != nil {
+			return err
+		}
+		if err := appendFile(filepath.Join(etc, "shadow"), u.Name+":*:19000:0:99999:7:::\n"); err != nil {
+			return err
+		}
+		if u.Sudo {
+			if err := os.MkdirAll(filepath.Join(etc, "sudoers.d"), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(etc, "sudoers.d", "tejun-"+u.Name), []byte(u.Name+" ALL=(ALL:ALL) NOPASSWD: ALL\n"), 0o440); err != nil {
+				return err
+			}
+		}
+	}
+	if err := os.WriteFile(filepath.Join(etc, "hostname"), []byte(h.Name+"\n"), 0o644); err != nil {
+		return err
+	}
+	keyFile := filepath.Join(etc, "ssh", "tejun_host_ed25519_key")
+	if err := run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", h.Name, "-f", keyFile); err != nil {
+		return err
+	}
+	pubText, err := os.ReadFile(keyFile + ".pub")
+	if err != nil {
+		return err
+	}
+	if h.HostKey, _, _, _, err = ssh.ParseAuthorizedKey(pubText); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(etc, "ssh", "tejun_authorized_keys"), authorizedKey, 0o644); err != nil {
+		return err
+	}
+	return nil
+}
+
+func appendFile(path, text string) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = f.WriteString(text)
+	return err
+}
+
+func freePort(addr string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(addr, "0"))
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func (h *Host) sshdConfig() string {
+	return fmt.Sprintf(`ListenAddress %s
+HostKey /etc/ssh/tejun_host_ed25519_key
+AuthorizedKeysFile /etc/ssh/tejun_authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PidFile none
+Subsystem sftp /usr/lib/openssh/sftp-server
+MaxSessions 200
+MaxStartups 200:30:400
+LogLevel ERROR
+`, h.Addr())
+}
+
+// start runs sshd in a new mount namespace, chrooted into the host's root.
+// The namespace gets /usr read-only, /dev and a fresh /proc; everything
+// else the host writes stays under Root.
+func (h *Host) start() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.Port == 0 {
+		p, err := freePort(h.Address)
+		if err != nil {
+			return err
+		}
+		h.Port = p
+	}
+	if err := os.WriteFile(filepath.Join(h.Root, "etc", "ssh", "tejun_sshd_config"), []byte(h.sshdConfig()), 0o644); err != nil {
+		return err
+	}
+	script := `set -e
+r="$1"
+mount --rbind /usr "$r/usr"
+mount -o remount,bind,ro "$r/usr"
+mount --rbind /dev "$r/dev"
+mount -t proc proc "$r/proc"
+exec chroot "$r" /usr/sbin/sshd -D -e -f /etc/ssh/tejun_sshd_config`
+	h.log.Reset()
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, "sh", h.Root)
+	cmd.Stdout, cmd.Stderr = h.log, h.log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	h.cmd = cmd
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return fmt.Errorf("sshd exited at start")
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", h.Addr(), 200*time.Millisecond); err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("sshd did not listen on %s within 10s", h.Addr())
+}
+
+// Stop kills sshd and everything running in the host's namespace (the
+// sessions it started, daemons they left behind).
+func (h *Host) Stop() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.cmd == nil || h.cmd.Process == nil {
+		return
+	}
+	ns, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", h.cmd.Process.Pid))
+	_ = syscall.Kill(-h.cmd.Process.Pid, syscall.SIGKILL)
+	if ns != "" {
+		killNamespace(ns)
+	}
+	h.cmd = nil
+}
+
+// Restart starts sshd again on the same address, port and host key, as
+// after a reboot of the host.
+func (h *Host) Restart() error {
+	h.Stop()
+	return h.start()
+}
+
+func killNamespace(ns string) {
+	self, _ := os.Readlink("/proc/self/ns/mnt")
+	if ns == self {
+		return
+	}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if l, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", pid)); l == ns {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// Log is what sshd printed, for a failing test's message.
+func (h *Host) Log() string { return h.log.String() }
