@@ -250,3 +250,28 @@ func TestSFTPWriteRead(t *testing.T) {
 		t.Fatalf("read as perforce: %v", err)
 	}
 }
+
+// TestSSHJump reaches a host that only its bastion can reach: db lives in
+// a network namespace of the test's own, published nowhere.
+func TestSSHJump(t *testing.T) {
+	b := testbed.StartHosts(t, testbed.HostSpec{Name: "bastion", Gateway: true}, testbed.HostSpec{Name: "db", Private: true})
+	bastion, db := b.Host("bastion"), b.Host("db")
+
+	direct := config(b, db, "root")
+	direct.ConnectTimeout = 2 * time.Second
+	if _, err := transport.DialSSH(context.Background(), direct); !errors.Is(err, transport.ErrUnreachable) {
+		t.Fatalf("db answered directly: %v", err)
+	}
+	jumped := config(b, db, "root")
+	j := config(b, bastion, "ops")
+	jumped.Jump = &j
+	c, err := transport.DialSSH(context.Background(), jumped)
+	if err != nil {
+		t.Fatalf("through the bastion: %v", err)
+	}
+	defer c.Close()
+	out, err := transport.Output(context.Background(), c, transport.Cmd{Argv: []string{"cat", "/etc/hostname"}}, nil)
+	if err != nil || strings.TrimSpace(out) != "db" {
+		t.Fatalf("on db: %q %v", out, err)
+	}
+}

@@ -59,6 +59,7 @@ type Host struct {
 	HostKey ssh.PublicKey
 
 	bed   *Bed
+	netns *network // nil: the test machine's own network
 	cmd   *exec.Cmd
 	log   *bytes.Buffer
 	mu    sync.Mutex
@@ -80,6 +81,16 @@ func Requirements() string {
 
 // Start starts one host per name. Hosts are stopped when the test ends.
 func Start(t testing.TB, names ...string) *Bed {
+	t.Helper()
+	specs := make([]HostSpec, len(names))
+	for i, n := range names {
+		specs[i] = HostSpec{Name: n}
+	}
+	return StartHosts(t, specs...)
+}
+
+// StartHosts starts hosts as specified; see HostSpec for private hosts.
+func StartHosts(t testing.TB, specs ...HostSpec) *Bed {
 	t.Helper()
 	if why := Requirements(); why != "" {
 		t.Skip(why)
@@ -103,9 +114,19 @@ func Start(t testing.TB, names ...string) *Bed {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var netw *network
+	for _, s := range specs {
+		if (s.Private || s.Gateway) && netw == nil {
+			netw = newNetwork(t)
+		}
+	}
 	var known strings.Builder
-	for i, name := range names {
+	for i, spec := range specs {
+		name := spec.Name
 		h := &Host{Name: name, Address: fmt.Sprintf("127.0.0.%d", 11+i), bed: b, index: i, log: &bytes.Buffer{}}
+		if spec.Private || spec.Gateway {
+			h.netns = netw
+		}
 		h.Root = filepath.Join(dir, name)
 		if err := h.prepare(ssh.MarshalAuthorizedKey(sshPub)); err != nil {
 			t.Fatalf("test-bed host %s: %v", name, err)
@@ -114,6 +135,9 @@ func Start(t testing.TB, names ...string) *Bed {
 			t.Fatalf("test-bed host %s: %v\n%s", name, err, h.log.String())
 		}
 		t.Cleanup(h.Stop)
+		if spec.Gateway {
+			netw.publish(t, h.Addr())
+		}
 		known.WriteString(knownhosts.Line([]string{knownhosts.Normalize(h.Addr())}, h.HostKey) + "\n")
 		b.Hosts = append(b.Hosts, h)
 	}
@@ -265,6 +289,8 @@ func (h *Host) start() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.Port == 0 {
+		// A port free on the test machine's loopback is free in a fresh
+		// namespace too, and a gateway is published on the same one.
 		p, err := freePort(h.Address)
 		if err != nil {
 			return err
@@ -282,7 +308,11 @@ mount --rbind /dev "$r/dev"
 mount -t proc proc "$r/proc"
 exec chroot "$r" /usr/sbin/sshd -D -e -f /etc/ssh/tejun_sshd_config`
 	h.log.Reset()
-	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, "sh", h.Root)
+	argv := []string{"unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, "sh", h.Root}
+	if h.netns != nil {
+		argv = append([]string{"ip", "netns", "exec", h.netns.name}, argv...)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = h.log, h.log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -298,7 +328,11 @@ exec chroot "$r" /usr/sbin/sshd -D -e -f /etc/ssh/tejun_sshd_config`
 			return fmt.Errorf("sshd exited at start")
 		default:
 		}
-		if c, err := net.DialTimeout("tcp", h.Addr(), 200*time.Millisecond); err == nil {
+		dial := func() (net.Conn, error) { return net.DialTimeout("tcp", h.Addr(), 200*time.Millisecond) }
+		if h.netns != nil {
+			dial = func() (net.Conn, error) { return h.netns.dial(h.Addr()) }
+		}
+		if c, err := dial(); err == nil {
 			c.Close()
 			return nil
 		}
