@@ -1,6 +1,8 @@
 package steps
 
 import (
+	"context"
+
 	"tejun/transport"
 )
 
@@ -57,7 +59,7 @@ func (c *Command) Describe(lang string) Description {
 func (c *Command) Plan() Plan {
 	var p Plan
 	if c.Creates != "" {
-		p.Check = append(p.Check, Ops(transport.Cmd{Argv: []string{"test", "-e", c.Creates}})...)
+		p.Check = append(p.Check, Ops(c.creates())...)
 	}
 	if len(c.Unless) > 0 {
 		p.Check = append(p.Check, Ops(c.As(transport.Cmd{Argv: c.Unless})...)...)
@@ -71,4 +73,50 @@ func (c *Command) Plan() Plan {
 		p.Apply = Ops(c.cmd())
 	}
 	return p
+}
+
+func (c *Command) creates() transport.Cmd {
+	return transport.Cmd{Argv: []string{"test", "-e", c.Creates}}
+}
+
+// Check runs the guards: creates and unless make the command unnecessary,
+// a failing only_if makes it inapplicable. A read-only command is its own
+// check.
+func (c *Command) Check(ctx context.Context, env Env) (Status, error) {
+	if c.Creates != "" {
+		_, err := env.Run(ctx, c.creates(), nil)
+		if err == nil {
+			return Done("%s exists", c.Creates), nil
+		}
+		if exitCode(err) != 1 {
+			return Status{}, err
+		}
+	}
+	if len(c.Unless) > 0 {
+		if _, err := env.Run(ctx, c.As(transport.Cmd{Argv: c.Unless})[0], nil); err == nil {
+			return Done("unless: %s succeeded", c.Unless[0]), nil
+		} else if exitCode(err) < 0 {
+			return Status{}, err
+		}
+	}
+	if len(c.OnlyIf) > 0 {
+		if _, err := env.Run(ctx, c.As(transport.Cmd{Argv: c.OnlyIf})[0], nil); err != nil {
+			if exitCode(err) < 0 {
+				return Status{}, err
+			}
+			return Done("only_if: %s failed, nothing to do", c.OnlyIf[0]), nil
+		}
+	}
+	if c.ReadOnly {
+		if _, err := env.Run(ctx, c.cmd(), nil); err != nil {
+			return Status{}, err
+		}
+		return Done("ran (read-only)"), nil
+	}
+	return NotDone("will run"), nil
+}
+
+func (c *Command) Apply(ctx context.Context, env Env) error {
+	_, err := env.Run(ctx, c.cmd(), nil)
+	return err
 }

@@ -1,6 +1,11 @@
 package steps
 
 import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
 	"tejun/transport"
 )
 
@@ -74,7 +79,57 @@ func (d *Directory) Plan() Plan {
 		apply = append(apply, transport.Cmd{Argv: []string{"chmod", "--", d.Mode, d.Path}})
 	}
 	return Plan{
-		Check: Ops(d.As(transport.Cmd{Argv: []string{"stat", "-c", "%F %U %G %a", "--", d.Path}})...),
+		Check: Ops(d.stat()),
 		Apply: Ops(d.As(apply...)...),
 	}
 }
+
+func (d *Directory) stat() transport.Cmd {
+	return d.As(transport.Cmd{Argv: []string{"stat", "-c", "%F %U %G %a", "--", d.Path}})[0]
+}
+
+func (d *Directory) Check(ctx context.Context, env Env) (Status, error) {
+	out, err := env.Run(ctx, d.stat(), nil)
+	if exitCode(err) == 1 {
+		return NotDone("%s does not exist", d.Path), nil
+	}
+	if err != nil {
+		return Status{}, err
+	}
+	f := strings.Fields(out)
+	if len(f) < 4 || strings.Join(f[:len(f)-3], " ") != "directory" {
+		return Status{}, fmt.Errorf("%s exists and is not a directory (%s)", d.Path, strings.TrimSpace(out))
+	}
+	user, group, mode := f[len(f)-3], f[len(f)-2], f[len(f)-1]
+	var diff []string
+	if d.Owner != "" && user != d.Owner {
+		diff = append(diff, "owner "+user)
+	}
+	if d.Group != "" && group != d.Group {
+		diff = append(diff, "group "+group)
+	}
+	if d.Mode != "" && !sameMode(mode, d.Mode) {
+		diff = append(diff, "mode "+mode)
+	}
+	if len(diff) > 0 {
+		return NotDone("%s has %s", d.Path, strings.Join(diff, ", ")), nil
+	}
+	return Done("%s exists", d.Path), nil
+}
+
+func sameMode(a, b string) bool {
+	x, err1 := strconv.ParseUint(a, 8, 32)
+	y, err2 := strconv.ParseUint(b, 8, 32)
+	return err1 == nil && err2 == nil && x == y
+}
+
+func (d *Directory) Apply(ctx context.Context, env Env) error {
+	for _, op := range d.Plan().Apply {
+		if _, err := env.Run(ctx, op.Cmd, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *Directory) Verify(ctx context.Context, env Env) error { return VerifyByCheck(ctx, env, d) }

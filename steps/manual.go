@@ -1,6 +1,9 @@
 package steps
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 
 	"tejun/inventory"
@@ -33,3 +36,20 @@ func (m *Manual) Describe(lang string) Description {
 
 // Plan is empty: the executor asks the operator instead.
 func (m *Manual) Plan() Plan { return Plan{} }
+
+// Check cannot know: only the operator can say the work is done.
+func (m *Manual) Check(ctx context.Context, env Env) (Status, error) {
+	return NotDone("needs the operator"), nil
+}
+
+// Apply shows the instruction and waits for the operator's word.
+func (m *Manual) Apply(ctx context.Context, env Env) error {
+	err := env.Confirm(ctx, m.Instruction.In("ja")+"\n"+m.Instruction.In("en"))
+	if errors.Is(err, ErrNoOperator) && m.Skippable {
+		return &Skip{Reason: "manual step, skippable, no operator"}
+	}
+	if errors.Is(err, ErrNoOperator) {
+		return fmt.Errorf("manual step needs an operator: run on a terminal, or pass --assume-done for it once the work is done")
+	}
+	return err
+}

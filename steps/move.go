@@ -1,6 +1,8 @@
 package steps
 
 import (
+	"context"
+	"fmt"
 	"path"
 	"strings"
 
@@ -34,9 +36,49 @@ func (m *Move) Describe(lang string) Description {
 	}
 }
 
-func (m *Move) Plan() Plan {
-	return Plan{
-		Check: Ops(transport.Cmd{Argv: []string{"test", "-e", m.target()}}, transport.Cmd{Argv: []string{"test", "!", "-e", m.Src}}),
-		Apply: Ops(transport.Cmd{Argv: []string{"mv", "--", m.Src, m.target()}}),
-	}
+func (m *Move) exists(p string) transport.Cmd { return transport.Cmd{Argv: []string{"test", "-e", p}} }
+
+func (m *Move) mv() transport.Cmd {
+	return transport.Cmd{Argv: []string{"mv", "--", m.Src, m.target()}}
 }
+
+func (m *Move) Plan() Plan {
+	return Plan{Check: Ops(m.exists(m.target()), m.exists(m.Src)), Apply: Ops(m.mv())}
+}
+
+func (m *Move) Check(ctx context.Context, env Env) (Status, error) {
+	there, err := present(ctx, env, m.exists(m.target()))
+	if err != nil {
+		return Status{}, err
+	}
+	src, err := present(ctx, env, m.exists(m.Src))
+	if err != nil {
+		return Status{}, err
+	}
+	switch {
+	case there && !src:
+		return Done("%s is in place", m.target()), nil
+	case !src:
+		return Status{}, fmt.Errorf("nothing to move: neither %s nor %s exists", m.Src, m.target())
+	}
+	return NotDone("%s is still at %s", path.Base(m.Src), path.Dir(m.Src)), nil
+}
+
+// present runs a test -e command: exit 1 means absent, anything else an error.
+func present(ctx context.Context, env Env, test transport.Cmd) (bool, error) {
+	_, err := env.Run(ctx, test, nil)
+	if err == nil {
+		return true, nil
+	}
+	if exitCode(err) == 1 {
+		return false, nil
+	}
+	return false, err
+}
+
+func (m *Move) Apply(ctx context.Context, env Env) error {
+	_, err := env.Run(ctx, m.mv(), nil)
+	return err
+}
+
+func (m *Move) Verify(ctx context.Context, env Env) error { return VerifyByCheck(ctx, env, m) }

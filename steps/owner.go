@@ -1,6 +1,9 @@
 package steps
 
 import (
+	"context"
+	"strings"
+
 	"tejun/transport"
 )
 
@@ -35,26 +38,46 @@ func (o *Owner) Describe(lang string) Description {
 	return d
 }
 
-func (o *Owner) Plan() Plan {
-	p := inDir(o.Dir, o.Path)
-	// find prints the first entry whose owner or group differs; no output
-	// means nothing to do.
+// find prints the first entry whose owner or group differs; no output
+// means nothing to do.
+func (o *Owner) find() transport.Cmd {
 	match := []string{"!", "-user", o.Owner}
 	if o.Group != "" {
 		match = []string{"(", "!", "-user", o.Owner, "-o", "!", "-group", o.Group, ")"}
 	}
-	find := []string{"find", p}
+	argv := []string{"find", inDir(o.Dir, o.Path)}
 	if !o.Recursive {
-		find = append(find, "-maxdepth", "0")
+		argv = append(argv, "-maxdepth", "0")
 	}
-	find = append(append(find, match...), "-print", "-quit")
-	apply := []string{"chown"}
-	if o.Recursive {
-		apply = append(apply, "-R")
-	}
-	apply = append(apply, "--", ownerSpec(o.Owner, o.Group), p)
-	return Plan{
-		Check: Ops(transport.Cmd{Argv: find}),
-		Apply: Ops(transport.Cmd{Argv: apply}),
-	}
+	return transport.Cmd{Argv: append(append(argv, match...), "-print", "-quit")}
 }
+
+func (o *Owner) chown() transport.Cmd {
+	argv := []string{"chown"}
+	if o.Recursive {
+		argv = append(argv, "-R")
+	}
+	return transport.Cmd{Argv: append(argv, "--", ownerSpec(o.Owner, o.Group), inDir(o.Dir, o.Path))}
+}
+
+func (o *Owner) Plan() Plan {
+	return Plan{Check: Ops(o.find()), Apply: Ops(o.chown())}
+}
+
+func (o *Owner) Check(ctx context.Context, env Env) (Status, error) {
+	out, err := env.Run(ctx, o.find(), nil)
+	if err != nil {
+		return Status{}, err
+	}
+	if first := strings.TrimSpace(out); first != "" {
+		return NotDone("%s is not owned by %s", first, ownerSpec(o.Owner, o.Group)), nil
+	}
+	return Done("owned by %s", ownerSpec(o.Owner, o.Group)), nil
+}
+
+func (o *Owner) Apply(ctx context.Context, env Env) error {
+	_, err := env.Run(ctx, o.chown(), nil)
+	return err
+}
+
+func (o *Owner) Verify(ctx context.Context, env Env) error { return VerifyByCheck(ctx, env, o) }

@@ -62,5 +62,8 @@ func Generic() []Kind {
 		{Name: "move", New: func() Step { return &Move{} }},
 		{Name: "remove", New: func() Step { return &Remove{} }},
 		{Name: "transfer", New: func() Step { return &Transfer{} }},
+		{Name: "upload", New: func() Step { return &Upload{} }},
+		{Name: "service", New: func() Step { return &Service{} }},
+		{Name: "wait_until", New: func() Step { return &WaitUntil{} }},
 	}
 }

@@ -1,6 +1,8 @@
 package steps
 
 import (
+	"context"
+	"fmt"
 	"path"
 	"strings"
 
@@ -76,3 +78,36 @@ func (r *Remove) Plan() Plan {
 	}
 	return p
 }
+
+func (r *Remove) Check(ctx context.Context, env Env) (Status, error) {
+	var found []string
+	for _, op := range r.Plan().Check {
+		out, err := env.Run(ctx, op.Cmd, nil)
+		if err != nil {
+			return Status{}, err
+		}
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			if l != "" {
+				found = append(found, path.Base(l))
+			}
+		}
+	}
+	if len(found) == 0 {
+		return Done("nothing to remove"), nil
+	}
+	if len(found) > 5 {
+		found = append(found[:5], fmt.Sprintf("and %d more", len(found)-5))
+	}
+	return NotDone("would remove %s", strings.Join(found, ", ")), nil
+}
+
+func (r *Remove) Apply(ctx context.Context, env Env) error {
+	for _, op := range r.Plan().Apply {
+		if _, err := env.Run(ctx, op.Cmd, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Remove) Verify(ctx context.Context, env Env) error { return VerifyByCheck(ctx, env, r) }

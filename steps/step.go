@@ -7,6 +7,9 @@ package steps
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 
 	"tejun/transport"
 )
@@ -81,16 +84,85 @@ type Applier interface {
 	Apply(ctx context.Context, env Env) error
 }
 
-// Env is what a step sees when it runs on a host. Its fields arrive with the
-// transport and executor; dry-run never builds one.
+// Env is what a step sees when it runs on one host. Dry-run never builds
+// one; the executor does, and plan mode gives one that refuses anything but
+// the step's own check commands.
 type Env interface {
+	// Host is the inventory name of the host.
 	Host() string
+	// Run runs cmd on the host (with the host's default run-as user when
+	// cmd names none) and returns its standard output. A failure keeps the
+	// command's stderr (*transport.ExitError).
+	Run(ctx context.Context, cmd transport.Cmd, stdin io.Reader) (string, error)
+	// Files moves files to and from the host.
+	Files() (transport.Files, error)
+	// On is the Env of another inventory host (a transfer's destination).
+	On(host string) (Env, error)
+	// Secret is a declared secret's value, for sending on stdin.
+	Secret(name string) ([]byte, error)
+	// Confirm asks the operator; ErrNoOperator when nobody can answer.
+	Confirm(ctx context.Context, question string) error
+	// Dir is the directory relative local paths (an upload's src) start from.
+	Dir() string
 }
+
+// ErrNoOperator: a step needs a person and the run is unattended.
+var ErrNoOperator = errors.New("no operator to confirm (not on a terminal)")
+
+// Skip is returned by Apply when a step decides, rightly, not to act (an
+// optional manual step in an unattended run).
+type Skip struct{ Reason string }
+
+func (s *Skip) Error() string { return "skipped: " + s.Reason }
 
 // Status is a Check's verdict.
 type Status struct {
 	Done   bool
 	Reason string
+}
+
+// Done and NotDone make statuses with a reason for the run's output.
+func Done(format string, args ...any) Status {
+	return Status{Done: true, Reason: fmt.Sprintf(format, args...)}
+}
+
+func NotDone(format string, args ...any) Status {
+	return Status{Reason: fmt.Sprintf(format, args...)}
+}
+
+// Verifier is implemented by kinds that confirm their Apply took effect.
+type Verifier interface {
+	Verify(ctx context.Context, env Env) error
+}
+
+// Runner is a step the executor can run: every kind meant to run has both
+// halves.
+type Runner interface {
+	Step
+	Checker
+	Applier
+}
+
+// VerifyByCheck is Verify for kinds whose Check states the goal: after
+// Apply, Check must find it done.
+func VerifyByCheck(ctx context.Context, env Env, c Checker) error {
+	st, err := c.Check(ctx, env)
+	if err != nil {
+		return err
+	}
+	if !st.Done {
+		return fmt.Errorf("still not done after applying: %s", st.Reason)
+	}
+	return nil
+}
+
+// exitCode returns the exit status of a command that ran and failed, or -1.
+func exitCode(err error) int {
+	var ee *transport.ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return -1
 }
 
 // Problem is a parameter a kind refuses, named by its key so the runbook can

@@ -10,13 +10,16 @@ import (
 // sense, naming the key to fix.
 func TestZeroParametersAreRefused(t *testing.T) {
 	wantKeys := map[string][]string{
-		"command":   {"argv"},
-		"manual":    {"instruction"},
-		"directory": {"path"},
-		"owner":     {"path", "owner"},
-		"move":      {"src", "dst"},
-		"remove":    {"dir", "paths"},
-		"transfer":  {"src", "to", "dst"},
+		"command":    {"argv"},
+		"manual":     {"instruction"},
+		"directory":  {"path"},
+		"owner":      {"path", "owner"},
+		"move":       {"src", "dst"},
+		"remove":     {"dir", "paths"},
+		"transfer":   {"src", "to", "dst"},
+		"upload":     {"src", "dst"},
+		"service":    {"name", "state"},
+		"wait_until": {"argv"},
 	}
 	for _, k := range Generic() {
 		v, ok := k.New().(Validator)

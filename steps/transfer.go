@@ -1,6 +1,9 @@
 package steps
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"path"
 	"strings"
 
@@ -57,11 +60,90 @@ func (t *Transfer) Describe(lang string) Description {
 }
 
 func (t *Transfer) Plan() Plan {
-	sum := func(p string) transport.Cmd { return transport.Cmd{Argv: []string{"sha256sum", "--", p}} }
 	return Plan{
-		Check: []Op{{Cmd: sum(t.Src)}, {Host: t.To, Cmd: sum(t.target())}},
+		Check: []Op{{Cmd: sha256Cmd(t.Src)}, {Host: t.To, Cmd: sha256Cmd(t.target())}},
 		Apply: []Op{
 			{Action: "sftp " + t.Src + " → " + t.To + ":" + t.target() + " (streamed, SHA-256 compared)"},
 		},
 	}
 }
+
+func sha256Cmd(p string) transport.Cmd { return transport.Cmd{Argv: []string{"sha256sum", "--", p}} }
+
+// remoteSum returns the file's SHA-256, or "" when it does not exist.
+func remoteSum(ctx context.Context, env Env, p string) (string, error) {
+	out, err := env.Run(ctx, sha256Cmd(p), nil)
+	if exitCode(err) == 1 {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	f := strings.Fields(out)
+	if len(f) == 0 {
+		return "", fmt.Errorf("sha256sum %s: no output", p)
+	}
+	return f[0], nil
+}
+
+func (t *Transfer) Check(ctx context.Context, env Env) (Status, error) {
+	src, err := remoteSum(ctx, env, t.Src)
+	if err != nil {
+		return Status{}, err
+	}
+	dstEnv, err := env.On(t.To)
+	if err != nil {
+		return Status{}, err
+	}
+	dst, err := remoteSum(ctx, dstEnv, t.target())
+	if err != nil {
+		return Status{}, err
+	}
+	switch {
+	case src == "" && dst != "":
+		return Done("%s is already on %s (the source is gone)", path.Base(t.target()), t.To), nil
+	case src == "":
+		return Status{}, fmt.Errorf("%s does not exist on %s", t.Src, env.Host())
+	case src == dst:
+		return Done("%s:%s has the same SHA-256", t.To, t.target()), nil
+	case dst == "":
+		return NotDone("not on %s yet", t.To), nil
+	}
+	return NotDone("%s:%s differs", t.To, t.target()), nil
+}
+
+// Apply streams the file through tejun: nothing is stored on the machine
+// running tejun, and both ends' SHA-256 must match what passed through.
+func (t *Transfer) Apply(ctx context.Context, env Env) error {
+	dstEnv, err := env.On(t.To)
+	if err != nil {
+		return err
+	}
+	from, err := env.Files()
+	if err != nil {
+		return err
+	}
+	to, err := dstEnv.Files()
+	if err != nil {
+		return err
+	}
+	pr, pw := io.Pipe()
+	readSum := make(chan string, 1)
+	go func() {
+		sum, err := from.ReadFile(ctx, t.Src, pw, "")
+		readSum <- sum
+		pw.CloseWithError(err)
+	}()
+	wrote, err := to.WriteFile(ctx, t.target(), pr, transport.WriteOptions{Mode: 0o644})
+	pr.CloseWithError(err)
+	read := <-readSum
+	if err != nil {
+		return err
+	}
+	if read != wrote {
+		return fmt.Errorf("transfer of %s: read SHA-256 %s but wrote %s", t.Src, read, wrote)
+	}
+	return nil
+}
+
+func (t *Transfer) Verify(ctx context.Context, env Env) error { return VerifyByCheck(ctx, env, t) }
