@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -52,32 +53,25 @@ func diff(want, got string) string {
 			gl = g[i]
 		}
 		if wl != gl {
-			b.WriteString("line " + itoa(i+1) + ":\n  want: " + wl + "\n  got:  " + gl + "\n")
+			b.WriteString("line " + strconv.Itoa(i+1) + ":\n  want: " + wl + "\n  got:  " + gl + "\n")
 			shown++
 		}
 	}
 	return b.String()
 }
 
-func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + fmtInt(i)) }
-
-func fmtInt(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var d []byte
-	for ; i > 0; i /= 10 {
-		d = append([]byte{byte('0' + i%10)}, d...)
-	}
-	return string(d)
+// run drives the CLI as a shell would and returns stdout, stderr, exit code.
+// Standard input is not a terminal, as in CI.
+func run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	return runCtx(t, context.Background(), args...)
 }
 
-// run drives the CLI as a shell would and returns stdout, stderr, exit code.
-func run(t *testing.T, args ...string) (string, string, int) {
+func runCtx(t *testing.T, ctx context.Context, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	a := app.New(strings.NewReader(""), &out, &errOut, app.WithBundled(bundled), app.WithEnv(func(string) string { return "" }))
-	code := a.Run(context.Background(), append([]string{"tejun"}, args...))
+	code := a.Run(ctx, append([]string{"tejun"}, args...))
 	return out.String(), errOut.String(), code
 }
 
@@ -182,13 +176,13 @@ func TestCheck(t *testing.T) {
 
 func TestUsageErrors(t *testing.T) {
 	for name, args := range map[string][]string{
-		"unknown_command": {"dry-rn"},
-		"bad_lang":        {"dry-run", "examples/perforce-ha/standby.toml", "--lang", "fr"},
-		"bad_format":      {"dry-run", "examples/perforce-ha/standby.toml", "--format", "pdf"},
-		"two_runbooks":    {"check", "a.toml", "b.toml"},
-		"missing_file":    {"check", "testdata/no-such-runbook.toml"},
-		"run_without_ssh": {"run", "examples/perforce-ha/standby.toml"},
-		"unknown_flag":    {"dry-run", "--colour"},
+		"unknown_command":    {"dry-rn"},
+		"bad_lang":           {"dry-run", "examples/perforce-ha/standby.toml", "--lang", "fr"},
+		"bad_format":         {"dry-run", "examples/perforce-ha/standby.toml", "--format", "pdf"},
+		"two_runbooks":       {"check", "a.toml", "b.toml"},
+		"missing_file":       {"check", "testdata/no-such-runbook.toml"},
+		"run_secret_missing": {"run", "examples/perforce-ha/standby.toml"},
+		"unknown_flag":       {"dry-run", "--colour"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			out, errOut, code := run(t, args...)

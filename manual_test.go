@@ -4,6 +4,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -72,7 +73,7 @@ func commandsByStep(out string) map[string][]string {
 		case sectionLine.MatchString(l):
 			sec++
 		case stepLine.MatchString(l):
-			step = strings.Join([]string{itoa(sec), stepLine.FindStringSubmatch(l)[1]}, "-")
+			step = strconv.Itoa(sec) + "-" + stepLine.FindStringSubmatch(l)[1]
 		case strings.TrimSpace(l) == "実行コマンド":
 			inCmd = true
 		case strings.TrimSpace(l) == "":

@@ -50,6 +50,9 @@ type SSH struct {
 	Become     string `toml:"become"`
 	HostKey    string `toml:"host_key"`
 	KnownHosts string `toml:"known_hosts"`
+	// Connection is "ssh" (default) or "local": the machine running tejun,
+	// without sshd.
+	Connection string `toml:"connection"`
 }
 
 // Host is one machine of the inventory.
@@ -192,6 +195,7 @@ func merge(h, d SSH) SSH {
 	h.Become = pick(h.Become, d.Become)
 	h.HostKey = pick(h.HostKey, d.HostKey)
 	h.KnownHosts = pick(h.KnownHosts, d.KnownHosts)
+	h.Connection = pick(h.Connection, d.Connection)
 	if h.Port == 0 {
 		h.Port = d.Port
 	}
@@ -220,6 +224,12 @@ func checkHost(s *tomlsrc.Source, ps *tomlsrc.Problems, path string, h *Host) {
 	default:
 		at, who := where("host_key")
 		*ps = append(*ps, s.At(at, "%s: host_key %q: want %q or %q (there is no way to skip host-key checks)", who, h.SSH.HostKey, HostKeyStrict, HostKeyAcceptNew))
+	}
+	switch h.SSH.Connection {
+	case "", "ssh", "local":
+	default:
+		at, who := where("connection")
+		*ps = append(*ps, s.At(at, "%s: connection %q: want \"ssh\" or \"local\"", who, h.SSH.Connection))
 	}
 	if h.SSH.Jump == h.Name {
 		*ps = append(*ps, s.At(path+".jump", "host %s: jumps through itself", h.Name))

@@ -185,6 +185,14 @@ type Producer interface {
 	Outputs() map[string]string
 }
 
+// RealProducer is a Producer whose outputs are only known once it has run
+// (the server names the checkpoint file): Produced returns them after
+// Check or Apply.
+type RealProducer interface {
+	Producer
+	Produced() map[string]string
+}
+
 // SecretUser is implemented by kinds that send a secret (on stdin); the
 // runbook checks the names are declared and never templates their values.
 type SecretUser interface {

@@ -18,6 +18,11 @@ type Transfer struct {
 	Src string `toml:"src"`
 	To  string `toml:"to"`
 	Dst string `toml:"dst"`
+	// MovedTo is where a later step moves the file on the destination
+	// (the manual sends the checkpoint to /tmp, then moves it into
+	// P4ROOT): a file with the same SHA-256 there means the transfer is
+	// done, and a re-run does not send it again.
+	MovedTo string `toml:"moved_to"`
 }
 
 func (t *Transfer) Validate() []Problem {
@@ -49,8 +54,13 @@ func (t *Transfer) Outputs() map[string]string {
 }
 
 func (t *Transfer) Describe(lang string) Description {
+	done := T(lang, "転送済みで内容(SHA-256)が一致していれば作業不要です", "Nothing to do if already there with the same SHA-256")
+	if t.MovedTo != "" {
+		done = T(lang, "転送先または移動先 "+t.MovedTo+" に同じ内容(SHA-256)のファイルがあれば作業不要です",
+			"Nothing to do if the file is already there, or at "+t.MovedTo+", with the same SHA-256")
+	}
 	return Description{
-		Notes: []string{T(lang, "転送済みで内容(SHA-256)が一致していれば作業不要です", "Nothing to do if already there with the same SHA-256")},
+		Notes: []string{done},
 		Blocks: []Block{{
 			Heading: T(lang, "転送", "Transfer"),
 			Lines:   []string{t.Src + " → " + t.To + ":" + t.target()},
@@ -61,7 +71,7 @@ func (t *Transfer) Describe(lang string) Description {
 
 func (t *Transfer) Plan() Plan {
 	return Plan{
-		Check: []Op{{Cmd: sha256Cmd(t.Src)}, {Host: t.To, Cmd: sha256Cmd(t.target())}},
+		Check: t.checks(),
 		Apply: []Op{
 			{Action: "sftp " + t.Src + " → " + t.To + ":" + t.target() + " (streamed, SHA-256 compared)"},
 		},
@@ -86,6 +96,14 @@ func remoteSum(ctx context.Context, env Env, p string) (string, error) {
 	return f[0], nil
 }
 
+func (t *Transfer) checks() []Op {
+	ops := []Op{{Cmd: sha256Cmd(t.Src)}, {Host: t.To, Cmd: sha256Cmd(t.target())}}
+	if t.MovedTo != "" {
+		ops = append(ops, Op{Host: t.To, Cmd: sha256Cmd(t.MovedTo)})
+	}
+	return ops
+}
+
 func (t *Transfer) Check(ctx context.Context, env Env) (Status, error) {
 	src, err := remoteSum(ctx, env, t.Src)
 	if err != nil {
@@ -98,6 +116,15 @@ func (t *Transfer) Check(ctx context.Context, env Env) (Status, error) {
 	dst, err := remoteSum(ctx, dstEnv, t.target())
 	if err != nil {
 		return Status{}, err
+	}
+	if t.MovedTo != "" && dst == "" {
+		moved, err := remoteSum(ctx, dstEnv, t.MovedTo)
+		if err != nil {
+			return Status{}, err
+		}
+		if moved != "" && (moved == src || src == "") {
+			return Done("already moved into place at %s:%s", t.To, t.MovedTo), nil
+		}
 	}
 	switch {
 	case src == "" && dst != "":

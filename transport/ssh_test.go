@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -145,7 +146,7 @@ func TestSSHHostKeys(t *testing.T) {
 	pub, _, _ := ed25519.GenerateKey(rand.Reader)
 	other, _ := ssh.NewPublicKey(pub)
 	wrong := filepath.Join(t.TempDir(), "known_hosts")
-	os.WriteFile(wrong, []byte("["+h.Address+"]:"+itoa(h.Port)+" "+string(ssh.MarshalAuthorizedKey(other))), 0o600)
+	os.WriteFile(wrong, []byte("["+h.Address+"]:"+strconv.Itoa(h.Port)+" "+string(ssh.MarshalAuthorizedKey(other))), 0o600)
 	for _, policy := range []string{"strict", "accept-new"} {
 		cfg.KnownHosts, cfg.HostKey = []string{wrong}, policy
 		_, err = transport.DialSSH(context.Background(), cfg)
@@ -153,16 +154,6 @@ func TestSSHHostKeys(t *testing.T) {
 			t.Fatalf("%s with a changed key: %v", policy, err)
 		}
 	}
-}
-
-func itoa(i int) string { return strings.TrimSpace(strings.Replace(string(rune('0'+0)), "0", "", 1)) + fmtInt(i) }
-
-func fmtInt(i int) string {
-	var d []byte
-	for ; i > 0; i /= 10 {
-		d = append([]byte{byte('0' + i%10)}, d...)
-	}
-	return string(d)
 }
 
 func TestSSHErrors(t *testing.T) {

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 
@@ -9,10 +8,6 @@ import (
 
 	"tejun/steps"
 )
-
-// errNoExecutor is what run says until the SSH executor exists: better a
-// clear refusal than a command that pretends.
-var errNoExecutor = errors.New("running over SSH is not part of this build yet; use --dry-run (or tejun dry-run) to print the procedure")
 
 func (a *App) checkCommand() *cli.Command {
 	return &cli.Command{

@@ -49,17 +49,24 @@ func (a *App) dryRun(c *cli.Context) error {
 func (a *App) runCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "run",
-		Usage:     "run a runbook against its inventory (with --dry-run: print it instead)",
+		Usage:     "run a runbook against its inventory: each step checks first, and changes only what is not done",
 		ArgsUsage: "RUNBOOK",
-		Flags:     append(dryRunFlags(), &cli.BoolFlag{Name: "dry-run", Usage: "print the procedure; contact no host"}),
+		Flags: append(dryRunFlags(),
+			&cli.BoolFlag{Name: "dry-run", Usage: "print the procedure; contact no host"},
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "run destructive steps without asking (required when not on a terminal)"},
+			&cli.IntFlag{Name: "forks", Value: 10, Usage: "hosts worked on at once for a step"},
+			&cli.StringFlag{Name: "limit", Usage: "only this `HOST or ROLE`"},
+			&cli.StringFlag{Name: "from", Usage: "start at this `STEP`; the steps before it are taken as done"},
+			&cli.StringFlag{Name: "only", Usage: "run this `STEP` alone"},
+			&cli.StringSliceFlag{Name: "assume-done", Usage: "take this `STEP` as done (a manual step done by hand)"},
+			&cli.StringSliceFlag{Name: "secret", Usage: "`NAME=@FILE`: read a secret from a file"},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "show each command and its output (secrets masked)"},
+		),
 		Action: func(c *cli.Context) error {
 			if c.Bool("dry-run") {
 				return a.dryRun(c)
 			}
-			if _, err := a.load(c); err != nil {
-				return err
-			}
-			return invalid(errNoExecutor)
+			return a.run(c)
 		},
 	}
 }

@@ -166,7 +166,25 @@ func (b *Bed) Host(name string) *Host {
 func (h *Host) Addr() string { return net.JoinHostPort(h.Address, strconv.Itoa(h.Port)) }
 
 // Path is where the host's absolute path p lives on the test machine.
-func (h *Host) Path(p string) string { return filepath.Join(h.Root, p) }
+func (h *Host) Path(p string) string {
+	if rest, ok := strings.CutPrefix(filepath.Clean(p), "/usr/local"); ok {
+		return filepath.Join(h.Root, "usr-local", rest)
+	}
+	return filepath.Join(h.Root, p)
+}
+
+// Install copies an executable into the host's /usr/local/bin (a stand-in
+// such as systemctl on a host without an init system).
+func (h *Host) Install(t testing.TB, src string) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(h.Path("/usr/local/bin/"+filepath.Base(src)), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
 
 func run(name string, args ...string) error {
 	out, err := exec.Command(name, args...).CombinedOutput()
@@ -178,10 +196,11 @@ func run(name string, args ...string) error {
 
 // prepare builds the host's root: its own copy of /etc (with the test
 // users, sudo rules, host key and sshd config), empty /tmp, /root, /home,
-// /run and /var, and mount points for /usr, /dev and /proc.
+// /run and /var, a writable /usr/local of its own, and mount points for
+// /usr (read-only), /dev and /proc.
 func (h *Host) prepare(authorizedKey []byte) error {
 	r := h.Root
-	for _, d := range []string{"usr", "dev", "proc", "tmp", "root", "home", "run/sshd", "var/tmp", "var/lib", "var/log", "var/cache", "srv", "opt"} {
+	for _, d := range []string{"usr", "usr-local/bin", "usr-local/sbin", "dev", "proc", "tmp", "root", "home", "run/sshd", "var/tmp", "var/lib", "var/log", "var/cache", "srv", "opt"} {
 		if err := os.MkdirAll(filepath.Join(r, d), 0o755); err != nil {
 			return err
 		}
@@ -304,6 +323,7 @@ func (h *Host) start() error {
 r="$1"
 mount --rbind /usr "$r/usr"
 mount -o remount,bind,ro "$r/usr"
+mount --bind "$r/usr-local" "$r/usr/local"
 mount --rbind /dev "$r/dev"
 mount -t proc proc "$r/proc"
 exec chroot "$r" /usr/sbin/sshd -D -e -f /etc/ssh/tejun_sshd_config`

@@ -1,0 +1,368 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/skeema/knownhosts"
+
+	"tejun/runbook/app"
+	"tejun/transport/testbed"
+)
+
+// inventoryFor writes an inventory for a test-bed: every host with its
+// address, port, the bed's key and known_hosts, in role "nodes" unless
+// roles says otherwise.
+func inventoryFor(t *testing.T, b *testbed.Bed, extra string, vars map[string]map[string]string) string {
+	t.Helper()
+	var s strings.Builder
+	fmt.Fprintf(&s, "[defaults]\nuser = \"root\"\nidentity_file = %q\nknown_hosts = %q\n\n", b.KeyFile, b.KnownHosts)
+	for _, h := range b.Hosts {
+		fmt.Fprintf(&s, "[hosts.%s]\naddress = %q\nport = %d\nroles = [\"nodes\"]\n", h.Name, h.Address, h.Port)
+		if v := vars[h.Name]; len(v) > 0 {
+			fmt.Fprintf(&s, "[hosts.%s.vars]\n", h.Name)
+			for k, val := range v {
+				fmt.Fprintf(&s, "%s = %q\n", k, val)
+			}
+		}
+		s.WriteString("\n")
+	}
+	s.WriteString(extra)
+	path := filepath.Join(t.TempDir(), "inventory.toml")
+	if err := os.WriteFile(path, []byte(s.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// statuses reads the run's lines into "step host" → status.
+func statuses(out string) map[string]string {
+	got := map[string]string{}
+	line := regexp.MustCompile(`^\S+\s+(\S+)\s+(\S+)\s+(ok|changed|failed|skipped|refused)\b`)
+	for _, l := range strings.Split(out, "\n") {
+		if m := line.FindStringSubmatch(l); m != nil {
+			got[m[1]+" "+m[2]] = m[3]
+		}
+	}
+	return got
+}
+
+func owner(t *testing.T, path string) (uint32, os.FileMode) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Sys().(*syscall.Stat_t).Uid, fi.Mode().Perm()
+}
+
+func mtimes(t *testing.T, paths ...string) map[string]time.Time {
+	m := map[string]time.Time{}
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil {
+			m[p] = fi.ModTime()
+		}
+	}
+	return m
+}
+
+func TestRunGenericKinds(t *testing.T) {
+	b := testbed.Start(t, "n1", "n2")
+	hostile := "$(touch /tmp/pwned); `touch /tmp/pwned2` 'q' \"d\" \\ end"
+	inv := inventoryFor(t, b, "", map[string]map[string]string{"n1": {"motd": hostile}, "n2": {"motd": "plain"}})
+	for _, h := range b.Hosts {
+		h.Install(t, "testdata/stand-ins/systemctl")
+		os.MkdirAll(h.Path("/var/lib/tejun-systemctl"), 0o755)
+		os.WriteFile(h.Path("/var/lib/tejun-systemctl/firewalld.active"), nil, 0o644)
+		os.WriteFile(h.Path("/var/lib/tejun-systemctl/firewalld.enabled"), nil, 0o644)
+		os.MkdirAll(h.Path("/var/tmp/junk/cache/deep"), 0o755)
+		os.WriteFile(h.Path("/var/tmp/junk/a.tmp"), nil, 0o644)
+		os.WriteFile(h.Path("/var/tmp/junk/keep.txt"), nil, 0o644)
+	}
+	args := []string{"run", "testdata/e2e/generic.toml", "-i", inv, "--yes", "--assume-done", "sign-off"}
+
+	out, errOut, code := run(t, args...)
+	if code != 0 {
+		t.Fatalf("first run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	first := statuses(out)
+	// own changes too: files the steps created as root are handed over.
+	for _, key := range []string{"app-dir n1", "app-dir n2", "app-conf n1", "initialize n2", "motd n1", "firewall n1", "junk n2", "send n1", "place n2", "own n1", "own n2"} {
+		if first[key] != "changed" {
+			t.Errorf("first run: %s is %q, want changed\n%s", key, first[key], out)
+		}
+	}
+	for _, key := range []string{"conf-ready n1", "sign-off n1"} {
+		if first[key] != "ok" {
+			t.Errorf("first run: %s is %q, want ok", key, first[key])
+		}
+	}
+
+	n1, n2 := b.Host("n1"), b.Host("n2")
+	if uid, mode := owner(t, n1.Path("/srv/app")); uid != 1666 || mode != 0o750 {
+		t.Errorf("/srv/app: uid %d mode %o", uid, mode)
+	}
+	if uid, mode := owner(t, n2.Path("/srv/app/app.conf")); uid != 1666 || mode != 0o640 {
+		t.Errorf("app.conf: uid %d mode %o", uid, mode)
+	}
+	if got, _ := os.ReadFile(n1.Path("/srv/app/motd")); string(got) != hostile {
+		t.Errorf("motd = %q, want the inventory value literally", got)
+	}
+	for _, p := range []string{"/tmp/pwned", "/tmp/pwned2"} {
+		if _, err := os.Stat(n1.Path(p)); err == nil {
+			t.Errorf("an inventory value was run by a shell: %s exists", p)
+		}
+	}
+	want, _ := os.ReadFile("testdata/e2e/files/app.conf")
+	if got, _ := os.ReadFile(n2.Path("/srv/app/from-n1.conf")); string(got) != string(want) {
+		t.Errorf("transferred file = %q", got)
+	}
+	if _, err := os.Stat(n2.Path("/var/tmp/junk/cache")); err == nil {
+		t.Error("cache/ was not removed")
+	}
+	if _, err := os.Stat(n2.Path("/var/tmp/junk/keep.txt")); err != nil {
+		t.Error("remove took a file it should have left")
+	}
+	if _, err := os.Stat(n1.Path("/var/lib/tejun-systemctl/firewalld.active")); err == nil {
+		t.Error("firewalld still active")
+	}
+
+	watched := []string{n1.Path("/srv/app/app.conf"), n2.Path("/srv/app/from-n1.conf"), n1.Path("/srv/app/.initialized"), n1.Path("/srv/app/motd"), n1.Path("/var/lib/tejun-systemctl/firewalld.log")}
+	before := mtimes(t, watched...)
+	time.Sleep(20 * time.Millisecond)
+	out, errOut, code = run(t, args...)
+	if code != 0 {
+		t.Fatalf("second run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	second := statuses(out)
+	if len(second) != len(first) {
+		t.Errorf("second run reported %d step runs, first %d", len(second), len(first))
+	}
+	for key, st := range second {
+		if st != "ok" {
+			t.Errorf("second run: %s is %s, want ok (already done)", key, st)
+		}
+	}
+	if after := mtimes(t, watched...); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("the second run touched files:\nbefore %v\nafter  %v", before, after)
+	}
+}
+
+func TestRunFailureSkipsDependentsOnce(t *testing.T) {
+	b := testbed.Start(t, "n1")
+	inv := inventoryFor(t, b, "", nil)
+	rb := writeRunbook(t, `
+[runbook]
+name = "fails"
+[[section]]
+id = "s"
+on = "n1"
+title.en = "s"
+[[section.step]]
+id = "breaks"
+kind = "command"
+title.en = "fails"
+argv = ["sh", "-c", "echo the disk is full >&2; exit 4"]
+[[section.step]]
+id = "after"
+kind = "command"
+title.en = "needs breaks"
+argv = ["touch", "/tmp/after"]
+[[section.step]]
+id = "after-after"
+kind = "command"
+title.en = "needs after"
+argv = ["touch", "/tmp/after-after"]
+[[section.step]]
+id = "independent"
+kind = "command"
+title.en = "own chain"
+needs = []
+argv = ["touch", "/tmp/independent"]
+[[section.step]]
+id = "slow"
+kind = "command"
+title.en = "times out"
+needs = []
+timeout = "300ms"
+argv = ["sleep", "20"]
+`)
+	start := time.Now()
+	out, _, code := run(t, "run", rb, "-i", inv)
+	if code != app.ExitFailed {
+		t.Fatalf("exit %d, want %d\n%s", code, app.ExitFailed, out)
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Error("the step timeout did not stop the slow command")
+	}
+	got := statuses(out)
+	if got["breaks n1"] != "failed" || got["after -"] != "skipped" || got["after-after -"] != "skipped" || got["independent n1"] != "changed" || got["slow n1"] != "failed" {
+		t.Errorf("statuses %v\n%s", got, out)
+	}
+	if !strings.Contains(out, "the disk is full") || strings.Count(out, "upstream step breaks failed") != 1 {
+		t.Errorf("want the failure's stderr and one skip naming it:\n%s", out)
+	}
+	if _, err := os.Stat(b.Hosts[0].Path("/tmp/after")); err == nil {
+		t.Error("a dependent of a failed step ran")
+	}
+}
+
+func TestRunDestructiveNeedsYes(t *testing.T) {
+	b := testbed.Start(t, "n1")
+	inv := inventoryFor(t, b, "", nil)
+	h := b.Hosts[0]
+	os.MkdirAll(h.Path("/standby"), 0o755)
+	os.WriteFile(h.Path("/standby/db.have"), []byte("data"), 0o644)
+	rb := writeRunbook(t, `
+[runbook]
+name = "destroy"
+[[section]]
+id = "s"
+on = "n1"
+title.en = "s"
+[[section.step]]
+id = "wipe"
+kind = "remove"
+title.en = "remove the database"
+dir = "/standby"
+paths = ["db.*"]
+`)
+	out, errOut, code := run(t, "run", rb, "-i", inv)
+	if code != app.ExitRefused || statuses(out)["wipe n1"] != "refused" || !strings.Contains(out, "--yes") {
+		t.Fatalf("without --yes: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(h.Path("/standby/db.have")); err != nil {
+		t.Fatal("the database was removed without confirmation")
+	}
+	if out, _, code := run(t, "run", rb, "-i", inv, "--yes"); code != 0 || statuses(out)["wipe n1"] != "changed" {
+		t.Fatalf("with --yes: exit %d\n%s", code, out)
+	}
+	// Nothing left to remove: no confirmation needed at all.
+	if out, _, code := run(t, "run", rb, "-i", inv); code != 0 || statuses(out)["wipe n1"] != "ok" {
+		t.Fatalf("already done without --yes: exit %d\n%s", code, out)
+	}
+}
+
+func TestRunInterrupted(t *testing.T) {
+	b := testbed.Start(t, "n1")
+	inv := inventoryFor(t, b, "", nil)
+	rb := writeRunbook(t, `
+[runbook]
+name = "interrupt"
+[[section]]
+id = "s"
+on = "n1"
+title.en = "s"
+[[section.step]]
+id = "long"
+kind = "command"
+title.en = "long"
+argv = ["sleep", "41"]
+[[section.step]]
+id = "next"
+kind = "command"
+title.en = "next"
+argv = ["touch", "/tmp/next"]
+`)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(time.Second, cancel)
+	out, _, code := runCtx(t, ctx, "run", rb, "-i", inv)
+	if code != app.ExitInterrupted {
+		t.Fatalf("exit %d, want %d\n%s", code, app.ExitInterrupted, out)
+	}
+	if got := statuses(out); got["long n1"] != "failed" || got["next -"] != "skipped" || !strings.Contains(out, "interrupted") {
+		t.Errorf("statuses %v\n%s", got, out)
+	}
+	if _, err := os.Stat(b.Hosts[0].Path("/tmp/next")); err == nil {
+		t.Error("a step started after the interrupt")
+	}
+	if procs, _ := filepath.Glob("/proc/[0-9]*/cmdline"); len(procs) > 0 {
+		for _, p := range procs {
+			if data, _ := os.ReadFile(p); strings.Contains(string(data), "sleep\x0041") {
+				t.Error("the interrupted remote command still runs")
+			}
+		}
+	}
+}
+
+func TestRunHostKeyAndUnreachable(t *testing.T) {
+	b := testbed.Start(t, "n1")
+	other := testbed.Start(t, "imposter")
+	// n1's address with another host's key in known_hosts.
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	line := knownhosts.Line([]string{knownhosts.Normalize(b.Hosts[0].Addr())}, other.Hosts[0].HostKey)
+	os.WriteFile(kh, []byte(line+"\n"), 0o600)
+	inv := inventoryFor(t, b, "", nil)
+	data, _ := os.ReadFile(inv)
+	os.WriteFile(inv, []byte(strings.Replace(string(data), b.KnownHosts, kh, 1)), 0o644)
+	rb := writeRunbook(t, `
+[runbook]
+name = "hk"
+[[section]]
+id = "s"
+on = "n1"
+title.en = "s"
+[[section.step]]
+id = "touch"
+kind = "command"
+title.en = "touch"
+argv = ["touch", "/tmp/x"]
+`)
+	out, _, code := run(t, "run", rb, "-i", inv)
+	if code != app.ExitUnreachable || !strings.Contains(out, "host key changed") {
+		t.Fatalf("changed host key: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(b.Hosts[0].Path("/tmp/x")); err == nil {
+		t.Fatal("ran on a host whose key did not match")
+	}
+	b.Hosts[0].Stop()
+	out, _, code = run(t, "run", rb, "-i", inventoryFor(t, b, "", nil))
+	if code != app.ExitUnreachable || !strings.Contains(out, "unreachable") {
+		t.Fatalf("stopped host: exit %d\n%s", code, out)
+	}
+}
+
+func TestRunThroughBastion(t *testing.T) {
+	b := testbed.StartHosts(t, testbed.HostSpec{Name: "bastion", Gateway: true}, testbed.HostSpec{Name: "db", Private: true})
+	inv := inventoryFor(t, b, "", nil)
+	data, _ := os.ReadFile(inv)
+	inv2 := strings.Replace(string(data), "[hosts.db]\n", "[hosts.db]\njump = \"bastion\"\n", 1)
+	os.WriteFile(inv, []byte(inv2), 0o644)
+	rb := writeRunbook(t, `
+[runbook]
+name = "jump"
+[[section]]
+id = "s"
+on = "db"
+title.en = "s"
+[[section.step]]
+id = "mark"
+kind = "command"
+title.en = "mark"
+argv = ["sh", "-c", "hostname > /tmp/where"]
+creates = "/tmp/where"
+`)
+	out, errOut, code := run(t, "run", rb, "-i", inv)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(b.Host("db").Path("/tmp/where")); err != nil {
+		t.Fatal("the step did not run on db")
+	}
+}
+
+func writeRunbook(t *testing.T, src string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "runbook.toml")
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

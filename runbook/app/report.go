@@ -1,0 +1,102 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"tejun/runbook"
+	"tejun/runbook/executor"
+)
+
+// human prints one line per step and host as they finish, and -v detail.
+type human struct {
+	w       io.Writer
+	lang    string
+	verbose bool
+	mu      sync.Mutex
+	styles  map[executor.Status]lipgloss.Style
+	faint   lipgloss.Style
+	titles  map[*runbook.Step]string
+}
+
+func newHuman(w io.Writer, b *runbook.Binding, lang string, verbose, color bool) *human {
+	r := lipgloss.NewRenderer(w)
+	if !color {
+		r.SetColorProfile(termenv.Ascii)
+	}
+	h := &human{w: w, lang: lang, verbose: verbose, faint: r.NewStyle().Faint(true), titles: map[*runbook.Step]string{},
+		styles: map[executor.Status]lipgloss.Style{
+			executor.OK:      r.NewStyle().Foreground(lipgloss.Color("2")),
+			executor.Changed: r.NewStyle().Foreground(lipgloss.Color("3")).Bold(true),
+			executor.Failed:  r.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
+			executor.Refused: r.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
+			executor.Skipped: r.NewStyle().Faint(true),
+		}}
+	for id, ins := range b.Instances {
+		if len(ins) > 0 {
+			h.titles[b.Runbook.Step(id)] = ins[0].Title.In(lang)
+		}
+	}
+	return h
+}
+
+func (h *human) Started(*runbook.Step, string) {}
+
+func (h *human) Finished(ev executor.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	host := ev.Host
+	if host == "" {
+		host = "-"
+	}
+	line := fmt.Sprintf("%-5s %-28s %-10s %s", ev.Step.Label(), trim(ev.Step.ID, 28), host, h.styles[ev.Status].Render(fmt.Sprintf("%-8s", ev.Status)))
+	if ev.Host != "" {
+		line += h.faint.Render(fmt.Sprintf(" %6.2fs", ev.Duration.Seconds()))
+	}
+	detail := ev.Reason
+	if ev.Error != "" {
+		detail = ev.Error
+	}
+	if detail != "" {
+		line += "  " + detail
+	}
+	fmt.Fprintln(h.w, line)
+}
+
+func (h *human) Log(st *runbook.Step, host, line string) {
+	if !h.verbose {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, l := range strings.Split(line, "\n") {
+		fmt.Fprintln(h.w, h.faint.Render(fmt.Sprintf("      %s %s | %s", st.ID, host, l)))
+	}
+}
+
+func (h *human) summary(r *executor.Result, elapsed time.Duration) {
+	counts := []string{}
+	for _, s := range []executor.Status{executor.OK, executor.Changed, executor.Failed, executor.Refused, executor.Skipped} {
+		if n := r.Count(s); n > 0 {
+			counts = append(counts, h.styles[s].Render(fmt.Sprintf("%s=%d", s, n)))
+		}
+	}
+	state := "finished"
+	if r.Interrupted {
+		state = "interrupted"
+	}
+	fmt.Fprintf(h.w, "\n%s in %.1fs: %s\n", state, elapsed.Seconds(), strings.Join(counts, " "))
+}
+
+func trim(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}

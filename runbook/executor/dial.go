@@ -1,0 +1,107 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+	"os/user"
+	"sync"
+
+	"tejun/inventory"
+	"tejun/transport"
+)
+
+// connections dials each host once, when a step first needs it, and
+// shares the connection between all steps on the host.
+type connections struct {
+	inv     *inventory.Inventory
+	userCfg *transport.UserConfig
+	dial    func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error)
+
+	mu    sync.Mutex
+	conns map[string]*lazyConn
+}
+
+type lazyConn struct {
+	once sync.Once
+	conn transport.Conn
+	err  error
+}
+
+func (c *connections) get(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
+	c.mu.Lock()
+	lc := c.conns[h.Name]
+	if lc == nil {
+		lc = &lazyConn{}
+		c.conns[h.Name] = lc
+	}
+	c.mu.Unlock()
+	lc.once.Do(func() {
+		if h.SSH.Connection == "local" {
+			lc.conn = transport.Local{}
+			return
+		}
+		cfg, err := c.config(h, map[string]bool{})
+		if err != nil {
+			lc.err = err
+			return
+		}
+		lc.conn, lc.err = c.dial(ctx, cfg)
+	})
+	return lc.conn, lc.err
+}
+
+func (c *connections) closeAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, lc := range c.conns {
+		if lc.conn != nil {
+			lc.conn.Close()
+		}
+	}
+}
+
+// config turns an inventory host into an SSH configuration: the
+// inventory's settings first, ~/.ssh/config for what it leaves open, the
+// current user as the last resort. A jump host named in the inventory gets
+// its own inventory settings.
+func (c *connections) config(h *inventory.Host, seen map[string]bool) (transport.SSHConfig, error) {
+	if seen[h.Name] {
+		return transport.SSHConfig{}, fmt.Errorf("%s: jump hosts form a loop", h.Name)
+	}
+	seen[h.Name] = true
+	cfg := transport.SSHConfig{
+		Name: h.Name, Address: h.Address, Port: h.SSH.Port, User: h.SSH.User, HostKey: h.SSH.HostKey,
+	}
+	if h.SSH.IdentityFile != "" {
+		cfg.IdentityFiles = []string{h.SSH.IdentityFile}
+	}
+	if h.SSH.KnownHosts != "" {
+		cfg.KnownHosts = []string{h.SSH.KnownHosts}
+	}
+	if h.SSH.Jump != "" {
+		if jh := c.inv.Host(h.SSH.Jump); jh != nil {
+			j, err := c.config(jh, seen)
+			if err != nil {
+				return cfg, err
+			}
+			cfg.Jump = &j
+		} else {
+			j := transport.ParseJump(h.SSH.Jump)
+			j.KnownHosts, j.HostKey = cfg.KnownHosts, cfg.HostKey
+			c.userCfg.Apply(j, j.Address)
+			cfg.Jump = j
+		}
+	}
+	c.userCfg.Apply(&cfg, h.Address)
+	if cfg.User == "" {
+		if u, err := user.Current(); err == nil {
+			cfg.User = u.Username
+		}
+	}
+	for j := cfg.Jump; j != nil; j = j.Jump {
+		if j.User == "" {
+			j.User = cfg.User
+		}
+	}
+	return cfg, nil
+}

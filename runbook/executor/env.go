@@ -1,0 +1,104 @@
+package executor
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"tejun/inventory"
+	"tejun/steps"
+	"tejun/transport"
+)
+
+// hostEnv is a step's view of one host during a run.
+type hostEnv struct {
+	x    *Executor
+	host *inventory.Host
+	step string
+}
+
+func (e *hostEnv) Host() string { return e.host.Name }
+
+func (e *hostEnv) Dir() string { return e.x.opt.Dir }
+
+func (e *hostEnv) conn(ctx context.Context) (transport.Conn, error) {
+	c, err := e.x.conns.get(ctx, e.host)
+	if err != nil {
+		return nil, &unreachable{err}
+	}
+	return c, nil
+}
+
+// Run applies the host's default run-as user, logs the command and its
+// output at -v (secrets masked), and runs it.
+func (e *hostEnv) Run(ctx context.Context, cmd transport.Cmd, stdin io.Reader) (string, error) {
+	c, err := e.conn(ctx)
+	if err != nil {
+		return "", err
+	}
+	cmd = steps.Sudo([]transport.Cmd{cmd}, e.host.SSH.Become)[0]
+	e.x.log(e.step, e.host.Name, "$ "+cmd.String())
+	var out, errOut bytes.Buffer
+	err = c.Run(ctx, cmd, transport.Stdio{Stdin: stdin, Stdout: &out, Stderr: &errOut})
+	if s := strings.TrimRight(out.String(), "\n"); s != "" {
+		e.x.log(e.step, e.host.Name, s)
+	}
+	if s := strings.TrimRight(errOut.String(), "\n"); s != "" {
+		e.x.log(e.step, e.host.Name, "stderr: "+s)
+	}
+	e.x.audit(e.step, e.host.Name, cmd, err)
+	return out.String(), err
+}
+
+func (e *hostEnv) Files() (transport.Files, error) {
+	c, err := e.conn(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	f, ok := c.(transport.Files)
+	if !ok {
+		return nil, fmt.Errorf("%s: this connection cannot transfer files", e.host.Name)
+	}
+	return f, nil
+}
+
+func (e *hostEnv) On(name string) (steps.Env, error) {
+	hs, err := e.x.b.Inventory.Select(name)
+	if err != nil {
+		return nil, err
+	}
+	if len(hs) != 1 {
+		return nil, fmt.Errorf("%s names %d hosts", name, len(hs))
+	}
+	return &hostEnv{x: e.x, host: hs[0], step: e.step}, nil
+}
+
+func (e *hostEnv) Secret(name string) ([]byte, error) {
+	v, ok := e.x.opt.Secrets[name]
+	if !ok {
+		return nil, fmt.Errorf("secret %s was not provided", name)
+	}
+	return v, nil
+}
+
+func (e *hostEnv) Confirm(ctx context.Context, question string) error {
+	if e.x.opt.Confirm == nil {
+		return steps.ErrNoOperator
+	}
+	ok, err := e.x.opt.Confirm(ctx, question)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("the operator said no")
+	}
+	return nil
+}
+
+// unreachable marks a failure to connect, for the exit code.
+type unreachable struct{ err error }
+
+func (u *unreachable) Error() string { return u.err.Error() }
+func (u *unreachable) Unwrap() error { return u.err }

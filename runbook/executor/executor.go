@@ -1,0 +1,497 @@
+// Package executor runs a bound runbook on its hosts: for each step whose
+// needs are done, on each of its hosts, Check (read-only), then Apply only if
+// the host is not already in the wanted state, then Verify. It knows the graph
+// only through the runbook package, and hosts only through transport.
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"tejun/inventory"
+	"tejun/runbook"
+	"tejun/steps"
+	"tejun/transport"
+)
+
+// Status of a step on a host.
+type Status string
+
+const (
+	OK      Status = "ok"      // already done; nothing changed
+	Changed Status = "changed" // applied
+	Failed  Status = "failed"
+	Skipped Status = "skipped" // not run: upstream failed, interrupted, or chose not to
+	Refused Status = "refused" // destructive and not confirmed
+)
+
+// Event is one step on one host, finished. Texts are already masked.
+type Event struct {
+	Step     *runbook.Step
+	Host     string
+	Status   Status
+	Reason   string
+	Error    string
+	Duration time.Duration
+	// Unreachable is set when the host could not be reached at all.
+	Unreachable bool
+}
+
+// Reporter receives the run as it happens. Implementations print lines,
+// JSON events or JUnit; the executor does not care which.
+type Reporter interface {
+	// Started is called when a step begins on a host.
+	Started(step *runbook.Step, host string)
+	// Finished is called once per step and host, or once per step
+	// (Host == "") for a step skipped as a whole.
+	Finished(Event)
+	// Log carries -v detail: commands and their output.
+	Log(step *runbook.Step, host, line string)
+}
+
+// Options control a run.
+type Options struct {
+	Forks int  // hosts worked on at once per step; default 10
+	Yes   bool // confirm destructive steps without asking
+	// Confirm asks the operator a yes/no question; nil when no one is
+	// there (not a terminal), which refuses destructive steps and fails
+	// manual ones.
+	Confirm func(ctx context.Context, question string) (bool, error)
+	// Limit restricts the run to a host or role.
+	Limit string
+	// From starts at this step: the steps before it are taken as done.
+	From string
+	// Only runs this step alone.
+	Only string
+	// AssumeDone lists steps (manual ones, typically) taken as done.
+	AssumeDone []string
+	Secrets    map[string][]byte
+	// Dir is the runbook's directory, where relative local paths start.
+	Dir string
+	// Dial opens an SSH connection; tests may substitute a fake.
+	Dial func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error)
+	// UserConfig is ~/.ssh/config; nil for none.
+	UserConfig *transport.UserConfig
+	// Audit, when set, is told every command run, for the audit record.
+	Audit func(step, host string, cmd transport.Cmd, err error)
+}
+
+// Result sums a run up.
+type Result struct {
+	Events      []Event
+	Interrupted bool
+}
+
+// Count returns how many events have status s.
+func (r *Result) Count(s Status) int {
+	n := 0
+	for _, e := range r.Events {
+		if e.Status == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Unreachable reports whether any host could not be reached.
+func (r *Result) Unreachable() bool {
+	for _, e := range r.Events {
+		if e.Unreachable {
+			return true
+		}
+	}
+	return false
+}
+
+// Executor is one run.
+type Executor struct {
+	b     *runbook.Binding
+	opt   Options
+	rep   Reporter
+	conns *connections
+	mask  *strings.Replacer
+
+	mu      sync.Mutex
+	outputs runbook.Outputs
+	result  Result
+}
+
+// Check refuses, before any host is contacted, a run that cannot work: a
+// step whose kind cannot run yet, a --from/--only/--limit naming nothing,
+// a secret with no value.
+func Check(b *runbook.Binding, opt Options) error {
+	var problems []string
+	for _, st := range b.Runbook.Steps {
+		if !st.Runnable() {
+			continue
+		}
+		if _, ok := st.Kind.New().(steps.Runner); !ok {
+			problems = append(problems, fmt.Sprintf("step %s: kind %s cannot run yet (dry-run only)", st.ID, st.Kind.Name))
+		}
+	}
+	for _, id := range append([]string{opt.From, opt.Only}, opt.AssumeDone...) {
+		if id != "" && b.Runbook.Step(id) == nil {
+			problems = append(problems, fmt.Sprintf("no step %q", id))
+		}
+	}
+	if opt.Limit != "" {
+		if _, err := b.Inventory.Select(opt.Limit); err != nil {
+			problems = append(problems, "--limit: "+err.Error())
+		}
+	}
+	for _, ins := range b.Instances {
+		for _, in := range ins {
+			if su, ok := in.Impl.(steps.SecretUser); ok {
+				for _, s := range su.Secrets() {
+					if _, ok := opt.Secrets[s]; !ok {
+						problems = append(problems, fmt.Sprintf("step %s needs secret %s, which has no value", in.Step.ID, s))
+					}
+				}
+			}
+		}
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return errors.New(strings.Join(dedupe(problems), "\n"))
+	}
+	return nil
+}
+
+func dedupe(ss []string) []string {
+	var out []string
+	for i, s := range ss {
+		if i == 0 || s != ss[i-1] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Run executes b. It returns when every step has finished, been skipped,
+// or, after ctx is cancelled, when the steps already running have stopped.
+func Run(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter) (*Result, error) {
+	if err := Check(b, opt); err != nil {
+		return nil, err
+	}
+	if opt.Forks <= 0 {
+		opt.Forks = 10
+	}
+	if opt.Dial == nil {
+		opt.Dial = func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error) {
+			c, err := transport.DialSSH(ctx, cfg)
+			if err != nil {
+				return nil, err // not a nil *SSH inside a non-nil Conn
+			}
+			return c, nil
+		}
+	}
+	if opt.Dir == "" {
+		opt.Dir = filepath.Dir(b.Runbook.File)
+	}
+	var pairs []string
+	for _, v := range opt.Secrets {
+		if len(v) > 0 {
+			pairs = append(pairs, string(v), "********")
+		}
+	}
+	x := &Executor{
+		b: b, opt: opt, rep: rep, outputs: runbook.Outputs{}, mask: strings.NewReplacer(pairs...),
+		conns: &connections{inv: b.Inventory, userCfg: opt.UserConfig, dial: opt.Dial, conns: map[string]*lazyConn{}},
+	}
+	defer x.conns.closeAll()
+	x.walk(ctx)
+	return &x.result, nil
+}
+
+type stepState int
+
+const (
+	pending stepState = iota
+	running
+	succeeded
+	failed
+	notRun
+)
+
+// walk starts every step whose needs have succeeded, as soon as they have,
+// and skips (once, with the reason) the steps downstream of a failure.
+func (x *Executor) walk(ctx context.Context) {
+	order := x.b.Runbook.Order()
+	state := map[string]stepState{}
+	selected := x.selection(order)
+	for _, st := range order {
+		if !selected[st.ID] {
+			state[st.ID] = succeeded // taken as done (--from, --only)
+		}
+	}
+	done := make(chan struct {
+		id string
+		ok bool
+	})
+	inflight := 0
+	forks := make(chan struct{}, x.opt.Forks)
+	for {
+		progress := true
+		for progress {
+			progress = false
+			for _, st := range order {
+				if state[st.ID] != pending {
+					continue
+				}
+				blocked, ready := "", true
+				for _, n := range x.b.Runbook.Graph.Needs(st.ID) {
+					switch state[n] {
+					case failed, notRun:
+						blocked = n
+					case succeeded:
+					default:
+						ready = false
+					}
+				}
+				switch {
+				case blocked != "":
+					state[st.ID] = notRun
+					why := "upstream step " + blocked + " failed"
+					if ctx.Err() != nil {
+						why = "interrupted"
+					}
+					x.finish(Event{Step: st, Status: Skipped, Reason: why})
+					progress = true
+				case ready && ctx.Err() != nil:
+					state[st.ID] = notRun
+					x.finish(Event{Step: st, Status: Skipped, Reason: "interrupted"})
+					progress = true
+				case ready:
+					state[st.ID] = running
+					inflight++
+					go func(st *runbook.Step) {
+						ok := x.runStep(ctx, st, forks)
+						done <- struct {
+							id string
+							ok bool
+						}{st.ID, ok}
+					}(st)
+				}
+			}
+		}
+		if inflight == 0 {
+			break
+		}
+		d := <-done
+		inflight--
+		if d.ok {
+			state[d.id] = succeeded
+		} else {
+			state[d.id] = failed
+		}
+	}
+	x.result.Interrupted = ctx.Err() != nil
+}
+
+// selection is the set of steps this run executes.
+func (x *Executor) selection(order []*runbook.Step) map[string]bool {
+	sel := map[string]bool{}
+	switch {
+	case x.opt.Only != "":
+		sel[x.opt.Only] = true
+	case x.opt.From != "":
+		on := false
+		for _, st := range order {
+			on = on || st.ID == x.opt.From
+			sel[st.ID] = on
+		}
+	default:
+		for _, st := range order {
+			sel[st.ID] = true
+		}
+	}
+	return sel
+}
+
+// runStep runs a step on each of its hosts, at most Forks at a time.
+func (x *Executor) runStep(ctx context.Context, st *runbook.Step, forks chan struct{}) bool {
+	var hosts []*inventory.Host
+	var limit map[string]bool
+	if x.opt.Limit != "" {
+		hs, _ := x.b.Inventory.Select(x.opt.Limit)
+		limit = map[string]bool{}
+		for _, h := range hs {
+			limit[h.Name] = true
+		}
+	}
+	for _, in := range x.b.Instances[st.ID] {
+		if limit == nil || limit[in.Host.Name] {
+			hosts = append(hosts, in.Host)
+		}
+	}
+	if len(hosts) == 0 {
+		x.finish(Event{Step: st, Status: Skipped, Reason: "no host of this step is in --limit " + x.opt.Limit})
+		return true
+	}
+	var wg sync.WaitGroup
+	results := make([]bool, len(hosts))
+	for i, h := range hosts {
+		wg.Add(1)
+		go func(i int, h *inventory.Host) {
+			defer wg.Done()
+			select {
+			case forks <- struct{}{}:
+			case <-ctx.Done():
+				x.finish(Event{Step: st, Host: h.Name, Status: Skipped, Reason: "interrupted"})
+				return
+			}
+			defer func() { <-forks }()
+			results[i] = x.runOn(ctx, st, h)
+		}(i, h)
+	}
+	wg.Wait()
+	for _, ok := range results {
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// runOn is Check → (confirm) → Apply → Verify for one step on one host.
+func (x *Executor) runOn(ctx context.Context, st *runbook.Step, h *inventory.Host) bool {
+	start := time.Now()
+	x.rep.Started(st, h.Name)
+	ev := x.attempt(ctx, st, h)
+	ev.Step, ev.Host, ev.Duration = st, h.Name, time.Since(start)
+	if ev.Status == Failed && ctx.Err() != nil && !ev.Unreachable {
+		ev.Reason = "interrupted"
+	}
+	x.finish(ev)
+	return ev.Status == OK || ev.Status == Changed || ev.Status == Skipped
+}
+
+func (x *Executor) attempt(ctx context.Context, st *runbook.Step, h *inventory.Host) Event {
+	if st.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, st.Timeout)
+		defer cancel()
+	}
+	for _, id := range x.opt.AssumeDone {
+		if id == st.ID {
+			return Event{Status: OK, Reason: "assumed done (--assume-done)"}
+		}
+	}
+	x.mu.Lock()
+	in, err := x.b.Instantiate(st, h, x.outputs)
+	x.mu.Unlock()
+	if err != nil {
+		return x.fail(err)
+	}
+	step := in.Impl.(steps.Runner)
+	env := &hostEnv{x: x, host: h, step: st.ID}
+
+	status, err := x.check(ctx, st, step, env)
+	if err != nil {
+		return x.fail(err)
+	}
+	if status.Done {
+		x.record(st, step)
+		return Event{Status: OK, Reason: status.Reason}
+	}
+	if len(step.Plan().Apply) == 0 {
+		if _, isManual := step.(*steps.Manual); !isManual {
+			return Event{Status: Failed, Error: x.mask.Replace("not reached: " + status.Reason)}
+		}
+	}
+	if st.Destructive && !x.opt.Yes {
+		if x.opt.Confirm == nil {
+			return Event{Status: Refused, Reason: status.Reason,
+				Error: "destructive step not confirmed: not on a terminal; pass --yes to run it unattended"}
+		}
+		ok, err := x.opt.Confirm(ctx, fmt.Sprintf("%s %s on %s: %s. Run it?", st.Label(), st.ID, h.Name, x.mask.Replace(status.Reason)))
+		if err != nil || !ok {
+			return Event{Status: Refused, Reason: status.Reason, Error: "not confirmed by the operator"}
+		}
+	}
+	if err := step.Apply(ctx, env); err != nil {
+		var skip *steps.Skip
+		if errors.As(err, &skip) {
+			return Event{Status: Skipped, Reason: skip.Reason}
+		}
+		return x.fail(err)
+	}
+	if v, ok := step.(steps.Verifier); ok {
+		if err := v.Verify(ctx, env); err != nil {
+			return x.fail(fmt.Errorf("applied, but: %w", err))
+		}
+	}
+	x.record(st, step)
+	return Event{Status: Changed, Reason: x.mask.Replace(status.Reason)}
+}
+
+// check runs Check, and for verify kinds keeps running it until it holds
+// or the step's retries are spent.
+func (x *Executor) check(ctx context.Context, st *runbook.Step, step steps.Runner, env steps.Env) (steps.Status, error) {
+	tries := 1
+	if _, waits := step.(steps.Waiter); waits {
+		tries += st.Retries
+	}
+	var status steps.Status
+	for i := 0; i < tries; i++ {
+		if i > 0 {
+			select {
+			case <-time.After(st.Interval):
+			case <-ctx.Done():
+				return status, ctx.Err()
+			}
+		}
+		var err error
+		status, err = step.Check(ctx, env)
+		if err != nil || status.Done {
+			return status, err
+		}
+	}
+	return status, nil
+}
+
+// record keeps what a producing step found out (the checkpoint's real
+// name) for the steps that use it. Kinds whose outputs are known before
+// running (a transfer's destination) need no Produced.
+func (x *Executor) record(st *runbook.Step, step steps.Step) {
+	var out map[string]string
+	if p, ok := step.(steps.RealProducer); ok {
+		out = p.Produced()
+	} else if p, ok := step.(steps.Producer); ok {
+		out = p.Outputs()
+	}
+	if out != nil {
+		x.mu.Lock()
+		x.outputs[st.ID] = out
+		x.mu.Unlock()
+	}
+}
+
+func (x *Executor) fail(err error) Event {
+	var u *unreachable
+	return Event{Status: Failed, Error: x.mask.Replace(err.Error()), Unreachable: errors.As(err, &u) || errors.Is(err, transport.ErrConnectionLost)}
+}
+
+func (x *Executor) finish(ev Event) {
+	ev.Reason = x.mask.Replace(ev.Reason)
+	x.mu.Lock()
+	x.result.Events = append(x.result.Events, ev)
+	x.mu.Unlock()
+	x.rep.Finished(ev)
+}
+
+func (x *Executor) log(step, host, line string) {
+	x.rep.Log(x.b.Runbook.Step(step), host, x.mask.Replace(line))
+}
+
+func (x *Executor) audit(step, host string, cmd transport.Cmd, err error) {
+	if x.opt.Audit != nil {
+		x.opt.Audit(step, host, cmd, err)
+	}
+}
