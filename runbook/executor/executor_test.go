@@ -1,0 +1,167 @@
+package executor
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"tejun/inventory"
+	"tejun/runbook"
+	"tejun/steps"
+	"tejun/steps/p4"
+	"tejun/transport"
+	"tejun/transport/transporttest"
+)
+
+type recorder struct {
+	mu     sync.Mutex
+	events []Event
+	logs   []string
+}
+
+func (r *recorder) Started(*runbook.Step, string) {}
+func (r *recorder) Finished(e Event)              { r.mu.Lock(); r.events = append(r.events, e); r.mu.Unlock() }
+func (r *recorder) Log(_ *runbook.Step, host, l string) {
+	r.mu.Lock()
+	r.logs = append(r.logs, host+": "+l)
+	r.mu.Unlock()
+}
+
+func (r *recorder) status(step, host string) Status {
+	for _, e := range r.events {
+		if e.Step.ID == step && e.Host == host {
+			return e.Status
+		}
+	}
+	return ""
+}
+
+func bind(t *testing.T, rbSrc string) *runbook.Binding {
+	t.Helper()
+	reg := steps.NewRegistry(append(steps.Generic(), p4.Kinds()...)...)
+	rb, err := runbook.Parse("rb.toml", []byte(rbSrc), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := inventory.Parse("inv.toml", []byte("[hosts.h1]\nroles = [\"r\"]\n[hosts.h2]\nroles = [\"r\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := runbook.Bind(rb, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func fakes(conns map[string]*transporttest.Fake) func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error) {
+	return func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error) {
+		return conns[cfg.Name], nil
+	}
+}
+
+const wipe = `
+[runbook]
+name = "w"
+[[section]]
+id = "s"
+on = "r"
+title.en = "s"
+[[section.step]]
+id = "wipe"
+kind = "remove"
+title.en = "wipe"
+dir = "/standby"
+paths = ["db.*"]
+`
+
+// The operator's answer decides, per host; no answer, no deletion.
+func TestConfirmationPerHost(t *testing.T) {
+	b := bind(t, wipe)
+	gone := func(f *transporttest.Fake) { f.On(`^find /standby .* -print$`, transporttest.Reply{}) }
+	h1 := transporttest.New().On(`^find /standby .* -print$`, transporttest.Reply{Stdout: "/standby/db.have\n"}).On(`-exec rm`, transporttest.Reply{Then: gone})
+	h2 := transporttest.New().On(`^find /standby .* -print$`, transporttest.Reply{Stdout: "/standby/db.have\n"}).On(`-exec rm`, transporttest.Reply{Then: gone})
+	var asked []string
+	var mu sync.Mutex
+	rec := &recorder{}
+	_, err := Run(context.Background(), b, Options{
+		Dial: fakes(map[string]*transporttest.Fake{"h1": h1, "h2": h2}),
+		Confirm: func(ctx context.Context, q string) (bool, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			asked = append(asked, q)
+			return strings.Contains(q, " on h1:"), nil
+		},
+	}, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 2 || !strings.Contains(asked[0], "would remove db.have") {
+		t.Fatalf("asked %q", asked)
+	}
+	h1.AssertReceived(t, `-exec rm -f -- '\{\}' \+$`)
+	h2.AssertNotReceived(t, `-exec rm`)
+	if rec.status("wipe", "h1") != Changed || rec.status("wipe", "h2") != Refused {
+		t.Errorf("events %+v", rec.events)
+	}
+}
+
+// Secrets are masked in everything the reporter gets, even when a remote
+// command prints one back.
+func TestSecretsMasked(t *testing.T) {
+	b := bind(t, `
+[runbook]
+name = "m"
+[[section]]
+id = "s"
+on = "h1"
+title.en = "s"
+[[section.step]]
+id = "leaky"
+kind = "command"
+title.en = "prints too much"
+argv = ["show-config"]
+`)
+	h1 := transporttest.New().On(`^show-config$`, transporttest.Reply{Stdout: "password=hunter2-distinctive\n", Stderr: "warning: hunter2-distinctive is weak\n", Code: 1})
+	rec := &recorder{}
+	if _, err := Run(context.Background(), b, Options{
+		Dial:    fakes(map[string]*transporttest.Fake{"h1": h1}),
+		Secrets: map[string][]byte{"pw": []byte("hunter2-distinctive")},
+	}, rec); err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(rec.logs, "\n")
+	for _, e := range rec.events {
+		all += e.Reason + e.Error
+	}
+	if strings.Contains(all, "hunter2") || !strings.Contains(all, "********") {
+		t.Errorf("secret not masked:\n%s", all)
+	}
+}
+
+// Kinds that cannot run yet are refused before any host is contacted.
+func TestRefusesKindsThatCannotRun(t *testing.T) {
+	b := bind(t, `
+[runbook]
+name = "p"
+[[section]]
+id = "s"
+on = "h1"
+title.en = "s"
+[[section.step]]
+id = "ckp"
+kind = "p4.checkpoint"
+title.en = "c"
+prefix = "c"
+root = "/r"
+`)
+	dialed := false
+	_, err := Run(context.Background(), b, Options{Dial: func(context.Context, transport.SSHConfig) (transport.Conn, error) {
+		dialed = true
+		return nil, nil
+	}}, &recorder{})
+	if err == nil || dialed {
+		t.Fatalf("err %v, dialed %v", err, dialed)
+	}
+}
