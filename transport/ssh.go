@@ -1,8 +1,9 @@
 package transport
 
 import (
-	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -319,15 +320,16 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 		stderr = io.MultiWriter(stdio.Stderr, errTail)
 	}
 	remote := line
-	var pid *pidLine
+	job := ""
 	if s.cfg.User == "root" {
 		// sshd ignores signal requests for root logins, so a cancelled
-		// command would run on. The shell reports its PID (which exec
-		// hands to the command, leader of its own process group) for
-		// killing the group from a second session.
-		pid = &pidLine{next: stderr, ready: make(chan struct{})}
-		stderr = pid
-		remote = "echo tejun-pid:$$ >&2; exec " + line
+		// command would run on. A marker in its environment (inherited by
+		// everything it starts) lets a second session find and kill it; it
+		// costs nothing unless a command is cancelled.
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		job = hex.EncodeToString(b[:])
+		remote = "TEJUN_JOB=" + job + " exec " + line
 	}
 	sess.Stderr = stderr
 	if err := sess.Start(remote); err != nil {
@@ -340,11 +342,11 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 	case <-ctx.Done():
 		// Ask the remote process to stop, then insist: a cancelled step
 		// must not leave its command running on the host.
-		s.signal(sess, pid, "TERM")
+		s.signal(sess, job, "TERM")
 		select {
 		case <-done:
 		case <-time.After(3 * time.Second):
-			s.signal(sess, pid, "KILL")
+			s.signal(sess, job, "KILL")
 			sess.Close()
 		}
 		return ctx.Err()
@@ -368,18 +370,11 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 }
 
 // signal stops a running command: by a signal request where sshd honours
-// it, else by killing its process group from another session.
-func (s *SSH) signal(sess *ssh.Session, pid *pidLine, sig string) {
+// it, else by signalling every process whose environment holds the job's
+// marker, with its process group.
+func (s *SSH) signal(sess *ssh.Session, job, sig string) {
 	_ = sess.Signal(ssh.Signal(sig))
-	if pid == nil {
-		return
-	}
-	select {
-	case <-pid.ready:
-	default:
-		return // the command never started
-	}
-	if pid.pid <= 0 {
+	if job == "" {
 		return
 	}
 	kill, err := s.client.NewSession()
@@ -387,44 +382,8 @@ func (s *SSH) signal(sess *ssh.Session, pid *pidLine, sig string) {
 		return
 	}
 	defer kill.Close()
-	_ = kill.Run(fmt.Sprintf("kill -%s -- -%d", sig, pid.pid))
-}
-
-// pidLine takes the "tejun-pid:N" line off the front of stderr.
-type pidLine struct {
-	next  io.Writer
-	buf   []byte
-	pid   int
-	done  bool
-	ready chan struct{}
-}
-
-func (p *pidLine) Write(b []byte) (int, error) {
-	if p.done {
-		return p.next.Write(b)
-	}
-	p.buf = append(p.buf, b...)
-	i := bytes.IndexByte(p.buf, '\n')
-	if i < 0 && len(p.buf) < 64 {
-		return len(b), nil
-	}
-	p.done = true
-	first, rest := p.buf, []byte(nil)
-	if i >= 0 {
-		first, rest = p.buf[:i], p.buf[i+1:]
-	}
-	if n, err := strconv.Atoi(strings.TrimPrefix(string(first), "tejun-pid:")); err == nil && strings.HasPrefix(string(first), "tejun-pid:") {
-		p.pid = n
-	} else {
-		rest = p.buf
-	}
-	close(p.ready)
-	if len(rest) > 0 {
-		if _, err := p.next.Write(rest); err != nil {
-			return 0, err
-		}
-	}
-	return len(b), nil
+	_ = kill.Run(`for p in /proc/[0-9]*; do if tr '\0' '\n' < "$p/environ" 2>/dev/null | grep -qx TEJUN_JOB=` + job +
+		`; then kill -` + sig + ` -- "-${p#/proc/}" "${p#/proc/}" 2>/dev/null; fi; done; true`)
 }
 
 // Close ends the connection (and its jump host's).
