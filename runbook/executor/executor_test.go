@@ -165,3 +165,99 @@ root = "/r"
 		t.Fatalf("err %v, dialed %v", err, dialed)
 	}
 }
+
+const chain = `
+[runbook]
+name = "c"
+[[section]]
+id = "s"
+on = "r"
+title.en = "s"
+[[section.step]]
+id = "a"
+kind = "command"
+title.en = "a"
+argv = ["step-a"]
+[[section.step]]
+id = "b"
+kind = "command"
+title.en = "b"
+argv = ["step-b"]
+[[section.step]]
+id = "c"
+kind = "command"
+title.en = "c"
+argv = ["step-c"]
+`
+
+func TestSelection(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		opt    Options
+		h1, h2 []string // commands each host must receive
+		notOn1 []string // and commands h1 must not
+	}{
+		{"all", Options{}, []string{"step-a", "step-b", "step-c"}, []string{"step-a", "step-c"}, nil},
+		{"limit", Options{Limit: "h2"}, nil, []string{"step-a", "step-b", "step-c"}, []string{"step-a"}},
+		{"from", Options{From: "b"}, []string{"step-b", "step-c"}, []string{"step-b"}, []string{"step-a"}},
+		{"only", Options{Only: "b"}, []string{"step-b"}, []string{"step-b"}, []string{"step-a", "step-c"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := bind(t, chain)
+			h1 := transporttest.New().On(`^step-`, transporttest.Reply{})
+			h2 := transporttest.New().On(`^step-`, transporttest.Reply{})
+			tc.opt.Dial = fakes(map[string]*transporttest.Fake{"h1": h1, "h2": h2})
+			if _, err := Run(context.Background(), b, tc.opt, &recorder{}); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range tc.h1 {
+				h1.AssertReceived(t, "^"+c+"$")
+			}
+			for _, c := range tc.h2 {
+				h2.AssertReceived(t, "^"+c+"$")
+			}
+			for _, c := range tc.notOn1 {
+				h1.AssertNotReceived(t, "^"+c+"$")
+			}
+		})
+	}
+}
+
+// A verify kind keeps checking until it holds, within its retries.
+func TestWaitRetries(t *testing.T) {
+	b := bind(t, `
+[runbook]
+name = "w"
+[[section]]
+id = "s"
+on = "h1"
+title.en = "s"
+[[section.step]]
+id = "wait"
+kind = "wait_until"
+title.en = "w"
+argv = ["status"]
+pattern = "^ready"
+retries = 5
+interval = "10ms"
+`)
+	n := 0
+	h1 := transporttest.New()
+	var answer func(*transporttest.Fake)
+	answer = func(f *transporttest.Fake) {
+		n++
+		out := "starting\n"
+		if n >= 3 {
+			out = "ready\n"
+		}
+		f.On(`^status$`, transporttest.Reply{Stdout: out, Then: answer})
+	}
+	h1.On(`^status$`, transporttest.Reply{Stdout: "starting\n", Then: answer})
+	rec := &recorder{}
+	if _, err := Run(context.Background(), b, Options{Dial: fakes(map[string]*transporttest.Fake{"h1": h1})}, rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.status("wait", "h1") != OK || len(h1.Received()) != 4 {
+		t.Fatalf("status %s after %d checks", rec.status("wait", "h1"), len(h1.Received()))
+	}
+}
