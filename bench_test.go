@@ -187,7 +187,9 @@ func BenchmarkRunbook50x2(b *testing.B) {
 	bed := testbed.Start(b, "n1", "n2")
 	inv := benchInventory(b, bed)
 	commands := stepsRunbook(b, 50, func(int) string { return "kind = \"command\"\nargv = [\"true\"]" })
-	dirs := stepsRunbook(b, 50, func(i int) string { return fmt.Sprintf("kind = \"directory\"\npath = \"/srv/d%d\"\nmode = \"0755\"", i) })
+	dirs := stepsRunbook(b, 50, func(i int) string {
+		return fmt.Sprintf("kind = \"directory\"\npath = \"/srv/d%d\"\nmode = \"0755\"", i)
+	})
 	var cmdTasks, dirTasks strings.Builder
 	for i := 0; i < 50; i++ {
 		cmdTasks.WriteString("    - command: \"true\"\n")
