@@ -1,0 +1,217 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// DB is a server's database. Real p4d keeps dozens of db.* tables; the
+// simulator keeps the parts the HA manual touches in db.tejunsim, plus
+// empty stand-ins for a few real table names, so that "rm -f db.*" and
+// "restore into a root that has db.* files" behave as on a real server.
+type DB struct {
+	Journal     int                `json:"journal"`  // journal counter: the number of the current journal
+	Sequence    int                `json:"sequence"` // bytes written to the current journal
+	Servers     map[string]*Server `json:"servers"`
+	Users       map[string]*User   `json:"users"`
+	Protections []string           `json:"protections"`
+	Config      map[string]string  `json:"config"`  // "any#P4LOG" / "standby#P4TARGET" → value
+	Tickets     map[string]string  `json:"tickets"` // ticket → user
+	Unicode     bool               `json:"unicode"`
+	Acks        map[string]*Ack    `json:"acks"` // on a master: what each replica reported
+	Replica     *ReplicaState      `json:"replica,omitempty"`
+	Extra       map[string]string  `json:"extra,omitempty"`
+}
+
+type Server struct {
+	ServerID, Type, Name, Address, Services, Options, ReplicatingFrom, Description string
+}
+
+type User struct {
+	User, Type, Email, FullName string
+	Password                    string // sha256 of the password, "" for none
+}
+
+// Ack is a replica's reported journal position.
+type Ack struct {
+	Journal, Sequence int
+	Time              string
+}
+
+// ReplicaState is what a replica knows of its master.
+type ReplicaState struct {
+	Journal, Sequence             int
+	MasterJournal, MasterSequence int
+	Modified                      string
+	Error                         string
+}
+
+var tables = []string{"db.have", "db.user", "db.config", "db.counters", "db.protect", "db.server"}
+
+const dbFile = "db.tejunsim"
+
+func freshDB() *DB {
+	return &DB{Servers: map[string]*Server{}, Users: map[string]*User{}, Config: map[string]string{},
+		Tickets: map[string]string{}, Acks: map[string]*Ack{}}
+}
+
+func hasDB(root string) bool {
+	m, _ := filepath.Glob(filepath.Join(root, "db.*"))
+	return len(m) > 0
+}
+
+func loadDB(root string) (*DB, error) {
+	data, err := os.ReadFile(filepath.Join(root, dbFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return freshDB(), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	db := freshDB()
+	if err := json.Unmarshal(data, db); err != nil {
+		return nil, fmt.Errorf("%s: damaged database: %v", root, err)
+	}
+	return db, nil
+}
+
+func (db *DB) save(root string) error {
+	data, _ := json.MarshalIndent(db, "", " ")
+	tmp := filepath.Join(root, dbFile+".tmp")
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("Unable to write %s: %v", dbFile, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(root, dbFile)); err != nil {
+		return err
+	}
+	for _, t := range tables {
+		p := filepath.Join(root, t)
+		if _, err := os.Stat(p); err != nil {
+			if err := os.WriteFile(p, nil, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// write records a change in the journal: the sequence grows by its size.
+func (db *DB) write(what string) {
+	db.Sequence += len(what) + 64
+}
+
+func hashPassword(p string) string {
+	h := sha256.Sum256([]byte("p4sim:" + p))
+	return hex.EncodeToString(h[:])
+}
+
+// configFor returns the configurables that apply to serverID.
+func (db *DB) configFor(id string) map[string]string {
+	out := map[string]string{}
+	for k, v := range db.Config {
+		if name, ok := strings.CutPrefix(k, "any#"); ok {
+			if _, own := out[name]; !own {
+				out[name] = v
+			}
+		}
+	}
+	for k, v := range db.Config {
+		if name, ok := strings.CutPrefix(k, id+"#"); ok {
+			out[name] = v
+		}
+	}
+	return out
+}
+
+// --- spec forms: "Field:\tvalue", multi-line values tab-indented ---
+
+func specForm(comment string, fields [][2]string, lists map[string][]string) string {
+	var b strings.Builder
+	b.WriteString(comment)
+	for _, f := range fields {
+		if l, ok := lists[f[0]]; ok {
+			if len(l) == 0 {
+				continue
+			}
+			fmt.Fprintf(&b, "%s:\n", f[0])
+			for _, line := range l {
+				fmt.Fprintf(&b, "\t%s\n", line)
+			}
+			b.WriteString("\n")
+			continue
+		}
+		if f[1] == "" {
+			continue
+		}
+		fmt.Fprintf(&b, "%s:\t%s\n\n", f[0], f[1])
+	}
+	return b.String()
+}
+
+// parseSpec reads a spec form: single values after "Field:", lists as the
+// tab-indented lines that follow. Comments and blank lines are skipped.
+func parseSpec(text string) (map[string]string, map[string][]string, error) {
+	vals, lists := map[string]string{}, map[string][]string{}
+	cur := ""
+	for _, line := range strings.Split(text, "\n") {
+		switch {
+		case strings.HasPrefix(line, "#"), strings.TrimSpace(line) == "":
+			continue
+		case strings.HasPrefix(line, "\t") || strings.HasPrefix(line, " "):
+			if cur == "" {
+				return nil, nil, fmt.Errorf("Error in form: line %q belongs to no field", line)
+			}
+			lists[cur] = append(lists[cur], strings.TrimSpace(line))
+		default:
+			name, val, ok := strings.Cut(line, ":")
+			if !ok {
+				return nil, nil, fmt.Errorf("Error detected at line %q: missing ':'", line)
+			}
+			cur = strings.TrimSpace(name)
+			vals[cur] = strings.TrimSpace(val)
+		}
+	}
+	return vals, lists, nil
+}
+
+func serverForm(db *DB, s *Server) string {
+	var dc []string
+	keys := []string{}
+	for k := range db.Config {
+		if strings.HasPrefix(k, "any#") || strings.HasPrefix(k, s.ServerID+"#") {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		ai, aj := strings.HasPrefix(keys[i], "any#"), strings.HasPrefix(keys[j], "any#")
+		if ai != aj {
+			return ai
+		}
+		return keys[i] < keys[j]
+	})
+	for _, k := range keys {
+		line := k + "=" + db.Config[k]
+		dc = append(dc, strings.TrimPrefix(line, s.ServerID+"#"))
+	}
+	desc := []string{s.Description}
+	return specForm("# A Perforce Server Specification.\n#\n#  ServerID:    The server identifier.\n#  Services:    Services provided by this server.\n#  DistributedConfig: Configuration for this server.\n\n",
+		[][2]string{{"ServerID", s.ServerID}, {"Type", s.Type}, {"Name", s.Name}, {"Address", s.Address}, {"Services", s.Services},
+			{"Options", s.Options}, {"ReplicatingFrom", s.ReplicatingFrom}, {"Description", ""}, {"DistributedConfig", ""}},
+		map[string][]string{"Description": desc, "DistributedConfig": dc})
+}
+
+func userForm(u *User) string {
+	return specForm("# A Perforce User Specification.\n\n",
+		[][2]string{{"User", u.User}, {"Type", u.Type}, {"Email", u.Email}, {"FullName", u.FullName}}, nil)
+}
+
+func protectForm(db *DB) string {
+	return specForm("# Perforce Protections Specification.\n\n", [][2]string{{"Protections", ""}}, map[string][]string{"Protections": db.Protections})
+}
