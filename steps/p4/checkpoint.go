@@ -1,9 +1,13 @@
 package p4
 
 import (
+	"context"
+	"fmt"
 	"path"
+	"strings"
 
 	"tejun/steps"
+	"tejun/transport"
 )
 
 // Checkpoint takes a checkpoint for seeding a replica. The file is
@@ -15,6 +19,8 @@ type Checkpoint struct {
 	Prefix string `toml:"prefix"`
 	// Root is the server's P4ROOT, where a relative prefix lands.
 	Root string `toml:"root"`
+
+	produced map[string]string
 }
 
 func (c *Checkpoint) Validate() []steps.Problem {
@@ -30,12 +36,76 @@ func (c *Checkpoint) Validate() []steps.Problem {
 
 func (c *Checkpoint) file() string { return path.Base(c.Prefix) + ".ckp.N" }
 
-func (c *Checkpoint) Outputs() map[string]string {
-	dir := path.Dir(c.Prefix)
-	if !path.IsAbs(c.Prefix) {
-		dir = path.Join(c.Root, dir)
+func (c *Checkpoint) dir() string {
+	if path.IsAbs(c.Prefix) {
+		return path.Dir(c.Prefix)
 	}
-	return map[string]string{"file": c.file(), "path": path.Join(dir, c.file())}
+	return path.Join(c.Root, path.Dir(c.Prefix))
+}
+
+func (c *Checkpoint) outputs(n string) map[string]string {
+	f := path.Base(c.Prefix) + ".ckp." + n
+	return map[string]string{"file": f, "path": path.Join(c.dir(), f)}
+}
+
+// Outputs are what the dry-run shows: the server picks N.
+func (c *Checkpoint) Outputs() map[string]string { return c.outputs("N") }
+
+// Produced is the checkpoint that exists, once Check or Apply found it.
+func (c *Checkpoint) Produced() map[string]string { return c.produced }
+
+// current finds PREFIX.ckp.J for the journal counter J: the checkpoint
+// taken at the last rotation, which is still current.
+func (c *Checkpoint) current(ctx context.Context, env steps.Env) (map[string]string, error) {
+	out, err := run(ctx, env, c.ztag("counter", "journal"), "")
+	if err != nil {
+		return nil, err
+	}
+	recs := ztag(out)
+	if len(recs) == 0 || recs[0]["value"] == "" || recs[0]["value"] == "0" {
+		return nil, nil
+	}
+	o := c.outputs(recs[0]["value"])
+	if _, err := env.Run(ctx, transport.Cmd{Argv: []string{"test", "-f", o["path"]}}, nil); err != nil {
+		if _, ok := err.(*transport.ExitError); ok {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return o, nil
+}
+
+// Check: a checkpoint for the current journal already exists, so taking
+// another would only rotate the journal again.
+func (c *Checkpoint) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
+	o, err := c.current(ctx, env)
+	if err != nil || o == nil {
+		return steps.NotDone("no checkpoint of the current journal"), err
+	}
+	c.produced = o
+	return steps.Done("%s is the current checkpoint", o["file"]), nil
+}
+
+func (c *Checkpoint) Apply(ctx context.Context, env steps.Env) error {
+	if _, err := run(ctx, env, c.exec("admin", "checkpoint", c.Prefix), ""); err != nil {
+		return err
+	}
+	o, err := c.current(ctx, env)
+	if err != nil {
+		return err
+	}
+	if o == nil {
+		return fmt.Errorf("the server reported no checkpoint file for the new journal")
+	}
+	sum, err := env.Run(ctx, transport.Cmd{Argv: []string{"sha256sum", "--", o["path"]}}, nil)
+	if err != nil {
+		return err
+	}
+	if f := strings.Fields(sum); len(f) > 0 {
+		o["sha256"] = f[0]
+	}
+	c.produced = o
+	return nil
 }
 
 func (c *Checkpoint) Describe(lang string) steps.Description {
@@ -49,8 +119,10 @@ func (c *Checkpoint) Describe(lang string) steps.Description {
 }
 
 func (c *Checkpoint) Plan() steps.Plan {
+	current := transport.Cmd{Argv: []string{"test", "-f", c.Outputs()["path"]}}
 	return steps.Plan{
-		Check: steps.Ops(c.ztag("counter", "journal")),
-		Apply: steps.Ops(c.exec("admin", "checkpoint", c.Prefix), c.ztag("counter", "journal")),
+		Check: steps.Ops(c.ztag("counter", "journal"), current),
+		Apply: steps.Ops(c.exec("admin", "checkpoint", c.Prefix), c.ztag("counter", "journal"), current,
+			transport.Cmd{Argv: []string{"sha256sum", "--", c.Outputs()["path"]}}),
 	}
 }

@@ -1,6 +1,10 @@
 package p4
 
 import (
+	"context"
+	"fmt"
+	"strings"
+
 	"tejun/steps"
 	"tejun/transport"
 )
@@ -39,5 +43,47 @@ func (l *Login) Plan() steps.Plan {
 	apply.Stdin = "secret " + l.Secret
 	check := l.manualCmd()
 	check.Argv = append(check.Argv, "-s")
-	return steps.Plan{Check: steps.Ops(check), Apply: steps.Ops(apply)}
+	return steps.Plan{Check: steps.Ops(check, l.stat()), Apply: steps.Ops(apply)}
+}
+
+func (l *Login) stat() transport.Cmd {
+	return transport.Cmd{Argv: []string{"stat", "-c", "%U %a", "--", l.Tickets}}
+}
+
+// Check: the stored ticket works (login -s), and the ticket file belongs to
+// the OS user the replication threads run as and is private to it.
+func (l *Login) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
+	check := l.manualCmd()
+	check.Argv = append(check.Argv, "-s")
+	if _, err := env.Run(ctx, check, nil); err != nil {
+		if _, ok := err.(*transport.ExitError); ok {
+			return steps.NotDone("no valid ticket for %s in %s", l.User, l.Tickets), nil
+		}
+		return steps.Status{}, err
+	}
+	out, err := env.Run(ctx, l.stat(), nil)
+	if err != nil {
+		return steps.Status{}, err
+	}
+	f := strings.Fields(out)
+	if len(f) != 2 || (l.Become != "" && f[0] != l.Become) || (f[1] != "600" && f[1] != "400") {
+		return steps.NotDone("%s is %s; want owner %s, mode 600 or 400", l.Tickets, strings.TrimSpace(out), l.Become), nil
+	}
+	return steps.Done("%s holds a valid ticket for %s", l.Tickets, l.User), nil
+}
+
+func (l *Login) Apply(ctx context.Context, env steps.Env) error {
+	pw, err := env.Secret(l.Secret)
+	if err != nil {
+		return err
+	}
+	_, err = run(ctx, env, l.manualCmd(), string(pw)+"\n")
+	if err != nil && strings.Contains(stderrOf(err), "Password invalid") {
+		return fmt.Errorf("%s cannot log in to %s: the password in secret %s is not %s's password on the master, so no replication ticket can be made", l.User, l.Port, l.Secret, l.User)
+	}
+	return err
+}
+
+func (l *Login) Verify(ctx context.Context, env steps.Env) error {
+	return steps.VerifyByCheck(ctx, env, l)
 }

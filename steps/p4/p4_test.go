@@ -23,11 +23,11 @@ func TestFailoverForms(t *testing.T) {
 		manual string
 		apply  []string
 	}{
-		{Failover{Conn: c}, "p4 failover", nil},
-		{Failover{Conn: c, Yes: true}, "p4 failover -y",
+		{Failover{Conn: c, Master: "master"}, "p4 failover", nil},
+		{Failover{Conn: c, Master: "master", Yes: true}, "p4 failover -y",
 			[]string{"p4 -u super -p 127.0.0.12:1666 failover -y", "p4 -u super -p 127.0.0.12:1666 -ztag info"}},
-		{Failover{Conn: c, MasterID: "master"}, "p4 failover -s master", nil},
-		{Failover{Conn: c, MasterID: "master", Yes: true}, "p4 failover -s master -y",
+		{Failover{Conn: c, Master: "master", MasterDown: true, MasterPort: "m:1"}, "p4 failover -s master", nil},
+		{Failover{Conn: c, Master: "master", MasterDown: true, MasterPort: "m:1", Yes: true}, "p4 failover -s master -y",
 			[]string{"p4 -u super -p 127.0.0.12:1666 failover -s master -y", "p4 -u super -p 127.0.0.12:1666 -ztag info"}},
 	} {
 		if got := tc.f.Describe("ja").Blocks[0].Lines[0]; got != tc.manual {
@@ -40,7 +40,8 @@ func TestFailoverForms(t *testing.T) {
 			t.Errorf("%s: destructive = %v", tc.manual, tc.f.Destructive())
 		}
 		// The preview always runs first, read-only.
-		if check := commands(tc.f.Plan().Check); !strings.HasSuffix(check[1], strings.TrimSuffix(tc.manual, " -y")[len("p4 "):]) {
+		check := commands(tc.f.Plan().Check)
+		if !strings.HasSuffix(check[len(check)-1], strings.TrimSuffix(tc.manual, " -y")[len("p4 "):]) {
 			t.Errorf("%s: preview %q", tc.manual, check)
 		}
 	}

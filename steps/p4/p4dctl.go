@@ -1,6 +1,9 @@
 package p4
 
 import (
+	"context"
+	"strings"
+
 	"tejun/steps"
 	"tejun/transport"
 )
@@ -40,7 +43,32 @@ func (p *P4dctl) Describe(lang string) steps.Description {
 
 func (p *P4dctl) Plan() steps.Plan {
 	return steps.Plan{
-		Check: steps.Ops(transport.Cmd{Argv: []string{"p4dctl", "status", p.Name}}),
+		Check: steps.Ops(p.status()),
 		Apply: steps.Ops(transport.Cmd{Argv: []string{"p4dctl", p.verb(), p.Name}}),
 	}
+}
+
+func (p *P4dctl) status() transport.Cmd {
+	return transport.Cmd{Argv: []string{"p4dctl", "status", p.Name}}
+}
+
+func (p *P4dctl) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
+	out, err := env.Run(ctx, p.status(), nil)
+	if err != nil {
+		return steps.Status{}, err
+	}
+	running := strings.Contains(out, " is running")
+	if running == (p.State == "started") {
+		return steps.Done("%s", strings.TrimSpace(out)), nil
+	}
+	return steps.NotDone("%s", strings.TrimSpace(out)), nil
+}
+
+func (p *P4dctl) Apply(ctx context.Context, env steps.Env) error {
+	_, err := env.Run(ctx, transport.Cmd{Argv: []string{"p4dctl", p.verb(), p.Name}}, nil)
+	return err
+}
+
+func (p *P4dctl) Verify(ctx context.Context, env steps.Env) error {
+	return steps.VerifyByCheck(ctx, env, p)
 }

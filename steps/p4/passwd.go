@@ -1,6 +1,11 @@
 package p4
 
-import "tejun/steps"
+import (
+	"context"
+
+	"tejun/steps"
+	"tejun/transport"
+)
 
 // Passwd sets a user's password from a declared secret. The password goes on
 // stdin (p4 passwd reads it twice, as at the prompt), never into argv where
@@ -35,9 +40,43 @@ func (p *Passwd) Describe(lang string) steps.Description {
 func (p *Passwd) Plan() steps.Plan {
 	// Check: a login with the password prints a ticket (-p) without storing
 	// it anywhere.
-	check := Conn{Port: p.Port, User: p.Name}.exec("login", "-p")
+	check := p.loginCheck()
 	check.Stdin = "secret " + p.Secret
 	set := p.exec("passwd", p.Name)
 	set.Stdin = "secret " + p.Secret + ", twice"
 	return steps.Plan{Check: steps.Ops(check), Apply: steps.Ops(set)}
+}
+
+func (p *Passwd) loginCheck() transport.Cmd {
+	return Conn{Port: p.Port, User: p.Name}.exec("login", "-p")
+}
+
+// Check logs in with the secret and prints the ticket without storing it:
+// success means the password is already the secret.
+func (p *Passwd) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
+	pw, err := env.Secret(p.Secret)
+	if err != nil {
+		return steps.Status{}, err
+	}
+	_, err = run(ctx, env, p.loginCheck(), string(pw)+"\n")
+	if err == nil {
+		return steps.Done("%s already logs in with secret %s", p.Name, p.Secret), nil
+	}
+	if _, ok := err.(*transport.ExitError); ok {
+		return steps.NotDone("%s does not log in with secret %s", p.Name, p.Secret), nil
+	}
+	return steps.Status{}, err
+}
+
+func (p *Passwd) Apply(ctx context.Context, env steps.Env) error {
+	pw, err := env.Secret(p.Secret)
+	if err != nil {
+		return err
+	}
+	_, err = run(ctx, env, p.exec("passwd", p.Name), string(pw)+"\n"+string(pw)+"\n")
+	return err
+}
+
+func (p *Passwd) Verify(ctx context.Context, env steps.Env) error {
+	return steps.VerifyByCheck(ctx, env, p)
 }

@@ -1,6 +1,11 @@
 package p4
 
-import "tejun/steps"
+import (
+	"context"
+	"strings"
+
+	"tejun/steps"
+)
 
 // Protect adds one line to the protections table if it is not there. The
 // table is edited, never written fresh: replacing it is how a runbook locks
@@ -52,5 +57,49 @@ func (p *Protect) Describe(lang string) steps.Description {
 func (p *Protect) Plan() steps.Plan {
 	in := p.exec("protect", "-i")
 	in.Stdin = "protections table (from protect -o, line above appended)"
-	return steps.Plan{Check: steps.Ops(p.exec("protect", "-o")), Apply: steps.Ops(in)}
+	return steps.Plan{Check: steps.Ops(p.exec("protect", "-o")), Apply: steps.Ops(p.exec("protect", "-o"), in)}
+}
+
+func normalize(line string) string { return strings.Join(splitFields(line), " ") }
+
+func (p *Protect) has(table string) bool {
+	for _, l := range parseForm(table).list("Protections") {
+		if normalize(l) == normalize(p.Line) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Protect) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
+	out, err := run(ctx, env, p.exec("protect", "-o"), "")
+	if err != nil {
+		return steps.Status{}, err
+	}
+	if p.has(out) {
+		return steps.Done("the protections table has %q", p.Line), nil
+	}
+	return steps.NotDone("%q is not in the protections table", p.Line), nil
+}
+
+// Apply appends the line to the table as it is: never a fresh table.
+func (p *Protect) Apply(ctx context.Context, env steps.Env) error {
+	out, err := run(ctx, env, p.exec("protect", "-o"), "")
+	if err != nil {
+		return err
+	}
+	f := parseForm(out)
+	fl := f.get("Protections")
+	if fl == nil {
+		f.fields = append(f.fields, field{name: "Protections", multi: true})
+		fl = &f.fields[len(f.fields)-1]
+	}
+	fl.list = append(fl.list, p.Line)
+	fl.multi = true
+	_, err = run(ctx, env, p.exec("protect", "-i"), f.String())
+	return err
+}
+
+func (p *Protect) Verify(ctx context.Context, env steps.Env) error {
+	return steps.VerifyByCheck(ctx, env, p)
 }

@@ -1,6 +1,13 @@
 package p4
 
-import "tejun/steps"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"tejun/steps"
+)
 
 // Pull waits until the replica's journal position equals the master's, as
 // reported by pull -lj on the replica. A master sequence of -1 means the
@@ -23,3 +30,35 @@ func (p *Pull) Describe(lang string) steps.Description {
 func (p *Pull) Plan() steps.Plan {
 	return steps.Plan{Check: steps.Ops(p.ztag("pull", "-lj"))}
 }
+
+// ErrTicket is replication failing to log in to the master: waiting will
+// not fix it.
+var ErrTicket = errors.New("replication cannot log in to the master: the service user's ticket (P4TICKETS) is missing, unreadable by the server's OS user, or its password is wrong")
+
+func (p *Pull) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
+	out, err := env.Run(ctx, p.ztag("pull", "-lj"), nil)
+	if err != nil && strings.Contains(stderrOf(err), "P4PASSWD") {
+		return steps.Status{}, fmt.Errorf("%w: %s", ErrTicket, strings.TrimSpace(stderrOf(err)))
+	}
+	// Only a replica behind its master is worth waiting for; a server that
+	// does not answer or is no replica will not become one by waiting.
+	if err != nil {
+		return steps.Status{}, err
+	}
+	recs := ztag(out)
+	if len(recs) == 0 {
+		return steps.Status{}, fmt.Errorf("pull -lj printed no journal state")
+	}
+	r := recs[0]
+	if r["masterJournalSequence"] == "-1" {
+		return steps.Status{}, ErrTicket
+	}
+	replica := r["replicaJournalNumber"] + "/" + r["replicaJournalSequence"]
+	master := r["masterJournalNumber"] + "/" + r["masterJournalSequence"]
+	if replica == master {
+		return steps.Done("journal %s on both", replica), nil
+	}
+	return steps.NotDone("replica at %s, master at %s", replica, master), nil
+}
+
+func (p *Pull) Apply(ctx context.Context, env steps.Env) error { return nil }

@@ -1,6 +1,10 @@
 package p4
 
 import (
+	"context"
+	"fmt"
+	"strings"
+
 	"tejun/steps"
 	"tejun/transport"
 )
@@ -32,9 +36,39 @@ func (r *Restore) Describe(lang string) steps.Description {
 	return d
 }
 
+func (r *Restore) find() transport.Cmd {
+	return transport.Cmd{Argv: []string{"find", r.Root, "-mindepth", "1", "-maxdepth", "1", "-name", "db.*", "-printf", "%u %f\n"}}
+}
+
 func (r *Restore) Plan() steps.Plan {
-	return steps.Plan{
-		Check: steps.Ops(transport.Cmd{Argv: []string{"find", r.Root, "-mindepth", "1", "-maxdepth", "1", "-name", "db.*", "-printf", "%u %f\n"}}),
-		Apply: steps.Ops(r.cmd("-jr", r.Checkpoint)),
+	return steps.Plan{Check: steps.Ops(r.find()), Apply: steps.Ops(r.cmd("-jr", r.Checkpoint))}
+}
+
+// Check: database files present means restored (the restore group's
+// earlier steps removed any old ones); files owned by anyone but the
+// service's user are a broken restore the service cannot write to.
+func (r *Restore) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
+	out, err := env.Run(ctx, r.find(), nil)
+	if err != nil {
+		return steps.Status{}, err
 	}
+	lines := strings.Fields(strings.TrimSpace(out))
+	if len(lines) == 0 {
+		return steps.NotDone("no database in %s", r.Root), nil
+	}
+	for i := 0; i+1 < len(lines); i += 2 {
+		if r.Become != "" && lines[i] != r.Become {
+			return steps.Status{}, fmt.Errorf("%s/%s is owned by %s: the server (running as %s) cannot write it; remove db.* and restore again", r.Root, lines[i+1], lines[i], r.Become)
+		}
+	}
+	return steps.Done("the database is in %s", r.Root), nil
+}
+
+func (r *Restore) Apply(ctx context.Context, env steps.Env) error {
+	_, err := env.Run(ctx, r.cmd("-jr", r.Checkpoint), nil)
+	return err
+}
+
+func (r *Restore) Verify(ctx context.Context, env steps.Env) error {
+	return steps.VerifyByCheck(ctx, env, r)
 }

@@ -1,6 +1,10 @@
 package p4
 
 import (
+	"context"
+	"fmt"
+	"strings"
+
 	"tejun/steps"
 )
 
@@ -102,13 +106,153 @@ func (s *Server) Describe(lang string) steps.Description {
 
 func (s *Server) Plan() steps.Plan {
 	p := steps.Plan{Check: steps.Ops(s.ztag("servers"), s.exec("server", "-o", s.ServerID))}
-	if s.WaitJournals {
-		p.Check = append(p.Check, steps.Op{Cmd: s.ztag("servers", "-J")})
+	if len(s.IfUnicode) > 0 {
+		p.Check = append(p.Check, steps.Op{Cmd: s.ztag("info")})
 	}
 	if s.Create || len(s.fields()) > 0 {
+		if s.WaitJournals {
+			p.Apply = append(p.Apply, steps.Op{Cmd: s.ztag("servers", "-J")})
+		}
 		in := s.exec("server", "-i")
 		in.Stdin = "server spec " + s.ServerID + " (from server -o, fields above changed)"
-		p.Apply = steps.Ops(in)
+		p.Apply = append(p.Apply, steps.Ops(s.exec("server", "-o", s.ServerID))...)
+		if len(s.IfUnicode) > 0 {
+			p.Apply = append(p.Apply, steps.Op{Cmd: s.ztag("info")})
+		}
+		p.Apply = append(p.Apply, steps.Op{Cmd: in})
 	}
 	return p
+}
+
+// desired edits f to what the step wants and lists the changes.
+func (s *Server) desired(f *form, unicode bool) []string {
+	var changes []string
+	add := func(c string) {
+		if c != "" {
+			changes = append(changes, c)
+		}
+	}
+	add(f.set("Type", s.Type))
+	add(f.set("Services", s.Services))
+	add(f.set("Options", s.Options))
+	add(f.set("ReplicatingFrom", s.ReplicatingFrom))
+	lines := append([]string{}, s.DistributedConfig...)
+	if unicode {
+		lines = append(lines, s.IfUnicode...)
+	}
+	if len(lines) > 0 {
+		for _, l := range f.ensureLines("DistributedConfig", lines) {
+			changes = append(changes, "DistributedConfig "+l)
+		}
+	}
+	if s.Description != "" {
+		if d := f.get("Description"); d == nil || strings.Join(d.list, "\n") != s.Description {
+			f.ensureLines("Description", nil)
+			f.get("Description").list = strings.Split(s.Description, "\n")
+			changes = append(changes, "Description")
+		}
+	}
+	return changes
+}
+
+func (s *Server) exists(ctx context.Context, env steps.Env) (bool, error) {
+	out, err := run(ctx, env, s.ztag("servers"), "")
+	if err != nil {
+		return false, err
+	}
+	for _, r := range ztag(out) {
+		if r["ServerID"] == s.ServerID {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (s *Server) unicode(ctx context.Context, env steps.Env) (bool, error) {
+	if len(s.IfUnicode) == 0 {
+		return false, nil
+	}
+	out, err := run(ctx, env, s.ztag("info"), "")
+	if err != nil {
+		return false, err
+	}
+	recs := ztag(out)
+	return len(recs) > 0 && recs[0]["unicode"] == "enabled", nil
+}
+
+func (s *Server) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
+	exists, err := s.exists(ctx, env)
+	if err != nil {
+		return steps.Status{}, err
+	}
+	out, err := run(ctx, env, s.exec("server", "-o", s.ServerID), "")
+	if err != nil {
+		return steps.Status{}, err
+	}
+	if len(s.fields()) == 0 {
+		if !exists && s.Create {
+			return steps.NotDone("server spec %s does not exist", s.ServerID), nil
+		}
+		if !exists {
+			return steps.Status{}, fmt.Errorf("server spec %s does not exist", s.ServerID)
+		}
+		return steps.Done("server spec %s exists", s.ServerID), nil
+	}
+	uni, err := s.unicode(ctx, env)
+	if err != nil {
+		return steps.Status{}, err
+	}
+	if changes := s.desired(parseForm(out), uni); len(changes) > 0 || !exists {
+		return steps.NotDone("%s", strings.Join(append([]string{"set"}, changes...), " ")), nil
+	}
+	return steps.Done("server spec %s has every field set", s.ServerID), nil
+}
+
+func (s *Server) Apply(ctx context.Context, env steps.Env) error {
+	if s.WaitJournals {
+		if err := s.journalsAgree(ctx, env); err != nil {
+			return err
+		}
+	}
+	out, err := run(ctx, env, s.exec("server", "-o", s.ServerID), "")
+	if err != nil {
+		return err
+	}
+	uni, err := s.unicode(ctx, env)
+	if err != nil {
+		return err
+	}
+	f := parseForm(out)
+	s.desired(f, uni)
+	_, err = run(ctx, env, s.exec("server", "-i"), f.String())
+	return err
+}
+
+// journalsAgree refuses the mandatory flip while the standby is behind:
+// a mandatory standby that lags holds back every other replica.
+func (s *Server) journalsAgree(ctx context.Context, env steps.Env) error {
+	out, err := run(ctx, env, s.ztag("servers", "-J"), "")
+	if err != nil {
+		return err
+	}
+	var master, standby map[string]string
+	for _, r := range ztag(out) {
+		if r["serverID"] == s.ServerID {
+			standby = r
+		} else if master == nil {
+			master = r
+		}
+	}
+	if standby == nil || master == nil {
+		return fmt.Errorf("servers -J does not show %s: is it replicating?", s.ServerID)
+	}
+	if standby["persistedJnl"] != master["persistedJnl"] || standby["persistedPos"] != master["persistedPos"] {
+		return fmt.Errorf("%s is at journal %s/%s, the master at %s/%s: not changing Options until they agree",
+			s.ServerID, standby["persistedJnl"], standby["persistedPos"], master["persistedJnl"], master["persistedPos"])
+	}
+	return nil
+}
+
+func (s *Server) Verify(ctx context.Context, env steps.Env) error {
+	return steps.VerifyByCheck(ctx, env, s)
 }

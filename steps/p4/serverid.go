@@ -1,6 +1,9 @@
 package p4
 
 import (
+	"context"
+	"strings"
+
 	"tejun/steps"
 	"tejun/transport"
 )
@@ -31,9 +34,56 @@ func (s *ServerID) Describe(lang string) steps.Description {
 	return d
 }
 
+func (s *ServerID) stat() transport.Cmd {
+	return transport.Cmd{Argv: []string{"stat", "-c", "%U", "--", s.Root + "/server.id"}}
+}
+
+// remove clears a server.id someone else owns: the owner of P4ROOT may
+// delete it, not rewrite it.
+func (s *ServerID) remove() transport.Cmd {
+	return transport.Cmd{Argv: []string{"rm", "-f", "--", s.Root + "/server.id"}, User: s.Become}
+}
+
 func (s *ServerID) Plan() steps.Plan {
 	return steps.Plan{
-		Check: steps.Ops(transport.Cmd{Argv: []string{"stat", "-c", "%U %a", "--", s.Root + "/server.id"}}, s.cmd("-xD")),
-		Apply: steps.Ops(s.cmd("-xD", s.ServerID)),
+		Check: steps.Ops(s.stat(), s.cmd("-xD")),
+		Apply: steps.Ops(s.remove(), s.cmd("-xD", s.ServerID)),
 	}
+}
+
+// Check wants the right ID in a file the server's owner owns: a root-owned
+// server.id replicates fine and breaks the failover later.
+func (s *ServerID) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
+	owner, err := env.Run(ctx, s.stat(), nil)
+	if err != nil {
+		if _, ok := err.(*transport.ExitError); ok {
+			return steps.NotDone("no server.id"), nil
+		}
+		return steps.Status{}, err
+	}
+	out, err := env.Run(ctx, s.cmd("-xD"), nil)
+	if err != nil {
+		return steps.NotDone("server ID not readable: %v", err), nil
+	}
+	id := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(out), "Server ID:"))
+	switch {
+	case id != s.ServerID:
+		return steps.NotDone("server ID is %q", id), nil
+	case s.Become != "" && strings.TrimSpace(owner) != s.Become:
+		return steps.NotDone("server.id is owned by %s, not %s", strings.TrimSpace(owner), s.Become), nil
+	}
+	return steps.Done("server ID is %s", id), nil
+}
+
+func (s *ServerID) Apply(ctx context.Context, env steps.Env) error {
+	for _, c := range s.Plan().Apply {
+		if _, err := env.Run(ctx, c.Cmd, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *ServerID) Verify(ctx context.Context, env steps.Env) error {
+	return steps.VerifyByCheck(ctx, env, s)
 }

@@ -1,6 +1,11 @@
 package p4
 
-import "tejun/steps"
+import (
+	"context"
+	"fmt"
+
+	"tejun/steps"
+)
 
 // Servers compares journal positions with servers -J on the master: the
 // standby's must equal the master's, and after the flip the standby's line
@@ -41,3 +46,36 @@ func (s *Servers) Describe(lang string) steps.Description {
 func (s *Servers) Plan() steps.Plan {
 	return steps.Plan{Check: steps.Ops(s.ztag("servers", "-J"))}
 }
+
+func (s *Servers) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
+	out, err := env.Run(ctx, s.ztag("servers", "-J"), nil)
+	if err != nil {
+		return steps.Status{}, err
+	}
+	var master, standby map[string]string
+	for _, r := range ztag(out) {
+		switch r["serverID"] {
+		case s.Master:
+			master = r
+		case s.Standby:
+			standby = r
+		}
+	}
+	if master == nil {
+		return steps.Status{}, fmt.Errorf("servers -J does not show %s", s.Master)
+	}
+	if standby == nil {
+		return steps.NotDone("%s has not reported a journal position yet", s.Standby), nil
+	}
+	m := master["persistedJnl"] + "/" + master["persistedPos"]
+	st := standby["persistedJnl"] + "/" + standby["persistedPos"]
+	if m != st {
+		return steps.NotDone("%s at %s, %s at %s", s.Standby, st, s.Master, m), nil
+	}
+	if s.Mandatory && standby["serverOptions"] != "mandatory" {
+		return steps.NotDone("%s is not shown as mandatory", s.Standby), nil
+	}
+	return steps.Done("%s and %s at %s", s.Master, s.Standby, m), nil
+}
+
+func (s *Servers) Apply(ctx context.Context, env steps.Env) error { return nil }

@@ -1,6 +1,8 @@
 package p4
 
 import (
+	"context"
+	"fmt"
 	"strings"
 
 	"tejun/steps"
@@ -39,6 +41,34 @@ func (t *Ticket) Describe(lang string) steps.Description {
 	}
 }
 
-func (t *Ticket) Plan() steps.Plan {
-	return steps.Plan{Check: steps.Ops(transport.Cmd{Argv: []string{"stat", "-c", "%U %a %s", "--", t.Path}})}
+func (t *Ticket) stat() transport.Cmd {
+	return transport.Cmd{Argv: []string{"stat", "-c", "%U %a %s", "--", t.Path}}
 }
+
+func (t *Ticket) Plan() steps.Plan { return steps.Plan{Check: steps.Ops(t.stat())} }
+
+func (t *Ticket) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
+	out, err := env.Run(ctx, t.stat(), nil)
+	if err != nil {
+		if _, ok := err.(*transport.ExitError); ok {
+			return steps.NotDone("%s does not exist", t.Path), nil
+		}
+		return steps.Status{}, err
+	}
+	f := strings.Fields(out)
+	if len(f) != 3 {
+		return steps.Status{}, fmt.Errorf("stat %s: %q", t.Path, out)
+	}
+	if f[0] != t.Owner {
+		return steps.NotDone("%s is owned by %s: the replication threads run as %s and cannot read it", t.Path, f[0], t.Owner), nil
+	}
+	for _, m := range t.modes() {
+		if f[1] == m {
+			return steps.Done("%s: owner %s, mode %s", t.Path, f[0], f[1]), nil
+		}
+	}
+	return steps.NotDone("%s has mode %s", t.Path, f[1]), nil
+}
+
+// Apply has nothing to do: the login step makes the file; this one checks.
+func (t *Ticket) Apply(ctx context.Context, env steps.Env) error { return nil }

@@ -1,6 +1,12 @@
 package p4
 
-import "tejun/steps"
+import (
+	"context"
+	"strings"
+
+	"tejun/steps"
+	"tejun/transport"
+)
 
 // User creates or edits a user spec (the replication service user, Type:
 // service). Fields not set here stay as the server has them.
@@ -47,7 +53,49 @@ func (u *User) Plan() steps.Plan {
 	in := u.exec("user", "-i", "-f")
 	in.Stdin = "user spec " + u.Name + " (from user -o, fields above changed)"
 	return steps.Plan{
-		Check: steps.Ops(u.ztag("users", "-a", u.Name), u.exec("user", "-o", u.Name)),
-		Apply: steps.Ops(in),
+		Check: steps.Ops(u.ztag("users", "-a", u.Name)),
+		Apply: steps.Ops(u.exec("user", "-o", u.Name), in),
 	}
+}
+
+func (u *User) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
+	out, err := run(ctx, env, u.ztag("users", "-a", u.Name), "")
+	if err != nil {
+		if ee, ok := err.(*transport.ExitError); ok && strings.Contains(ee.Stderr, "no such user") {
+			return steps.NotDone("user %s does not exist", u.Name), nil
+		}
+		return steps.Status{}, err
+	}
+	recs := ztag(out)
+	if len(recs) == 0 {
+		return steps.NotDone("user %s does not exist", u.Name), nil
+	}
+	r := recs[0]
+	var diff []string
+	for _, f := range [][3]string{{"Type", u.Type, r["Type"]}, {"Email", u.Email, r["Email"]}, {"FullName", u.FullName, r["FullName"]}} {
+		if f[1] != "" && f[1] != f[2] {
+			diff = append(diff, f[0]+" "+f[2]+" → "+f[1])
+		}
+	}
+	if len(diff) > 0 {
+		return steps.NotDone("%s", strings.Join(diff, ", ")), nil
+	}
+	return steps.Done("user %s exists as wanted", u.Name), nil
+}
+
+func (u *User) Apply(ctx context.Context, env steps.Env) error {
+	out, err := run(ctx, env, u.exec("user", "-o", u.Name), "")
+	if err != nil {
+		return err
+	}
+	f := parseForm(out)
+	f.set("Type", u.Type)
+	f.set("Email", u.Email)
+	f.set("FullName", u.FullName)
+	_, err = run(ctx, env, u.exec("user", "-i", "-f"), f.String())
+	return err
+}
+
+func (u *User) Verify(ctx context.Context, env steps.Env) error {
+	return steps.VerifyByCheck(ctx, env, u)
 }

@@ -1,0 +1,177 @@
+package p4
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"tejun/steps"
+	"tejun/transport"
+)
+
+// form is a Perforce spec form, edited in place: fields keep their order,
+// comments and every field and list line the step does not set.
+type form struct {
+	fields []field
+}
+
+type field struct {
+	name  string
+	value string   // single-line value
+	list  []string // multi-line value (tab-indented lines)
+	multi bool
+}
+
+func parseForm(text string) *form {
+	f := &form{}
+	for _, line := range strings.Split(text, "\n") {
+		switch {
+		case strings.HasPrefix(line, "#"), strings.TrimSpace(line) == "":
+		case strings.HasPrefix(line, "\t") || strings.HasPrefix(line, " "):
+			if n := len(f.fields); n > 0 {
+				f.fields[n-1].list = append(f.fields[n-1].list, strings.TrimSpace(line))
+				f.fields[n-1].multi = true
+			}
+		default:
+			name, val, _ := strings.Cut(line, ":")
+			val = strings.TrimSpace(val)
+			f.fields = append(f.fields, field{name: strings.TrimSpace(name), value: val, multi: val == ""})
+		}
+	}
+	return f
+}
+
+func (f *form) get(name string) *field {
+	for i := range f.fields {
+		if f.fields[i].name == name {
+			return &f.fields[i]
+		}
+	}
+	return nil
+}
+
+func (f *form) value(name string) string {
+	if fl := f.get(name); fl != nil {
+		return fl.value
+	}
+	return ""
+}
+
+func (f *form) list(name string) []string {
+	if fl := f.get(name); fl != nil {
+		return fl.list
+	}
+	return nil
+}
+
+// set changes a single-value field, adding it when missing; it reports
+// the change for the run's output.
+func (f *form) set(name, value string) string {
+	if value == "" {
+		return ""
+	}
+	fl := f.get(name)
+	if fl == nil {
+		f.fields = append(f.fields, field{name: name, value: value})
+		return name + " " + value
+	}
+	if fl.value == value {
+		return ""
+	}
+	old := fl.value
+	fl.value, fl.multi, fl.list = value, false, nil
+	return fmt.Sprintf("%s %s → %s", name, old, value)
+}
+
+// ensureLines makes each line present in a list field; a line whose key
+// (text before "=") is already there with another value is replaced.
+func (f *form) ensureLines(name string, lines []string) []string {
+	fl := f.get(name)
+	if fl == nil {
+		f.fields = append(f.fields, field{name: name, multi: true})
+		fl = &f.fields[len(f.fields)-1]
+	}
+	var changed []string
+	for _, want := range lines {
+		key, _, hasKey := strings.Cut(want, "=")
+		found := false
+		for i, have := range fl.list {
+			if have == want {
+				found = true
+				break
+			}
+			if k, _, ok := strings.Cut(have, "="); hasKey && ok && k == key {
+				fl.list[i] = want
+				found = true
+				changed = append(changed, want)
+				break
+			}
+		}
+		if !found {
+			fl.list = append(fl.list, want)
+			changed = append(changed, want)
+		}
+	}
+	fl.multi = true
+	return changed
+}
+
+func (f *form) String() string {
+	var b strings.Builder
+	for _, fl := range f.fields {
+		if fl.multi {
+			fmt.Fprintf(&b, "%s:\n", fl.name)
+			for _, l := range fl.list {
+				fmt.Fprintf(&b, "\t%s\n", l)
+			}
+		} else {
+			fmt.Fprintf(&b, "%s:\t%s\n", fl.name, fl.value)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// ztag parses -ztag output into records ("... field value" lines; a blank
+// line or a repeated first field starts a new record).
+func ztag(out string) []map[string]string {
+	var recs []map[string]string
+	var cur map[string]string
+	first := ""
+	for _, line := range strings.Split(out, "\n") {
+		rest, ok := strings.CutPrefix(line, "... ")
+		if !ok {
+			if strings.TrimSpace(line) == "" {
+				cur = nil
+			}
+			continue
+		}
+		k, v, _ := strings.Cut(rest, " ")
+		if cur == nil || (k == first && cur[k] != "") {
+			cur = map[string]string{}
+			recs = append(recs, cur)
+			first = k
+		}
+		cur[k] = v
+	}
+	return recs
+}
+
+// run runs a p4 command and returns stdout; p4's own error text is kept.
+func run(ctx context.Context, env steps.Env, c transport.Cmd, stdin string) (string, error) {
+	var in *strings.Reader
+	if stdin != "" {
+		in = strings.NewReader(stdin)
+	}
+	if in == nil {
+		return env.Run(ctx, c, nil)
+	}
+	return env.Run(ctx, c, in)
+}
+
+func stderrOf(err error) string {
+	if ee, ok := err.(*transport.ExitError); ok {
+		return ee.Stderr
+	}
+	return err.Error()
+}
