@@ -69,8 +69,12 @@ type Step struct {
 	Retries     int
 	Interval    time.Duration
 	Destructive bool
-	Section     *Section
-	Number      int // 1-based within the section: ① ② ...
+	// Unless names a verify step: when it already holds, this step is
+	// done without being checked (a standby that replicates needs no new
+	// checkpoint, and must not be stopped or emptied).
+	Unless  string
+	Section *Section
+	Number  int // 1-based within the section: ① ② ...
 
 	path string // TOML key path, for placing problems
 	prim toml.Primitive
@@ -137,6 +141,7 @@ type stepCommon struct {
 	Retries     int            `toml:"retries"`
 	Interval    Duration       `toml:"interval"`
 	Destructive *bool          `toml:"destructive"`
+	Unless      string         `toml:"unless"`
 }
 
 var commonType = reflect.TypeFor[stepCommon]()
@@ -323,7 +328,7 @@ func (rb *Runbook) loadStep(path string, prim toml.Primitive, kinds map[string]s
 	st := &Step{
 		ID: c.ID, Kind: kinds[path], Title: c.Title, Note: c.Note, On: c.On,
 		Timeout: c.Timeout.Duration, Retries: c.Retries, Interval: c.Interval.Duration,
-		path: path, prim: prim,
+		Unless: c.Unless, path: path, prim: prim,
 	}
 	if c.Needs != nil {
 		st.Needs = *c.Needs
@@ -399,6 +404,23 @@ func (rb *Runbook) link() tomlsrc.Problems {
 				continue
 			}
 			rb.Graph.Connect(st.ID, n)
+		}
+	}
+	for _, st := range rb.Steps {
+		if st.Unless == "" {
+			continue
+		}
+		u := first[st.Unless]
+		switch {
+		case u == nil:
+			ps = append(ps, rb.src.At(st.path+".unless", "step %s: unless %q is not a step%s", st.ID, st.Unless, idSuggestion(st.Unless, ids)))
+		case u == st:
+			ps = append(ps, rb.src.At(st.path+".unless", "step %s: unless names the step itself", st.ID))
+		case !u.Runnable():
+		default:
+			if _, ok := u.Kind.New().(steps.Waiter); !ok {
+				ps = append(ps, rb.src.At(st.path+".unless", "step %s: unless %s: a %s step checks nothing; name a verify step", st.ID, u.ID, u.Kind.Name))
+			}
 		}
 	}
 	for _, cyc := range rb.Graph.Cycles() {

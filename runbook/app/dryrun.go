@@ -58,6 +58,7 @@ func (a *App) runCommand() *cli.Command {
 			&cli.StringFlag{Name: "limit", Usage: "only this `HOST or ROLE`"},
 			&cli.StringFlag{Name: "from", Usage: "start at this `STEP`; the steps before it are taken as done"},
 			&cli.StringFlag{Name: "only", Usage: "run this `STEP` alone"},
+			&cli.StringFlag{Name: "section", Usage: "run the steps of this `SECTION` only (one failover drill)"},
 			&cli.StringSliceFlag{Name: "assume-done", Usage: "take this `STEP` as done (a manual step done by hand)"},
 			&cli.StringSliceFlag{Name: "secret", Usage: "`NAME=@FILE`: read a secret from a file"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "show each command and its output (secrets masked)"},

@@ -30,7 +30,7 @@ func (a *App) run(c *cli.Context) error {
 	}
 	opt := executor.Options{
 		Forks: c.Int("forks"), Yes: c.Bool("yes"), Confirm: a.confirm(),
-		Limit: c.String("limit"), From: c.String("from"), Only: c.String("only"),
+		Limit: c.String("limit"), From: c.String("from"), Only: c.String("only"), Section: c.String("section"),
 		AssumeDone: c.StringSlice("assume-done"), Secrets: secrets,
 		Dir: filepath.Dir(l.runbookPath), UserConfig: userCfg,
 	}

@@ -69,6 +69,9 @@ type Options struct {
 	From string
 	// Only runs this step alone.
 	Only string
+	// Section runs one section's steps (one of the alternative failover
+	// drills).
+	Section string
 	// AssumeDone lists steps (manual ones, typically) taken as done.
 	AssumeDone []string
 	Secrets    map[string][]byte
@@ -120,6 +123,13 @@ type Executor struct {
 	mu      sync.Mutex
 	outputs runbook.Outputs
 	result  Result
+	holds   map[string]*holdsOnce // unless steps, checked once per run
+}
+
+type holdsOnce struct {
+	once   sync.Once
+	ok     bool
+	reason string
 }
 
 // Check refuses, before any host is contacted, a run that cannot work: a
@@ -138,6 +148,15 @@ func Check(b *runbook.Binding, opt Options) error {
 	for _, id := range append([]string{opt.From, opt.Only}, opt.AssumeDone...) {
 		if id != "" && b.Runbook.Step(id) == nil {
 			problems = append(problems, fmt.Sprintf("no step %q", id))
+		}
+	}
+	if opt.Section != "" {
+		found := false
+		for _, sec := range b.Runbook.Sections {
+			found = found || sec.ID == opt.Section
+		}
+		if !found {
+			problems = append(problems, fmt.Sprintf("no section %q", opt.Section))
 		}
 	}
 	if opt.Limit != "" {
@@ -201,7 +220,7 @@ func Run(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter) (*R
 		}
 	}
 	x := &Executor{
-		b: b, opt: opt, rep: rep, outputs: runbook.Outputs{}, mask: strings.NewReplacer(pairs...),
+		b: b, opt: opt, rep: rep, outputs: runbook.Outputs{}, mask: strings.NewReplacer(pairs...), holds: map[string]*holdsOnce{},
 		conns: &connections{inv: b.Inventory, userCfg: opt.UserConfig, dial: opt.Dial, conns: map[string]*lazyConn{}},
 	}
 	defer x.conns.closeAll()
@@ -298,6 +317,10 @@ func (x *Executor) walk(ctx context.Context) {
 func (x *Executor) selection(order []*runbook.Step) map[string]bool {
 	sel := map[string]bool{}
 	switch {
+	case x.opt.Section != "":
+		for _, st := range order {
+			sel[st.ID] = st.Section.ID == x.opt.Section
+		}
 	case x.opt.Only != "":
 		sel[x.opt.Only] = true
 	case x.opt.From != "":
@@ -389,6 +412,11 @@ func (x *Executor) attempt(ctx context.Context, st *runbook.Step, h *inventory.H
 			return Event{Status: OK, Reason: "assumed done (--assume-done)"}
 		}
 	}
+	if st.Unless != "" {
+		if ok, why := x.holdsNow(ctx, st.Unless); ok {
+			return Event{Status: OK, Reason: "unless " + st.Unless + ": " + why}
+		}
+	}
 	x.mu.Lock()
 	in, err := x.b.Instantiate(st, h, x.outputs)
 	x.mu.Unlock()
@@ -435,6 +463,45 @@ func (x *Executor) attempt(ctx context.Context, st *runbook.Step, h *inventory.H
 	}
 	x.record(st, step)
 	return Event{Status: Changed, Reason: x.mask.Replace(status.Reason)}
+}
+
+// holdsNow checks a verify step once per run, on all its hosts, with its
+// retries: steps that name it in unless are done when it holds.
+func (x *Executor) holdsNow(ctx context.Context, id string) (bool, string) {
+	x.mu.Lock()
+	h := x.holds[id]
+	if h == nil {
+		h = &holdsOnce{}
+		x.holds[id] = h
+	}
+	x.mu.Unlock()
+	h.once.Do(func() {
+		st := x.b.Runbook.Step(id)
+		h.ok = len(x.b.Instances[id]) > 0
+		for _, base := range x.b.Instances[id] {
+			x.mu.Lock()
+			in, err := x.b.Instantiate(st, base.Host, x.outputs)
+			x.mu.Unlock()
+			if err != nil {
+				h.ok = false
+				return
+			}
+			c, ok := in.Impl.(steps.Runner)
+			if !ok {
+				h.ok = false
+				return
+			}
+			// With the verify step's own patience: a standby that lags a
+			// moment behind is replicating, not broken.
+			status, err := x.check(ctx, st, c, &hostEnv{x: x, host: base.Host, step: id})
+			if err != nil || !status.Done {
+				h.ok = false
+				return
+			}
+			h.reason = status.Reason
+		}
+	})
+	return h.ok, h.reason
 }
 
 // check runs Check, and for verify kinds keeps running it until it holds

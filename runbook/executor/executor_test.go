@@ -140,21 +140,24 @@ argv = ["show-config"]
 	}
 }
 
-// Kinds that cannot run yet are refused before any host is contacted.
-func TestRefusesKindsThatCannotRun(t *testing.T) {
+// A secret without a value is refused before any host is contacted.
+func TestRefusesMissingSecretBeforeDialing(t *testing.T) {
 	b := bind(t, `
 [runbook]
 name = "p"
+[secrets.pw]
+env = "UNSET_FOR_THIS_TEST"
 [[section]]
 id = "s"
 on = "h1"
 title.en = "s"
 [[section.step]]
-id = "ckp"
-kind = "p4.checkpoint"
+id = "pw"
+kind = "p4.passwd"
 title.en = "c"
-prefix = "c"
-root = "/r"
+port = "p:1"
+name = "service"
+secret = "pw"
 `)
 	dialed := false
 	_, err := Run(context.Background(), b, Options{Dial: func(context.Context, transport.SSHConfig) (transport.Conn, error) {

@@ -174,15 +174,21 @@ func (h *Host) Path(p string) string {
 }
 
 // Install copies an executable into the host's /usr/local/bin (a stand-in
-// such as systemctl on a host without an init system).
-func (h *Host) Install(t testing.TB, src string) {
+// such as systemctl on a host without an init system), under its own name
+// or the names given.
+func (h *Host) Install(t testing.TB, src string, names ...string) {
 	t.Helper()
 	data, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(h.Path("/usr/local/bin/"+filepath.Base(src)), data, 0o755); err != nil {
-		t.Fatal(err)
+	if len(names) == 0 {
+		names = []string{filepath.Base(src)}
+	}
+	for _, n := range names {
+		if err := os.WriteFile(h.Path("/usr/local/bin/"+n), data, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

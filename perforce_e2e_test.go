@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"tejun/transport"
+	"tejun/transport/testbed"
+)
+
+var (
+	simOnce sync.Once
+	simPath string
+	simErr  error
+)
+
+// simulator builds testdata/p4sim once per test binary.
+func simulator(t *testing.T) string {
+	simOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "tejun-p4sim-")
+		if err != nil {
+			simErr = err
+			return
+		}
+		simPath = filepath.Join(dir, "p4sim")
+		cmd := exec.Command("go", "build", "-o", simPath, "./testdata/p4sim")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			simErr = fmt.Errorf("build p4sim: %v\n%s", err, out)
+		}
+	})
+	if simErr != nil {
+		t.Fatal(simErr)
+	}
+	return simPath
+}
+
+// pair is a master and a standby host as the HA manual describes them,
+// before the build: the master runs with the manual's protections table,
+// the standby has p4dctl configured but no P4ROOT yet.
+type pair struct {
+	bed             *testbed.Bed
+	master, standby *testbed.Host
+	mport, sport    string
+	inventory       string
+	secret          string
+	ssh             map[string]*transport.SSH
+}
+
+func freeLoopbackPort(t *testing.T, addr string) int {
+	l, err := net.Listen("tcp", addr+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func newPair(t *testing.T) *pair {
+	t.Helper()
+	sim := simulator(t)
+	b := testbed.Start(t, "master", "standby")
+	p := &pair{bed: b, master: b.Host("master"), standby: b.Host("standby"), ssh: map[string]*transport.SSH{}}
+	p.mport = fmt.Sprintf("%s:%d", p.master.Address, freeLoopbackPort(t, p.master.Address))
+	p.sport = fmt.Sprintf("%s:%d", p.standby.Address, freeLoopbackPort(t, p.standby.Address))
+	for _, h := range b.Hosts {
+		h.Install(t, sim, "p4", "p4d", "p4dctl")
+		root, port := "/"+h.Name, p.mport
+		if h == p.standby {
+			port = p.sport
+		}
+		os.MkdirAll(h.Path("/etc/perforce/p4dctl.conf.d"), 0o755)
+		conf := fmt.Sprintf("p4d %s\n{\n    Owner = perforce\n    Execute = /usr/local/bin/p4d\n    Environment\n    {\n        P4ROOT = %s\n        P4PORT = %s\n    }\n}\n", h.Name, root, port)
+		os.WriteFile(h.Path("/etc/perforce/p4dctl.conf.d/"+h.Name+".conf"), []byte(conf), 0o644)
+		c, err := transport.DialSSH(context.Background(), transport.SSHConfig{Name: h.Name, Address: h.Address, Port: h.Port, User: "root",
+			IdentityFiles: []string{b.KeyFile}, KnownHosts: []string{b.KnownHosts}, AgentSocket: "/nonexistent"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		p.ssh[h.Name] = c
+	}
+	os.MkdirAll(p.master.Path("/master"), 0o755)
+	os.Chown(p.master.Path("/master"), 1666, 1666)
+	p.on(t, "master", "", "p4d", "-r", "/master", "-xD", "master")
+	os.Chown(p.master.Path("/master/server.id"), 1666, 1666)
+	p.on(t, "master", "", "p4dctl", "start", "master")
+	p.on(t, "master", "Protections:\n\twrite user * * //...\n\tlist user * * -//spec/...\n\tsuper user super * //...\n", "p4", "-u", "super", "-p", p.mport, "protect", "-i")
+	p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "server", "-o", "master")
+	spec := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "server", "-o", "master")
+	spec = strings.Replace(spec, "Services:\tstandard", "Services:\tcommit-server", 1)
+	p.on(t, "master", spec, "p4", "-u", "super", "-p", p.mport, "server", "-i")
+
+	p.secret = filepath.Join(t.TempDir(), "service-password")
+	os.WriteFile(p.secret, []byte("s3rvice-Passw0rd-unique\n"), 0o600)
+	p.inventory = p.writeInventory(t)
+	return p
+}
+
+// on runs a command on a host as root (over the test's own connection).
+func (p *pair) on(t *testing.T, host, stdin string, argv ...string) string {
+	t.Helper()
+	var in *strings.Reader
+	if stdin != "" {
+		in = strings.NewReader(stdin)
+	}
+	var out string
+	var err error
+	if in != nil {
+		out, err = transport.Output(context.Background(), p.ssh[host], transport.Cmd{Argv: argv}, in)
+	} else {
+		out, err = transport.Output(context.Background(), p.ssh[host], transport.Cmd{Argv: argv}, nil)
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", strings.Join(argv, " "), err)
+	}
+	return out
+}
+
+func (p *pair) writeInventory(t *testing.T) string {
+	mp, sp := p.mport[strings.LastIndexByte(p.mport, ':')+1:], p.sport[strings.LastIndexByte(p.sport, ':')+1:]
+	inv := fmt.Sprintf(`[defaults]
+user = "root"
+identity_file = %q
+known_hosts = %q
+
+[vars]
+super_user = "super"
+service_user = "service"
+os_user = "perforce"
+
+[hosts.master]
+address = %q
+port = %d
+roles = ["master"]
+label = { ja = "マスターサーバ", en = "master server" }
+[hosts.master.vars]
+server_id = "master"
+services = "commit-server"
+p4port = %s
+p4root = "/master"
+p4dctl = "master"
+
+[hosts.standby]
+address = %q
+port = %d
+roles = ["standby"]
+label = { ja = "スタンバイサーバ", en = "standby server" }
+[hosts.standby.vars]
+server_id = "standby"
+services = "standby"
+p4port = %s
+p4root = "/standby"
+p4dctl = "standby"
+`, p.bed.KeyFile, p.bed.KnownHosts, p.master.Address, p.master.Port, mp, p.standby.Address, p.standby.Port, sp)
+	path := filepath.Join(t.TempDir(), "inventory.toml")
+	os.WriteFile(path, []byte(inv), 0o644)
+	return path
+}
+
+func (p *pair) build(t *testing.T, extra ...string) (string, int) {
+	t.Helper()
+	args := append([]string{"run", "examples/perforce-ha/standby.toml", "-i", p.inventory, "--yes", "--secret", "service_password=@" + p.secret}, extra...)
+	out, errOut, code := run(t, args...)
+	return out + errOut, code
+}
+
+func (p *pair) journal(t *testing.T) string {
+	return strings.TrimSpace(p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "counter", "journal"))
+}
+
+func TestPerforceStandbyBuild(t *testing.T) {
+	p := newPair(t)
+	out, code := p.build(t, "-v")
+	if code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	first := statuses(out)
+	for _, key := range []string{"create-spec master", "checkpoint master", "transfer-checkpoint master", "restore standby", "start-standby standby", "service-login standby", "set-mandatory master"} {
+		if first[key] != "changed" {
+			t.Errorf("%s = %q, want changed", key, first[key])
+		}
+	}
+	for _, key := range []string{"pull-lj standby", "journals-agree master", "mandatory-shown master", "ticket-file standby"} {
+		if first[key] != "ok" {
+			t.Errorf("%s = %q, want ok (verified)", key, first[key])
+		}
+	}
+	// The standby is mandatory, and the files the manual's pitfalls are
+	// about belong to perforce.
+	servers := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "-ztag", "servers")
+	if !regexp.MustCompile(`(?s)ServerID standby.*Options mandatory`).MatchString(servers) {
+		t.Errorf("standby is not mandatory:\n%s", servers)
+	}
+	for _, f := range []string{"/standby/server.id", "/standby/.p4tickets", "/standby/db.tejunsim"} {
+		if uid, _ := owner(t, p.standby.Path(f)); uid != 1666 {
+			t.Errorf("%s owned by uid %d, want perforce", f, uid)
+		}
+	}
+	if strings.Contains(out, "s3rvice-Passw0rd-unique") {
+		t.Error("the service password appears in the run's output")
+	}
+
+	// Acceptance 6: every command executed is one dry-run --show-exec printed.
+	showExec, _, _ := run(t, "dry-run", "examples/perforce-ha/standby.toml", "-i", p.inventory, "--show-exec", "--lang", "en")
+	// The checkpoint's number is the server's choice: show-exec says N.
+	shown := showExecPatterns(showExec)
+	for _, m := range regexp.MustCompile(`(?m)^\s+(\S+) (\S+) \| \$ (.*)$`).FindAllStringSubmatch(out, -1) {
+		if !matchesLine(shown, m[3]) {
+			t.Errorf("step %s on %s ran a command dry-run --show-exec does not show:\n  %s", m[1], m[2], m[3])
+		}
+	}
+
+	// Acceptance 2: an immediate re-run changes nothing.
+	journal := p.journal(t)
+	pidBefore, _ := os.ReadFile(p.standby.Path("/run/p4dctl-standby.pid"))
+	dbBefore := mtimes(t, p.standby.Path("/standby/db.have"), p.standby.Path("/standby/server.id"))
+	out, code = p.build(t)
+	if code != 0 {
+		t.Fatalf("re-run: exit %d\n%s", code, out)
+	}
+	for key, st := range statuses(out) {
+		if st != "ok" {
+			t.Errorf("re-run: %s is %s, want ok", key, st)
+		}
+	}
+	if j := p.journal(t); j != journal {
+		t.Errorf("re-run took a checkpoint: journal %s → %s", journal, j)
+	}
+	pidAfter, _ := os.ReadFile(p.standby.Path("/run/p4dctl-standby.pid"))
+	if string(pidAfter) != string(pidBefore) {
+		t.Error("re-run restarted the standby")
+	}
+	if after := mtimes(t, p.standby.Path("/standby/db.have"), p.standby.Path("/standby/server.id")); fmt.Sprint(after) != fmt.Sprint(dbBefore) {
+		t.Error("re-run touched the standby's database or server.id")
+	}
+}
+
+// showExecPatterns turns each command line of an English --show-exec
+// dry-run into an anchored pattern; the checkpoint's N matches a number.
+func showExecPatterns(showExec string) []*regexp.Regexp {
+	var pats []*regexp.Regexp
+	for _, m := range regexp.MustCompile(`(?m)^\s+(?:check|apply)  (.*)$`).FindAllStringSubmatch(showExec, -1) {
+		cmd := m[1]
+		if i := strings.Index(cmd, "  < "); i >= 0 {
+			cmd = cmd[:i]
+		}
+		cmd = strings.TrimPrefix(cmd, "[standby] ")
+		cmd = strings.TrimPrefix(cmd, "[master] ")
+		pats = append(pats, regexp.MustCompile("^"+strings.ReplaceAll(regexp.QuoteMeta(cmd), `ckp\.N`, `ckp\.\d+`)+"$"))
+	}
+	return pats
+}
+
+func matchesLine(pats []*regexp.Regexp, line string) bool {
+	if i := strings.Index(line, "  < "); i >= 0 {
+		line = line[:i]
+	}
+	for _, p := range pats {
+		if p.MatchString(line) {
+			return true
+		}
+	}
+	return false
+}
