@@ -271,3 +271,143 @@ func matchesLine(pats []*regexp.Regexp, line string) bool {
 	}
 	return false
 }
+
+func (p *pair) failover(t *testing.T, section string, extra ...string) (string, int) {
+	t.Helper()
+	args := append([]string{"run", "examples/perforce-ha/failover.toml", "-i", p.inventory, "--section", section}, extra...)
+	out, errOut, code := run(t, args...)
+	return out + errOut, code
+}
+
+func (p *pair) serverID(t *testing.T, host, port string) string {
+	out := p.on(t, host, "", "p4", "-u", "super", "-p", port, "-ztag", "info")
+	m := regexp.MustCompile(`(?m)^\.\.\. ServerID (\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no ServerID in:\n%s", out)
+	}
+	return m[1]
+}
+
+func TestPerforceFailoverMasterUp(t *testing.T) {
+	p := newPair(t)
+	if out, code := p.build(t); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	// Without --yes, off a terminal, the real failover is refused and
+	// nothing happens; the preview runs.
+	out, code := p.failover(t, "master-up")
+	if code != 4 || statuses(out)["preview standby"] != "ok" || statuses(out)["failover standby"] != "refused" {
+		t.Fatalf("without --yes: exit %d\n%s", code, out)
+	}
+	if id := p.serverID(t, "standby", p.sport); id != "standby" {
+		t.Fatalf("failed over without confirmation: %s", id)
+	}
+	out, code = p.failover(t, "master-up", "--yes")
+	if code != 0 || statuses(out)["failover standby"] != "changed" {
+		t.Fatalf("failover: exit %d\n%s", code, out)
+	}
+	if id := p.serverID(t, "standby", p.sport); id != "master" {
+		t.Errorf("after failover the standby is %s, want master", id)
+	}
+	if _, err := transport.Output(context.Background(), p.ssh["master"], transport.Cmd{Argv: []string{"p4", "-u", "super", "-p", p.mport, "info"}}, nil); err == nil {
+		t.Error("the old master still answers after failover")
+	}
+	// Again: already done, nothing to fail over.
+	out, code = p.failover(t, "master-up", "--yes")
+	if code != 0 || statuses(out)["failover standby"] != "ok" {
+		t.Fatalf("second failover: exit %d\n%s", code, out)
+	}
+}
+
+func TestPerforceFailoverMasterDown(t *testing.T) {
+	p := newPair(t)
+	if out, code := p.build(t); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	// The master still answers: -s is refused, split brain explained.
+	out, code := p.failover(t, "master-down", "--yes")
+	if code != 1 || !strings.Contains(out, "split brain") || p.serverID(t, "standby", p.sport) != "standby" {
+		t.Fatalf("-s with the master up: exit %d\n%s", code, out)
+	}
+	p.on(t, "master", "", "p4dctl", "stop", "master")
+	out, code = p.failover(t, "master-down", "--yes")
+	if code != 0 || statuses(out)["failover-master-down standby"] != "changed" {
+		t.Fatalf("-s master -y: exit %d\n%s", code, out)
+	}
+	if id := p.serverID(t, "standby", p.sport); id != "master" {
+		t.Errorf("after failover the standby is %s, want master", id)
+	}
+}
+
+func TestPerforceFailoverNeedsMandatory(t *testing.T) {
+	p := newPair(t)
+	// Built only up to replication: the standby is not mandatory yet.
+	if out, code := p.build(t, "--limit", "standby"); code != 0 && !strings.Contains(out, "skipped") {
+		t.Logf("partial build: exit %d\n%s", code, out)
+	}
+	out, code := p.build(t)
+	if code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	spec := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "server", "-o", "standby")
+	p.on(t, "master", strings.Replace(spec, "Options:\tmandatory", "Options:\tnomandatory", 1), "p4", "-u", "super", "-p", p.mport, "server", "-i")
+	p.on(t, "master", "", "sleep", "1") // let the standby replicate its spec
+	p.on(t, "master", "", "p4dctl", "stop", "master")
+	out, code = p.failover(t, "master-down", "--yes")
+	if code != 1 || !strings.Contains(out, "not a mandatory standby") || p.serverID(t, "standby", p.sport) != "standby" {
+		t.Fatalf("-s on a nomandatory standby: exit %d\n%s", code, out)
+	}
+}
+
+// An interrupted build (stopped once the checkpoint is on the standby)
+// finishes on the re-run without taking another checkpoint or sending it
+// again.
+func TestPerforceInterruptedBuild(t *testing.T) {
+	p := newPair(t)
+	for _, step := range []string{"create-spec", "standby-spec", "create-service-user", "service-password", "service-protect", "checkpoint", "transfer-checkpoint"} {
+		if out, code := p.build(t, "--only", step); code != 0 {
+			t.Fatalf("--only %s: exit %d\n%s", step, code, out)
+		}
+	}
+	journal := p.journal(t)
+	sent := mtimes(t, p.standby.Path("/tmp/checkpoint.ckp."+journal))
+	if len(sent) != 1 {
+		t.Fatalf("the checkpoint is not on the standby after the transfer")
+	}
+	out, code := p.build(t)
+	if code != 0 {
+		t.Fatalf("re-run: exit %d\n%s", code, out)
+	}
+	st := statuses(out)
+	if st["checkpoint master"] != "ok" || st["transfer-checkpoint master"] != "ok" || st["restore standby"] != "changed" {
+		t.Errorf("re-run statuses %v", st)
+	}
+	if j := p.journal(t); j != journal {
+		t.Errorf("another checkpoint was taken: journal %s → %s", journal, j)
+	}
+}
+
+// A wrong service password is named as the ticket problem it is.
+func TestPerforceWrongPassword(t *testing.T) {
+	p := newPair(t)
+	if out, code := p.build(t); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	// Someone changes the service user's password on the master: the
+	// standby's ticket dies and replication stops.
+	p.on(t, "master", "An0ther-passw0rd\nAn0ther-passw0rd\n", "p4", "-u", "super", "-p", p.mport, "passwd", "service")
+	p.on(t, "master", "", "sleep", "1")
+	out, code := p.build(t, "--only", "pull-lj")
+	if code != 1 || !strings.Contains(out, "replication cannot log in to the master") || !strings.Contains(out, "P4TICKETS") {
+		t.Fatalf("pull verify with a dead ticket: exit %d\n%s", code, out)
+	}
+	out, code = p.build(t, "--from", "service-login")
+	if code != 1 || statuses(out)["service-login standby"] != "failed" || !strings.Contains(out, "secret service_password") {
+		t.Fatalf("login with the old password: exit %d\n%s", code, out)
+	}
+	// The full run repairs it: the password is set to the secret again,
+	// the ticket renewed, replication resumes.
+	if out, code = p.build(t); code != 0 {
+		t.Fatalf("repairing run: exit %d\n%s", code, out)
+	}
+}

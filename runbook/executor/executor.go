@@ -249,6 +249,7 @@ func (x *Executor) walk(ctx context.Context) {
 			state[st.ID] = succeeded // taken as done (--from, --only)
 		}
 	}
+	x.learnOutputs(ctx, order, selected)
 	done := make(chan struct {
 		id string
 		ok bool
@@ -311,6 +312,33 @@ func (x *Executor) walk(ctx context.Context) {
 		}
 	}
 	x.result.Interrupted = ctx.Err() != nil
+}
+
+// learnOutputs re-checks, read-only, the producing steps this run skips
+// (--from, --only, --section), so later steps still get the real
+// checkpoint name instead of failing for want of it.
+func (x *Executor) learnOutputs(ctx context.Context, order []*runbook.Step, selected map[string]bool) {
+	for _, st := range order {
+		if selected[st.ID] || !st.Runnable() {
+			continue
+		}
+		if _, ok := st.Kind.New().(steps.RealProducer); !ok {
+			continue
+		}
+		for _, base := range x.b.Instances[st.ID] {
+			x.mu.Lock()
+			in, err := x.b.Instantiate(st, base.Host, x.outputs)
+			x.mu.Unlock()
+			if err != nil {
+				continue
+			}
+			if c, ok := in.Impl.(steps.Runner); ok {
+				if status, err := c.Check(ctx, &hostEnv{x: x, host: base.Host, step: st.ID}); err == nil && status.Done {
+					x.record(st, c)
+				}
+			}
+		}
+	}
 }
 
 // selection is the set of steps this run executes.

@@ -102,8 +102,8 @@ func (f *Failover) Check(ctx context.Context, env steps.Env) (steps.Status, erro
 	if err != nil {
 		return steps.Status{}, err
 	}
-	if f.Yes && id == f.Master {
-		return steps.Done("this server is already %s", f.Master), nil
+	if id == f.Master {
+		return steps.Done("already failed over: this server is %s", f.Master), nil
 	}
 	if f.MasterDown {
 		if _, err := env.Run(ctx, f.probe(), nil); err == nil {
