@@ -70,7 +70,7 @@ func commandsByStep(out string) map[string][]string {
 	sec, step, inCmd := 0, "", false
 	for _, l := range strings.Split(out, "\n") {
 		switch {
-		case sectionLine.MatchString(l):
+		case sectionLine.MatchString(l) && !strings.Contains(l, "事前確認"):
 			sec++
 		case stepLine.MatchString(l):
 			step = strconv.Itoa(sec) + "-" + stepLine.FindStringSubmatch(l)[1]
@@ -112,6 +112,9 @@ func TestDryRunMatchesManual(t *testing.T) {
 		}
 		got := commandsByStep(out)
 		for step, lines := range got {
+			if strings.HasPrefix(step, "0-") {
+				continue // tejun's own precondition checks: not in the manual
+			}
 			want := manualCommands[rb+"/"+step]
 			if len(want) != len(lines) {
 				t.Errorf("%s %s: dry-run shows %q; the manual's table has %d lines for it", rb, step, lines, len(want))

@@ -96,7 +96,7 @@ func newPair(t *testing.T) *pair {
 	p.on(t, "master", "Protections:\n\twrite user * * //...\n\tlist user * * -//spec/...\n\tsuper user super * //...\n", "p4", "-u", "super", "-p", p.mport, "protect", "-i")
 	p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "server", "-o", "master")
 	spec := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "server", "-o", "master")
-	spec = strings.Replace(spec, "Services:\tstandard", "Services:\tcommit-server", 1)
+	spec = strings.Replace(spec, "Services:\tstandard", "Services:\tcommit-server", 1) + "DistributedConfig:\n\tmonitor=1\n"
 	p.on(t, "master", spec, "p4", "-u", "super", "-p", p.mport, "server", "-i")
 
 	p.secret = filepath.Join(t.TempDir(), "service-password")
@@ -409,5 +409,24 @@ func TestPerforceWrongPassword(t *testing.T) {
 	// the ticket renewed, replication resumes.
 	if out, code = p.build(t); code != 0 {
 		t.Fatalf("repairing run: exit %d\n%s", code, out)
+	}
+}
+
+// The standby in another time zone than the master: the build stops before
+// anything is changed.
+func TestPerforcePreconditions(t *testing.T) {
+	p := newPair(t)
+	zone, err := os.ReadFile("/usr/share/zoneinfo/Asia/Tokyo")
+	if err != nil {
+		t.Skip("no time zone data on this machine")
+	}
+	os.Remove(p.standby.Path("/etc/localtime"))
+	os.WriteFile(p.standby.Path("/etc/localtime"), zone, 0o644)
+	out, code := p.build(t)
+	if code != 1 || statuses(out)["parity master"] != "failed" || !strings.Contains(out, "time zone") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if st := statuses(out)["create-spec -"]; st != "skipped" {
+		t.Errorf("a step ran after the failed precondition: %s", st)
 	}
 }

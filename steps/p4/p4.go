@@ -24,6 +24,7 @@ func Kinds() []steps.Kind {
 		{Name: "p4.servers", New: func() steps.Step { return &Servers{} }},
 		{Name: "p4.failover", New: func() steps.Step { return &Failover{} }},
 		{Name: "p4dctl", New: func() steps.Step { return &P4dctl{} }},
+		{Name: "p4.parity", New: func() steps.Step { return &Parity{} }},
 	}
 }
 
