@@ -125,7 +125,7 @@ func Parse(file string, src []byte) (*Inventory, error) {
 		return nil, append(ps, err.(tomlsrc.Problems)...).Err()
 	}
 	inv := &Inventory{File: file, Roles: map[string]*Role{}}
-	inv.Vars = vars(s, &ps, "vars", f.Vars)
+	inv.Vars = Vars(s, &ps, "vars", f.Vars)
 
 	names := make([]string, 0, len(f.Hosts))
 	for n := range f.Hosts {
@@ -139,7 +139,7 @@ func Parse(file string, src []byte) (*Inventory, error) {
 		path := "hosts." + n
 		host := &Host{
 			Name: n, Address: h.Address, Roles: h.Roles, Label: h.Label,
-			Vars: vars(s, &ps, path+".vars", h.Vars), SSH: merge(h.SSH, f.Defaults),
+			Vars: Vars(s, &ps, path+".vars", h.Vars), SSH: merge(h.SSH, f.Defaults),
 			Line: s.Index.Line(path),
 		}
 		if host.Address == "" {
@@ -169,7 +169,7 @@ func Parse(file string, src []byte) (*Inventory, error) {
 			continue
 		}
 		role.Label = r.Label
-		role.Vars = vars(s, &ps, "roles."+n+".vars", r.Vars)
+		role.Vars = Vars(s, &ps, "roles."+n+".vars", r.Vars)
 	}
 	for _, r := range inv.Roles {
 		if h := inv.Host(r.Name); h != nil && (len(r.Hosts) != 1 || r.Hosts[0] != h) {
@@ -239,9 +239,10 @@ func checkHost(s *tomlsrc.Source, ps *tomlsrc.Problems, path string, h *Host) {
 	}
 }
 
-// vars turns a TOML vars table into strings: runbook values end up in
-// command lines, so numbers and booleans are written as they read.
-func vars(s *tomlsrc.Source, ps *tomlsrc.Problems, path string, in map[string]any) map[string]string {
+// Vars turns a TOML vars table into strings: values end up in command
+// lines, so numbers and booleans are written as they read. Tables and
+// arrays are problems, reported at path.
+func Vars(s *tomlsrc.Source, ps *tomlsrc.Problems, path string, in map[string]any) map[string]string {
 	out := make(map[string]string, len(in))
 	for k, v := range in {
 		switch v := v.(type) {

@@ -199,7 +199,7 @@ func Parse(file string, src []byte, reg *steps.Registry) (*Runbook, error) {
 	}
 	rb := &Runbook{
 		File: file, Name: f.Runbook.Name, Title: f.Runbook.Title, Source: f.Runbook.Source,
-		Vars: map[string]string{}, Graph: dag.New(), src: s, md: md,
+		Graph: dag.New(), src: s, md: md,
 	}
 	if f.Runbook.Inventory != "" {
 		rb.Inventory = f.Runbook.Inventory
@@ -210,18 +210,7 @@ func Parse(file string, src []byte, reg *steps.Registry) (*Runbook, error) {
 	if rb.Name == "" {
 		ps = append(ps, s.At("runbook", "runbook.name is missing"))
 	}
-	for k, v := range f.Vars {
-		switch v := v.(type) {
-		case string:
-			rb.Vars[k] = v
-		case int64:
-			rb.Vars[k] = strconv.FormatInt(v, 10)
-		case bool:
-			rb.Vars[k] = strconv.FormatBool(v)
-		default:
-			ps = append(ps, s.At("vars."+k, "%s: a variable must be a string, number or boolean", k))
-		}
-	}
+	rb.Vars = inventory.Vars(s, &ps, "vars", f.Vars)
 	ps = append(ps, rb.loadSecrets(f.Secrets)...)
 	ps = append(ps, rb.loadSections(f.Section, kinds)...)
 	ps = append(ps, rb.link()...)
