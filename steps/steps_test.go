@@ -74,7 +74,7 @@ func TestMoveAndTransferTargets(t *testing.T) {
 	if got := tr.Outputs(); got["path"] != "/tmp/ckp.1" || got["file"] != "ckp.1" {
 		t.Errorf("transfer outputs %v", got)
 	}
-	if tr.Plan().Check[1].Host != "standby" {
+	if tr.Plan().Check[0].Host != "standby" {
 		t.Error("the destination's checksum is not taken on the destination")
 	}
 }

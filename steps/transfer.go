@@ -23,6 +23,8 @@ type Transfer struct {
 	// P4ROOT): a file with the same SHA-256 there means the transfer is
 	// done, and a re-run does not send it again.
 	MovedTo string `toml:"moved_to"`
+
+	sent string // SHA-256 of what Apply streamed
 }
 
 func (t *Transfer) Validate() []Problem {
@@ -74,6 +76,7 @@ func (t *Transfer) Plan() Plan {
 		Check: t.checks(),
 		Apply: []Op{
 			{Action: "sftp " + t.Src + " → " + t.To + ":" + t.target() + " (streamed, SHA-256 compared)"},
+			{Host: t.To, Cmd: sha256Cmd(t.target())},
 		},
 	}
 }
@@ -97,44 +100,54 @@ func remoteSum(ctx context.Context, env Env, p string) (string, error) {
 }
 
 func (t *Transfer) checks() []Op {
-	ops := []Op{{Cmd: sha256Cmd(t.Src)}, {Host: t.To, Cmd: sha256Cmd(t.target())}}
+	ops := []Op{{Host: t.To, Cmd: sha256Cmd(t.target())}}
 	if t.MovedTo != "" {
 		ops = append(ops, Op{Host: t.To, Cmd: sha256Cmd(t.MovedTo)})
 	}
-	return ops
+	return append(ops, Op{Cmd: sha256Cmd(t.Src)}, Op{Cmd: t.srcExists()})
 }
 
+func (t *Transfer) srcExists() transport.Cmd { return transport.Cmd{Argv: []string{"test", "-f", t.Src}} }
+
+// Check hashes the source only when the destination holds something to
+// compare it with: hashing a large checkpoint costs as much as sending it.
 func (t *Transfer) Check(ctx context.Context, env Env) (Status, error) {
-	src, err := remoteSum(ctx, env, t.Src)
-	if err != nil {
-		return Status{}, err
-	}
 	dstEnv, err := env.On(t.To)
 	if err != nil {
 		return Status{}, err
 	}
-	dst, err := remoteSum(ctx, dstEnv, t.target())
+	there, err := remoteSum(ctx, dstEnv, t.target())
 	if err != nil {
 		return Status{}, err
 	}
-	if t.MovedTo != "" && dst == "" {
-		moved, err := remoteSum(ctx, dstEnv, t.MovedTo)
+	where := t.target()
+	if there == "" && t.MovedTo != "" {
+		if there, err = remoteSum(ctx, dstEnv, t.MovedTo); err != nil {
+			return Status{}, err
+		}
+		where = t.MovedTo
+	}
+	if there == "" {
+		ok, err := present(ctx, env, t.srcExists())
 		if err != nil {
 			return Status{}, err
 		}
-		if moved != "" && (moved == src || src == "") {
-			return Done("already moved into place at %s:%s", t.To, t.MovedTo), nil
+		if !ok {
+			return Status{}, fmt.Errorf("%s does not exist on %s", t.Src, env.Host())
 		}
+		return NotDone("not on %s yet", t.To), nil
+	}
+	src, err := remoteSum(ctx, env, t.Src)
+	if err != nil {
+		return Status{}, err
 	}
 	switch {
-	case src == "" && dst != "":
-		return Done("%s is already on %s (the source is gone)", path.Base(t.target()), t.To), nil
 	case src == "":
-		return Status{}, fmt.Errorf("%s does not exist on %s", t.Src, env.Host())
-	case src == dst:
-		return Done("%s:%s has the same SHA-256", t.To, t.target()), nil
-	case dst == "":
-		return NotDone("not on %s yet", t.To), nil
+		return Done("%s is already on %s at %s (the source is gone)", path.Base(t.Src), t.To, where), nil
+	case src == there:
+		return Done("%s:%s has the same SHA-256", t.To, where), nil
+	case where != t.target():
+		return NotDone("%s:%s differs", t.To, where), nil
 	}
 	return NotDone("%s:%s differs", t.To, t.target()), nil
 }
@@ -161,16 +174,24 @@ func (t *Transfer) Apply(ctx context.Context, env Env) error {
 		readSum <- sum
 		pw.CloseWithError(err)
 	}()
-	wrote, err := to.WriteFile(ctx, t.target(), pr, transport.WriteOptions{Mode: 0o644})
+	_, err = to.WriteFile(ctx, t.target(), pr, transport.WriteOptions{Mode: 0o644})
 	pr.CloseWithError(err)
-	read := <-readSum
+	t.sent = <-readSum
+	return err
+}
+
+// Verify compares the destination's own SHA-256 with what was streamed.
+func (t *Transfer) Verify(ctx context.Context, env Env) error {
+	dstEnv, err := env.On(t.To)
 	if err != nil {
 		return err
 	}
-	if read != wrote {
-		return fmt.Errorf("transfer of %s: read SHA-256 %s but wrote %s", t.Src, read, wrote)
+	got, err := remoteSum(ctx, dstEnv, t.target())
+	if err != nil {
+		return err
+	}
+	if got != t.sent {
+		return fmt.Errorf("%s:%s has SHA-256 %s, but %s was sent", t.To, t.target(), got, t.sent)
 	}
 	return nil
 }
-
-func (t *Transfer) Verify(ctx context.Context, env Env) error { return VerifyByCheck(ctx, env, t) }
