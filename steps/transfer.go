@@ -107,7 +107,9 @@ func (t *Transfer) checks() []Op {
 	return append(ops, Op{Cmd: sha256Cmd(t.Src)}, Op{Cmd: t.srcExists()})
 }
 
-func (t *Transfer) srcExists() transport.Cmd { return transport.Cmd{Argv: []string{"test", "-f", t.Src}} }
+func (t *Transfer) srcExists() transport.Cmd {
+	return transport.Cmd{Argv: []string{"test", "-f", t.Src}}
+}
 
 // Check hashes the source only when the destination holds something to
 // compare it with: hashing a large checkpoint costs as much as sending it.
