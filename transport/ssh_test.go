@@ -266,3 +266,31 @@ func TestSSHJump(t *testing.T) {
 		t.Fatalf("on db: %q %v", out, err)
 	}
 }
+
+// A host that stops answering (frozen, or a dead network) is noticed by the
+// keepalives: the running command fails with ErrConnectionLost instead of
+// hanging.
+func TestSSHKeepaliveNoticesDeadPeer(t *testing.T) {
+	b := testbed.Start(t, "h1")
+	h := b.Hosts[0]
+	cfg := config(b, h, "root")
+	cfg.Keepalive = 200 * time.Millisecond
+	c, err := transport.DialSSH(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	done := make(chan error, 1)
+	go func() { done <- c.Run(context.Background(), transport.Cmd{Argv: []string{"sleep", "30"}}, transport.Stdio{}) }()
+	time.Sleep(300 * time.Millisecond)
+	h.Freeze()
+	defer h.Thaw()
+	select {
+	case err := <-done:
+		if !errors.Is(err, transport.ErrConnectionLost) {
+			t.Fatalf("err = %v, want connection lost", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a dead peer was not noticed within 10s")
+	}
+}

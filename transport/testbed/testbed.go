@@ -390,6 +390,35 @@ func (h *Host) Restart() error {
 	return h.start()
 }
 
+// Freeze stops every process of the host (SIGSTOP), as a hung machine or a
+// dead network looks from outside: connections stay open, nothing answers.
+// Thaw resumes them.
+func (h *Host) Freeze() { h.signalAll(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen host.
+func (h *Host) Thaw() { h.signalAll(syscall.SIGCONT) }
+
+func (h *Host) signalAll(sig syscall.Signal) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.cmd == nil || h.cmd.Process == nil {
+		return
+	}
+	ns, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", h.cmd.Process.Pid))
+	self, _ := os.Readlink("/proc/self/ns/mnt")
+	if ns == "" || ns == self {
+		return
+	}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			if l, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", pid)); l == ns {
+				_ = syscall.Kill(pid, sig)
+			}
+		}
+	}
+}
+
 func killNamespace(ns string) {
 	self, _ := os.Readlink("/proc/self/ns/mnt")
 	if ns == self {
