@@ -281,7 +281,9 @@ func TestSSHKeepaliveNoticesDeadPeer(t *testing.T) {
 	}
 	defer c.Close()
 	done := make(chan error, 1)
-	go func() { done <- c.Run(context.Background(), transport.Cmd{Argv: []string{"sleep", "30"}}, transport.Stdio{}) }()
+	go func() {
+		done <- c.Run(context.Background(), transport.Cmd{Argv: []string{"sleep", "30"}}, transport.Stdio{})
+	}()
 	time.Sleep(300 * time.Millisecond)
 	h.Freeze()
 	defer h.Thaw()
