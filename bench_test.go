@@ -50,8 +50,7 @@ func needBin(b *testing.B, names ...string) {
 // tejunRun runs the CLI and fails the benchmark on a non-zero exit.
 func tejunRun(b *testing.B, args ...string) {
 	b.Helper()
-	t := &testing.T{}
-	out, errOut, code := run(t, args...)
+	out, errOut, code := runIn(context.Background(), b.TempDir(), args...)
 	if code != 0 {
 		b.Fatalf("tejun %v: exit %d\n%s%s", args, code, out, errOut)
 	}

@@ -13,7 +13,10 @@ require (
 	mvdan.cc/sh/v3 v3.14.1
 )
 
-require github.com/kr/fs v0.1.0 // indirect
+require (
+	github.com/jstemmer/go-junit-report/v2 v2.1.0 // indirect
+	github.com/kr/fs v0.1.0 // indirect
+)
 
 require (
 	github.com/cpuguy83/go-md2man/v2 v2.0.7 // indirect

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"tejun/runbook/app"
@@ -67,10 +68,34 @@ func run(t *testing.T, args ...string) (string, string, int) {
 	return runCtx(t, context.Background(), args...)
 }
 
+// stateDirs gives each test its own XDG_STATE_HOME, kept across the runs
+// of that test (resume reads the previous run's record).
+var stateDirs sync.Map
+
+func stateDir(t *testing.T) string {
+	if d, ok := stateDirs.Load(t.Name()); ok {
+		return d.(string)
+	}
+	d := t.TempDir()
+	stateDirs.Store(t.Name(), d)
+	return d
+}
+
 func runCtx(t *testing.T, ctx context.Context, args ...string) (string, string, int) {
 	t.Helper()
+	return runIn(ctx, stateDir(t), args...)
+}
+
+// runIn runs the CLI with XDG_STATE_HOME at state and no other environment.
+func runIn(ctx context.Context, state string, args ...string) (string, string, int) {
 	var out, errOut bytes.Buffer
-	a := app.New(strings.NewReader(""), &out, &errOut, app.WithBundled(bundled), app.WithEnv(func(string) string { return "" }))
+	env := func(k string) string {
+		if k == "XDG_STATE_HOME" {
+			return state
+		}
+		return ""
+	}
+	a := app.New(strings.NewReader(""), &out, &errOut, app.WithBundled(bundled), app.WithEnv(env))
 	code := a.Run(ctx, append([]string{"tejun"}, args...))
 	return out.String(), errOut.String(), code
 }

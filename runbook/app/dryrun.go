@@ -62,6 +62,8 @@ func (a *App) runCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "assume-done", Usage: "take this `STEP` as done (a manual step done by hand)"},
 			&cli.StringSliceFlag{Name: "secret", Usage: "`NAME=@FILE`: read a secret from a file"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "show each command and its output (secrets masked)"},
+			&cli.StringFlag{Name: "output", Value: "text", Usage: "text, or json: one event per line (schema tejun.events/v1)"},
+			&cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report (a test case per step and host) to `FILE`"},
 		),
 		Action: func(c *cli.Context) error {
 			if c.Bool("dry-run") {

@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -37,13 +38,64 @@ func (a *App) run(c *cli.Context) error {
 	if err := executor.Check(l.binding, opt); err != nil {
 		return invalid(err)
 	}
-	rep := newHuman(a.stdout, l.binding, c.String("lang"), c.Bool("verbose"), a.colorFor(a.stdout))
+	if err := oneOf("output", c.String("output"), "text", "json"); err != nil {
+		return err
+	}
+	runID := newRunID()
+	var reps reporters
+	var human *human
+	var events *eventLog
+	if c.String("output") == "json" {
+		events = &eventLog{w: a.stdout, runID: runID}
+		events.start(l.runbookPath, l.inventoryPath, c.Args().Slice())
+		reps = append(reps, events)
+	} else {
+		human = newHuman(a.stdout, l.binding, c.String("lang"), c.Bool("verbose"), a.colorFor(a.stdout))
+		reps = append(reps, human)
+	}
+	auditFile, err := openAudit(a.getenv, l.binding.Runbook, runID)
+	if err != nil {
+		return fmt.Errorf("audit record: %w", err)
+	}
+	defer auditFile.Close()
+	audit := &eventLog{w: auditFile, runID: runID}
+	audit.start(l.runbookPath, l.inventoryPath, c.Args().Slice())
+	reps = append(reps, audit)
+	opt.Audit = audit.command
+	var ju *junitReport
+	if c.String("junit") != "" {
+		host, _ := os.Hostname()
+		ju = newJUnit(l.binding.Runbook, host)
+		reps = append(reps, ju)
+	}
+
 	start := time.Now()
-	res, err := executor.Run(c.Context, l.binding, opt, rep)
+	res, err := executor.Run(c.Context, l.binding, opt, reps)
 	if err != nil {
 		return invalid(err)
 	}
-	rep.summary(res, time.Since(start))
+	if human != nil {
+		human.summary(res, time.Since(start))
+	}
+	exit := exitFor(res)
+	audit.end(res, exit.code, time.Since(start))
+	if events != nil {
+		events.end(res, exit.code, time.Since(start))
+	}
+	if ju != nil {
+		if err := ju.write(c.String("junit")); err != nil {
+			fmt.Fprintf(a.stderr, "tejun: junit report: %v\n", err)
+		}
+	}
+	fmt.Fprintf(a.stderr, "audit record: %s\n", auditFile.Name())
+	if exit.code == ExitOK {
+		return nil
+	}
+	return exit
+}
+
+// exitFor maps a run's result to the documented exit codes.
+func exitFor(res *executor.Result) *exitError {
 	switch {
 	case res.Interrupted:
 		return &exitError{ExitInterrupted, errors.New("interrupted: no new steps were started, running commands were stopped")}
@@ -54,5 +106,5 @@ func (a *App) run(c *cli.Context) error {
 	case res.Count(executor.Refused) > 0:
 		return &exitError{ExitRefused, errors.New("destructive steps were not confirmed; run on a terminal or pass --yes")}
 	}
-	return nil
+	return &exitError{ExitOK, nil}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"tejun/inventory"
 	"tejun/steps"
@@ -41,6 +42,7 @@ func (e *hostEnv) Run(ctx context.Context, cmd transport.Cmd, stdin io.Reader) (
 	cmd = steps.Sudo([]transport.Cmd{cmd}, e.host.SSH.Become)[0]
 	e.x.log(e.step, e.host.Name, "$ "+cmd.String())
 	var out, errOut bytes.Buffer
+	start := time.Now()
 	err = c.Run(ctx, cmd, transport.Stdio{Stdin: stdin, Stdout: &out, Stderr: &errOut})
 	if s := strings.TrimRight(out.String(), "\n"); s != "" {
 		e.x.log(e.step, e.host.Name, s)
@@ -48,7 +50,7 @@ func (e *hostEnv) Run(ctx context.Context, cmd transport.Cmd, stdin io.Reader) (
 	if s := strings.TrimRight(errOut.String(), "\n"); s != "" {
 		e.x.log(e.step, e.host.Name, "stderr: "+s)
 	}
-	e.x.audit(e.step, e.host.Name, cmd, err)
+	e.x.audit(e.step, e.host.Name, cmd, time.Since(start), err)
 	return out.String(), err
 }
 

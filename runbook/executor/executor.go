@@ -33,11 +33,13 @@ const (
 
 // Event is one step on one host, finished. Texts are already masked.
 type Event struct {
-	Step     *runbook.Step
-	Host     string
-	Status   Status
-	Reason   string
-	Error    string
+	Step   *runbook.Step
+	Host   string
+	Status Status
+	Reason string
+	Error  string
+	// Stderr is the tail of a failed command's standard error.
+	Stderr   string
 	Duration time.Duration
 	// Unreachable is set when the host could not be reached at all.
 	Unreachable bool
@@ -82,7 +84,18 @@ type Options struct {
 	// UserConfig is ~/.ssh/config; nil for none.
 	UserConfig *transport.UserConfig
 	// Audit, when set, is told every command run, for the audit record.
-	Audit func(step, host string, cmd transport.Cmd, err error)
+	Audit func(Command)
+}
+
+// Command is one command run on a host, for the audit record. The line
+// is masked; so is everything else that reaches a reporter.
+type Command struct {
+	Step     string
+	Host     string
+	Line     string
+	ExitCode int // -1 when the command did not run to an exit status
+	Duration time.Duration
+	Error    string
 }
 
 // Result sums a run up.
@@ -576,7 +589,20 @@ func (x *Executor) record(st *runbook.Step, step steps.Step) {
 
 func (x *Executor) fail(err error) Event {
 	var u *unreachable
-	return Event{Status: Failed, Error: x.mask.Replace(err.Error()), Unreachable: errors.As(err, &u) || errors.Is(err, transport.ErrConnectionLost)}
+	ev := Event{Status: Failed, Error: x.mask.Replace(err.Error()), Unreachable: errors.As(err, &u) || errors.Is(err, transport.ErrConnectionLost)}
+	var ee *transport.ExitError
+	if errors.As(err, &ee) {
+		ev.Stderr = x.mask.Replace(lastLines(ee.Stderr, 20))
+	}
+	return ev
+}
+
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, "\n")
 }
 
 func (x *Executor) finish(ev Event) {
@@ -591,8 +617,20 @@ func (x *Executor) log(step, host, line string) {
 	x.rep.Log(x.b.Runbook.Step(step), host, x.mask.Replace(line))
 }
 
-func (x *Executor) audit(step, host string, cmd transport.Cmd, err error) {
-	if x.opt.Audit != nil {
-		x.opt.Audit(step, host, cmd, err)
+func (x *Executor) audit(step, host string, cmd transport.Cmd, d time.Duration, err error) {
+	if x.opt.Audit == nil {
+		return
 	}
+	c := Command{Step: step, Host: host, Line: x.mask.Replace(cmd.String()), Duration: d}
+	var ee *transport.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		c.ExitCode = ee.Code
+		c.Error = x.mask.Replace(err.Error())
+	default:
+		c.ExitCode = -1
+		c.Error = x.mask.Replace(err.Error())
+	}
+	x.opt.Audit(c)
 }
