@@ -111,7 +111,7 @@ func (a *App) cli() *cli.App {
 		HideVersion:     true,
 		ExitErrHandler:  func(*cli.Context, error) {}, // exit codes are decided in Run
 		OnUsageError:    usageError,
-		Commands:        []*cli.Command{a.dryRunCommand(), a.runCommand(), a.checkCommand(), a.graphCommand(), a.kindsCommand()},
+		Commands:        []*cli.Command{a.dryRunCommand(), a.planCommand(), a.runCommand(), a.checkCommand(), a.graphCommand(), a.kindsCommand()},
 		CommandNotFound: func(c *cli.Context, name string) {},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {

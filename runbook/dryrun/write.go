@@ -245,3 +245,6 @@ var mdSpecial = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`",
 func mdEscape(s string) string { return mdSpecial.Replace(s) }
 
 func mdCell(s string) string { return strings.ReplaceAll(mdEscape(s), "|", `\|`) }
+
+// EscapeMarkdownCell makes s safe inside a Markdown table cell.
+func EscapeMarkdownCell(s string) string { return mdCell(s) }

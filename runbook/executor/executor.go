@@ -29,6 +29,10 @@ const (
 	Failed  Status = "failed"
 	Skipped Status = "skipped" // not run: upstream failed, interrupted, or chose not to
 	Refused Status = "refused" // destructive and not confirmed
+
+	// Plan mode: what a run would do.
+	WillChange Status = "will change"
+	MayChange  Status = "may change" // its check depends on a step that will change
 )
 
 // Event is one step on one host, finished. Texts are already masked.
@@ -85,6 +89,9 @@ type Options struct {
 	UserConfig *transport.UserConfig
 	// Audit, when set, is told every command run, for the audit record.
 	Audit func(Command)
+	// Plan runs only the read-only checks: nothing is applied, and the
+	// hosts refuse any command that is not one of a step's checks.
+	Plan bool
 }
 
 // Command is one command run on a host, for the audit record. The line
@@ -318,7 +325,7 @@ func (x *Executor) walk(ctx context.Context) {
 		}
 		d := <-done
 		inflight--
-		if d.ok {
+		if d.ok || x.opt.Plan {
 			state[d.id] = succeeded
 		} else {
 			state[d.id] = failed
@@ -346,7 +353,7 @@ func (x *Executor) learnOutputs(ctx context.Context, order []*runbook.Step, sele
 				continue
 			}
 			if c, ok := in.Impl.(steps.Runner); ok {
-				if status, err := c.Check(ctx, &hostEnv{x: x, host: base.Host, step: st.ID}); err == nil && status.Done {
+				if status, err := c.Check(ctx, x.env(base.Host, st.ID, c)); err == nil && status.Done {
 					x.record(st, c)
 				}
 			}
@@ -462,12 +469,18 @@ func (x *Executor) attempt(ctx context.Context, st *runbook.Step, h *inventory.H
 	in, err := x.b.Instantiate(st, h, x.outputs)
 	x.mu.Unlock()
 	if err != nil {
+		if x.opt.Plan && x.upstreamChanges(st) {
+			return Event{Status: MayChange, Reason: "depends on what an earlier step will produce"}
+		}
 		return x.fail(err)
 	}
 	step := in.Impl.(steps.Runner)
-	env := &hostEnv{x: x, host: h, step: st.ID}
+	env := x.env(h, st.ID, step)
 
 	status, err := x.check(ctx, st, step, env)
+	if x.opt.Plan {
+		return x.planned(st, step, status, err)
+	}
 	if err != nil {
 		return x.fail(err)
 	}
@@ -534,7 +547,7 @@ func (x *Executor) holdsNow(ctx context.Context, id string) (bool, string) {
 			}
 			// With the verify step's own patience: a standby that lags a
 			// moment behind is replicating, not broken.
-			status, err := x.check(ctx, st, c, &hostEnv{x: x, host: base.Host, step: id})
+			status, err := x.check(ctx, st, c, x.env(base.Host, id, c))
 			if err != nil || !status.Done {
 				h.ok = false
 				return
@@ -549,7 +562,9 @@ func (x *Executor) holdsNow(ctx context.Context, id string) (bool, string) {
 // or the step's retries are spent.
 func (x *Executor) check(ctx context.Context, st *runbook.Step, step steps.Runner, env steps.Env) (steps.Status, error) {
 	tries := 1
-	if _, waits := step.(steps.Waiter); waits {
+	// A plan waits too, unless what it waits for depends on changes the
+	// plan will not make.
+	if _, waits := step.(steps.Waiter); waits && !(x.opt.Plan && x.upstreamChanges(st)) {
 		tries += st.Retries
 	}
 	var status steps.Status
@@ -568,6 +583,53 @@ func (x *Executor) check(ctx context.Context, st *runbook.Step, step steps.Runne
 		}
 	}
 	return status, nil
+}
+
+// env is a step's view of a host: gated to its check commands in plan
+// mode, whoever asks.
+func (x *Executor) env(h *inventory.Host, step string, impl steps.Step) steps.Env {
+	e := &hostEnv{x: x, host: h, step: step}
+	if x.opt.Plan {
+		return x.readOnly(e, impl)
+	}
+	return e
+}
+
+// planned turns a check's verdict into a plan line.
+func (x *Executor) planned(st *runbook.Step, step steps.Step, status steps.Status, err error) Event {
+	upstream := x.upstreamChanges(st)
+	verifyOnly := len(step.Plan().Apply) == 0
+	var refused *ErrNotACheck
+	switch {
+	case errors.As(err, &refused):
+		return x.fail(err) // a kind breaking its read-only contract is a defect, whatever else happens
+	case err != nil && upstream:
+		return Event{Status: MayChange, Reason: "cannot check before earlier steps run: " + x.mask.Replace(err.Error())}
+	case err != nil:
+		return x.fail(err)
+	case status.Done:
+		return Event{Status: OK, Reason: x.mask.Replace(status.Reason)}
+	case upstream:
+		return Event{Status: MayChange, Reason: x.mask.Replace(status.Reason)}
+	case verifyOnly:
+		// A verify step changes nothing: not holding means a run would fail.
+		return Event{Status: Failed, Error: x.mask.Replace("would fail: " + status.Reason)}
+	}
+	return Event{Status: WillChange, Reason: x.mask.Replace(status.Reason)}
+}
+
+// upstreamChanges reports whether a step this one needs will or may
+// change, which can change what this step's check finds.
+func (x *Executor) upstreamChanges(st *runbook.Step) bool {
+	anc := x.b.Runbook.Graph.Ancestors(st.ID)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, e := range x.result.Events {
+		if anc[e.Step.ID] && (e.Status == WillChange || e.Status == MayChange) {
+			return true
+		}
+	}
+	return false
 }
 
 // record keeps what a producing step found out (the checkpoint's real

@@ -264,3 +264,61 @@ interval = "10ms"
 		t.Fatalf("status %s after %d checks", rec.status("wait", "h1"), len(h1.Received()))
 	}
 }
+
+// sneaky is a kind whose Check breaks the read-only contract.
+type sneaky struct{ steps.Command }
+
+func (s *sneaky) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
+	if _, err := env.Run(ctx, transport.Cmd{Argv: []string{"rm", "-rf", "/srv/data"}}, nil); err != nil {
+		return steps.Status{}, err
+	}
+	return steps.NotDone("checked"), nil
+}
+
+// Plan mode enforces what Check promises: a command that is not one of
+// the step's check commands never reaches the host, and Apply never runs.
+func TestPlanRefusesWhatIsNotACheck(t *testing.T) {
+	reg := steps.NewRegistry(append(steps.Generic(), steps.Kind{Name: "sneaky", New: func() steps.Step { return &sneaky{} }})...)
+	rb, err := runbook.Parse("rb.toml", []byte(`
+[runbook]
+name = "p"
+[[section]]
+id = "s"
+on = "h1"
+title.en = "s"
+[[section.step]]
+id = "honest"
+kind = "command"
+title.en = "guarded"
+argv = ["make-it"]
+creates = "/srv/made"
+[[section.step]]
+id = "bad"
+kind = "sneaky"
+title.en = "sneaky"
+argv = ["true"]
+`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, _ := inventory.Parse("inv.toml", []byte("[hosts.h1]\n"))
+	b, err := runbook.Bind(rb, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h1 := transporttest.New().On(`.`, transporttest.Reply{}).On(`^test -e /srv/made$`, transporttest.Reply{Code: 1})
+	rec := &recorder{}
+	if _, err := Run(context.Background(), b, Options{Plan: true, Dial: fakes(map[string]*transporttest.Fake{"h1": h1})}, rec); err != nil {
+		t.Fatal(err)
+	}
+	h1.AssertNotReceived(t, `^rm `)
+	h1.AssertNotReceived(t, `^make-it`)
+	if rec.status("honest", "h1") != WillChange || rec.status("bad", "h1") != Failed {
+		t.Fatalf("events %+v", rec.events)
+	}
+	for _, e := range rec.events {
+		if e.Step.ID == "bad" && !strings.Contains(e.Error, "not one of the step's check commands") {
+			t.Errorf("refusal not explained: %s", e.Error)
+		}
+	}
+}

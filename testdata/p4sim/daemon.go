@@ -169,8 +169,9 @@ func (d *daemon) handle(req *Request) Response {
 	if adminOnly[req.Cmd] && !d.isSuper(req.User) && !(req.Cmd == "passwd" && len(req.Args) == 0) {
 		return fail("You don't have permission for this operation.")
 	}
+	before := d.db.Sequence
 	resp := d.dispatch(req)
-	if resp.Code == 0 {
+	if resp.Code == 0 && d.db.Sequence != before {
 		if err := d.db.save(d.root); err != nil {
 			return fail("%v", err)
 		}

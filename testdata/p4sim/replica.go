@@ -68,11 +68,14 @@ func (d *daemon) replicate() {
 			}
 		}
 		if pending != nil && time.Since(pendingAt) >= lag {
+			changed := pending.Sequence != d.db.Replica.Sequence || pending.Journal != d.db.Replica.Journal
 			d.apply(pending)
 			d.db.Replica.Journal, d.db.Replica.Sequence, d.db.Replica.Modified = pending.Journal, pending.Sequence, now
 			pending = nil
+			if changed {
+				d.db.save(d.root)
+			}
 		}
-		d.db.save(d.root)
 		d.mu.Unlock()
 	}
 }

@@ -1,0 +1,151 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/urfave/cli/v2"
+
+	"tejun/runbook"
+	"tejun/runbook/dryrun"
+	"tejun/runbook/executor"
+	"tejun/steps"
+	"tejun/transport"
+)
+
+func (a *App) planCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "plan",
+		Usage:     "connect and run every step's read-only check: what a run would change, and why; changes nothing",
+		ArgsUsage: "RUNBOOK",
+		Flags: []cli.Flag{
+			inventoryFlag,
+			&cli.StringFlag{Name: "lang", Value: "ja", Usage: "language of step titles: ja or en"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, or markdown for a change ticket"},
+			&cli.StringFlag{Name: "limit", Usage: "only this `HOST or ROLE`"},
+			&cli.StringFlag{Name: "section", Usage: "only this `SECTION`"},
+			&cli.StringSliceFlag{Name: "secret", Usage: "`NAME=@FILE`: read a secret from a file (checks may log in)"},
+		},
+		Action: a.plan,
+	}
+}
+
+func (a *App) plan(c *cli.Context) error {
+	if err := oneOf("lang", c.String("lang"), "ja", "en"); err != nil {
+		return err
+	}
+	if err := oneOf("format", c.String("format"), "text", "markdown"); err != nil {
+		return err
+	}
+	l, err := a.load(c)
+	if err != nil {
+		return err
+	}
+	secrets, err := a.secrets(l.binding, c.StringSlice("secret"))
+	if err != nil {
+		return err
+	}
+	userCfg, err := transport.DefaultUserConfig()
+	if err != nil {
+		return invalid(err)
+	}
+	opt := executor.Options{Plan: true, Limit: c.String("limit"), Section: c.String("section"), Secrets: secrets,
+		Dir: filepath.Dir(l.runbookPath), UserConfig: userCfg}
+	if err := executor.Check(l.binding, opt); err != nil {
+		return invalid(err)
+	}
+	col := &planCollector{}
+	res, err := executor.Run(c.Context, l.binding, opt, col)
+	if err != nil {
+		return invalid(err)
+	}
+	writePlan(a.stdout, l, c.String("lang"), c.String("format") == "markdown", l.binding.Runbook.Order(), col.events)
+	if res.Unreachable() {
+		return &exitError{ExitUnreachable, fmt.Errorf("a host could not be reached")}
+	}
+	if res.Count(executor.Failed) > 0 {
+		return &exitError{ExitFailed, fmt.Errorf("%s could not be checked", count(res.Count(executor.Failed), "step"))}
+	}
+	return nil
+}
+
+type planCollector struct {
+	mu     sync.Mutex
+	events []executor.Event
+}
+
+func (p *planCollector) Started(*runbook.Step, string)     {}
+func (p *planCollector) Log(*runbook.Step, string, string) {}
+func (p *planCollector) Finished(ev executor.Event) {
+	p.mu.Lock()
+	p.events = append(p.events, ev)
+	p.mu.Unlock()
+}
+
+// planWords are the verdicts as a person reads them.
+func planWord(lang string, s executor.Status) string {
+	words := map[executor.Status][2]string{
+		executor.OK:         {"作業不要（完了済み）", "already done"},
+		executor.WillChange: {"変更あり", "will change"},
+		executor.MayChange:  {"変更の可能性あり", "may change"},
+		executor.Failed:     {"確認できず", "could not check"},
+		executor.Skipped:    {"対象外", "not checked"},
+	}
+	w := words[s]
+	if lang == "en" {
+		return w[1]
+	}
+	return w[0]
+}
+
+// writePlan prints the plan in run order, one line per step and host.
+func writePlan(w io.Writer, l *loaded, lang string, markdown bool, order []*runbook.Step, events []executor.Event) {
+	byStep := map[string][]executor.Event{}
+	for _, e := range events {
+		byStep[e.Step.ID] = append(byStep[e.Step.ID], e)
+	}
+	title := func(st *runbook.Step) string {
+		if ins := l.binding.Instances[st.ID]; len(ins) > 0 {
+			return ins[0].Title.In(lang)
+		}
+		return st.ID
+	}
+	rb := l.binding.Runbook
+	if markdown {
+		fmt.Fprintf(w, "# %s: plan\n\n", dryrun.EscapeMarkdownCell(rb.Title.In(lang)))
+		fmt.Fprintf(w, "%s `%s`, %s `%s`\n\n", steps.T(lang, "ランブック", "Runbook"), l.runbookPath, steps.T(lang, "インベントリ", "inventory"), l.inventoryPath)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n|---|---|---|---|---|\n", steps.T(lang, "手順", "Step"), steps.T(lang, "内容", "Title"),
+			steps.T(lang, "ホスト", "Host"), steps.T(lang, "判定", "Plan"), steps.T(lang, "理由", "Reason"))
+	} else {
+		fmt.Fprintf(w, "%s: plan (%s, %s)\n\n", rb.Title.In(lang), l.runbookPath, l.inventoryPath)
+	}
+	counts := map[executor.Status]int{}
+	for _, st := range order {
+		for _, e := range byStep[st.ID] {
+			counts[e.Status]++
+			reason := e.Reason
+			if e.Error != "" {
+				reason = e.Error
+			}
+			host := e.Host
+			if host == "" {
+				host = "-"
+			}
+			if markdown {
+				fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", st.Label(), dryrun.EscapeMarkdownCell(title(st)), host, planWord(lang, e.Status), dryrun.EscapeMarkdownCell(reason))
+			} else {
+				fmt.Fprintf(w, "%-5s %-28s %-10s %-12s %s\n", st.Label(), trim(st.ID, 28), host, planWord(lang, e.Status), reason)
+			}
+		}
+	}
+	var sum []string
+	for _, s := range []executor.Status{executor.WillChange, executor.MayChange, executor.OK, executor.Failed} {
+		if counts[s] > 0 {
+			sum = append(sum, fmt.Sprintf("%s %d", planWord(lang, s), counts[s]))
+		}
+	}
+	fmt.Fprintf(w, "\n%s\n", strings.Join(sum, ", "))
+}
