@@ -26,6 +26,7 @@ const (
 	ExitInvalid     = 2 // bad runbook, inventory or usage; nothing was contacted
 	ExitUnreachable = 3 // a host could not be reached
 	ExitRefused     = 4 // a destructive step was not confirmed
+	ExitLocked      = 5 // another run holds a host
 	ExitInterrupted = 130
 )
 
@@ -111,7 +112,7 @@ func (a *App) cli() *cli.App {
 		HideVersion:     true,
 		ExitErrHandler:  func(*cli.Context, error) {}, // exit codes are decided in Run
 		OnUsageError:    usageError,
-		Commands:        []*cli.Command{a.dryRunCommand(), a.planCommand(), a.runCommand(), a.checkCommand(), a.graphCommand(), a.kindsCommand()},
+		Commands:        []*cli.Command{a.dryRunCommand(), a.planCommand(), a.runCommand(), a.checkCommand(), a.hostsCommand(), a.graphCommand(), a.kindsCommand()},
 		CommandNotFound: func(c *cli.Context, name string) {},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {

@@ -64,6 +64,8 @@ func (a *App) runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "show each command and its output (secrets masked)"},
 			&cli.StringFlag{Name: "output", Value: "text", Usage: "text, or json: one event per line (schema tejun.events/v1)"},
 			&cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report (a test case per step and host) to `FILE`"},
+			&cli.BoolFlag{Name: "force-unlock", Usage: "take the hosts' run locks even from a run that seems alive"},
+			&cli.BoolFlag{Name: "resume", Usage: "continue the last run of this runbook and inventory (refused if either changed)"},
 		),
 		Action: func(c *cli.Context) error {
 			if c.Bool("dry-run") {

@@ -124,6 +124,12 @@ func (l *eventLog) start(rbPath, invPath string, args []string) {
 		who = u.Username
 	}
 	machine, _ := os.Hostname()
+	if abs, err := filepath.Abs(rbPath); err == nil {
+		rbPath = abs
+	}
+	if abs, err := filepath.Abs(invPath); err == nil {
+		invPath = abs
+	}
 	l.emit(Event{Event: "run_start", Runbook: rbPath, RunbookSHA256: fileSHA256(rbPath, nil), Inventory: invPath,
 		InventorySHA256: fileSHA256(invPath, nil), User: who, Machine: machine, Args: args})
 }

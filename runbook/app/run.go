@@ -42,6 +42,12 @@ func (a *App) run(c *cli.Context) error {
 		return err
 	}
 	runID := newRunID()
+	opt.RunID, opt.ForceUnlock = runID, c.Bool("force-unlock")
+	if c.Bool("resume") {
+		if opt.Resumes, err = a.resumeCheck(l, runID); err != nil {
+			return err
+		}
+	}
 	var reps reporters
 	var human *human
 	var events *eventLog
@@ -99,6 +105,8 @@ func exitFor(res *executor.Result) *exitError {
 	switch {
 	case res.Interrupted:
 		return &exitError{ExitInterrupted, errors.New("interrupted: no new steps were started, running commands were stopped")}
+	case res.Locked():
+		return &exitError{ExitLocked, errors.New("another run holds a host's lock")}
 	case res.Count(executor.Failed) > 0 && res.Unreachable():
 		return &exitError{ExitUnreachable, errors.New("a host could not be reached")}
 	case res.Count(executor.Failed) > 0:

@@ -16,6 +16,8 @@ type connections struct {
 	inv     *inventory.Inventory
 	userCfg *transport.UserConfig
 	dial    func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error)
+	// locks, when set, is taken on each host as it is first connected.
+	locks *locks
 
 	mu    sync.Mutex
 	conns map[string]*lazyConn
@@ -46,11 +48,17 @@ func (c *connections) get(ctx context.Context, h *inventory.Host) (transport.Con
 			return
 		}
 		lc.conn, lc.err = c.dial(ctx, cfg)
+		if lc.err == nil && c.locks != nil {
+			lc.err = c.locks.acquire(ctx, h, lc.conn)
+		}
 	})
 	return lc.conn, lc.err
 }
 
 func (c *connections) closeAll() {
+	if c.locks != nil {
+		c.locks.releaseAll()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, lc := range c.conns {
@@ -104,4 +112,22 @@ func (c *connections) config(h *inventory.Host, seen map[string]bool) (transport
 		}
 	}
 	return cfg, nil
+}
+
+// Dial connects to one inventory host as a run would (inventory settings,
+// ~/.ssh/config, jump hosts, known_hosts), for checks outside a run.
+func Dial(ctx context.Context, inv *inventory.Inventory, h *inventory.Host, userCfg *transport.UserConfig) (transport.Conn, error) {
+	if h.SSH.Connection == "local" {
+		return transport.Local{}, nil
+	}
+	c := &connections{inv: inv, userCfg: userCfg}
+	cfg, err := c.config(h, map[string]bool{})
+	if err != nil {
+		return nil, err
+	}
+	conn, err := transport.DialSSH(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return conn, nil
 }

@@ -3,6 +3,7 @@ package executor
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -26,6 +27,10 @@ func (e *hostEnv) Dir() string { return e.x.opt.Dir }
 
 func (e *hostEnv) conn(ctx context.Context) (transport.Conn, error) {
 	c, err := e.x.conns.get(ctx, e.host)
+	var locked *LockedError
+	if errors.As(err, &locked) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, &unreachable{err}
 	}

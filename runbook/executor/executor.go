@@ -47,6 +47,8 @@ type Event struct {
 	Duration time.Duration
 	// Unreachable is set when the host could not be reached at all.
 	Unreachable bool
+	// Locked is set when another run holds the host.
+	Locked bool
 }
 
 // Reporter receives the run as it happens. Implementations print lines,
@@ -92,6 +94,13 @@ type Options struct {
 	// Plan runs only the read-only checks: nothing is applied, and the
 	// hosts refuse any command that is not one of a step's checks.
 	Plan bool
+	// RunID names this run in host locks (and the audit record). A run
+	// with a RunID takes each host's lock; plan mode takes none.
+	RunID string
+	// ForceUnlock takes a host's lock even if its holder seems alive.
+	ForceUnlock bool
+	// Resumes is the run ID this run resumes; that run's locks are its own.
+	Resumes string
 }
 
 // Command is one command run on a host, for the audit record. The line
@@ -120,6 +129,16 @@ func (r *Result) Count(s Status) int {
 		}
 	}
 	return n
+}
+
+// Locked reports whether another run held any host.
+func (r *Result) Locked() bool {
+	for _, e := range r.Events {
+		if e.Locked {
+			return true
+		}
+	}
+	return false
 }
 
 // Unreachable reports whether any host could not be reached.
@@ -242,6 +261,9 @@ func Run(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter) (*R
 	x := &Executor{
 		b: b, opt: opt, rep: rep, outputs: runbook.Outputs{}, mask: strings.NewReplacer(pairs...), holds: map[string]*holdsOnce{},
 		conns: &connections{inv: b.Inventory, userCfg: opt.UserConfig, dial: opt.Dial, conns: map[string]*lazyConn{}},
+	}
+	if opt.RunID != "" && !opt.Plan {
+		x.conns.locks = newLocks(opt.RunID, b.Runbook.Name, opt.ForceUnlock, opt.Resumes)
 	}
 	defer x.conns.closeAll()
 	x.walk(ctx)
@@ -651,7 +673,9 @@ func (x *Executor) record(st *runbook.Step, step steps.Step) {
 
 func (x *Executor) fail(err error) Event {
 	var u *unreachable
-	ev := Event{Status: Failed, Error: x.mask.Replace(err.Error()), Unreachable: errors.As(err, &u) || errors.Is(err, transport.ErrConnectionLost)}
+	var locked *LockedError
+	ev := Event{Status: Failed, Error: x.mask.Replace(err.Error()), Unreachable: errors.As(err, &u) || errors.Is(err, transport.ErrConnectionLost),
+		Locked: errors.As(err, &locked)}
 	var ee *transport.ExitError
 	if errors.As(err, &ee) {
 		ev.Stderr = x.mask.Replace(lastLines(ee.Stderr, 20))

@@ -14,7 +14,14 @@ import (
 // service user's ticket is bad: that fails at once instead of waiting.
 type Pull struct {
 	Conn
+
+	ticketFailures int // consecutive checks that saw the login problem
 }
+
+// ticketPatience is how many checks in a row must see replication failing
+// to log in before it is a failure: right after the service login the pull
+// thread still reports the error from before, until its next retry.
+const ticketPatience = 3
 
 func (p *Pull) Waits() {}
 
@@ -38,7 +45,7 @@ var ErrTicket = errors.New("replication cannot log in to the master: the service
 func (p *Pull) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
 	out, err := env.Run(ctx, p.ztag("pull", "-lj"), nil)
 	if err != nil && strings.Contains(stderrOf(err), "P4PASSWD") {
-		return steps.Status{}, fmt.Errorf("%w: %s", ErrTicket, strings.TrimSpace(stderrOf(err)))
+		return p.ticketProblem(fmt.Errorf("%w: %s", ErrTicket, strings.TrimSpace(stderrOf(err))))
 	}
 	// Only a replica behind its master is worth waiting for; a server that
 	// does not answer or is no replica will not become one by waiting.
@@ -51,14 +58,22 @@ func (p *Pull) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
 	}
 	r := recs[0]
 	if r["masterJournalSequence"] == "-1" {
-		return steps.Status{}, ErrTicket
+		return p.ticketProblem(ErrTicket)
 	}
+	p.ticketFailures = 0
 	replica := r["replicaJournalNumber"] + "/" + r["replicaJournalSequence"]
 	master := r["masterJournalNumber"] + "/" + r["masterJournalSequence"]
 	if replica == master {
 		return steps.Done("journal %s on both", replica), nil
 	}
 	return steps.NotDone("replica at %s, master at %s", replica, master), nil
+}
+
+func (p *Pull) ticketProblem(err error) (steps.Status, error) {
+	if p.ticketFailures++; p.ticketFailures >= ticketPatience {
+		return steps.Status{}, err
+	}
+	return steps.NotDone("replication cannot log in to the master yet; checking again"), nil
 }
 
 func (p *Pull) Apply(ctx context.Context, env steps.Env) error { return nil }

@@ -1,0 +1,115 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"tejun/inventory"
+	"tejun/runbook/executor"
+	"tejun/transport"
+)
+
+func (a *App) hostsCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "hosts",
+		Usage: "check that every host of an inventory answers over SSH and can sudo, in parallel",
+		Flags: []cli.Flag{&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Required: true, Usage: "inventory `FILE`"}},
+		Action: func(c *cli.Context) error {
+			path := c.String("inventory")
+			src, err := os.ReadFile(path)
+			if err != nil {
+				return invalid(fmt.Errorf("%s: %s", path, readError(err)))
+			}
+			inv, err := inventory.Parse(path, src)
+			if err != nil {
+				return invalid(err)
+			}
+			userCfg, err := transport.DefaultUserConfig()
+			if err != nil {
+				return invalid(err)
+			}
+			rows := make([][]string, len(inv.Hosts))
+			var wg sync.WaitGroup
+			for i, h := range inv.Hosts {
+				wg.Add(1)
+				go func(i int, h *inventory.Host) {
+					defer wg.Done()
+					rows[i] = probe(c.Context, inv, h, userCfg)
+				}(i, h)
+			}
+			wg.Wait()
+			width := []int{4, 7, 3, 4}
+			for _, r := range rows {
+				for j := range width {
+					width[j] = max(width[j], len(r[j]))
+				}
+			}
+			fmt.Fprintf(a.stdout, "%-*s  %-*s  %-*s  %-*s  %s\n", width[0], "HOST", width[1], "ADDRESS", width[2], "SSH", width[3], "SUDO", "TIME")
+			down := 0
+			for _, r := range rows {
+				fmt.Fprintf(a.stdout, "%-*s  %-*s  %-*s  %-*s  %s\n", width[0], r[0], width[1], r[1], width[2], r[2], width[3], r[3], r[4])
+				if r[2] != "ok" {
+					down++
+				}
+			}
+			if down > 0 {
+				return &exitError{ExitUnreachable, fmt.Errorf("%s of %d did not answer", count(down, "host"), len(rows))}
+			}
+			return nil
+		},
+	}
+}
+
+// probe connects to one host and asks whether sudo -n works for the user
+// the host's commands run as (root, when none is set).
+func probe(ctx context.Context, inv *inventory.Inventory, h *inventory.Host, userCfg *transport.UserConfig) []string {
+	row := []string{h.Name, fmt.Sprintf("%s:%d", h.Address, h.SSH.Port), "", "", ""}
+	start := time.Now()
+	conn, err := executor.Dial(ctx, inv, h, userCfg)
+	if err != nil {
+		row[2] = "failed: " + firstLine(err.Error())
+		return row
+	}
+	defer conn.Close()
+	who, err := transport.Output(ctx, conn, transport.Cmd{Argv: []string{"id", "-un"}}, nil)
+	if err != nil {
+		row[2] = "failed: " + firstLine(err.Error())
+		return row
+	}
+	row[2] = "ok"
+	become := h.SSH.Become
+	if become == "" {
+		become = "root"
+	}
+	switch {
+	case strings.TrimSpace(who) == become:
+		row[3] = "not needed (" + become + ")"
+	default:
+		err := conn.Run(ctx, transport.Cmd{Argv: []string{"true"}, User: become}, transport.Stdio{})
+		var se *transport.SudoError
+		switch {
+		case err == nil:
+			row[3] = "ok (" + become + ")"
+		case errors.As(err, &se):
+			row[3] = "no: needs a password"
+		default:
+			row[3] = "no: " + firstLine(err.Error())
+		}
+	}
+	row[4] = time.Since(start).Round(time.Millisecond).String()
+	return row
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,0 +1,118 @@
+package app
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"tejun/runbook"
+)
+
+// lastRun is what the audit record of a runbook's previous run says.
+type lastRun struct {
+	path     string
+	start    Event
+	finished []string // steps that ended ok or changed on every host
+	failed   string   // the first step that did not
+	ended    bool     // a run_end was written (not a crash)
+}
+
+// findLastRun reads the newest audit record of rb (the runs directory's
+// names sort by time).
+func findLastRun(getenv func(string) string, rb *runbook.Runbook, skipRunID string) (*lastRun, error) {
+	dir, err := auditDir(getenv)
+	if err != nil {
+		return nil, err
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	sort.Sort(sort.Reverse(sort.StringSlice(matches)))
+	for _, m := range matches {
+		if skipRunID != "" && strings.HasPrefix(filepath.Base(m), skipRunID) {
+			continue
+		}
+		r, err := readRun(m)
+		if err != nil || r.start.Runbook == "" {
+			continue
+		}
+		if abs, _ := filepath.Abs(rb.File); r.start.Runbook == abs {
+			return r, nil
+		}
+	}
+	return nil, errors.New("no earlier run of this runbook to resume")
+}
+
+func readRun(path string) (*lastRun, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := &lastRun{path: path}
+	ok := map[string]bool{}
+	bad := map[string]bool{}
+	var order []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var e Event
+		if json.Unmarshal(sc.Bytes(), &e) != nil {
+			continue // a crash can cut the last line
+		}
+		switch e.Event {
+		case "run_start":
+			r.start = e
+		case "run_end":
+			r.ended = true
+		case "step_end":
+			if _, seen := ok[e.Step]; !seen && !bad[e.Step] {
+				order = append(order, e.Step)
+			}
+			if e.Status == "ok" || e.Status == "changed" {
+				if !bad[e.Step] {
+					ok[e.Step] = true
+				}
+			} else {
+				bad[e.Step], ok[e.Step] = true, false
+			}
+		}
+	}
+	for _, s := range order {
+		if ok[s] {
+			r.finished = append(r.finished, s)
+		} else if r.failed == "" {
+			r.failed = s
+		}
+	}
+	return r, nil
+}
+
+// resumeCheck refuses to resume across a change of runbook or inventory:
+// what finished then may not be what this runbook means now.
+func (a *App) resumeCheck(l *loaded, runID string) (string, error) {
+	last, err := findLastRun(a.getenv, l.binding.Runbook, runID)
+	if err != nil {
+		return "", invalid(err)
+	}
+	if last.start.RunbookSHA256 != fileSHA256(l.runbookPath, nil) {
+		return "", invalid(fmt.Errorf("the runbook changed since run %s (%s): resuming it could skip work the new runbook needs; run without --resume", last.start.RunID, last.path))
+	}
+	if last.start.InventorySHA256 != fileSHA256(l.inventoryPath, nil) {
+		return "", invalid(fmt.Errorf("the inventory changed since run %s (%s); run without --resume", last.start.RunID, last.path))
+	}
+	how := "was interrupted"
+	if last.ended {
+		how = "ended"
+	}
+	at := "the end"
+	if last.failed != "" {
+		at = last.failed
+	}
+	fmt.Fprintf(a.stderr, "resuming run %s, which %s: %s finished (each is checked again, not redone); continuing at %s\n",
+		last.start.RunID, how, count(len(last.finished), "step"), at)
+	return last.start.RunID, nil
+}
