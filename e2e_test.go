@@ -366,3 +366,58 @@ func writeRunbook(t *testing.T, src string) string {
 	}
 	return p
 }
+
+func TestRunFilesLinesPackages(t *testing.T) {
+	b := testbed.Start(t, "n1", "n2")
+	inv := inventoryFor(t, b, "", nil)
+	n1 := b.Host("n1")
+	os.WriteFile(n1.Path("/etc/tejun-selinux"), []byte("# comment\nSELINUX=enforcing\nSELINUXTYPE=targeted\n"), 0o600)
+	out, errOut, code := run(t, "run", "testdata/e2e/files.toml", "-i", inv)
+	if code != 0 {
+		t.Fatalf("first run: exit %d\n%s%s", code, out, errOut)
+	}
+	st := statuses(out)
+	for _, k := range []string{"conf n1", "script n2", "hosts n1", "selinux n1", "selinux n2"} {
+		if st[k] != "changed" {
+			t.Errorf("%s = %q, want changed", k, st[k])
+		}
+	}
+	for _, k := range []string{"sudo-installed n1", "not-installed n2"} {
+		if st[k] != "ok" {
+			t.Errorf("%s = %q, want ok", k, st[k])
+		}
+	}
+	conf, _ := os.ReadFile(n1.Path("/etc/tejun-demo.conf"))
+	if string(conf) != "# written by tejun\nserver = n1\nquote = \"it's $(not) run\"\n" {
+		t.Errorf("conf = %q", conf)
+	}
+	if _, mode := owner(t, b.Host("n2").Path("/usr/local/bin/tejun-restart.sh")); mode != 0o755 {
+		t.Errorf("script mode %o", mode)
+	}
+	sel, _ := os.ReadFile(n1.Path("/etc/tejun-selinux"))
+	if string(sel) != "# comment\nSELINUX=disabled\nSELINUXTYPE=targeted\n" {
+		t.Errorf("selinux file = %q", sel)
+	}
+	if _, mode := owner(t, n1.Path("/etc/tejun-selinux")); mode != 0o600 {
+		t.Errorf("the line edit changed the file's mode to %o", mode)
+	}
+	hosts, _ := os.ReadFile(n1.Path("/etc/hosts"))
+	if strings.Count(string(hosts), "db-01") != 1 {
+		t.Errorf("hosts:\n%s", hosts)
+	}
+	watched := []string{n1.Path("/etc/tejun-demo.conf"), n1.Path("/etc/hosts"), n1.Path("/etc/tejun-selinux")}
+	before := mtimes(t, watched...)
+	time.Sleep(20 * time.Millisecond)
+	out, _, code = run(t, "run", "testdata/e2e/files.toml", "-i", inv)
+	if code != 0 {
+		t.Fatalf("second run: exit %d\n%s", code, out)
+	}
+	for k, s := range statuses(out) {
+		if s != "ok" {
+			t.Errorf("second run: %s is %s", k, s)
+		}
+	}
+	if fmt.Sprint(mtimes(t, watched...)) != fmt.Sprint(before) {
+		t.Error("the second run touched files")
+	}
+}

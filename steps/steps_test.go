@@ -20,6 +20,9 @@ func TestZeroParametersAreRefused(t *testing.T) {
 		"upload":     {"src", "dst"},
 		"service":    {"name", "state"},
 		"wait_until": {"argv"},
+		"file":       {"path"},
+		"line":       {"path", "line"},
+		"package":    {"name"},
 	}
 	for _, k := range Generic() {
 		v, ok := k.New().(Validator)

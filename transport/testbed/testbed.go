@@ -224,6 +224,19 @@ func (h *Host) prepare(authorizedKey []byte) error {
 	if err := run("cp", "-a", "/etc", r+"/"); err != nil {
 		return err
 	}
+	// The package database's status, so package checks (dpkg-query) see
+	// what the shared /usr holds; the rest of /var/lib/dpkg is 30 MB a
+	// host that no check reads.
+	if status, err := os.ReadFile("/var/lib/dpkg/status"); err == nil {
+		for _, d := range []string{"var/lib/dpkg/updates", "var/lib/dpkg/info"} {
+			if err := os.MkdirAll(filepath.Join(r, d), 0o755); err != nil {
+				return err
+			}
+		}
+		if err := os.WriteFile(filepath.Join(r, "var/lib/dpkg/status"), status, 0o644); err != nil {
+			return err
+		}
+	}
 	etc := filepath.Join(r, "etc")
 	for _, u := range Users {
 		home := filepath.Join(r, "home", u.Name)

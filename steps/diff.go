@@ -1,0 +1,59 @@
+package steps
+
+import (
+	"fmt"
+	"strings"
+)
+
+// lineDiff is a short unified-style diff of two texts for a step's reason
+// (plan and -v output): which lines go, which come. It is a plain LCS,
+// enough for configuration files.
+func lineDiff(old, new string, max int) string {
+	a, b := splitLines(old), splitLines(new)
+	n, m := len(a), len(b)
+	lcs := make([][]int, n+1)
+	for i := range lcs {
+		lcs[i] = make([]int, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if a[i] == b[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max2(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	var out []string
+	i, j := 0, 0
+	for i < n || j < m {
+		switch {
+		case i < n && j < m && a[i] == b[j]:
+			i, j = i+1, j+1
+		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
+			out = append(out, "+"+b[j])
+			j++
+		default:
+			out = append(out, "-"+a[i])
+			i++
+		}
+	}
+	if len(out) > max {
+		out = append(out[:max], fmt.Sprintf("… %d more changed lines", len(out)-max))
+	}
+	return strings.Join(out, "\n")
+}
+
+func splitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+}
+
+func max2(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
+}

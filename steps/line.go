@@ -1,0 +1,183 @@
+package steps
+
+import (
+	"context"
+	"regexp"
+	"strings"
+
+	"tejun/transport"
+)
+
+// Line makes sure one line is in a file, or is not: "/etc/hosts" entries,
+// "SELINUX=disabled", "KeepAlive Off". With Regexp, the last line matching
+// it is replaced by Line (or, absent, every matching line goes); without,
+// the exact line is looked for. Every other line stays as it is.
+type Line struct {
+	Path   string `toml:"path"`
+	Line   string `toml:"line"`
+	Regexp string `toml:"regexp"`
+	State  string `toml:"state"` // present (default) or absent
+	// Create makes the file when it is missing (mode 0644).
+	Create bool   `toml:"create"`
+	As     string `toml:"as"`
+}
+
+func (l *Line) Validate() []Problem {
+	var ps []Problem
+	ps = append(ps, Require("line", "path", l.Path)...)
+	switch l.State {
+	case "", "present":
+		if l.Line == "" {
+			ps = append(ps, Problem{"line", "line needs the line to put in"})
+		}
+	case "absent":
+		if l.Line == "" && l.Regexp == "" {
+			ps = append(ps, Problem{"regexp", "an absent line needs line or regexp"})
+		}
+	default:
+		ps = append(ps, Problem{"state", "state " + l.State + ": want present or absent"})
+	}
+	if l.Regexp != "" {
+		if _, err := regexp.Compile(l.Regexp); err != nil {
+			ps = append(ps, Problem{"regexp", "regexp: " + err.Error()})
+		}
+	}
+	return ps
+}
+
+func (l *Line) absent() bool { return l.State == "absent" }
+
+func (l *Line) Describe(lang string) Description {
+	heading := T(lang, l.Path+" に次の行を設定します", "In "+l.Path+", this line")
+	if l.absent() {
+		heading = T(lang, l.Path+" から次の行を削除します", "Remove from "+l.Path)
+	}
+	lines := []string{l.Line}
+	if l.Line == "" {
+		lines = []string{l.Regexp}
+	}
+	var notes []string
+	if l.Regexp != "" && !l.absent() {
+		notes = append(notes, T(lang, "/"+l.Regexp+"/ に一致する行を置き換えます（無ければ末尾に追加）", "Replaces the line matching /"+l.Regexp+"/ (appended if none)"))
+	}
+	notes = append(notes, T(lang, "既にその状態であれば作業不要です", "Nothing to do if already so"))
+	return Description{Notes: notes, Blocks: []Block{{Heading: heading, Lines: lines, Code: Literal}}}
+}
+
+func (l *Line) read() transport.Cmd {
+	return transport.Cmd{Argv: []string{"cat", "--", l.Path}, User: l.As}
+}
+
+func (l *Line) stat() transport.Cmd {
+	return transport.Cmd{Argv: []string{"stat", "-c", "%U %G %a", "--", l.Path}}
+}
+
+func (l *Line) Plan() Plan {
+	return Plan{Check: Ops(l.read()), Apply: []Op{{Cmd: l.stat()}, {Action: "sftp write " + l.Path + " with the line changed (atomic rename, owner and mode kept)"}}}
+}
+
+// edit returns the file's new text, and whether anything changes.
+func (l *Line) edit(text string) (string, bool) {
+	lines := splitLines(text)
+	var re *regexp.Regexp
+	if l.Regexp != "" {
+		re = regexp.MustCompile(l.Regexp)
+	}
+	match := func(s string) bool {
+		if re != nil {
+			return re.MatchString(s)
+		}
+		return s == l.Line
+	}
+	if l.absent() {
+		var kept []string
+		for _, s := range lines {
+			if !match(s) {
+				kept = append(kept, s)
+			}
+		}
+		if len(kept) == len(lines) {
+			return text, false
+		}
+		return joinLines(kept), true
+	}
+	last := -1
+	for i, s := range lines {
+		if match(s) {
+			last = i
+		}
+	}
+	switch {
+	case last >= 0 && lines[last] == l.Line:
+		return text, false
+	case last >= 0:
+		lines[last] = l.Line
+	default:
+		lines = append(lines, l.Line)
+	}
+	return joinLines(lines), true
+}
+
+func joinLines(ls []string) string {
+	if len(ls) == 0 {
+		return ""
+	}
+	return strings.Join(ls, "\n") + "\n"
+}
+
+func (l *Line) current(ctx context.Context, env Env) (string, bool, error) {
+	text, err := env.Run(ctx, l.read(), nil)
+	if exitCode(err) == 1 {
+		return "", false, nil
+	}
+	return text, err == nil, err
+}
+
+func (l *Line) Check(ctx context.Context, env Env) (Status, error) {
+	text, exists, err := l.current(ctx, env)
+	if err != nil {
+		return Status{}, err
+	}
+	if !exists && l.absent() {
+		return Done("%s does not exist", l.Path), nil
+	}
+	if !exists && !l.Create {
+		return Status{}, &missingFile{l.Path}
+	}
+	if updated, changed := l.edit(text); changed || !exists {
+		return NotDone("%s:\n%s", l.Path, lineDiff(text, updated, 10)), nil
+	}
+	return Done("%s is as wanted", l.Path), nil
+}
+
+type missingFile struct{ path string }
+
+func (m *missingFile) Error() string {
+	return m.path + " does not exist (set create = true to make it)"
+}
+
+func (l *Line) Apply(ctx context.Context, env Env) error {
+	text, exists, err := l.current(ctx, env)
+	if err != nil {
+		return err
+	}
+	updated, _ := l.edit(text)
+	o := transport.WriteOptions{Mode: 0o644, As: l.As}
+	if exists {
+		out, err := env.Run(ctx, l.stat(), nil)
+		if err != nil {
+			return err
+		}
+		if f := strings.Fields(out); len(f) == 3 {
+			o.Owner, o.Group, o.Mode = f[0], f[1], parseMode(f[2])
+		}
+	}
+	files, err := env.Files()
+	if err != nil {
+		return err
+	}
+	_, err = files.WriteFile(ctx, l.Path, strings.NewReader(updated), o)
+	return err
+}
+
+func (l *Line) Verify(ctx context.Context, env Env) error { return VerifyByCheck(ctx, env, l) }
