@@ -421,3 +421,55 @@ func TestRunFilesLinesPackages(t *testing.T) {
 		t.Error("the second run touched files")
 	}
 }
+
+// The ProcessSaver runbook on two real hosts: files with the guide's
+// owners and modes on both nodes, the output check on the active one.
+// ProcessSaver itself is proprietary: padmin is a stand-in that reads the
+// pfile (testdata/stand-ins/padmin); everything else is real.
+func TestRunProcessSaver(t *testing.T) {
+	b := testbed.Start(t, "server-01", "server-02")
+	for _, h := range b.Hosts {
+		os.MkdirAll(h.Path("/var/opt/HA/PS/conf/bin"), 0o755)
+		os.MkdirAll(h.Path("/opt/HA/PS/bin"), 0o755)
+		data, _ := os.ReadFile("testdata/stand-ins/padmin")
+		os.WriteFile(h.Path("/opt/HA/PS/bin/padmin"), data, 0o755)
+	}
+	inv := inventoryFor(t, b, "", map[string]map[string]string{"server-01": {"ipckey": "0x1"}, "server-02": {"ipckey": "0x2"}})
+	src, _ := os.ReadFile(inv)
+	extra, _ := os.ReadFile("examples/processsaver/inventory.toml")
+	varsBlock := string(extra[strings.Index(string(extra), "[vars]"):strings.Index(string(extra), "[hosts.")])
+	s := strings.Replace(string(src), "roles = [\"nodes\"]\n[hosts.server-01.vars]", "roles = [\"nodes\", \"primary\"]\n[hosts.server-01.vars]", 1)
+	os.WriteFile(inv, []byte(varsBlock+"\n"+s), 0o644)
+
+	args := []string{"run", "examples/processsaver/processsaver.toml", "-i", inv,
+		"--assume-done", "installed", "--assume-done", "add-monitor", "--assume-done", "apply-config"}
+	out, errOut, code := run(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	st := statuses(out)
+	if st["pfile server-02"] != "changed" || st["restart-script server-01"] != "changed" || st["show-pent server-01"] != "ok" {
+		t.Errorf("statuses %v", st)
+	}
+	if _, ran := st["kill-tomcat server-01"]; ran {
+		t.Error("the optional kill test ran without --section")
+	}
+	for file, mode := range map[string]os.FileMode{"/var/opt/HA/PS/conf/bin/pfile_tomcat": 0o644, "/var/opt/HA/PS/conf/bin/tomcat_start.sh": 0o755} {
+		if uid, m := owner(t, b.Host("server-02").Path(file)); uid != 0 || m != mode {
+			t.Errorf("%s: uid %d mode %o", file, uid, m)
+		}
+	}
+	pfile, _ := os.ReadFile(b.Host("server-02").Path("/var/opt/HA/PS/conf/bin/pfile_tomcat"))
+	if !strings.Contains(string(pfile), "IPCKEY          0x2\n") {
+		t.Errorf("pfile:\n%s", pfile)
+	}
+	out, _, code = run(t, args...)
+	for k, v := range statuses(out) {
+		if v != "ok" {
+			t.Errorf("second run: %s is %s", k, v)
+		}
+	}
+	if code != 0 {
+		t.Fatalf("second run: exit %d", code)
+	}
+}

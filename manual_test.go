@@ -150,3 +150,52 @@ func TestDryRunMatchesManual(t *testing.T) {
 		}
 	}
 }
+
+func TestDryRunSeedRunbooks(t *testing.T) {
+	for _, rb := range []string{"processsaver/processsaver"} {
+		for _, args := range [][]string{{"--lang", "ja"}, {"--lang", "en"}, {"--lang", "ja", "--format", "markdown", "--show-exec"}} {
+			t.Run(strings.ReplaceAll(rb, "/", "_")+strings.ReplaceAll(strings.Join(args, ""), "--", "_"), func(t *testing.T) {
+				out, errOut, code := run(t, append([]string{"dry-run", "examples/" + rb + ".toml"}, args...)...)
+				if code != 0 {
+					t.Fatalf("exit %d: %s", code, errOut)
+				}
+				golden(t, out)
+			})
+		}
+	}
+}
+
+// The ProcessSaver runbook's files and commands are the guide's own, with
+// the guide's placeholders (【0XXXXXXXXX】, 【Tomcat インストールディレクトリ】)
+// filled from the inventory.
+func TestProcessSaverMatchesGuide(t *testing.T) {
+	seed, err := os.ReadFile("../shared/seeds/002_eb06e3f9363e0812.txt")
+	if err != nil {
+		t.Skip("seed 002 not beside the checkout")
+	}
+	out, _, code := run(t, "dry-run", "examples/processsaver/processsaver.toml")
+	if code != 0 {
+		t.Fatal(out)
+	}
+	for _, line := range []string{
+		"/usr/bin/java:/var/opt/HA/PS/conf/bin/tomcat_start.sh:86400:3:exit:include_strings=apache&tomcat",
+		"##### PARAM #####", "MSG_CHECK_INTERVAL 5", "MONITOR_INTERVAL 10", "##### PENT #####",
+		"#!/bin/sh", "# Start script for Tomcat", "export LANG=C", "# Tomcat Server process restart", "/bin/sleep 5",
+		"/opt/HA/PS/bin/padmin -f /var/opt/HA/PS/conf/bin/pfile_tomcat -c show pent",
+		"/opt/HA/PS/bin/pcheck -f /var/opt/HA/PS/conf/bin/pfile_tomcat",
+		"genw_ps_tomcat_mon", "exec_tomcat", "/var/opt/HA/PS/conf/bin/pfile_tomcat", "/var/opt/HA/PS/conf/bin/tomcat_start.sh",
+		"-rw-r--r--", "-rwxr-xr-x",
+	} {
+		if !strings.Contains(string(seed), line) {
+			t.Errorf("%q is not in the guide", line)
+		}
+		if !strings.Contains(out, line) {
+			t.Errorf("the dry-run lacks the guide's %q", line)
+		}
+	}
+	for _, section := range []string{"4.1.", "5.1. pfile の作成", "5.2. 再起動スクリプトの作成", "6.1.1. カスタムモニタリソースの作成", "6.1.2. クラスター構成情報のアップロード", "7.1.1.1", "7.1.1.2"} {
+		if !strings.Contains(out, section) {
+			t.Errorf("the dry-run lacks section %q", section)
+		}
+	}
+}

@@ -23,8 +23,11 @@ import (
 
 // Runbook is a loaded, self-consistent runbook, not yet tied to hosts.
 type Runbook struct {
-	File      string
-	Name      string
+	File string
+	Name string
+	// StepStyle is how steps are numbered: "circled" (①, the HA manual)
+	// or "paren" ((1), NEC's guides).
+	StepStyle string
 	Title     inventory.Text
 	Source    string
 	Inventory string // default inventory, relative to the working directory
@@ -53,8 +56,13 @@ type Section struct {
 	Title  inventory.Text
 	On     string
 	Number int // 1-based among numbered sections; 0 for an unnumbered one
-	Note   inventory.Text
-	Steps  []*Step
+	// Numbered is the document's own number ("5.1"), when it has one.
+	Numbered string
+	// Optional sections (a kill test, one of two failover drills) run
+	// only when chosen with --section.
+	Optional bool
+	Note     inventory.Text
+	Steps    []*Step
 }
 
 // Step is one numbered step of a section.
@@ -76,8 +84,9 @@ type Step struct {
 	Section *Section
 	Number  int // 1-based within the section: ① ② ...
 
-	path string // TOML key path, for placing problems
-	prim toml.Primitive
+	path  string // TOML key path, for placing problems
+	prim  toml.Primitive
+	style string // the runbook's step_style
 }
 
 // Duration is a TOML string such as "30s" or "5m".
@@ -98,6 +107,7 @@ func (d *Duration) UnmarshalText(b []byte) error {
 
 type metaSchema struct {
 	Name      string         `toml:"name"`
+	StepStyle string         `toml:"step_style"`
 	Title     inventory.Text `toml:"title"`
 	Inventory string         `toml:"inventory"`
 	Source    string         `toml:"source"`
@@ -117,7 +127,10 @@ type sectionSchema[S any] struct {
 	Title inventory.Text `toml:"title"`
 	On    string         `toml:"on"`
 	// Numbered is false for the manual's "■" sections (the failover tests).
-	Numbered *bool          `toml:"numbered"`
+	Numbered *bool `toml:"numbered"`
+	// Number is the document's own section number, such as "5.1".
+	Number   string         `toml:"number"`
+	Optional bool           `toml:"optional"`
 	Note     inventory.Text `toml:"note"`
 	Step     []S            `toml:"step"`
 }
@@ -198,7 +211,7 @@ func Parse(file string, src []byte, reg *steps.Registry) (*Runbook, error) {
 		return nil, append(ps, err.(tomlsrc.Problems)...).Err()
 	}
 	rb := &Runbook{
-		File: file, Name: f.Runbook.Name, Title: f.Runbook.Title, Source: f.Runbook.Source,
+		File: file, Name: f.Runbook.Name, Title: f.Runbook.Title, Source: f.Runbook.Source, StepStyle: f.Runbook.StepStyle,
 		Graph: dag.New(), src: s, md: md,
 	}
 	if f.Runbook.Inventory != "" {
@@ -209,6 +222,11 @@ func Parse(file string, src []byte, reg *steps.Registry) (*Runbook, error) {
 	}
 	if rb.Name == "" {
 		ps = append(ps, s.At("runbook", "runbook.name is missing"))
+	}
+	switch rb.StepStyle {
+	case "", "circled", "paren":
+	default:
+		ps = append(ps, s.At("runbook.step_style", "step_style %q: want circled or paren", rb.StepStyle))
 	}
 	rb.Vars = inventory.Vars(s, &ps, "vars", f.Vars)
 	ps = append(ps, rb.loadSecrets(f.Secrets)...)
@@ -268,8 +286,8 @@ func (rb *Runbook) loadSections(in []sectionSchema[toml.Primitive], kinds map[st
 	number := 0
 	for i, sc := range in {
 		path := fmt.Sprintf("section[%d]", i)
-		sec := &Section{ID: sc.ID, Title: sc.Title, On: sc.On, Note: sc.Note}
-		if sc.Numbered == nil || *sc.Numbered {
+		sec := &Section{ID: sc.ID, Title: sc.Title, On: sc.On, Note: sc.Note, Numbered: sc.Number, Optional: sc.Optional}
+		if (sc.Numbered == nil || *sc.Numbered) && sc.Number == "" {
 			number++
 			sec.Number = number
 		}
@@ -291,6 +309,7 @@ func (rb *Runbook) loadSections(in []sectionSchema[toml.Primitive], kinds map[st
 			ps = append(ps, sps...)
 			st.Section = sec
 			st.Number = j + 1
+			st.style = rb.StepStyle
 			if st.On == "" {
 				st.On = sec.On
 			}
@@ -451,10 +470,21 @@ func (rb *Runbook) Order() []*Step {
 // section.
 func (st *Step) Label() string {
 	sec := "■"
-	if st.Section.Number > 0 {
+	switch {
+	case st.Section.Numbered != "":
+		sec = st.Section.Numbered
+	case st.Section.Number > 0:
 		sec = strconv.Itoa(st.Section.Number)
 	}
-	return sec + "-" + Circled(st.Number)
+	return sec + "-" + st.Mark()
+}
+
+// Mark is the step's own number as its document writes it: ① or (1).
+func (st *Step) Mark() string {
+	if st.style == "paren" {
+		return "(" + strconv.Itoa(st.Number) + ")"
+	}
+	return Circled(st.Number)
 }
 
 // Circled returns ① for 1: the manual numbers its steps this way.

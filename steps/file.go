@@ -35,7 +35,11 @@ func (f *File) Validate() []Problem {
 func (f *File) Describe(lang string) Description {
 	var notes []string
 	if f.Owner != "" || f.Mode != "" {
-		notes = append(notes, T(lang, "所有者 ", "Owner ")+ownerSpec(f.Owner, f.Group)+T(lang, "、パーミッション ", ", mode ")+f.Mode)
+		mode := f.Mode
+		if mode != "" {
+			mode += " (" + symbolic(parseMode(f.Mode)) + ")"
+		}
+		notes = append(notes, T(lang, "所有者 ", "Owner ")+ownerSpec(f.Owner, f.Group)+T(lang, "、パーミッション ", ", mode ")+mode)
 	}
 	notes = append(notes, T(lang, "内容・所有者・パーミッションが同じであれば作業不要です", "Nothing to do if content, owner and mode already match"))
 	return Description{
@@ -118,3 +122,15 @@ func (f *File) Apply(ctx context.Context, env Env) error {
 }
 
 func (f *File) Verify(ctx context.Context, env Env) error { return VerifyByCheck(ctx, env, f) }
+
+// symbolic writes a file mode as ls -l does: 0644 is -rw-r--r--.
+func symbolic(m os.FileMode) string {
+	const rwx = "rwxrwxrwx"
+	b := []byte("-" + rwx)
+	for i := 0; i < 9; i++ {
+		if m&(1<<uint(8-i)) == 0 {
+			b[i+1] = '-'
+		}
+	}
+	return string(b)
+}

@@ -101,7 +101,10 @@ func build(b *runbook.Binding, o Options) doc {
 func buildStep(b *runbook.Binding, o Options, st *runbook.Step) step {
 	lang := o.Lang
 	ins := b.Instances[st.ID]
-	sd := step{number: number(lang, st.Number)}
+	sd := step{number: st.Mark()}
+	if lang == "en" && st.Mark() == runbook.Circled(st.Number) {
+		sd.number = fmt.Sprintf("(%d)", st.Number)
+	}
 	if len(ins) == 0 {
 		return sd
 	}
@@ -251,11 +254,17 @@ func secretSource(lang string, s *runbook.Secret) string {
 
 func heading(lang string, sec *runbook.Section, title, label string) string {
 	num := "■ "
-	if sec.Number > 0 {
+	switch {
+	case sec.Numbered != "":
+		num = sec.Numbered + ". "
+	case sec.Number > 0:
 		num = runbook.Fullwidth(sec.Number)
 		if lang == "en" {
 			num = fmt.Sprintf("%d. ", sec.Number)
 		}
+	}
+	if sec.Optional {
+		title += t(lang, "（任意：--section "+sec.ID+" で実行）", " (optional: run with --section "+sec.ID+")")
 	}
 	if sec.On == "" {
 		return num + title
@@ -278,13 +287,6 @@ func label(inv *inventory.Inventory, target, lang string) string {
 
 func marker(lang, label string) string {
 	return t(lang, "【"+label+"で作業します】", "on "+label)
-}
-
-func number(lang string, n int) string {
-	if lang == "en" {
-		return fmt.Sprintf("(%d)", n)
-	}
-	return runbook.Circled(n)
 }
 
 func lines(s string) []string {

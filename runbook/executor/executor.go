@@ -404,6 +404,13 @@ func (x *Executor) selection(order []*runbook.Step) map[string]bool {
 			sel[st.ID] = true
 		}
 	}
+	if x.opt.Section == "" {
+		for _, st := range order {
+			if st.Section.Optional {
+				sel[st.ID] = false // only when chosen
+			}
+		}
+	}
 	return sel
 }
 
