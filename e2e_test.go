@@ -14,6 +14,7 @@ import (
 	"github.com/skeema/knownhosts"
 
 	"tejun/runbook/app"
+	"tejun/transport"
 	"tejun/transport/testbed"
 )
 
@@ -471,5 +472,67 @@ func TestRunProcessSaver(t *testing.T) {
 	}
 	if code != 0 {
 		t.Fatalf("second run: exit %d", code)
+	}
+}
+
+// The CLUSTERPRO scripts reach every server of the group, and branch as
+// the design guide describes: run here under each ARMS_* combination with
+// an armlog stand-in (testdata/stand-ins/armlog; CLUSTERPRO is
+// proprietary) and an application of shell scripts.
+func TestRunClusterproScripts(t *testing.T) {
+	b := testbed.Start(t, "server1", "server2")
+	inv := inventoryFor(t, b, "", nil)
+	src, _ := os.ReadFile(inv)
+	extra, _ := os.ReadFile("examples/clusterpro/inventory.toml")
+	varsBlock := string(extra[strings.Index(string(extra), "[vars]"):strings.Index(string(extra), "[hosts.")])
+	os.WriteFile(inv, []byte(varsBlock+"\n"+strings.ReplaceAll(string(src), `roles = ["nodes"]`, `roles = ["group"]`)), 0o644)
+	for _, h := range b.Hosts {
+		h.Install(t, "testdata/stand-ins/armlog")
+		os.MkdirAll(h.Path("/opt/app/bin"), 0o755)
+		for _, verb := range []string{"start", "stop", "recover"} {
+			os.WriteFile(h.Path("/opt/app/bin/"+verb), []byte("#!/bin/sh\necho "+verb+" >> /tmp/app.log\n"), 0o755)
+		}
+	}
+	out, errOut, code := run(t, "run", "examples/clusterpro/scripts.toml", "-i", inv)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if st := statuses(out); st["start-script server2"] != "changed" || st["syntax server1"] != "ok" {
+		t.Errorf("statuses %v", st)
+	}
+	s2 := b.Host("server2")
+	for _, tc := range []struct {
+		script, event, disk, server string
+		code                        int
+		app, log                    string
+	}{
+		{"start.bat", "START", "SUCCESS", "HOME", 0, "start", "app STARTED\nSTART ON PRIMARY SERVER"},
+		{"start.bat", "FAILOVER", "SUCCESS", "OTHER", 0, "start", "app STARTED AFTER FAILOVER\nFAILOVER ON OTHER SERVER"},
+		{"start.bat", "RECOVER", "SUCCESS", "HOME", 0, "recover", "app RECOVERED"},
+		{"start.bat", "START", "FAILURE", "HOME", 1, "", "DISK ERROR"},
+		{"stop.bat", "FAILOVER", "SUCCESS", "OTHER", 0, "stop", "app STOPPED\nSTOP ON OTHER SERVER"},
+		{"start.bat", "", "", "", 0, "", "NO_ARM"},
+	} {
+		os.Remove(s2.Path("/var/log/armlog"))
+		os.Remove(s2.Path("/tmp/app.log"))
+		c, err := transport.DialSSH(context.Background(), transport.SSHConfig{Name: "server2", Address: s2.Address, Port: s2.Port, User: "root",
+			IdentityFiles: []string{b.KeyFile}, KnownHosts: []string{b.KnownHosts}, AgentSocket: "/nonexistent"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.Run(context.Background(), transport.Cmd{Argv: []string{"env", "ARMS_EVENT=" + tc.event, "ARMS_DISK=" + tc.disk, "ARMS_SERVER=" + tc.server,
+			"/opt/nec/clusterpro/scripts/failover_app/" + tc.script}}, transport.Stdio{})
+		c.Close()
+		got := 0
+		if ee, ok := err.(*transport.ExitError); ok {
+			got = ee.Code
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		logged, _ := os.ReadFile(s2.Path("/var/log/armlog"))
+		app, _ := os.ReadFile(s2.Path("/tmp/app.log"))
+		if got != tc.code || strings.TrimSpace(string(logged)) != tc.log || strings.TrimSpace(string(app)) != tc.app {
+			t.Errorf("%s %s/%s/%s: exit %d, armlog %q, app %q", tc.script, tc.event, tc.disk, tc.server, got, logged, app)
+		}
 	}
 }

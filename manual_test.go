@@ -152,7 +152,7 @@ func TestDryRunMatchesManual(t *testing.T) {
 }
 
 func TestDryRunSeedRunbooks(t *testing.T) {
-	for _, rb := range []string{"processsaver/processsaver"} {
+	for _, rb := range []string{"processsaver/processsaver", "clusterpro/scripts"} {
 		for _, args := range [][]string{{"--lang", "ja"}, {"--lang", "en"}, {"--lang", "ja", "--format", "markdown", "--show-exec"}} {
 			t.Run(strings.ReplaceAll(rb, "/", "_")+strings.ReplaceAll(strings.Join(args, ""), "--", "_"), func(t *testing.T) {
 				out, errOut, code := run(t, append([]string{"dry-run", "examples/" + rb + ".toml"}, args...)...)
@@ -196,6 +196,36 @@ func TestProcessSaverMatchesGuide(t *testing.T) {
 	for _, section := range []string{"4.1.", "5.1. pfile の作成", "5.2. 再起動スクリプトの作成", "6.1.1. カスタムモニタリソースの作成", "6.1.2. クラスター構成情報のアップロード", "7.1.1.1", "7.1.1.2"} {
 		if !strings.Contains(out, section) {
 			t.Errorf("the dry-run lacks section %q", section)
+		}
+	}
+}
+
+// The CLUSTERPRO scripts keep the design guide's skeleton (1.2.3.2): its
+// branches, banners and markers, verbatim.
+func TestClusterproMatchesGuide(t *testing.T) {
+	seed, err := os.ReadFile("../shared/seeds/003_17458686ea9f2c07.txt")
+	if err != nil {
+		t.Skip("seed 003 not beside the checkout")
+	}
+	out, _, code := run(t, "dry-run", "examples/clusterpro/scripts.toml")
+	if code != 0 {
+		t.Fatal(out)
+	}
+	for _, line := range []string{
+		`if [ "$ARMS_EVENT" = "START" ]`, `elif [ "$ARMS_EVENT" = "RECOVER" ]`, `elif [ "$ARMS_EVENT" = "FAILOVER" ]`,
+		`if [ "$ARMS_DISK" = "SUCCESS" ]`, `if [ "$ARMS_SERVER" = "HOME" ]`,
+		"# *          START.BAT          *", "# *          STOP.BAT          *",
+		"#NO_ARM", "#EXIT", "exit 0", "CLUSTERPROは動作していない", "ディスク関連エラー処理", "クラスタ復帰後のリカバリ処理",
+		"1.2.3.2 スクリプト記述の流れ",
+	} {
+		if !strings.Contains(string(seed), line) {
+			t.Errorf("%q is not in the guide", line)
+		}
+		if line == "1.2.3.2 スクリプト記述の流れ" {
+			line = "1.2.3.2. スクリプト記述の流れ"
+		}
+		if !strings.Contains(out, line) {
+			t.Errorf("the dry-run lacks the guide's %q", line)
 		}
 	}
 }

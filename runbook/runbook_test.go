@@ -217,3 +217,33 @@ func TestNumbering(t *testing.T) {
 		t.Errorf("Fullwidth(12) = %s", got)
 	}
 }
+
+func TestShellQuoteFilter(t *testing.T) {
+	rb, err := Parse("rb.toml", []byte(`
+[runbook]
+name = "q"
+[vars]
+home = "/opt/my app; $(reboot)"
+[[section]]
+id = "s"
+on = "solo"
+title.en = "s"
+[[section.step]]
+id = "f"
+kind = "file"
+title.en = "f"
+path = "/tmp/start.sh"
+content = "cd {{ vars.home | sh }} && ./run\n"
+`), registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, _ := inventory.Parse("inv.toml", []byte(twoNodes))
+	b, err := Bind(rb, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Instances["f"][0].Impl.(*steps.File).Content; got != "cd '/opt/my app; $(reboot)' && ./run\n" {
+		t.Errorf("content = %q", got)
+	}
+}

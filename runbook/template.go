@@ -9,6 +9,7 @@ import (
 
 	"tejun/inventory"
 	"tejun/steps"
+	"tejun/transport"
 )
 
 // A template reference is {{ namespace.name[.field] }}:
@@ -19,9 +20,13 @@ import (
 //	roles.ROLE.FIELD      the single host of a role
 //	steps.ID.OUTPUT       what an earlier step produced (the checkpoint file)
 //
+// "{{ vars.home | sh }}" quotes the value as one POSIX shell word, for
+// values written into a script a shell will run later (CLUSTERPRO's start
+// scripts): there too an inventory value must stay a value.
+//
 // Nothing else is expanded and nothing is ever left empty: an unknown name
 // is an error before any host is contacted.
-var refPattern = regexp.MustCompile(`\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}`)
+var refPattern = regexp.MustCompile(`\{\{\s*([A-Za-z0-9_.\-]+)\s*(\|\s*sh\s*)?\}\}`)
 
 // scope is what a template sees for one step on one host.
 type scope struct {
@@ -46,7 +51,11 @@ func (e *varError) Error() string { return e.err.Error() }
 func (sc *scope) render(text string) (string, error) {
 	var errs []error
 	out := refPattern.ReplaceAllStringFunc(text, func(m string) string {
-		v, err := sc.lookup(refPattern.FindStringSubmatch(m)[1])
+		sub := refPattern.FindStringSubmatch(m)
+		v, err := sc.lookup(sub[1])
+		if err == nil && sub[2] != "" {
+			v, err = transport.Quote(v)
+		}
 		if err != nil {
 			errs = append(errs, err)
 			return m
