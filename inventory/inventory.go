@@ -43,7 +43,7 @@ type SSH struct {
 	Port         int    `toml:"port"`
 	IdentityFile string `toml:"identity_file"`
 	// Jump is the host to tunnel through: an inventory host name, or
-	// [user@]address[:port].
+	// [user@]address[:port]; "none" overrides a default jump.
 	Jump string `toml:"jump"`
 	// Become is the user commands run as (through sudo -n) unless a step
 	// says otherwise.
@@ -196,6 +196,9 @@ func merge(h, d SSH) SSH {
 	h.HostKey = pick(h.HostKey, d.HostKey)
 	h.KnownHosts = pick(h.KnownHosts, d.KnownHosts)
 	h.Connection = pick(h.Connection, d.Connection)
+	if h.Jump == "none" { // as OpenSSH's ProxyJump none: no jump, whatever [defaults] says
+		h.Jump = ""
+	}
 	if h.Port == 0 {
 		h.Port = d.Port
 	}

@@ -77,12 +77,12 @@ type Step struct {
 	Retries     int
 	Interval    time.Duration
 	Destructive bool
-	// Unless names a verify step: when it already holds, this step is
+	// DoneWhen names a verify step: when it already holds, this step is
 	// done without being checked (a standby that replicates needs no new
 	// checkpoint, and must not be stopped or emptied).
-	Unless  string
-	Section *Section
-	Number  int // 1-based within the section: ① ② ...
+	DoneWhen string
+	Section  *Section
+	Number   int // 1-based within the section: ① ② ...
 
 	path  string // TOML key path, for placing problems
 	prim  toml.Primitive
@@ -154,7 +154,7 @@ type stepCommon struct {
 	Retries     int            `toml:"retries"`
 	Interval    Duration       `toml:"interval"`
 	Destructive *bool          `toml:"destructive"`
-	Unless      string         `toml:"unless"`
+	DoneWhen    string         `toml:"done_when"`
 }
 
 var commonType = reflect.TypeFor[stepCommon]()
@@ -336,7 +336,7 @@ func (rb *Runbook) loadStep(path string, prim toml.Primitive, kinds map[string]s
 	st := &Step{
 		ID: c.ID, Kind: kinds[path], Title: c.Title, Note: c.Note, On: c.On,
 		Timeout: c.Timeout.Duration, Retries: c.Retries, Interval: c.Interval.Duration,
-		Unless: c.Unless, path: path, prim: prim,
+		DoneWhen: c.DoneWhen, path: path, prim: prim,
 	}
 	if c.Needs != nil {
 		st.Needs = *c.Needs
@@ -415,19 +415,19 @@ func (rb *Runbook) link() tomlsrc.Problems {
 		}
 	}
 	for _, st := range rb.Steps {
-		if st.Unless == "" {
+		if st.DoneWhen == "" {
 			continue
 		}
-		u := first[st.Unless]
+		u := first[st.DoneWhen]
 		switch {
 		case u == nil:
-			ps = append(ps, rb.src.At(st.path+".unless", "step %s: unless %q is not a step%s", st.ID, st.Unless, idSuggestion(st.Unless, ids)))
+			ps = append(ps, rb.src.At(st.path+".done_when", "step %s: done_when %q is not a step%s", st.ID, st.DoneWhen, idSuggestion(st.DoneWhen, ids)))
 		case u == st:
-			ps = append(ps, rb.src.At(st.path+".unless", "step %s: unless names the step itself", st.ID))
+			ps = append(ps, rb.src.At(st.path+".done_when", "step %s: done_when names the step itself", st.ID))
 		case !u.Runnable():
 		default:
 			if _, ok := u.Kind.New().(steps.Waiter); !ok {
-				ps = append(ps, rb.src.At(st.path+".unless", "step %s: unless %s: a %s step checks nothing; name a verify step", st.ID, u.ID, u.Kind.Name))
+				ps = append(ps, rb.src.At(st.path+".done_when", "step %s: done_when %s: a %s step checks nothing; name a verify step", st.ID, u.ID, u.Kind.Name))
 			}
 		}
 	}

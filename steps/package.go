@@ -13,19 +13,33 @@ import (
 // Check asks the package database, so an installed package costs one
 // query and no download.
 type Package struct {
-	Name  string `toml:"name"`
-	State string `toml:"state"` // present (default) or absent
+	Name string `toml:"name"`
+	// Names installs several at once, as the guides' one yum line does.
+	Names []string `toml:"names"`
+	State string   `toml:"state"` // present (default) or absent
 }
 
 func (p *Package) Validate() []Problem {
-	ps := Require("package", "name", p.Name)
+	var ps []Problem
+	if p.Name == "" && len(p.Names) == 0 {
+		ps = append(ps, Problem{"name", "package needs name or names"})
+	}
 	if p.State != "" && p.State != "present" && p.State != "absent" {
 		ps = append(ps, Problem{"state", "state " + p.State + ": want present or absent"})
 	}
-	if strings.HasPrefix(p.Name, "-") {
-		ps = append(ps, Problem{"name", "a package name cannot start with -"})
+	for _, n := range p.names() {
+		if strings.HasPrefix(n, "-") || n == "" {
+			ps = append(ps, Problem{"name", "package name " + n + " is not a package name"})
+		}
 	}
 	return ps
+}
+
+func (p *Package) names() []string {
+	if p.Name != "" {
+		return append([]string{p.Name}, p.Names...)
+	}
+	return p.Names
 }
 
 func (p *Package) want() bool { return p.State != "absent" }
@@ -37,9 +51,9 @@ func detectManager() transport.Cmd {
 
 func (p *Package) query(manager string) transport.Cmd {
 	if manager == "apt-get" {
-		return transport.Cmd{Argv: []string{"dpkg-query", "-W", "-f", "${Status}", "--", p.Name}}
+		return transport.Cmd{Argv: append([]string{"dpkg-query", "-W", "-f", "${Status}\n", "--"}, p.names()...)}
 	}
-	return transport.Cmd{Argv: []string{"rpm", "-q", "--", p.Name}}
+	return transport.Cmd{Argv: append([]string{"rpm", "-q", "--"}, p.names()...)}
 }
 
 func (p *Package) change(manager string) transport.Cmd {
@@ -48,9 +62,9 @@ func (p *Package) change(manager string) transport.Cmd {
 		verb = "remove"
 	}
 	if manager == "apt-get" {
-		return transport.Cmd{Argv: []string{"env", "DEBIAN_FRONTEND=noninteractive", "apt-get", verb, "-y", "-q", "--", p.Name}}
+		return transport.Cmd{Argv: append([]string{"env", "DEBIAN_FRONTEND=noninteractive", "apt-get", verb, "-y", "-q", "--"}, p.names()...)}
 	}
-	return transport.Cmd{Argv: []string{manager, verb, "-y", "--", p.Name}}
+	return transport.Cmd{Argv: append([]string{manager, "-y", verb}, p.names()...)}
 }
 
 func (p *Package) Describe(lang string) Description {
@@ -59,9 +73,9 @@ func (p *Package) Describe(lang string) Description {
 		verb = T(lang, "削除します", "removed")
 	}
 	return Description{
-		Notes: []string{T(lang, p.Name+" を"+verb+"（既にその状態であれば作業不要です）", p.Name+" is "+verb+" (nothing to do if already so)")},
-		Blocks: []Block{{Heading: T(lang, "実行コマンド（apt / dnf / yum のうちホストにあるもの）", "Command (apt, dnf or yum, whichever the host has)"), Code: Shell,
-			Lines: []string{ManualLine(p.change("dnf")), ManualLine(p.change("apt-get"))}}},
+		Notes: []string{T(lang, strings.Join(p.names(), ", ")+" を"+verb+"（既にその状態であれば作業不要です）", strings.Join(p.names(), ", ")+" "+verb+" (nothing to do if already so)")},
+		Blocks: []Block{{Heading: T(lang, "実行コマンド（yum / dnf / apt-get のうちホストにあるもの）", "Command (yum, dnf or apt-get, whichever the host has)"), Code: Shell,
+			Lines: []string{ManualLine(p.change("yum"))}}},
 	}
 }
 
@@ -80,18 +94,21 @@ func (p *Package) manager(ctx context.Context, env Env) (string, error) {
 	return strings.TrimSpace(out), nil
 }
 
+// installed reports whether every package is installed (want) or none is.
 func (p *Package) installed(ctx context.Context, env Env, m string) (bool, error) {
 	out, err := env.Run(ctx, p.query(m), nil)
-	if exitCode(err) > 0 {
-		return false, nil
-	}
-	if err != nil {
+	if err != nil && exitCode(err) <= 0 {
 		return false, err
 	}
+	all := err == nil
 	if m == "apt-get" {
-		return strings.Contains(out, "install ok installed"), nil
+		all = all && strings.Count(out, "install ok installed") == len(p.names())
 	}
-	return true, nil
+	if p.want() {
+		return all, nil
+	}
+	none := !strings.Contains(out, "install ok installed") && (m == "apt-get" || strings.Count(out, "is not installed") == len(p.names()))
+	return !none, nil
 }
 
 func (p *Package) Check(ctx context.Context, env Env) (Status, error) {
@@ -103,10 +120,11 @@ func (p *Package) Check(ctx context.Context, env Env) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
+	what := map[bool]string{true: "installed", false: "not (all) installed"}[have]
 	if have == p.want() {
-		return Done("%s is %s", p.Name, map[bool]string{true: "installed", false: "not installed"}[have]), nil
+		return Done("%s: %s", strings.Join(p.names(), ", "), what), nil
 	}
-	return NotDone("%s is %s", p.Name, map[bool]string{true: "installed", false: "not installed"}[have]), nil
+	return NotDone("%s: %s", strings.Join(p.names(), ", "), what), nil
 }
 
 func (p *Package) Apply(ctx context.Context, env Env) error {

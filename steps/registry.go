@@ -68,5 +68,7 @@ func Generic() []Kind {
 		{Name: "file", New: func() Step { return &File{} }},
 		{Name: "line", New: func() Step { return &Line{} }},
 		{Name: "package", New: func() Step { return &Package{} }},
+		{Name: "mount", New: func() Step { return &Mount{} }},
+		{Name: "reboot", New: func() Step { return &Reboot{} }},
 	}
 }

@@ -23,6 +23,8 @@ func TestZeroParametersAreRefused(t *testing.T) {
 		"file":       {"path"},
 		"line":       {"path", "line"},
 		"package":    {"name"},
+		"mount":      {"src", "path", "fstype"},
+		"reboot":     {"check", "pattern"},
 	}
 	for _, k := range Generic() {
 		v, ok := k.New().(Validator)

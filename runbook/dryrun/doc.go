@@ -113,8 +113,8 @@ func buildStep(b *runbook.Binding, o Options, st *runbook.Step) step {
 	if st.On != st.Section.On {
 		sd.notes = append(sd.notes, marker(lang, label(b.Inventory, st.On, lang)))
 	}
-	if st.Unless != "" {
-		if u := b.Runbook.Step(st.Unless); u != nil && len(b.Instances[u.ID]) > 0 {
+	if st.DoneWhen != "" {
+		if u := b.Runbook.Step(st.DoneWhen); u != nil && len(b.Instances[u.ID]) > 0 {
 			label := u.Label()
 			title := b.Instances[u.ID][0].Title.In(lang)
 			sd.notes = append(sd.notes, t(lang, label+"「"+title+"」が既に成立していれば作業不要です",

@@ -55,6 +55,25 @@ func (c *connections) get(ctx context.Context, h *inventory.Host) (transport.Con
 	return lc.conn, lc.err
 }
 
+// forget drops a host's connection (and lock), so the next use dials again.
+func (c *connections) forget(host string) {
+	c.mu.Lock()
+	lc := c.conns[host]
+	delete(c.conns, host)
+	c.mu.Unlock()
+	if c.locks != nil {
+		c.locks.mu.Lock()
+		if hl := c.locks.held[host]; hl != nil {
+			close(hl.stop)
+			delete(c.locks.held, host)
+		}
+		c.locks.mu.Unlock()
+	}
+	if lc != nil && lc.conn != nil {
+		lc.conn.Close()
+	}
+}
+
 func (c *connections) closeAll() {
 	if c.locks != nil {
 		c.locks.releaseAll()

@@ -109,3 +109,33 @@ type unreachable struct{ err error }
 
 func (u *unreachable) Error() string { return u.err.Error() }
 func (u *unreachable) Unwrap() error { return u.err }
+
+// Reconnect waits for the host to go away and come back (a reboot), then
+// dials it again; steps after it use the new connection.
+func (e *hostEnv) Reconnect(ctx context.Context, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	e.x.conns.forget(e.host.Name)
+	var last error
+	time.Sleep(3 * time.Second) // let it go down first
+	for time.Now().Before(deadline) {
+		c, err := e.x.conns.get(ctx, e.host)
+		if err == nil {
+			if _, err = transport.Output(ctx, c, transport.Cmd{Argv: []string{"true"}}, nil); err == nil {
+				return nil
+			}
+			e.x.conns.forget(e.host.Name)
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Second):
+		}
+	}
+	return fmt.Errorf("%s did not come back within %s: %v", e.host.Name, wait, last)
+}
+
+// Reconnect of a plan never happens: Apply never runs in a plan.
+func (r *readOnlyEnv) Reconnect(context.Context, time.Duration) error {
+	return fmt.Errorf("plan mode: no reboot")
+}

@@ -162,7 +162,7 @@ type Executor struct {
 	mu      sync.Mutex
 	outputs runbook.Outputs
 	result  Result
-	holds   map[string]*holdsOnce // unless steps, checked once per run
+	holds   map[string]*holdsOnce // done_when steps, checked once per run
 }
 
 type holdsOnce struct {
@@ -489,9 +489,9 @@ func (x *Executor) attempt(ctx context.Context, st *runbook.Step, h *inventory.H
 			return Event{Status: OK, Reason: "assumed done (--assume-done)"}
 		}
 	}
-	if st.Unless != "" {
-		if ok, why := x.holdsNow(ctx, st.Unless); ok {
-			return Event{Status: OK, Reason: "unless " + st.Unless + ": " + why}
+	if st.DoneWhen != "" {
+		if ok, why := x.holdsNow(ctx, st.DoneWhen); ok {
+			return Event{Status: OK, Reason: "done when " + st.DoneWhen + ": " + why}
 		}
 	}
 	x.mu.Lock()
@@ -549,7 +549,7 @@ func (x *Executor) attempt(ctx context.Context, st *runbook.Step, h *inventory.H
 }
 
 // holdsNow checks a verify step once per run, on all its hosts, with its
-// retries: steps that name it in unless are done when it holds.
+// retries: steps that name it in done_when are done when it holds.
 func (x *Executor) holdsNow(ctx context.Context, id string) (bool, string) {
 	x.mu.Lock()
 	h := x.holds[id]

@@ -128,7 +128,8 @@ func (l *locks) acquire(ctx context.Context, h *inventory.Host, c transport.Conn
 		_ = json.Unmarshal([]byte(lines[0]), &holder)
 		secs, _ := strconv.Atoi(lines[len(lines)-1])
 		age := time.Duration(secs) * time.Second
-		if age < staleAge && !l.force && (l.takeOver == "" || holder.RunID != l.takeOver) {
+		ours := holder.RunID == l.info.RunID || (l.takeOver != "" && holder.RunID == l.takeOver)
+		if age < staleAge && !l.force && !ours {
 			return &LockedError{Host: h.Name, Holder: holder, Age: age}
 		}
 		if err := c.Run(ctx, lockRemove(), transport.Stdio{}); err != nil {

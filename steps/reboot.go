@@ -1,0 +1,108 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"time"
+
+	"tejun/transport"
+)
+
+// Reconnector is implemented by an Env that can drop its connection and
+// dial again: after a reboot the old connection is dead.
+type Reconnector interface {
+	Reconnect(ctx context.Context, wait time.Duration) error
+}
+
+// Reboot restarts a host for a change that needs it (SELinux disabled),
+// then waits until SSH answers again. It is done when its check command's
+// output already matches: a host already in the wanted state is not
+// rebooted again.
+type Reboot struct {
+	Check_  []string `toml:"check"`
+	Pattern string   `toml:"pattern"`
+	// Wait bounds how long the host may take to come back (default 10m).
+	Wait string `toml:"wait"`
+}
+
+func (r *Reboot) Validate() []Problem {
+	var ps []Problem
+	if len(r.Check_) == 0 {
+		ps = append(ps, Problem{"check", "reboot needs a check command whose output shows the reboot is done (getenforce)"})
+	}
+	if _, err := regexp.Compile(r.Pattern); err != nil || r.Pattern == "" {
+		ps = append(ps, Problem{"pattern", "reboot needs a pattern for the check's output"})
+	}
+	if r.Wait != "" {
+		if _, err := time.ParseDuration(r.Wait); err != nil {
+			ps = append(ps, Problem{"wait", "wait " + r.Wait + ": want a duration such as 10m"})
+		}
+	}
+	return ps
+}
+
+// Destructive: a reboot stops everything on the host.
+func (r *Reboot) Destructive() bool { return true }
+
+func (r *Reboot) wait() time.Duration {
+	if d, err := time.ParseDuration(r.Wait); err == nil && d > 0 {
+		return d
+	}
+	return 10 * time.Minute
+}
+
+func (r *Reboot) check() transport.Cmd { return transport.Cmd{Argv: r.Check_} }
+
+// boot detaches the reboot so the command returns before the connection
+// goes down with the host.
+func rebootCmd() transport.Cmd {
+	return transport.Cmd{Argv: []string{"sh", "-c", "nohup sh -c 'sleep 1; systemctl reboot || reboot' >/dev/null 2>&1 &"}}
+}
+
+func (r *Reboot) Describe(lang string) Description {
+	return Description{
+		Notes: []string{T(lang, "設定を反映させる為、再起動します。再起動後、次の出力が "+r.Pattern+" に一致することを確認します", "Reboots so the change takes effect; afterwards the output below must match "+r.Pattern)},
+		Blocks: []Block{
+			CommandBlock(lang, transport.Cmd{Argv: []string{"reboot"}}),
+			{Heading: T(lang, "再起動後の確認", "After the reboot"), Lines: []string{ManualLine(r.check())}, Code: Shell},
+		},
+	}
+}
+
+func (r *Reboot) Plan() Plan {
+	return Plan{Check: Ops(r.check()), Apply: []Op{{Cmd: rebootCmd()}, {Action: "wait until SSH answers again (up to " + r.wait().String() + ")"}}}
+}
+
+func (r *Reboot) Check(ctx context.Context, env Env) (Status, error) {
+	out, err := env.Run(ctx, r.check(), nil)
+	if err != nil && exitCode(err) < 0 {
+		return Status{}, err
+	}
+	if err == nil && regexp.MustCompile(r.Pattern).MatchString(out) {
+		return Done("%s: %s", r.Check_[0], firstLine(out)), nil
+	}
+	return NotDone("%s: %s; a reboot applies the change", r.Check_[0], firstLine(out)), nil
+}
+
+func firstLine(s string) string {
+	for i, c := range s {
+		if c == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+func (r *Reboot) Apply(ctx context.Context, env Env) error {
+	rc, ok := env.(Reconnector)
+	if !ok {
+		return fmt.Errorf("this connection cannot wait for a reboot")
+	}
+	if _, err := env.Run(ctx, rebootCmd(), nil); err != nil {
+		return err
+	}
+	return rc.Reconnect(ctx, r.wait())
+}
+
+func (r *Reboot) Verify(ctx context.Context, env Env) error { return VerifyByCheck(ctx, env, r) }
