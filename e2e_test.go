@@ -656,3 +656,132 @@ func TestRunGaroonThroughBastion(t *testing.T) {
 		t.Error("the second run touched files")
 	}
 }
+
+// A real apt-get install on a test host (figlet: small, needs only libc),
+// from Debian's package archive, into the host's own /usr overlay; the
+// re-run finds it installed.
+func TestRunPackageInstall(t *testing.T) {
+	if lists, _ := filepath.Glob("/var/lib/apt/lists/*Packages*"); len(lists) == 0 {
+		t.Skip("no apt lists on this machine (apt-get update has not run); .ci/run runs it")
+	}
+	b := testbed.StartHosts(t, testbed.HostSpec{Name: "n1", Packages: true})
+	inv := inventoryFor(t, b, "", nil)
+	rb := writeRunbook(t, `
+[runbook]
+name = "pkg"
+[[section]]
+id = "s"
+on = "n1"
+title.en = "s"
+[[section.step]]
+id = "figlet"
+kind = "package"
+title.en = "install figlet"
+name = "figlet"
+`)
+	out, errOut, code := run(t, "run", rb, "-i", inv, "-v")
+	if code != 0 {
+		t.Fatalf("install: exit %d\n%s%s", code, out, errOut)
+	}
+	if statuses(out)["figlet n1"] != "changed" {
+		t.Fatalf("first run:\n%s", out)
+	}
+	// /usr/bin/figlet is an alternatives link: it exists, pointing on.
+	if _, err := os.Lstat(filepath.Join(b.Hosts[0].Root, "usr-upper", "bin", "figlet")); err != nil {
+		t.Fatalf("figlet is not in the host's /usr: %v", err)
+	}
+	out, _, code = run(t, "run", rb, "-i", inv)
+	if code != 0 || statuses(out)["figlet n1"] != "ok" {
+		t.Fatalf("re-run: exit %d\n%s", code, out)
+	}
+}
+
+// reboot: SELinux disabled in the config is applied by a reboot, after
+// which tejun reconnects and the check holds; a re-run does not reboot
+// again. The host's "reboot" is a restart of its sshd and everything in
+// its namespace, done by the test when the systemctl stand-in asks.
+func TestRunReboot(t *testing.T) {
+	b := testbed.Start(t, "n1")
+	h := b.Hosts[0]
+	inv := inventoryFor(t, b, "", nil)
+	for _, tool := range []string{"systemctl", "getenforce"} {
+		h.Install(t, "testdata/stand-ins/"+tool)
+	}
+	os.MkdirAll(h.Path("/etc/selinux"), 0o755)
+	os.WriteFile(h.Path("/etc/selinux/config"), []byte("SELINUX=enforcing\n"), 0o644)
+	rb := writeRunbook(t, `
+[runbook]
+name = "reboot"
+[[section]]
+id = "s"
+on = "n1"
+title.en = "s"
+[[section.step]]
+id = "selinux"
+kind = "line"
+title.en = "SELinux off"
+path = "/etc/selinux/config"
+line = "SELINUX=disabled"
+regexp = "^SELINUX="
+[[section.step]]
+id = "reboot"
+kind = "reboot"
+title.en = "reboot"
+check = ["getenforce"]
+pattern = "^Disabled"
+wait = "60s"
+[[section.step]]
+id = "after"
+kind = "command"
+title.en = "after the reboot"
+argv = ["touch", "/tmp/after-reboot"]
+creates = "/tmp/after-reboot"
+`)
+	// The getenforce stand-in reads the config; make it report the state at
+	// the last boot instead, as the kernel does.
+	os.WriteFile(h.Path("/usr/local/bin/getenforce"), []byte("#!/bin/sh\ncat /var/lib/tejun-selinux-at-boot 2>/dev/null || echo Enforcing\n"), 0o755)
+	stop := make(chan struct{})
+	rebooted := make(chan struct{}, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			if _, err := os.Stat(h.Path("/var/lib/tejun-reboot-requested")); err == nil {
+				os.Remove(h.Path("/var/lib/tejun-reboot-requested"))
+				state := "Enforcing\n"
+				if cfg, _ := os.ReadFile(h.Path("/etc/selinux/config")); strings.Contains(string(cfg), "SELINUX=disabled") {
+					state = "Disabled\n"
+				}
+				os.WriteFile(h.Path("/var/lib/tejun-selinux-at-boot"), []byte(state), 0o644)
+				time.Sleep(500 * time.Millisecond)
+				h.Restart()
+				rebooted <- struct{}{}
+			}
+		}
+	}()
+	defer close(stop)
+	out, errOut, code := run(t, "run", rb, "-i", inv, "--yes")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	select {
+	case <-rebooted:
+	default:
+		t.Fatal("the host was not rebooted")
+	}
+	if st := statuses(out); st["reboot n1"] != "changed" || st["after n1"] != "changed" {
+		t.Fatalf("statuses %v\n%s", st, out)
+	}
+	out, _, code = run(t, "run", rb, "-i", inv, "--yes")
+	if code != 0 || statuses(out)["reboot n1"] != "ok" {
+		t.Fatalf("re-run: exit %d\n%s", code, out)
+	}
+	select {
+	case <-rebooted:
+		t.Error("the re-run rebooted again")
+	default:
+	}
+}

@@ -51,7 +51,7 @@ func detectManager() transport.Cmd {
 
 func (p *Package) query(manager string) transport.Cmd {
 	if manager == "apt-get" {
-		return transport.Cmd{Argv: append([]string{"dpkg-query", "-W", "-f", "${Status}\n", "--"}, p.names()...)}
+		return transport.Cmd{Argv: append([]string{"dpkg-query", "-W", "-f", `${Status}\n`, "--"}, p.names()...)}
 	}
 	return transport.Cmd{Argv: append([]string{"rpm", "-q", "--"}, p.names()...)}
 }

@@ -16,6 +16,10 @@ import (
 // HostSpec describes one host of a bed.
 type HostSpec struct {
 	Name string
+	// Packages gives the host the machine's whole package database and apt
+	// lists, so apt-get install works there (the /usr overlay takes the
+	// files). It costs some 40 MB a host, so only hosts that install ask.
+	Packages bool
 	// Private hosts live in a network namespace of the bed's own: nothing
 	// outside it can reach them. Gateway hosts live there too but are
 	// also published on the test machine's loopback, so a private host is

@@ -131,6 +131,11 @@ func StartHosts(t testing.TB, specs ...HostSpec) *Bed {
 		if err := h.prepare(ssh.MarshalAuthorizedKey(sshPub)); err != nil {
 			t.Fatalf("test-bed host %s: %v", name, err)
 		}
+		if spec.Packages {
+			if err := h.preparePackages(); err != nil {
+				t.Fatalf("test-bed host %s: %v", name, err)
+			}
+		}
 		if err := h.start(); err != nil {
 			t.Fatalf("test-bed host %s: %v\n%s", name, err, h.log.String())
 		}
@@ -203,10 +208,11 @@ func run(name string, args ...string) error {
 // prepare builds the host's root: its own copy of /etc (with the test
 // users, sudo rules, host key and sshd config), empty /tmp, /root, /home,
 // /run and /var, a writable /usr/local of its own, and mount points for
-// /usr (read-only), /dev and /proc.
+// /usr (the machine's, under an overlay the host may write: what it
+// installs lands in usr-upper), /dev and /proc.
 func (h *Host) prepare(authorizedKey []byte) error {
 	r := h.Root
-	for _, d := range []string{"usr", "usr-local/bin", "usr-local/sbin", "dev", "proc", "tmp", "root", "home", "run/sshd", "var/tmp", "var/lib", "var/log", "var/cache", "srv", "opt"} {
+	for _, d := range []string{"usr", "usr-upper", "usr-work", "usr-local/bin", "usr-local/sbin", "dev", "proc", "tmp", "root", "home", "run/sshd", "var/tmp", "var/lib", "var/log", "var/cache", "srv", "opt"} {
 		if err := os.MkdirAll(filepath.Join(r, d), 0o755); err != nil {
 			return err
 		}
@@ -284,6 +290,26 @@ func (h *Host) prepare(authorizedKey []byte) error {
 	return nil
 }
 
+// preparePackages copies what apt-get and dpkg need to install: the whole
+// dpkg database and the apt lists, with empty caches.
+func (h *Host) preparePackages() error {
+	lib := filepath.Join(h.Root, "var", "lib")
+	if err := os.RemoveAll(filepath.Join(lib, "dpkg")); err != nil {
+		return err
+	}
+	for _, d := range []string{"/var/lib/dpkg", "/var/lib/apt"} {
+		if err := run("cp", "-a", d, lib+"/"); err != nil {
+			return err
+		}
+	}
+	for _, d := range []string{"var/cache/apt/archives/partial", "var/log/apt"} {
+		if err := os.MkdirAll(filepath.Join(h.Root, d), 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func appendFile(path, text string) error {
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
@@ -340,8 +366,7 @@ func (h *Host) start() error {
 	}
 	script := `set -e
 r="$1"
-mount --rbind /usr "$r/usr"
-mount -o remount,bind,ro "$r/usr"
+mount -t overlay overlay -o lowerdir=/usr,upperdir="$r/usr-upper",workdir="$r/usr-work" "$r/usr"
 mount --bind "$r/usr-local" "$r/usr/local"
 mount --rbind /dev "$r/dev"
 mount -t proc proc "$r/proc"
