@@ -500,6 +500,12 @@ func TestRunClusterproScripts(t *testing.T) {
 	if st := statuses(out); st["start-script server2"] != "changed" || st["syntax server1"] != "ok" {
 		t.Errorf("statuses %v", st)
 	}
+	again, _, code := run(t, "run", "examples/clusterpro/scripts.toml", "-i", inv)
+	for k, v := range statuses(again) {
+		if v != "ok" || code != 0 {
+			t.Errorf("second run: %s is %s (exit %d)", k, v, code)
+		}
+	}
 	s2 := b.Host("server2")
 	for _, tc := range []struct {
 		script, event, disk, server string
