@@ -359,6 +359,18 @@ creates = "/tmp/where"
 	}
 }
 
+// exampleVars is the [vars] table of an example inventory, for tests that
+// run the example's runbook against test-bed hosts.
+func exampleVars(t *testing.T, inventory string) string {
+	t.Helper()
+	data, err := os.ReadFile(inventory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	return s[strings.Index(s, "[vars]"):strings.Index(s, "[hosts.")]
+}
+
 func writeRunbook(t *testing.T, src string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "runbook.toml")
@@ -437,8 +449,7 @@ func TestRunProcessSaver(t *testing.T) {
 	}
 	inv := inventoryFor(t, b, "", map[string]map[string]string{"server-01": {"ipckey": "0x1"}, "server-02": {"ipckey": "0x2"}})
 	src, _ := os.ReadFile(inv)
-	extra, _ := os.ReadFile("examples/processsaver/inventory.toml")
-	varsBlock := string(extra[strings.Index(string(extra), "[vars]"):strings.Index(string(extra), "[hosts.")])
+	varsBlock := exampleVars(t, "examples/processsaver/inventory.toml")
 	s := strings.Replace(string(src), "roles = [\"nodes\"]\n[hosts.server-01.vars]", "roles = [\"nodes\", \"primary\"]\n[hosts.server-01.vars]", 1)
 	os.WriteFile(inv, []byte(varsBlock+"\n"+s), 0o644)
 
@@ -483,8 +494,7 @@ func TestRunClusterproScripts(t *testing.T) {
 	b := testbed.Start(t, "server1", "server2")
 	inv := inventoryFor(t, b, "", nil)
 	src, _ := os.ReadFile(inv)
-	extra, _ := os.ReadFile("examples/clusterpro/inventory.toml")
-	varsBlock := string(extra[strings.Index(string(extra), "[vars]"):strings.Index(string(extra), "[hosts.")])
+	varsBlock := exampleVars(t, "examples/clusterpro/inventory.toml")
 	os.WriteFile(inv, []byte(varsBlock+"\n"+strings.ReplaceAll(string(src), `roles = ["nodes"]`, `roles = ["group"]`)), 0o644)
 	for _, h := range b.Hosts {
 		h.Install(t, "testdata/stand-ins/armlog")
@@ -552,9 +562,7 @@ func TestRunClusterproScripts(t *testing.T) {
 func TestRunGaroonThroughBastion(t *testing.T) {
 	b := testbed.StartHosts(t, testbed.HostSpec{Name: "bastion", Gateway: true},
 		testbed.HostSpec{Name: "db-01", Private: true}, testbed.HostSpec{Name: "db-02", Private: true}, testbed.HostSpec{Name: "app-01", Private: true})
-	example, _ := os.ReadFile("examples/lifekeeper-garoon/inventory.toml")
-	ex := string(example)
-	vars := ex[strings.Index(ex, "[vars]"):strings.Index(ex, "[hosts.")]
+	vars := exampleVars(t, "examples/lifekeeper-garoon/inventory.toml")
 	var s strings.Builder
 	fmt.Fprintf(&s, "[defaults]\nuser = \"root\"\nidentity_file = %q\nknown_hosts = %q\njump = \"bastion\"\n\n%s\n", b.KeyFile, b.KnownHosts, vars)
 	for _, h := range b.Hosts {

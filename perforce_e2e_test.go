@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -109,17 +110,11 @@ func newPair(t *testing.T) *pair {
 // on runs a command on a host as root (over the test's own connection).
 func (p *pair) on(t *testing.T, host, stdin string, argv ...string) string {
 	t.Helper()
-	var in *strings.Reader
+	var in io.Reader // a nil *strings.Reader here would be a non-nil Reader
 	if stdin != "" {
 		in = strings.NewReader(stdin)
 	}
-	var out string
-	var err error
-	if in != nil {
-		out, err = transport.Output(context.Background(), p.ssh[host], transport.Cmd{Argv: argv}, in)
-	} else {
-		out, err = transport.Output(context.Background(), p.ssh[host], transport.Cmd{Argv: argv}, nil)
-	}
+	out, err := transport.Output(context.Background(), p.ssh[host], transport.Cmd{Argv: argv}, in)
 	if err != nil {
 		t.Fatalf("%s: %v", strings.Join(argv, " "), err)
 	}
