@@ -8,7 +8,7 @@ import (
 // lineDiff is a short unified-style diff of two texts for a step's reason
 // (plan and -v output): which lines go, which come. It is a plain LCS,
 // enough for configuration files.
-func lineDiff(old, new string, max int) string {
+func lineDiff(old, new string, limit int) string {
 	a, b := splitLines(old), splitLines(new)
 	n, m := len(a), len(b)
 	lcs := make([][]int, n+1)
@@ -20,7 +20,7 @@ func lineDiff(old, new string, max int) string {
 			if a[i] == b[j] {
 				lcs[i][j] = lcs[i+1][j+1] + 1
 			} else {
-				lcs[i][j] = max2(lcs[i+1][j], lcs[i][j+1])
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
 			}
 		}
 	}
@@ -38,8 +38,8 @@ func lineDiff(old, new string, max int) string {
 			i++
 		}
 	}
-	if len(out) > max {
-		out = append(out[:max], fmt.Sprintf("… %d more changed lines", len(out)-max))
+	if len(out) > limit {
+		out = append(out[:limit], fmt.Sprintf("… %d more changed lines", len(out)-limit))
 	}
 	return strings.Join(out, "\n")
 }
@@ -49,11 +49,4 @@ func splitLines(s string) []string {
 		return nil
 	}
 	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
-}
-
-func max2(a, b int) int {
-	if a > b {
-		return a
-	}
-	return b
 }

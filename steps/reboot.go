@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"tejun/transport"
@@ -80,18 +81,9 @@ func (r *Reboot) Check(ctx context.Context, env Env) (Status, error) {
 		return Status{}, err
 	}
 	if err == nil && regexp.MustCompile(r.Pattern).MatchString(out) {
-		return Done("%s: %s", r.Check_[0], firstLine(out)), nil
+		return Done("%s: %s", r.Check_[0], firstLineOf(out)), nil
 	}
-	return NotDone("%s: %s; a reboot applies the change", r.Check_[0], firstLine(out)), nil
-}
-
-func firstLine(s string) string {
-	for i, c := range s {
-		if c == '\n' {
-			return s[:i]
-		}
-	}
-	return s
+	return NotDone("%s: %s; a reboot applies the change", r.Check_[0], firstLineOf(out)), nil
 }
 
 func (r *Reboot) Apply(ctx context.Context, env Env) error {
@@ -106,3 +98,8 @@ func (r *Reboot) Apply(ctx context.Context, env Env) error {
 }
 
 func (r *Reboot) Verify(ctx context.Context, env Env) error { return VerifyByCheck(ctx, env, r) }
+
+func firstLineOf(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
+}

@@ -108,8 +108,6 @@ func probe(ctx context.Context, inv *inventory.Inventory, h *inventory.Host, use
 }
 
 func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
+	first, _, _ := strings.Cut(s, "\n")
+	return first
 }

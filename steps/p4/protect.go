@@ -17,29 +17,10 @@ type Protect struct {
 
 func (p *Protect) Validate() []steps.Problem {
 	ps := p.Conn.Validate()
-	if len(splitFields(p.Line)) < 4 {
+	if len(strings.Fields(p.Line)) < 4 {
 		ps = append(ps, steps.Problem{Key: "line", Msg: "protections line " + p.Line + ": want MODE user|group NAME HOST PATH"})
 	}
 	return ps
-}
-
-func splitFields(s string) []string {
-	var out []string
-	cur := ""
-	for _, r := range s {
-		if r == ' ' || r == '\t' {
-			if cur != "" {
-				out = append(out, cur)
-			}
-			cur = ""
-			continue
-		}
-		cur += string(r)
-	}
-	if cur != "" {
-		out = append(out, cur)
-	}
-	return out
 }
 
 func (p *Protect) Describe(lang string) steps.Description {
@@ -60,7 +41,7 @@ func (p *Protect) Plan() steps.Plan {
 	return steps.Plan{Check: steps.Ops(p.exec("protect", "-o")), Apply: steps.Ops(p.exec("protect", "-o"), in)}
 }
 
-func normalize(line string) string { return strings.Join(splitFields(line), " ") }
+func normalize(line string) string { return strings.Join(strings.Fields(line), " ") }
 
 func (p *Protect) has(table string) bool {
 	for _, l := range parseForm(table).list("Protections") {

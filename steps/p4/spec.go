@@ -3,6 +3,7 @@ package p4
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"tejun/steps"
@@ -159,12 +160,9 @@ func ztag(out string) []map[string]string {
 
 // run runs a p4 command and returns stdout; p4's own error text is kept.
 func run(ctx context.Context, env steps.Env, c transport.Cmd, stdin string) (string, error) {
-	var in *strings.Reader
+	var in io.Reader // nil, not a nil *strings.Reader, when there is no input
 	if stdin != "" {
 		in = strings.NewReader(stdin)
-	}
-	if in == nil {
-		return env.Run(ctx, c, nil)
 	}
 	return env.Run(ctx, c, in)
 }
