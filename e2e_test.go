@@ -135,25 +135,37 @@ func TestRunGenericKinds(t *testing.T) {
 		t.Error("firewalld still active")
 	}
 
-	watched := []string{n1.Path("/srv/app/app.conf"), n2.Path("/srv/app/from-n1.conf"), n1.Path("/srv/app/.initialized"), n1.Path("/srv/app/motd"), n1.Path("/var/lib/tejun-systemctl/firewalld.log")}
-	before := mtimes(t, watched...)
-	time.Sleep(20 * time.Millisecond)
-	out, errOut, code = run(t, args...)
-	if code != 0 {
-		t.Fatalf("second run: exit %d\n%s\n%s", code, out, errOut)
-	}
-	second := statuses(out)
+	second := rerunChangesNothing(t, args, n1.Path("/srv/app/app.conf"), n2.Path("/srv/app/from-n1.conf"),
+		n1.Path("/srv/app/.initialized"), n1.Path("/srv/app/motd"), n1.Path("/var/lib/tejun-systemctl/firewalld.log"))
 	if len(second) != len(first) {
 		t.Errorf("second run reported %d step runs, first %d", len(second), len(first))
 	}
-	for key, st := range second {
-		if st != "ok" {
-			t.Errorf("second run: %s is %s, want ok (already done)", key, st)
+}
+
+// rerunChangesNothing runs args again: every step must report ok (already
+// done), and none of the watched files may be touched. It returns the
+// second run's statuses.
+func rerunChangesNothing(t *testing.T, args []string, watched ...string) map[string]string {
+	t.Helper()
+	before := mtimes(t, watched...)
+	time.Sleep(20 * time.Millisecond)
+	out, errOut, code := run(t, args...)
+	if code != 0 {
+		t.Fatalf("second run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	st := statuses(out)
+	if len(st) == 0 {
+		t.Fatalf("the second run reported no step:\n%s", out)
+	}
+	for key, s := range st {
+		if s != "ok" {
+			t.Errorf("second run: %s is %s, want ok (already done)", key, s)
 		}
 	}
 	if after := mtimes(t, watched...); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("the second run touched files:\nbefore %v\nafter  %v", before, after)
 	}
+	return st
 }
 
 func TestRunFailureSkipsDependentsOnce(t *testing.T) {
@@ -418,21 +430,8 @@ func TestRunFilesLinesPackages(t *testing.T) {
 	if strings.Count(string(hosts), "db-01") != 1 {
 		t.Errorf("hosts:\n%s", hosts)
 	}
-	watched := []string{n1.Path("/etc/tejun-demo.conf"), n1.Path("/etc/hosts"), n1.Path("/etc/tejun-selinux")}
-	before := mtimes(t, watched...)
-	time.Sleep(20 * time.Millisecond)
-	out, _, code = run(t, "run", "testdata/e2e/files.toml", "-i", inv)
-	if code != 0 {
-		t.Fatalf("second run: exit %d\n%s", code, out)
-	}
-	for k, s := range statuses(out) {
-		if s != "ok" {
-			t.Errorf("second run: %s is %s", k, s)
-		}
-	}
-	if fmt.Sprint(mtimes(t, watched...)) != fmt.Sprint(before) {
-		t.Error("the second run touched files")
-	}
+	rerunChangesNothing(t, []string{"run", "testdata/e2e/files.toml", "-i", inv},
+		n1.Path("/etc/tejun-demo.conf"), n1.Path("/etc/hosts"), n1.Path("/etc/tejun-selinux"))
 }
 
 // The ProcessSaver runbook on two real hosts: files with the guide's
@@ -475,15 +474,7 @@ func TestRunProcessSaver(t *testing.T) {
 	if !strings.Contains(string(pfile), "IPCKEY          0x2\n") {
 		t.Errorf("pfile:\n%s", pfile)
 	}
-	out, _, code = run(t, args...)
-	for k, v := range statuses(out) {
-		if v != "ok" {
-			t.Errorf("second run: %s is %s", k, v)
-		}
-	}
-	if code != 0 {
-		t.Fatalf("second run: exit %d", code)
-	}
+	rerunChangesNothing(t, args, b.Host("server-02").Path("/var/opt/HA/PS/conf/bin/pfile_tomcat"))
 }
 
 // The CLUSTERPRO scripts reach every server of the group, and branch as
@@ -510,13 +501,9 @@ func TestRunClusterproScripts(t *testing.T) {
 	if st := statuses(out); st["start-script server2"] != "changed" || st["syntax server1"] != "ok" {
 		t.Errorf("statuses %v", st)
 	}
-	again, _, code := run(t, "run", "examples/clusterpro/scripts.toml", "-i", inv)
-	for k, v := range statuses(again) {
-		if v != "ok" || code != 0 {
-			t.Errorf("second run: %s is %s (exit %d)", k, v, code)
-		}
-	}
 	s2 := b.Host("server2")
+	rerunChangesNothing(t, []string{"run", "examples/clusterpro/scripts.toml", "-i", inv},
+		s2.Path("/opt/nec/clusterpro/scripts/failover_app/start.bat"), s2.Path("/opt/nec/clusterpro/scripts/failover_app/stop.bat"))
 	for _, tc := range []struct {
 		script, event, disk, server string
 		code                        int
@@ -654,21 +641,7 @@ func TestRunGaroonThroughBastion(t *testing.T) {
 		t.Errorf("statuses: %v", st)
 	}
 
-	watched := []string{db1.Path("/etc/exports"), db1.Path("/etc/hosts"), app.Path("/etc/fstab"), app.Path("/var/www/cgi-bin/cbgrn/lwc.ini")}
-	before := mtimes(t, watched...)
-	time.Sleep(20 * time.Millisecond)
-	out, _, code = run(t, args...)
-	if code != 0 {
-		t.Fatalf("second run: exit %d\n%s", code, out)
-	}
-	for k, v := range statuses(out) {
-		if v != "ok" {
-			t.Errorf("second run: %s is %s", k, v)
-		}
-	}
-	if fmt.Sprint(mtimes(t, watched...)) != fmt.Sprint(before) {
-		t.Error("the second run touched files")
-	}
+	rerunChangesNothing(t, args, db1.Path("/etc/exports"), db1.Path("/etc/hosts"), app.Path("/etc/fstab"), app.Path("/var/www/cgi-bin/cbgrn/lwc.ini"))
 }
 
 // A real apt-get install on a test host (figlet: small, needs only libc),
