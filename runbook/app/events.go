@@ -84,7 +84,6 @@ type eventLog struct {
 	mu    sync.Mutex
 	w     io.Writer
 	runID string
-	steps map[*runbook.Step]bool
 }
 
 func (l *eventLog) emit(e Event) {

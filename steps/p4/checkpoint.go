@@ -34,8 +34,6 @@ func (c *Checkpoint) Validate() []steps.Problem {
 	return ps
 }
 
-func (c *Checkpoint) file() string { return path.Base(c.Prefix) + ".ckp.N" }
-
 func (c *Checkpoint) dir() string {
 	if path.IsAbs(c.Prefix) {
 		return path.Dir(c.Prefix)

@@ -51,13 +51,6 @@ func (f *form) get(name string) *field {
 	return nil
 }
 
-func (f *form) value(name string) string {
-	if fl := f.get(name); fl != nil {
-		return fl.value
-	}
-	return ""
-}
-
 func (f *form) list(name string) []string {
 	if fl := f.get(name); fl != nil {
 		return fl.list
