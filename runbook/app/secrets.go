@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -109,14 +108,5 @@ func (a *App) confirm() func(ctx context.Context, question string) (bool, error)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
 	}
-	r := bufio.NewReader(f)
-	return func(ctx context.Context, question string) (bool, error) {
-		fmt.Fprintf(a.stderr, "%s [y/N] ", question)
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return false, err
-		}
-		ans := strings.ToLower(strings.TrimSpace(line))
-		return ans == "y" || ans == "yes", nil
-	}
+	return newPrompter(f, a.stderr).Ask
 }
