@@ -313,12 +313,24 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 	}
 	defer sess.Close()
 	sess.Stdin = stdio.Stdin
-	sess.Stdout = stdio.Stdout
 	errTail := &tail{max: stderrKept}
 	var stderr io.Writer = errTail
 	if stdio.Stderr != nil {
 		stderr = io.MultiWriter(stdio.Stderr, errTail)
 	}
+	// When Run returns before the session ends (cancelled, connection
+	// lost), the session's copiers may still be writing: the gates drop
+	// what comes after, so the caller owns its buffers again.
+	var stdout io.Writer
+	if stdio.Stdout != nil {
+		g := &gate{w: stdio.Stdout}
+		defer g.close()
+		stdout = g
+	}
+	sess.Stdout = stdout
+	errGate := &gate{w: stderr}
+	defer errGate.close()
+	stderr = errGate
 	remote := line
 	job := ""
 	if s.cfg.User == "root" {
@@ -367,6 +379,28 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 		return &ExitError{Cmd: line, Code: ee.ExitStatus(), Stderr: errTail.String()}
 	}
 	return fmt.Errorf("%s: %w while running %s: %v", s.cfg.Name, ErrConnectionLost, line, err)
+}
+
+// gate passes writes on until it is closed, then drops them.
+type gate struct {
+	mu     sync.Mutex
+	w      io.Writer
+	closed bool
+}
+
+func (g *gate) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return len(p), nil
+	}
+	return g.w.Write(p)
+}
+
+func (g *gate) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
 }
 
 // signal stops a running command: by a signal request where sshd honours

@@ -61,9 +61,12 @@ type Host struct {
 	bed   *Bed
 	netns *network // nil: the test machine's own network
 	cmd   *exec.Cmd
-	log   *bytes.Buffer
-	mu    sync.Mutex
-	index int
+	log   *logBuffer
+	// exited is closed when the running sshd's Wait returns, so its output
+	// copier is done with log before a restart reuses it.
+	exited chan struct{}
+	mu     sync.Mutex
+	index  int
 }
 
 // Requirements reports why a test-bed cannot start here, or "".
@@ -123,7 +126,7 @@ func StartHosts(t testing.TB, specs ...HostSpec) *Bed {
 	var known strings.Builder
 	for i, spec := range specs {
 		name := spec.Name
-		h := &Host{Name: name, Address: fmt.Sprintf("127.0.0.%d", 11+i), bed: b, index: i, log: &bytes.Buffer{}}
+		h := &Host{Name: name, Address: fmt.Sprintf("127.0.0.%d", 11+i), bed: b, index: i, log: &logBuffer{}}
 		if spec.Private || spec.Gateway {
 			h.netns = netw
 		}
@@ -384,6 +387,7 @@ exec chroot "$r" /usr/sbin/sshd -D -e -f /etc/ssh/tejun_sshd_config`
 	}
 	h.cmd = cmd
 	exited := make(chan struct{})
+	h.exited = exited
 	go func() { cmd.Wait(); close(exited) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -417,6 +421,10 @@ func (h *Host) Stop() {
 	_ = syscall.Kill(-h.cmd.Process.Pid, syscall.SIGKILL)
 	if ns != "" {
 		killNamespace(ns)
+	}
+	select {
+	case <-h.exited:
+	case <-time.After(10 * time.Second):
 	}
 	h.cmd = nil
 }
@@ -476,3 +484,27 @@ func killNamespace(ns string) {
 
 // Log is what sshd printed, for a failing test's message.
 func (h *Host) Log() string { return h.log.String() }
+
+// logBuffer is sshd's output, written by exec's copier while tests read it.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) Reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.Reset()
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
