@@ -16,6 +16,7 @@ import (
 
 	"tejun/inventory"
 	"tejun/runbook"
+	"tejun/runbook/mask"
 	"tejun/steps"
 	"tejun/transport"
 )
@@ -157,7 +158,7 @@ type Executor struct {
 	opt   Options
 	rep   Reporter
 	conns *connections
-	mask  *strings.Replacer
+	mask  *mask.Masker
 
 	mu      sync.Mutex
 	outputs runbook.Outputs
@@ -252,14 +253,12 @@ func Run(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter) (*R
 	if opt.Dir == "" {
 		opt.Dir = filepath.Dir(b.Runbook.File)
 	}
-	var pairs []string
+	m := mask.New()
 	for _, v := range opt.Secrets {
-		if len(v) > 0 {
-			pairs = append(pairs, string(v), "********")
-		}
+		m.Add(string(v))
 	}
 	x := &Executor{
-		b: b, opt: opt, rep: rep, outputs: runbook.Outputs{}, mask: strings.NewReplacer(pairs...), holds: map[string]*holdsOnce{},
+		b: b, opt: opt, rep: rep, outputs: runbook.Outputs{}, mask: m, holds: map[string]*holdsOnce{},
 		conns: &connections{inv: b.Inventory, userCfg: opt.UserConfig, dial: opt.Dial, conns: map[string]*lazyConn{}},
 	}
 	if opt.RunID != "" && !opt.Plan {
@@ -617,7 +616,7 @@ func (x *Executor) check(ctx context.Context, st *runbook.Step, step steps.Runne
 // env is a step's view of a host: gated to its check commands in plan
 // mode, whoever asks.
 func (x *Executor) env(h *inventory.Host, step string, impl steps.Step) steps.Env {
-	e := &hostEnv{x: x, host: h, step: step}
+	e := &hostEnv{x: x, host: h, step: step, impl: impl}
 	if x.opt.Plan {
 		return x.readOnly(e, impl)
 	}
@@ -699,7 +698,9 @@ func lastLines(s string, n int) string {
 }
 
 func (x *Executor) finish(ev Event) {
-	ev.Reason = x.mask.Replace(ev.Reason)
+	// Again here, whatever was masked before: a credential learnt since
+	// (a ticket) may be in a text made earlier.
+	ev.Reason, ev.Error, ev.Stderr = x.mask.Replace(ev.Reason), x.mask.Replace(ev.Error), x.mask.Replace(ev.Stderr)
 	x.mu.Lock()
 	x.result.Events = append(x.result.Events, ev)
 	x.mu.Unlock()
