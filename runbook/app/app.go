@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"tejun/inventory/tomlsrc"
+	"tejun/runbook/mask"
 )
 
 // Exit codes. Scripts and CI branch on them, so they are part of the
@@ -84,12 +85,12 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	var ps tomlsrc.Problems
 	if errors.As(err, &ps) {
 		for _, p := range ps {
-			fmt.Fprintln(a.stderr, p.Error())
+			fmt.Fprintln(a.stderr, mask.Visible(p.Error()))
 		}
 		fmt.Fprintf(a.stderr, "%s; nothing was run.\n", count(len(ps), "problem"))
 		return code
 	}
-	fmt.Fprintln(a.stderr, "tejun: "+err.Error())
+	fmt.Fprintln(a.stderr, "tejun: "+mask.Visible(err.Error()))
 	return code
 }
 

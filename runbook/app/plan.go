@@ -12,6 +12,7 @@ import (
 	"tejun/runbook"
 	"tejun/runbook/dryrun"
 	"tejun/runbook/executor"
+	"tejun/runbook/mask"
 	"tejun/steps"
 	"tejun/transport"
 )
@@ -62,7 +63,11 @@ func (a *App) plan(c *cli.Context) error {
 	if err != nil {
 		return invalid(err)
 	}
-	writePlan(a.stdout, l, c.String("lang"), c.String("format") == "markdown", l.binding.Runbook.Order(), col.events)
+	// Plain text, no styling: made visible as a whole (hosts' output is in
+	// the reasons).
+	var out strings.Builder
+	writePlan(&out, l, c.String("lang"), c.String("format") == "markdown", l.binding.Runbook.Order(), col.events)
+	io.WriteString(a.stdout, mask.Visible(out.String()))
 	if res.Unreachable() {
 		return &exitError{ExitUnreachable, fmt.Errorf("a host could not be reached")}
 	}

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"tejun/runbook"
+	"tejun/runbook/mask"
 	"tejun/steps"
 )
 
@@ -111,7 +112,7 @@ func (a *App) confirm() func(ctx context.Context, question string) (bool, error)
 	}
 	r := bufio.NewReader(f)
 	return func(ctx context.Context, question string) (bool, error) {
-		fmt.Fprintf(a.stderr, "%s [y/N] ", question)
+		fmt.Fprintf(a.stderr, "%s [y/N] ", mask.Visible(question))
 		line, err := r.ReadString('\n')
 		if err != nil {
 			return false, err
