@@ -119,7 +119,15 @@ type Command struct {
 type Result struct {
 	Events      []Event
 	Interrupted bool
+	// LocksLeft are the hosts whose run lock could not be released in
+	// time (a frozen host); each goes stale by itself.
+	LocksLeft []string
 }
+
+// cleanupWithin bounds releasing the locks at the end of a run: an
+// interrupted run must end in seconds, not when a frozen host's
+// keepalive gives up.
+const cleanupWithin = 2 * time.Second
 
 // Count returns how many events have status s.
 func (r *Result) Count(s Status) int {
@@ -264,8 +272,8 @@ func Run(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter) (*R
 	if opt.RunID != "" && !opt.Plan {
 		x.conns.locks = newLocks(opt.RunID, b.Runbook.Name, opt.ForceUnlock, opt.Resumes)
 	}
-	defer x.conns.closeAll()
 	x.walk(ctx)
+	x.result.LocksLeft = x.conns.closeAll(cleanupWithin)
 	return &x.result, nil
 }
 
