@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
+	"tejun/runbook/app"
 	"tejun/transport/testbed"
 )
 
@@ -92,4 +95,63 @@ argv = ["echo", "{{ host.banner }}"]
 // tomlEscape writes control characters as TOML basic-string escapes.
 func tomlEscape(s string) string {
 	return strings.NewReplacer("\x1b", `\u001b`, "\x07", `\u0007`, "\r", `\r`).Replace(s)
+}
+
+// A check that would block forever (cat on a FIFO) is stopped by the
+// step timeout: the step's own, else --step-timeout; 0 is refused.
+func TestStepTimeout(t *testing.T) {
+	b := testbed.Start(t, "n1")
+	inv := inventoryFor(t, b, "", nil)
+	h := b.Hosts[0]
+	for _, p := range []string{"/tmp/fifo-a", "/tmp/fifo-b"} {
+		if err := syscall.Mkfifo(h.Path(p), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rb := writeRunbook(t, `
+[runbook]
+name = "fifo"
+[[section]]
+id = "s"
+on = "n1"
+title.en = "s"
+[[section.step]]
+id = "by-flag"
+kind = "file"
+title.en = "a"
+path = "/tmp/fifo-a"
+content = "x"
+[[section.step]]
+id = "own"
+kind = "file"
+title.en = "b"
+path = "/tmp/fifo-b"
+content = "x"
+timeout = "1s"
+needs = []
+`)
+	if _, errOut, code := run(t, "run", rb, "-i", inv, "--step-timeout", "0"); code != app.ExitInvalid || !strings.Contains(errOut, "--step-timeout") {
+		t.Errorf("--step-timeout 0: exit %d\n%s", code, errOut)
+	}
+	done := make(chan struct{})
+	var out string
+	var code int
+	go func() {
+		defer close(done)
+		out, _, code = run(t, "run", rb, "-i", inv, "--step-timeout", "2s")
+	}()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("a check on a FIFO hangs the run")
+	}
+	got := statuses(out)
+	if code != app.ExitFailed || got["by-flag n1"] != "failed" || got["own n1"] != "failed" {
+		t.Fatalf("exit %d, statuses %v\n%s", code, got, out)
+	}
+	for _, want := range []string{"timed out after 2s (--step-timeout)", "timed out after 1s (the step's timeout)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q:\n%s", want, out)
+		}
+	}
 }

@@ -29,6 +29,7 @@ func (a *App) planCommand() *cli.Command {
 			&cli.StringFlag{Name: "limit", Usage: "only this `HOST or ROLE`"},
 			&cli.StringFlag{Name: "section", Usage: "only this `SECTION`"},
 			&cli.StringSliceFlag{Name: "secret", Usage: "`NAME=@FILE`: read a secret from a file (checks may log in)"},
+			stepTimeoutFlag,
 		},
 		Action: a.plan,
 	}
@@ -39,6 +40,10 @@ func (a *App) plan(c *cli.Context) error {
 		return err
 	}
 	if err := oneOf("format", c.String("format"), "text", "markdown"); err != nil {
+		return err
+	}
+	st, err := stepTimeout(c)
+	if err != nil {
 		return err
 	}
 	l, err := a.load(c)
@@ -53,7 +58,7 @@ func (a *App) plan(c *cli.Context) error {
 	if err != nil {
 		return invalid(err)
 	}
-	opt := executor.Options{Plan: true, Limit: c.String("limit"), Section: c.String("section"), Secrets: secrets,
+	opt := executor.Options{Plan: true, StepTimeout: st, Limit: c.String("limit"), Section: c.String("section"), Secrets: secrets,
 		Dir: filepath.Dir(l.runbookPath), UserConfig: userCfg}
 	if err := executor.Check(l.binding, opt); err != nil {
 		return invalid(err)

@@ -21,6 +21,10 @@ func (a *App) run(c *cli.Context) error {
 	if err := oneOf("lang", c.String("lang"), "ja", "en"); err != nil {
 		return err
 	}
+	st, err := stepTimeout(c)
+	if err != nil {
+		return err
+	}
 	l, err := a.load(c)
 	if err != nil {
 		return err
@@ -34,7 +38,8 @@ func (a *App) run(c *cli.Context) error {
 		return invalid(fmt.Errorf("~/.ssh/config: %w", err))
 	}
 	opt := executor.Options{
-		Forks: c.Int("forks"), Yes: c.Bool("yes"), Confirm: a.confirm(),
+		StepTimeout: st,
+		Forks:       c.Int("forks"), Yes: c.Bool("yes"), Confirm: a.confirm(),
 		Limit: c.String("limit"), From: c.String("from"), Only: c.String("only"), Section: c.String("section"),
 		AssumeDone: c.StringSlice("assume-done"), Secrets: secrets,
 		Dir: filepath.Dir(l.runbookPath), UserConfig: userCfg,

@@ -102,6 +102,9 @@ type Options struct {
 	ForceUnlock bool
 	// Resumes is the run ID this run resumes; that run's locks are its own.
 	Resumes string
+	// StepTimeout bounds each step on each host that sets no timeout of
+	// its own; 0 means DefaultStepTimeout.
+	StepTimeout time.Duration
 }
 
 // Command is one command run on a host, for the audit record. The line
@@ -485,12 +488,31 @@ func (x *Executor) runOn(ctx context.Context, st *runbook.Step, h *inventory.Hos
 	return ev.Status == OK || ev.Status == Changed || ev.Status == Skipped
 }
 
+// DefaultStepTimeout bounds a step that sets no timeout of its own: a
+// check reading a FIFO, or a command waiting on a prompt, must not hang
+// the run forever.
+const DefaultStepTimeout = time.Hour
+
+// attempt runs one step on one host within its timeout (the step's own,
+// else Options.StepTimeout), and says so when that is what stopped it.
 func (x *Executor) attempt(ctx context.Context, st *runbook.Step, h *inventory.Host) Event {
-	if st.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, st.Timeout)
-		defer cancel()
+	timeout, from := st.Timeout, "the step's timeout"
+	if timeout <= 0 {
+		timeout, from = x.opt.StepTimeout, "--step-timeout"
 	}
+	if timeout <= 0 {
+		timeout, from = DefaultStepTimeout, "the default step timeout; set timeout on the step, or --step-timeout"
+	}
+	sctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	ev := x.attemptIn(sctx, st, h)
+	if ev.Status == Failed && ctx.Err() == nil && errors.Is(sctx.Err(), context.DeadlineExceeded) {
+		ev.Error = fmt.Sprintf("timed out after %s (%s): %s", timeout, from, ev.Error)
+	}
+	return ev
+}
+
+func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory.Host) Event {
 	for _, id := range x.opt.AssumeDone {
 		if id == st.ID {
 			return Event{Status: OK, Reason: "assumed done (--assume-done)"}
