@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -153,5 +154,24 @@ needs = []
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q:\n%s", want, out)
 		}
+	}
+}
+
+// The standby build's p4.passwd check runs p4 login -p, which prints a
+// ticket: as good as the password, so -v must not show it, nor anything
+// else that reports the run.
+func TestTicketNotShown(t *testing.T) {
+	p := newPair(t)
+	text, code := p.build(t, "-v")
+	if code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, text)
+	}
+	if !strings.Contains(text, "login -p") {
+		t.Fatalf("no login -p in -v output: the check proves nothing\n%s", text)
+	}
+	again, _ := p.build(t, "-v") // every check passes: login -p prints a ticket
+	ticket := regexp.MustCompile(`\b[0-9A-F]{32}\b`)
+	if m := ticket.FindString(text + again); m != "" {
+		t.Errorf("a ticket (%.8s…) is shown", m)
 	}
 }
