@@ -18,8 +18,11 @@ import (
 var bundled embed.FS
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := app.New(os.Stdin, os.Stdout, os.Stderr, app.WithBundled(bundled)).Run(ctx, os.Args)
-	stop()
+	// SIGTERM is an interrupt too: a service manager or CI stopping tejun
+	// gets the same bounded stop as Ctrl-C. The app decides what a first
+	// and a second one do.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	code := app.New(os.Stdin, os.Stdout, os.Stderr, app.WithBundled(bundled), app.WithSignals(sigs)).Run(context.Background(), os.Args)
 	os.Exit(code)
 }

@@ -12,6 +12,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -27,7 +28,14 @@ func (Local) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 	if err != nil {
 		return err
 	}
-	c := exec.Command(words[0], words[1:]...)
+	prog := words[0]
+	if !strings.Contains(prog, "/") {
+		if prog, err = lookLocal(prog); err != nil {
+			return fmt.Errorf("%s: %w", line, err)
+		}
+	}
+	c := exec.Command(prog, words[1:]...)
+	c.Env = localEnv()
 	c.Stdin, c.Stdout = stdio.Stdin, stdio.Stdout
 	errTail := &tail{max: stderrKept}
 	if stdio.Stderr != nil {
@@ -63,6 +71,35 @@ func (Local) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 		return &ExitError{Cmd: line, Code: code, Stderr: errTail.String()}
 	}
 	return err
+}
+
+// localPath is the PATH of local commands, as a login on a host would
+// have it; tejun's own PATH is the operator's, not the runbook's.
+const localPath = "/usr/bin:/bin:/usr/sbin:/sbin"
+
+// localEnv is the whole environment of a local command: it does not
+// inherit tejun's, which holds the operator's secrets (TEJUN_SECRET_*, a
+// secret's declared env var, SSH_AUTH_SOCK). The C locale, because what
+// a command prints is parsed.
+func localEnv() []string {
+	env := []string{"PATH=" + localPath, "LANG=C", "LC_ALL=C"}
+	if u, err := user.Current(); err == nil {
+		env = append(env, "HOME="+u.HomeDir, "USER="+u.Username, "LOGNAME="+u.Username)
+	} else if home, err := os.UserHomeDir(); err == nil {
+		env = append(env, "HOME="+home)
+	}
+	return env
+}
+
+// lookLocal finds a program in localPath, the PATH the command will see.
+func lookLocal(name string) (string, error) {
+	for _, dir := range filepath.SplitList(localPath) {
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s: %w in %s", name, exec.ErrNotFound, localPath)
 }
 
 // Close does nothing: there is no connection.

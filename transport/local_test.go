@@ -53,3 +53,23 @@ func TestLocal(t *testing.T) {
 		t.Errorf("temporary files left: %v", entries)
 	}
 }
+
+// A local command gets a clean environment: the operator's secrets, kept
+// in tejun's environment, are not visible to it.
+func TestLocalCleanEnvironment(t *testing.T) {
+	t.Setenv("TEJUN_SECRET_PW", "hunter2-in-env")
+	t.Setenv("P4PASSWD", "also-secret")
+	t.Setenv("PATH", t.TempDir()+":"+os.Getenv("PATH"))
+	out, err := transport.Output(context.Background(), transport.Local{}, transport.Cmd{Argv: []string{"env"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "hunter2") || strings.Contains(out, "also-secret") {
+		t.Errorf("a secret variable reached a local command:\n%s", out)
+	}
+	for _, want := range []string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin\n", "LC_ALL=C\n", "HOME="} {
+		if !strings.Contains(out, want) {
+			t.Errorf("environment lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -353,13 +353,19 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 	case err = <-done:
 	case <-ctx.Done():
 		// Ask the remote process to stop, then insist: a cancelled step
-		// must not leave its command running on the host.
-		s.signal(sess, job, "TERM")
+		// must not leave its command running on the host. Signalling opens
+		// a session, which a frozen host never answers: it runs aside, and
+		// waiting for the command to end is bounded, so an interrupt
+		// returns within seconds whatever the host does (closing the
+		// connection, later, ends what is still waiting).
+		go s.signal(sess, job, "TERM")
 		select {
 		case <-done:
 		case <-time.After(3 * time.Second):
-			s.signal(sess, job, "KILL")
-			sess.Close()
+			go func() {
+				s.signal(sess, job, "KILL")
+				sess.Close()
+			}()
 		}
 		return ctx.Err()
 	case <-s.lost:

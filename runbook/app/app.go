@@ -11,11 +11,14 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
 	"tejun/inventory/tomlsrc"
+	"tejun/runbook/mask"
 )
 
 // Exit codes. Scripts and CI branch on them, so they are part of the
@@ -38,6 +41,14 @@ type App struct {
 	// bundled holds the example runbooks compiled into the binary, so the
 	// flagship dry-run works from nothing but the binary.
 	bundled fs.FS
+	// signals are the process's SIGINT and SIGTERM; nil in tests that
+	// drive the app with a context instead.
+	signals <-chan os.Signal
+	exit    func(code int)
+	// leftover says, when the process must exit before a command has
+	// cleaned up, what may be left half-done; set by the run command.
+	mu       sync.Mutex
+	leftover func() []string
 }
 
 // Option adjusts an App.
@@ -49,9 +60,18 @@ func WithBundled(fsys fs.FS) Option { return func(a *App) { a.bundled = fsys } }
 // WithEnv replaces the environment lookup (tests use it for NO_COLOR).
 func WithEnv(getenv func(string) string) Option { return func(a *App) { a.getenv = getenv } }
 
+// WithSignals makes the app handle interrupts: the first stops the
+// command (no new steps, running commands stopped, cleanup bounded by
+// interruptGrace), a second, or the grace running out, exits at once with
+// ExitInterrupted, saying what may be left half-done.
+func WithSignals(sigs <-chan os.Signal) Option { return func(a *App) { a.signals = sigs } }
+
+// interruptGrace is how long an interrupted command may take to stop.
+const interruptGrace = 6 * time.Second
+
 // New builds the app on the given streams.
 func New(stdin io.Reader, stdout, stderr io.Writer, opts ...Option) *App {
-	a := &App{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	a := &App{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, exit: os.Exit}
 	for _, o := range opts {
 		o(a)
 	}
@@ -72,6 +92,14 @@ func invalid(err error) error { return &exitError{ExitInvalid, err} }
 // Run parses args (args[0] is the program name) and returns the exit code.
 func (a *App) Run(ctx context.Context, args []string) int {
 	c := a.cli()
+	if a.signals != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		stop := make(chan struct{})
+		defer close(stop)
+		go a.watchSignals(cancel, stop)
+	}
 	err := c.RunContext(ctx, interspersed(c, args))
 	if err == nil {
 		return ExitOK
@@ -84,12 +112,12 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	var ps tomlsrc.Problems
 	if errors.As(err, &ps) {
 		for _, p := range ps {
-			fmt.Fprintln(a.stderr, p.Error())
+			fmt.Fprintln(a.stderr, mask.Visible(p.Error()))
 		}
 		fmt.Fprintf(a.stderr, "%s; nothing was run.\n", count(len(ps), "problem"))
 		return code
 	}
-	fmt.Fprintln(a.stderr, "tejun: "+err.Error())
+	fmt.Fprintln(a.stderr, "tejun: "+mask.Visible(err.Error()))
 	return code
 }
 
@@ -148,4 +176,40 @@ func oneOf(name, v string, allowed ...string) error {
 		}
 	}
 	return invalid(fmt.Errorf("--%s %q: want %s", name, v, strings.Join(allowed, " or ")))
+}
+
+// watchSignals turns the first interrupt into a cancelled context and a
+// second one (or a cleanup that outlasts interruptGrace) into an exit.
+func (a *App) watchSignals(cancel context.CancelFunc, stop <-chan struct{}) {
+	select {
+	case <-a.signals:
+	case <-stop:
+		return
+	}
+	cancel()
+	fmt.Fprintf(a.stderr, "tejun: interrupted: no new steps start, running commands are being stopped (at most %s); interrupt again to exit at once\n", interruptGrace)
+	why := "interrupted again"
+	select {
+	case <-a.signals:
+	case <-time.After(interruptGrace):
+		why = "stopping took longer than " + interruptGrace.String()
+	case <-stop:
+		return
+	}
+	a.mu.Lock()
+	leftover := a.leftover
+	a.mu.Unlock()
+	fmt.Fprintf(a.stderr, "tejun: %s: exiting now, without waiting for hosts\n", why)
+	if leftover != nil {
+		for _, l := range leftover() {
+			fmt.Fprintln(a.stderr, "  may be left half-done: "+mask.Visible(l))
+		}
+	}
+	a.exit(ExitInterrupted)
+}
+
+func (a *App) setLeftover(f func() []string) {
+	a.mu.Lock()
+	a.leftover = f
+	a.mu.Unlock()
 }

@@ -1,9 +1,13 @@
 package app
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/urfave/cli/v2"
 
 	"tejun/runbook/dryrun"
+	"tejun/runbook/executor"
 )
 
 func dryRunFlags() []cli.Flag {
@@ -65,6 +69,7 @@ func (a *App) runCommand() *cli.Command {
 			&cli.StringFlag{Name: "output", Value: "text", Usage: "text, or json: one event per line (schema tejun.events/v1)"},
 			&cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report (a test case per step and host) to `FILE`"},
 			&cli.BoolFlag{Name: "force-unlock", Usage: "take the hosts' run locks even from a run that seems alive"},
+			stepTimeoutFlag,
 			&cli.BoolFlag{Name: "resume", Usage: "continue the last run of this runbook and inventory (refused if either changed)"},
 		),
 		Action: func(c *cli.Context) error {
@@ -74,4 +79,16 @@ func (a *App) runCommand() *cli.Command {
 			return a.run(c)
 		},
 	}
+}
+
+var stepTimeoutFlag = &cli.DurationFlag{Name: "step-timeout", Value: executor.DefaultStepTimeout,
+	Usage: "stop a step on a host after this `DURATION` (1h, 30m) unless the step sets its own timeout"}
+
+// stepTimeout is --step-timeout, refused when it would mean no limit.
+func stepTimeout(c *cli.Context) (time.Duration, error) {
+	d := c.Duration("step-timeout")
+	if d <= 0 {
+		return 0, invalid(fmt.Errorf("--step-timeout %s: want a positive duration such as 1h or 30m (a step without a limit can hang the run)", d))
+	}
+	return d, nil
 }

@@ -148,6 +148,12 @@ func (l *eventLog) end(r *executor.Result, exit int, d time.Duration) {
 	l.emit(Event{Event: "run_end", Status: status, ExitCode: intp(exit), Counts: counts, DurationMS: ms(d)})
 }
 
+// abandoned ends the record when tejun exits before the run could: the
+// run is interrupted, and what it left is on the terminal.
+func (l *eventLog) abandoned() {
+	l.emit(Event{Event: "run_end", Status: "interrupted", ExitCode: intp(ExitInterrupted)})
+}
+
 // auditDir is where run records go: $XDG_STATE_HOME/tejun/runs, else
 // ~/.local/state/tejun/runs.
 func auditDir(getenv func(string) string) (string, error) {

@@ -13,6 +13,7 @@ import (
 
 	"tejun/inventory"
 	"tejun/runbook/executor"
+	"tejun/runbook/mask"
 	"tejun/transport"
 )
 
@@ -45,6 +46,11 @@ func (a *App) hostsCommand() *cli.Command {
 				}(i, h)
 			}
 			wg.Wait()
+			for _, r := range rows {
+				for j := range r {
+					r[j] = mask.Visible(r[j]) // inventory values and what hosts answered
+				}
+			}
 			width := []int{4, 7, 3, 4}
 			for _, r := range rows {
 				for j := range width {

@@ -57,7 +57,7 @@ func (j *junitReport) write(path string) error {
 	j.suite.SetTimestamp(j.start)
 	var all junit.Testsuites
 	all.AddSuite(j.suite)
-	f, err := os.Create(path)
+	f, err := createPrivate(path)
 	if err != nil {
 		return err
 	}
@@ -66,4 +66,19 @@ func (j *junitReport) write(path string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// createPrivate opens path for a report that may hold command output,
+// readable by its owner only from the first byte written: a new file is
+// made 0600, an existing one is emptied and made 0600 before any write.
+func createPrivate(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }

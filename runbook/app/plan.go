@@ -12,6 +12,7 @@ import (
 	"tejun/runbook"
 	"tejun/runbook/dryrun"
 	"tejun/runbook/executor"
+	"tejun/runbook/mask"
 	"tejun/steps"
 	"tejun/transport"
 )
@@ -28,6 +29,7 @@ func (a *App) planCommand() *cli.Command {
 			&cli.StringFlag{Name: "limit", Usage: "only this `HOST or ROLE`"},
 			&cli.StringFlag{Name: "section", Usage: "only this `SECTION`"},
 			&cli.StringSliceFlag{Name: "secret", Usage: "`NAME=@FILE`: read a secret from a file (checks may log in)"},
+			stepTimeoutFlag,
 		},
 		Action: a.plan,
 	}
@@ -38,6 +40,10 @@ func (a *App) plan(c *cli.Context) error {
 		return err
 	}
 	if err := oneOf("format", c.String("format"), "text", "markdown"); err != nil {
+		return err
+	}
+	st, err := stepTimeout(c)
+	if err != nil {
 		return err
 	}
 	l, err := a.load(c)
@@ -52,7 +58,7 @@ func (a *App) plan(c *cli.Context) error {
 	if err != nil {
 		return invalid(err)
 	}
-	opt := executor.Options{Plan: true, Limit: c.String("limit"), Section: c.String("section"), Secrets: secrets,
+	opt := executor.Options{Plan: true, StepTimeout: st, Limit: c.String("limit"), Section: c.String("section"), Secrets: secrets,
 		Dir: filepath.Dir(l.runbookPath), UserConfig: userCfg}
 	if err := executor.Check(l.binding, opt); err != nil {
 		return invalid(err)
@@ -62,7 +68,11 @@ func (a *App) plan(c *cli.Context) error {
 	if err != nil {
 		return invalid(err)
 	}
-	writePlan(a.stdout, l, c.String("lang"), c.String("format") == "markdown", l.binding.Runbook.Order(), col.events)
+	// Plain text, no styling: made visible as a whole (hosts' output is in
+	// the reasons).
+	var out strings.Builder
+	writePlan(&out, l, c.String("lang"), c.String("format") == "markdown", l.binding.Runbook.Order(), col.events)
+	io.WriteString(a.stdout, mask.Visible(out.String()))
 	if res.Unreachable() {
 		return &exitError{ExitUnreachable, fmt.Errorf("a host could not be reached")}
 	}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"sync"
+
+	"tejun/runbook/mask"
 )
 
 // prompter asks the operator one question at a time. Steps on several hosts
@@ -52,7 +54,7 @@ func (p *prompter) Ask(ctx context.Context, question string) (bool, error) {
 		return false, err
 	}
 	p.start.Do(func() { go p.read() })
-	fmt.Fprintf(p.out, "%s [y/N] ", question)
+	fmt.Fprintf(p.out, "%s [y/N] ", mask.Visible(question))
 	select {
 	case line := <-p.lines:
 		ans := strings.ToLower(strings.TrimSpace(line))

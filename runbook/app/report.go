@@ -12,6 +12,7 @@ import (
 
 	"tejun/runbook"
 	"tejun/runbook/executor"
+	"tejun/runbook/mask"
 )
 
 // human prints one line per step and host as they finish, and -v detail.
@@ -51,11 +52,13 @@ func (h *human) Started(*runbook.Step, string) {}
 func (h *human) Finished(ev executor.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	host := ev.Host
+	// Hosts' names come from the inventory, reasons and errors from what
+	// the hosts printed: neither may drive the terminal.
+	host := mask.Visible(ev.Host)
 	if host == "" {
 		host = "-"
 	}
-	line := fmt.Sprintf("%-5s %-28s %-10s %s", ev.Step.Label(), trim(ev.Step.ID, 28), host, h.styles[ev.Status].Render(fmt.Sprintf("%-8s", ev.Status)))
+	line := fmt.Sprintf("%-5s %-28s %-10s %s", ev.Step.Label(), trim(mask.Visible(ev.Step.ID), 28), host, h.styles[ev.Status].Render(fmt.Sprintf("%-8s", ev.Status)))
 	if ev.Host != "" {
 		line += h.faint.Render(fmt.Sprintf(" %6.2fs", ev.Duration.Seconds()))
 	}
@@ -64,7 +67,7 @@ func (h *human) Finished(ev executor.Event) {
 		detail = ev.Error
 	}
 	if detail != "" {
-		line += "  " + detail
+		line += "  " + mask.Visible(detail)
 	}
 	fmt.Fprintln(h.w, line)
 }
@@ -76,7 +79,7 @@ func (h *human) Log(st *runbook.Step, host, line string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, l := range strings.Split(line, "\n") {
-		fmt.Fprintln(h.w, h.faint.Render(fmt.Sprintf("      %s %s | %s", st.ID, host, l)))
+		fmt.Fprintln(h.w, h.faint.Render(mask.Visible(fmt.Sprintf("      %s %s | %s", st.ID, host, l))))
 	}
 }
 

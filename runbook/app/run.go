@@ -5,16 +5,24 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"tejun/runbook"
 	"tejun/runbook/executor"
 	"tejun/transport"
 )
 
 func (a *App) run(c *cli.Context) error {
 	if err := oneOf("lang", c.String("lang"), "ja", "en"); err != nil {
+		return err
+	}
+	st, err := stepTimeout(c)
+	if err != nil {
 		return err
 	}
 	l, err := a.load(c)
@@ -30,7 +38,8 @@ func (a *App) run(c *cli.Context) error {
 		return invalid(fmt.Errorf("~/.ssh/config: %w", err))
 	}
 	opt := executor.Options{
-		Forks: c.Int("forks"), Yes: c.Bool("yes"), Confirm: a.confirm(),
+		StepTimeout: st,
+		Forks:       c.Int("forks"), Yes: c.Bool("yes"), Confirm: a.confirm(),
 		Limit: c.String("limit"), From: c.String("from"), Only: c.String("only"), Section: c.String("section"),
 		AssumeDone: c.StringSlice("assume-done"), Secrets: secrets,
 		Dir: filepath.Dir(l.runbookPath), UserConfig: userCfg,
@@ -75,10 +84,22 @@ func (a *App) run(c *cli.Context) error {
 		reps = append(reps, ju)
 	}
 
+	running := &inFlight{steps: map[string]bool{}, hosts: map[string]bool{}}
+	reps = append(reps, running)
+	a.setLeftover(func() []string {
+		audit.abandoned()
+		return append(running.report(), "audit record: "+auditFile.Name()+" (ends at the interrupt)")
+	})
+	defer a.setLeftover(nil)
+
 	start := time.Now()
 	res, err := executor.Run(c.Context, l.binding, opt, reps)
 	if err != nil {
 		return invalid(err)
+	}
+	if len(res.LocksLeft) > 0 {
+		fmt.Fprintf(a.stderr, "tejun: the run lock %s could not be released on %s (not answering); it goes stale by itself, or pass --force-unlock\n",
+			executor.LockPath, strings.Join(res.LocksLeft, ", "))
 	}
 	if human != nil {
 		human.summary(res, time.Since(start))
@@ -104,7 +125,7 @@ func (a *App) run(c *cli.Context) error {
 func exitFor(res *executor.Result) *exitError {
 	switch {
 	case res.Interrupted:
-		return &exitError{ExitInterrupted, errors.New("interrupted: no new steps were started, running commands were stopped")}
+		return &exitError{ExitInterrupted, errors.New("interrupted: no new steps were started, running commands were told to stop")}
 	case res.Locked():
 		return &exitError{ExitLocked, errors.New("another run holds a host's lock")}
 	case res.Count(executor.Failed) > 0 && res.Unreachable():
@@ -115,4 +136,46 @@ func exitFor(res *executor.Result) *exitError {
 		return &exitError{ExitRefused, errors.New("destructive steps were not confirmed; run on a terminal or pass --yes")}
 	}
 	return &exitError{ExitOK, nil}
+}
+
+// inFlight knows which steps are running where, to say what an exit
+// without cleanup may leave half-done.
+type inFlight struct {
+	mu    sync.Mutex
+	steps map[string]bool // "step on host"
+	hosts map[string]bool // hosts contacted: each may hold this run's lock
+}
+
+func (f *inFlight) Started(st *runbook.Step, host string) {
+	f.mu.Lock()
+	f.steps[st.ID+" on "+host] = true
+	f.hosts[host] = true
+	f.mu.Unlock()
+}
+
+func (f *inFlight) Finished(ev executor.Event) {
+	f.mu.Lock()
+	delete(f.steps, ev.Step.ID+" on "+ev.Host)
+	f.mu.Unlock()
+}
+
+func (f *inFlight) Log(*runbook.Step, string, string) {}
+
+func (f *inFlight) report() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out, hosts []string
+	for s := range f.steps {
+		out = append(out, "step "+s+" was running: its command may still run, or have stopped part way; a re-run checks first and finishes it")
+	}
+	for h := range f.hosts {
+		hosts = append(hosts, h)
+	}
+	sort.Strings(out)
+	sort.Strings(hosts)
+	if len(hosts) > 0 {
+		out = append(out, fmt.Sprintf("the run lock %s on %s: it goes stale by itself once its heartbeat stops, or pass --force-unlock",
+			executor.LockPath, strings.Join(hosts, ", ")))
+	}
+	return out
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"tejun/runbook"
+	"tejun/runbook/mask"
 	"tejun/steps"
 )
 
@@ -20,7 +21,7 @@ func Write(w io.Writer, b *runbook.Binding, o Options) error {
 	d := build(b, o)
 	var out string
 	if o.Markdown {
-		out = markdown(d, o.Lang)
+		out = mask.Visible(markdown(d, o.Lang))
 	} else {
 		out = text(d, o.Lang, newStyles(w, o.Color))
 	}
@@ -55,7 +56,9 @@ const indent = "    "
 func text(d doc, lang string, s styles) string {
 	var b strings.Builder
 	line := func(st lipgloss.Style, prefix, text string) {
-		b.WriteString(prefix + st.Render(strings.ReplaceAll(text, "\t", indent)) + "\n")
+		// Values from the inventory, made visible before styling adds
+		// the only escapes that may reach the terminal.
+		b.WriteString(mask.Visible(prefix) + st.Render(mask.Visible(strings.ReplaceAll(text, "\t", indent))) + "\n")
 	}
 	line(s.title, "", d.title)
 	b.WriteString("\n")

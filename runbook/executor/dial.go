@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/user"
 	"sync"
+	"time"
 
 	"tejun/inventory"
 	"tejun/transport"
@@ -74,9 +75,12 @@ func (c *connections) forget(host string) {
 	}
 }
 
-func (c *connections) closeAll() {
+// closeAll releases the run's locks, waiting at most d for that, and
+// closes every connection. It returns the hosts whose lock may be left.
+func (c *connections) closeAll(d time.Duration) []string {
+	var left []string
 	if c.locks != nil {
-		c.locks.releaseAll()
+		left = c.locks.releaseAll(d)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -85,6 +89,7 @@ func (c *connections) closeAll() {
 			lc.conn.Close()
 		}
 	}
+	return left
 }
 
 // config turns an inventory host into an SSH configuration: the

@@ -19,6 +19,8 @@ type hostEnv struct {
 	x    *Executor
 	host *inventory.Host
 	step string
+	// impl is the step's kind, asked for the credentials its commands print.
+	impl steps.Step
 }
 
 func (e *hostEnv) Host() string { return e.host.Name }
@@ -49,6 +51,12 @@ func (e *hostEnv) Run(ctx context.Context, cmd transport.Cmd, stdin io.Reader) (
 	var out, errOut bytes.Buffer
 	start := time.Now()
 	err = c.Run(ctx, cmd, transport.Stdio{Stdin: stdin, Stdout: &out, Stderr: &errOut})
+	if cr, ok := e.impl.(steps.Credentialer); ok {
+		// Before the output is logged, and before any error made of it is.
+		for _, cred := range cr.Credentials(out.String()) {
+			e.x.mask.Add(cred)
+		}
+	}
 	if s := strings.TrimRight(out.String(), "\n"); s != "" {
 		e.x.log(e.step, e.host.Name, s)
 	}
@@ -79,7 +87,7 @@ func (e *hostEnv) On(name string) (steps.Env, error) {
 	if len(hs) != 1 {
 		return nil, fmt.Errorf("%s names %d hosts", name, len(hs))
 	}
-	return &hostEnv{x: e.x, host: hs[0], step: e.step}, nil
+	return &hostEnv{x: e.x, host: hs[0], step: e.step, impl: e.impl}, nil
 }
 
 func (e *hostEnv) Secret(name string) ([]byte, error) {

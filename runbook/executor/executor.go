@@ -16,6 +16,7 @@ import (
 
 	"tejun/inventory"
 	"tejun/runbook"
+	"tejun/runbook/mask"
 	"tejun/steps"
 	"tejun/transport"
 )
@@ -101,6 +102,9 @@ type Options struct {
 	ForceUnlock bool
 	// Resumes is the run ID this run resumes; that run's locks are its own.
 	Resumes string
+	// StepTimeout bounds each step on each host that sets no timeout of
+	// its own; 0 means DefaultStepTimeout.
+	StepTimeout time.Duration
 }
 
 // Command is one command run on a host, for the audit record. The line
@@ -118,7 +122,15 @@ type Command struct {
 type Result struct {
 	Events      []Event
 	Interrupted bool
+	// LocksLeft are the hosts whose run lock could not be released in
+	// time (a frozen host); each goes stale by itself.
+	LocksLeft []string
 }
+
+// cleanupWithin bounds releasing the locks at the end of a run: an
+// interrupted run must end in seconds, not when a frozen host's
+// keepalive gives up.
+const cleanupWithin = 2 * time.Second
 
 // Count returns how many events have status s.
 func (r *Result) Count(s Status) int {
@@ -157,7 +169,7 @@ type Executor struct {
 	opt   Options
 	rep   Reporter
 	conns *connections
-	mask  *strings.Replacer
+	mask  *mask.Masker
 
 	mu      sync.Mutex
 	outputs runbook.Outputs
@@ -252,21 +264,19 @@ func Run(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter) (*R
 	if opt.Dir == "" {
 		opt.Dir = filepath.Dir(b.Runbook.File)
 	}
-	var pairs []string
+	m := mask.New()
 	for _, v := range opt.Secrets {
-		if len(v) > 0 {
-			pairs = append(pairs, string(v), "********")
-		}
+		m.Add(string(v))
 	}
 	x := &Executor{
-		b: b, opt: opt, rep: rep, outputs: runbook.Outputs{}, mask: strings.NewReplacer(pairs...), holds: map[string]*holdsOnce{},
+		b: b, opt: opt, rep: rep, outputs: runbook.Outputs{}, mask: m, holds: map[string]*holdsOnce{},
 		conns: &connections{inv: b.Inventory, userCfg: opt.UserConfig, dial: opt.Dial, conns: map[string]*lazyConn{}},
 	}
 	if opt.RunID != "" && !opt.Plan {
 		x.conns.locks = newLocks(opt.RunID, b.Runbook.Name, opt.ForceUnlock, opt.Resumes)
 	}
-	defer x.conns.closeAll()
 	x.walk(ctx)
+	x.result.LocksLeft = x.conns.closeAll(cleanupWithin)
 	return &x.result, nil
 }
 
@@ -478,12 +488,31 @@ func (x *Executor) runOn(ctx context.Context, st *runbook.Step, h *inventory.Hos
 	return ev.Status == OK || ev.Status == Changed || ev.Status == Skipped
 }
 
+// DefaultStepTimeout bounds a step that sets no timeout of its own: a
+// check reading a FIFO, or a command waiting on a prompt, must not hang
+// the run forever.
+const DefaultStepTimeout = time.Hour
+
+// attempt runs one step on one host within its timeout (the step's own,
+// else Options.StepTimeout), and says so when that is what stopped it.
 func (x *Executor) attempt(ctx context.Context, st *runbook.Step, h *inventory.Host) Event {
-	if st.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, st.Timeout)
-		defer cancel()
+	timeout, from := st.Timeout, "the step's timeout"
+	if timeout <= 0 {
+		timeout, from = x.opt.StepTimeout, "--step-timeout"
 	}
+	if timeout <= 0 {
+		timeout, from = DefaultStepTimeout, "the default step timeout; set timeout on the step, or --step-timeout"
+	}
+	sctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	ev := x.attemptIn(sctx, st, h)
+	if ev.Status == Failed && ctx.Err() == nil && errors.Is(sctx.Err(), context.DeadlineExceeded) {
+		ev.Error = fmt.Sprintf("timed out after %s (%s): %s", timeout, from, ev.Error)
+	}
+	return ev
+}
+
+func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory.Host) Event {
 	for _, id := range x.opt.AssumeDone {
 		if id == st.ID {
 			return Event{Status: OK, Reason: "assumed done (--assume-done)"}
@@ -617,7 +646,7 @@ func (x *Executor) check(ctx context.Context, st *runbook.Step, step steps.Runne
 // env is a step's view of a host: gated to its check commands in plan
 // mode, whoever asks.
 func (x *Executor) env(h *inventory.Host, step string, impl steps.Step) steps.Env {
-	e := &hostEnv{x: x, host: h, step: step}
+	e := &hostEnv{x: x, host: h, step: step, impl: impl}
 	if x.opt.Plan {
 		return x.readOnly(e, impl)
 	}
@@ -699,7 +728,9 @@ func lastLines(s string, n int) string {
 }
 
 func (x *Executor) finish(ev Event) {
-	ev.Reason = x.mask.Replace(ev.Reason)
+	// Again here, whatever was masked before: a credential learnt since
+	// (a ticket) may be in a text made earlier.
+	ev.Reason, ev.Error, ev.Stderr = x.mask.Replace(ev.Reason), x.mask.Replace(ev.Error), x.mask.Replace(ev.Stderr)
 	x.mu.Lock()
 	x.result.Events = append(x.result.Events, ev)
 	x.mu.Unlock()

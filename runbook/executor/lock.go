@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -139,13 +140,48 @@ func (l *locks) acquire(ctx context.Context, h *inventory.Host, c transport.Conn
 	return fmt.Errorf("%s: could not take the run lock %s", h.Name, LockPath)
 }
 
-// releaseAll removes the locks this run holds, and only those.
-func (l *locks) releaseAll() {
+// releaseAll removes the locks this run holds, and only those, on all
+// hosts at once and within d: a frozen host must not keep an interrupted
+// run waiting on its keepalive. It returns the hosts whose lock may be
+// left behind (it goes stale staleAge after its last heartbeat).
+func (l *locks) releaseAll(d time.Duration) []string {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	for name, hl := range l.held {
+	held := l.held
+	l.held = map[string]*hostLock{}
+	l.mu.Unlock()
+	var mu sync.Mutex
+	pending := map[string]bool{}
+	done := make(chan struct{}, len(held))
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	for name, hl := range held {
 		close(hl.stop)
-		_ = hl.conn.Run(context.Background(), lockRelease(l.info.RunID), transport.Stdio{})
-		delete(l.held, name)
+		pending[name] = true
+		go func(name string, hl *hostLock) {
+			err := hl.conn.Run(ctx, lockRelease(l.info.RunID), transport.Stdio{})
+			mu.Lock()
+			if err == nil {
+				delete(pending, name)
+			}
+			mu.Unlock()
+			done <- struct{}{}
+		}(name, hl)
 	}
+	timeout := time.After(d)
+wait:
+	for range held {
+		select {
+		case <-done:
+		case <-timeout:
+			break wait
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var left []string
+	for name := range pending {
+		left = append(left, name)
+	}
+	sort.Strings(left)
+	return left
 }

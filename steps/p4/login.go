@@ -24,6 +24,10 @@ func (l *Login) Validate() []steps.Problem {
 
 func (l *Login) Secrets() []string { return []string{l.Secret} }
 
+// Credentials: a login prints no ticket unless asked (-p), but a p4 that
+// does is not to be believed on its word.
+func (l *Login) Credentials(stdout string) []string { return tickets(stdout) }
+
 // manualCmd keeps the manual's order of options (-p before -u).
 func (l *Login) manualCmd() transport.Cmd {
 	return transport.Cmd{Argv: []string{"p4", "-p", l.Port, "-u", l.User, "-E", "P4TICKETS=" + l.Tickets, "login"}, User: l.Become}

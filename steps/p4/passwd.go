@@ -22,6 +22,9 @@ func (p *Passwd) Validate() []steps.Problem {
 
 func (p *Passwd) Secrets() []string { return []string{p.Secret} }
 
+// Credentials: the check's login -p prints a ticket.
+func (p *Passwd) Credentials(stdout string) []string { return tickets(stdout) }
+
 func (p *Passwd) Describe(lang string) steps.Description {
 	return steps.Description{
 		Notes: append(p.notes(lang), steps.T(lang,
