@@ -26,8 +26,10 @@ Host *
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := SSHConfig{Address: "db-01", User: "root"}
-	u.Apply(&cfg, "db-01")
+	cfg, err := u.Resolve(Request{Name: "db-01", User: "root"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if cfg.User != "root" || cfg.Port != 2022 || cfg.HostKey != "accept-new" || cfg.Address != "db-01" {
 		t.Errorf("db-01: %+v", cfg)
 	}
@@ -38,9 +40,11 @@ Host *
 	if j == nil || j.Address != "127.0.0.9" || j.User != "ops" || j.Port != 2200 || j.IdentityFiles[0] != "/keys/bastion" {
 		t.Fatalf("jump: %+v", j)
 	}
-	other := SSHConfig{}
-	u.Apply(&other, "web")
-	if other.HostKey != "" {
+	other, err := u.Resolve(Request{Name: "web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.HostKey != "strict" {
 		t.Errorf("StrictHostKeyChecking no was honoured: %q", other.HostKey)
 	}
 }
