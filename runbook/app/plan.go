@@ -13,7 +13,6 @@ import (
 	"tejun/runbook/dryrun"
 	"tejun/runbook/executor"
 	"tejun/steps"
-	"tejun/transport"
 )
 
 func (a *App) planCommand() *cli.Command {
@@ -48,10 +47,7 @@ func (a *App) plan(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	userCfg, err := transport.DefaultUserConfig()
-	if err != nil {
-		return invalid(err)
-	}
+	userCfg := a.userConfig(c)
 	opt := executor.Options{Plan: true, Limit: c.String("limit"), Section: c.String("section"), Secrets: secrets,
 		Dir: filepath.Dir(l.runbookPath), UserConfig: userCfg}
 	if err := executor.Check(l.binding, opt); err != nil {

@@ -10,7 +10,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"tejun/runbook/executor"
-	"tejun/transport"
 )
 
 func (a *App) run(c *cli.Context) error {
@@ -25,10 +24,7 @@ func (a *App) run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	userCfg, err := transport.DefaultUserConfig()
-	if err != nil {
-		return invalid(fmt.Errorf("~/.ssh/config: %w", err))
-	}
+	userCfg := a.userConfig(c)
 	opt := executor.Options{
 		Forks: c.Int("forks"), Yes: c.Bool("yes"), Confirm: a.confirm(),
 		Limit: c.String("limit"), From: c.String("from"), Only: c.String("only"), Section: c.String("section"),
