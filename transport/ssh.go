@@ -174,6 +174,9 @@ func classifyHandshake(name, addr string, err error) error {
 	if strings.Contains(err.Error(), "unable to authenticate") {
 		return fmt.Errorf("%s (%s): %w: %v", name, addr, ErrAuth, err)
 	}
+	if strings.Contains(err.Error(), "Too many authentication failures") {
+		return fmt.Errorf("%s (%s): %w: %v (too many keys were offered: IdentitiesOnly yes in ssh_config offers only the host's IdentityFile)", name, addr, ErrAuth, err)
+	}
 	var ne net.Error
 	if errors.As(err, &ne) || errors.Is(err, io.EOF) {
 		return fmt.Errorf("%s (%s): %w: %v", name, addr, ErrUnreachable, err)
