@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -105,7 +107,18 @@ func (a *App) showConfig(inv *inventory.Inventory, userCfg *transport.UserConfig
 func probe(ctx context.Context, inv *inventory.Inventory, h *inventory.Host, userCfg *transport.UserConfig) []string {
 	row := []string{h.Name, fmt.Sprintf("%s:%d", h.Address, h.SSH.Port), "", "", ""}
 	start := time.Now()
-	conn, err := executor.Dial(ctx, inv, h, userCfg)
+	var conn transport.Conn
+	var err error
+	if h.SSH.Connection == "local" {
+		conn, err = executor.Dial(ctx, inv, h, userCfg)
+	} else {
+		// The address shown is the one ssh_config resolves to.
+		var cfg transport.SSHConfig
+		if cfg, err = executor.Resolve(inv, h, userCfg); err == nil {
+			row[1] = net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.Port))
+			conn, err = transport.DialSSH(ctx, cfg)
+		}
+	}
 	if err != nil {
 		row[2] = "failed: " + firstLine(err.Error())
 		return row
