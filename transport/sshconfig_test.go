@@ -3,6 +3,7 @@ package transport
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -58,5 +59,42 @@ func TestParseJump(t *testing.T) {
 		if got := *ParseJump(in); got.Address != want.Address || got.User != want.User || got.Port != want.Port {
 			t.Errorf("ParseJump(%q) = %+v", in, got)
 		}
+	}
+}
+
+// TestFallbackSaysSoOnce: without an ssh client the Go parser resolves,
+// and says so once, not once per host.
+func TestFallbackSaysSoOnce(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	path := filepath.Join(t.TempDir(), "config")
+	os.WriteFile(path, []byte("Host a\n  Port 2200\n"), 0o600)
+	var note strings.Builder
+	u := NewUserConfig(path, &note)
+	for _, n := range []string{"a", "b"} {
+		if _, err := u.Resolve(Request{Name: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cfg, _ := u.Resolve(Request{Name: "a"}); cfg.Port != 2200 {
+		t.Errorf("port %d", cfg.Port)
+	}
+	if strings.Count(note.String(), "\n") != 1 || !strings.Contains(note.String(), "own parser") {
+		t.Errorf("note %q", note.String())
+	}
+}
+
+// TestHostileNames: what ssh would read as an option, user@host or a
+// shell word never reaches ssh -G or a ProxyCommand.
+func TestHostileNames(t *testing.T) {
+	u := &UserConfig{File: "none", SSH: "/bin/false"}
+	for _, n := range []string{"-oProxyCommand=touch /tmp/x", "root@evil", "a;b", "$(id)", "a b"} {
+		if _, err := u.Resolve(Request{Name: n}); err == nil || !strings.Contains(err.Error(), "cannot be looked up") {
+			t.Errorf("%q: %v", n, err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "config")
+	os.WriteFile(path, []byte("Host *\n  ProxyCommand nc %h %p\n"), 0o600)
+	if _, err := (&UserConfig{File: path}).Resolve(Request{Name: "db", Address: "x;touch"}); err == nil {
+		t.Error("a shell word reached ProxyCommand")
 	}
 }
