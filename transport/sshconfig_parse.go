@@ -339,7 +339,7 @@ func glob(pat, s string) bool {
 // match evaluates a Match line: every criterion must hold.
 func (p *parser) match(args []string) (bool, error) {
 	if len(args) == 0 {
-		return false, fmt.Errorf("Match without criteria")
+		return false, fmt.Errorf("a Match line without criteria")
 	}
 	result := true
 	for i := 0; i < len(args); i++ {
@@ -357,7 +357,7 @@ func (p *parser) match(args []string) (bool, error) {
 			ok = p.final
 		case "host", "originalhost", "user", "localuser", "exec":
 			if i+1 >= len(args) {
-				return false, fmt.Errorf("Match %s needs an argument", crit)
+				return false, fmt.Errorf("criterion %s of a Match line needs an argument", crit)
 			}
 			i++
 			arg := args[i]
@@ -382,7 +382,7 @@ func (p *parser) match(args []string) (bool, error) {
 				ok = p.exec(arg)
 			}
 		default:
-			return false, fmt.Errorf("Match %s: tejun's parser does not support it (install the ssh client)", crit)
+			return false, fmt.Errorf("criterion %s of a Match line: tejun's parser does not support it (install the ssh client)", crit)
 		}
 		if neg {
 			ok = !ok
