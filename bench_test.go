@@ -385,3 +385,20 @@ func mustRead(b *testing.B, p string) []byte {
 	}
 	return d
 }
+
+// BenchmarkDial is the connect path: TCP, handshake, host-key check and
+// public-key login, then close.
+func BenchmarkDial(b *testing.B) {
+	bed := testbed.Start(b, "n1")
+	h := bed.Hosts[0]
+	cfg := transport.SSHConfig{Name: "n1", Address: h.Address, Port: h.Port, User: "root",
+		IdentityFiles: []string{bed.KeyFile}, KnownHosts: []string{bed.KnownHosts}, AgentSocket: "/nonexistent"}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		conn, err := transport.DialSSH(context.Background(), cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		conn.Close()
+	}
+}

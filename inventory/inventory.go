@@ -38,16 +38,25 @@ const (
 )
 
 // SSH holds how to reach a host; every field may come from [defaults].
+// An empty field is unset: ~/.ssh/config decides, as it would for ssh.
 type SSH struct {
-	User         string `toml:"user"`
+	User string `toml:"user"`
+	// Port is 22 when unset, for display; PortSet says whether the
+	// inventory gave it, since only then does it override ssh_config.
 	Port         int    `toml:"port"`
+	PortSet      bool   `toml:"-"`
 	IdentityFile string `toml:"identity_file"`
 	// Jump is the host to tunnel through: an inventory host name, or
 	// [user@]address[:port]; "none" overrides a default jump.
 	Jump string `toml:"jump"`
+	// NoJump is a jump of "none": no jump, whatever [defaults] or
+	// ssh_config's ProxyJump say.
+	NoJump bool `toml:"-"`
 	// Become is the user commands run as (through sudo -n) unless a step
 	// says otherwise.
-	Become     string `toml:"become"`
+	Become string `toml:"become"`
+	// HostKey is "" when unset: ssh_config's StrictHostKeyChecking
+	// accept-new applies, else strict.
 	HostKey    string `toml:"host_key"`
 	KnownHosts string `toml:"known_hosts"`
 	// Connection is "ssh" (default) or "local": the machine running tejun,
@@ -145,11 +154,9 @@ func Parse(file string, src []byte) (*Inventory, error) {
 		if host.Address == "" {
 			host.Address = n
 		}
-		if host.SSH.Port == 0 {
+		host.SSH.PortSet = rawSet(s, n, "port")
+		if !host.SSH.PortSet {
 			host.SSH.Port = 22
-		}
-		if host.SSH.HostKey == "" {
-			host.SSH.HostKey = HostKeyStrict
 		}
 		checkHost(s, &ps, path, host)
 		inv.Hosts = append(inv.Hosts, host)
@@ -197,12 +204,28 @@ func merge(h, d SSH) SSH {
 	h.KnownHosts = pick(h.KnownHosts, d.KnownHosts)
 	h.Connection = pick(h.Connection, d.Connection)
 	if h.Jump == "none" { // as OpenSSH's ProxyJump none: no jump, whatever [defaults] says
-		h.Jump = ""
+		h.Jump, h.NoJump = "", true
 	}
 	if h.Port == 0 {
 		h.Port = d.Port
 	}
 	return h
+}
+
+// rawSet says whether the host's table or [defaults] writes key.
+func rawSet(s *tomlsrc.Source, host, key string) bool {
+	if hosts, ok := s.Raw["hosts"].(map[string]any); ok {
+		if own, ok := hosts[host].(map[string]any); ok {
+			if _, set := own[key]; set {
+				return true
+			}
+		}
+	}
+	if d, ok := s.Raw["defaults"].(map[string]any); ok {
+		_, set := d[key]
+		return set
+	}
+	return false
 }
 
 func checkHost(s *tomlsrc.Source, ps *tomlsrc.Problems, path string, h *Host) {
@@ -218,12 +241,12 @@ func checkHost(s *tomlsrc.Source, ps *tomlsrc.Problems, path string, h *Host) {
 		}
 		return "defaults." + key, "defaults"
 	}
-	if h.SSH.Port < 1 || h.SSH.Port > 65535 {
+	if h.SSH.PortSet && (h.SSH.Port < 1 || h.SSH.Port > 65535) {
 		at, who := where("port")
 		*ps = append(*ps, s.At(at, "%s: port %d is not between 1 and 65535", who, h.SSH.Port))
 	}
 	switch h.SSH.HostKey {
-	case HostKeyStrict, HostKeyAcceptNew:
+	case "", HostKeyStrict, HostKeyAcceptNew:
 	default:
 		at, who := where("host_key")
 		*ps = append(*ps, s.At(at, "%s: host_key %q: want %q or %q (there is no way to skip host-key checks)", who, h.SSH.HostKey, HostKeyStrict, HostKeyAcceptNew))

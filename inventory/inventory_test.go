@@ -111,3 +111,35 @@ roles = ["x"]
 	// A host named like its own only role is fine (the manual's master/master).
 	mustParse(t, "[hosts.master]\nroles = [\"master\"]\n")
 }
+
+// TestUnsetSSHFields: only what the inventory writes may override
+// ~/.ssh/config, so an unwritten port, host_key or jump must stay
+// distinguishable from a written one.
+func TestUnsetSSHFields(t *testing.T) {
+	inv := mustParse(t, `
+[defaults]
+jump = "bastion"
+[hosts.a]
+[hosts.b]
+port = 22
+host_key = "strict"
+jump = "none"
+[hosts.c]
+[hosts.bastion]
+jump = "none"
+`)
+	a, b := inv.Host("a"), inv.Host("b")
+	if a.SSH.PortSet || a.SSH.Port != 22 || a.SSH.HostKey != "" || a.SSH.Jump != "bastion" || a.SSH.NoJump {
+		t.Errorf("a: %+v", a.SSH)
+	}
+	if !b.SSH.PortSet || b.SSH.Port != 22 || b.SSH.HostKey != HostKeyStrict || b.SSH.Jump != "" || !b.SSH.NoJump {
+		t.Errorf("b: %+v", b.SSH)
+	}
+	inv = mustParse(t, "[defaults]\nport = 2200\n[hosts.a]\n")
+	if h := inv.Host("a"); !h.SSH.PortSet || h.SSH.Port != 2200 {
+		t.Errorf("port from defaults: %+v", h.SSH)
+	}
+	if _, err := Parse("x.toml", []byte("[hosts.a]\nport = 0\n")); err == nil || !strings.Contains(err.Error(), "port 0") {
+		t.Errorf("port = 0: %v", err)
+	}
+}

@@ -8,40 +8,58 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/agent"
 )
 
-// SSHConfig says how to reach one host. It is filled from the inventory
-// and, for what the inventory leaves open, from ~/.ssh/config.
+// SSHConfig says how to reach one host: what UserConfig.Resolve makes of
+// the inventory and the OpenSSH client configuration.
 type SSHConfig struct {
 	Name          string // inventory name, for messages
 	Address       string
 	Port          int
 	User          string
 	IdentityFiles []string
+	// IdentityRequired: the first identity file is the inventory's, and
+	// a missing one is an error rather than skipped as ssh_config's are.
+	IdentityRequired bool
+	// CertificateFiles hold certificates for the identities; a
+	// "<identity>-cert.pub" beside a key is used too, as ssh does.
+	CertificateFiles []string
+	// IdentitiesOnly offers only the identity files' keys, even when the
+	// agent holds others (servers cut a login off after a few offers).
+	IdentitiesOnly bool
 	// KnownHosts files; the first is where accept-new records keys.
 	KnownHosts []string
+	// GlobalKnownHosts are read too, never written.
+	GlobalKnownHosts []string
+	// HashKnownHosts records accepted keys under a hashed host name.
+	HashKnownHosts bool
 	// HostKey is "strict" (default) or "accept-new".
 	HostKey string
 	// Jump is the host to tunnel through (ProxyJump); it may itself jump.
 	Jump *SSHConfig
-	// ConnectTimeout bounds dialing plus the SSH handshake.
+	// ProxyCommand, when set, is run by /bin/sh and its stdin/stdout are
+	// the connection (tokens already expanded).
+	ProxyCommand string
+	// ConnectTimeout bounds dialing plus the SSH handshake (15 s unset).
 	ConnectTimeout time.Duration
-	// Keepalive is how often the connection is probed; after three
-	// unanswered probes it is closed and running commands fail with
-	// ErrConnectionLost instead of hanging on a dead peer.
-	Keepalive time.Duration
-	// AgentSocket is the ssh-agent to use; empty means $SSH_AUTH_SOCK.
+	// Keepalive is how often the connection is probed (15 s unset); after
+	// KeepaliveMax (3 unset) unanswered probes it is closed and running
+	// commands fail with ErrConnectionLost instead of hanging on a dead
+	// peer.
+	Keepalive    time.Duration
+	KeepaliveMax int
+	// AgentSocket is the ssh-agent to use; empty means $SSH_AUTH_SOCK,
+	// "none" no agent.
 	AgentSocket string
+	// Algorithms, in preference order; nil leaves x/crypto's defaults
+	// (HostKeyAlgorithms: OpenSSH's order).
+	HostKeyAlgorithms, Ciphers, KexAlgorithms, MACs []string
 }
 
 // SSH is one connection to a host, shared by every step that runs there:
@@ -69,6 +87,9 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
 	if cfg.Keepalive == 0 {
 		cfg.Keepalive = 15 * time.Second
 	}
+	if cfg.KeepaliveMax == 0 {
+		cfg.KeepaliveMax = 3
+	}
 	name := cfg.Name
 	if name == "" {
 		name = cfg.Address
@@ -90,18 +111,22 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
 		HostKeyAlgorithms: algos,
 		Timeout:           cfg.ConnectTimeout,
 	}
+	clientCfg.Ciphers, clientCfg.KeyExchanges, clientCfg.MACs = cfg.Ciphers, cfg.KexAlgorithms, cfg.MACs
 
 	s := &SSH{cfg: cfg, lost: make(chan struct{}), sftps: map[string]*sftpConn{}}
 	var conn net.Conn
 	dialCtx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
-	if cfg.Jump != nil {
+	switch {
+	case cfg.Jump != nil:
 		s.jump, err = DialSSH(ctx, *cfg.Jump)
 		if err != nil {
 			return nil, fmt.Errorf("%s: through jump host: %w", name, err)
 		}
 		conn, err = s.jump.client.DialContext(dialCtx, "tcp", addr)
-	} else {
+	case cfg.ProxyCommand != "":
+		conn, err = proxyCommand(cfg.ProxyCommand, addr)
+	default:
 		var d net.Dialer
 		conn, err = d.DialContext(dialCtx, "tcp", addr)
 	}
@@ -109,11 +134,18 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
 		s.closeJump()
 		return nil, fmt.Errorf("%s (%s): %w: %v", name, addr, ErrUnreachable, err)
 	}
+	// The deadline bounds the handshake even where the dialer's context
+	// cannot reach (a jump channel, a proxy command's pipes).
 	_ = conn.SetDeadline(time.Now().Add(cfg.ConnectTimeout))
+	stopWatch := context.AfterFunc(dialCtx, func() { _ = conn.SetDeadline(time.Now()) })
 	c, chans, reqs, err := ssh.NewClientConn(conn, addr, clientCfg)
+	stopWatch()
 	if err != nil {
 		conn.Close()
 		s.closeJump()
+		if pc, ok := conn.(*proxyConn); ok && pc.stderr.String() != "" {
+			err = fmt.Errorf("%w (ProxyCommand said: %s)", err, strings.TrimSpace(pc.stderr.String()))
+		}
 		return nil, classifyHandshake(name, addr, err)
 	}
 	_ = conn.SetDeadline(time.Time{})
@@ -142,128 +174,14 @@ func classifyHandshake(name, addr string, err error) error {
 	if strings.Contains(err.Error(), "unable to authenticate") {
 		return fmt.Errorf("%s (%s): %w: %v", name, addr, ErrAuth, err)
 	}
+	if strings.Contains(err.Error(), "Too many authentication failures") {
+		return fmt.Errorf("%s (%s): %w: %v (too many keys were offered: IdentitiesOnly yes in ssh_config offers only the host's IdentityFile)", name, addr, ErrAuth, err)
+	}
 	var ne net.Error
 	if errors.As(err, &ne) || errors.Is(err, io.EOF) {
 		return fmt.Errorf("%s (%s): %w: %v", name, addr, ErrUnreachable, err)
 	}
 	return fmt.Errorf("%s (%s): %w", name, addr, err)
-}
-
-// hostKeyCallback verifies against known_hosts and offers only the key
-// types known_hosts holds for the host: x/crypto would otherwise prefer
-// ECDSA and report a host whose known key is ed25519 as changed.
-func hostKeyCallback(name, addr string, cfg SSHConfig) (ssh.HostKeyCallback, []string, error) {
-	files := cfg.KnownHosts
-	if len(files) == 0 {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return nil, nil, err
-		}
-		files = []string{filepath.Join(home, ".ssh", "known_hosts")}
-	}
-	if cfg.HostKey == "accept-new" {
-		if err := os.MkdirAll(filepath.Dir(files[0]), 0o700); err != nil {
-			return nil, nil, err
-		}
-		f, err := os.OpenFile(files[0], os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-		if err != nil {
-			return nil, nil, err
-		}
-		f.Close()
-	}
-	var existing []string
-	for _, f := range files {
-		if _, err := os.Stat(f); err == nil {
-			existing = append(existing, f)
-		}
-	}
-	if len(existing) == 0 {
-		return func(hostname string, remote net.Addr, key ssh.PublicKey) error {
-			return &HostKeyError{Host: name, Fingerprint: ssh.FingerprintSHA256(key), KnownHosts: files[0], Err: ErrHostKeyUnknown}
-		}, nil, nil
-	}
-	db, err := knownhosts.NewDB(existing...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("known_hosts: %w", err)
-	}
-	check := db.HostKeyCallback()
-	var mu sync.Mutex
-	cb := func(hostname string, remote net.Addr, key ssh.PublicKey) error {
-		err := check(hostname, remote, key)
-		switch {
-		case err == nil:
-			return nil
-		case knownhosts.IsHostKeyChanged(err):
-			return &HostKeyError{Host: name, Fingerprint: ssh.FingerprintSHA256(key), KnownHosts: files[0], Err: ErrHostKeyChanged}
-		case knownhosts.IsHostUnknown(err) && cfg.HostKey == "accept-new":
-			mu.Lock()
-			defer mu.Unlock()
-			f, ferr := os.OpenFile(files[0], os.O_APPEND|os.O_WRONLY, 0o600)
-			if ferr != nil {
-				return ferr
-			}
-			defer f.Close()
-			_, ferr = fmt.Fprintln(f, knownhosts.Line([]string{knownhosts.Normalize(hostname)}, key))
-			return ferr
-		case knownhosts.IsHostUnknown(err):
-			return &HostKeyError{Host: name, Fingerprint: ssh.FingerprintSHA256(key), KnownHosts: files[0], Err: ErrHostKeyUnknown}
-		}
-		return err
-	}
-	return cb, db.HostKeyAlgorithms(addr), nil
-}
-
-// authMethods offers the agent's keys, then identity files (the given ones,
-// else the usual ~/.ssh/id_* files), as OpenSSH does.
-func authMethods(cfg SSHConfig) ([]ssh.AuthMethod, func(), error) {
-	var signers []ssh.Signer
-	closeAgent := func() {}
-	sock := cfg.AgentSocket
-	if sock == "" {
-		sock = os.Getenv("SSH_AUTH_SOCK")
-	}
-	if sock != "" {
-		if conn, err := net.Dial("unix", sock); err == nil {
-			closeAgent = func() { conn.Close() }
-			if ss, err := agent.NewClient(conn).Signers(); err == nil {
-				signers = append(signers, ss...)
-			}
-		}
-	}
-	files := cfg.IdentityFiles
-	explicit := len(files) > 0
-	if !explicit {
-		if home, err := os.UserHomeDir(); err == nil {
-			for _, n := range []string{"id_ed25519", "id_ecdsa", "id_rsa"} {
-				files = append(files, filepath.Join(home, ".ssh", n))
-			}
-		}
-	}
-	for _, f := range files {
-		pem, err := os.ReadFile(f)
-		if err != nil {
-			if explicit {
-				return nil, closeAgent, fmt.Errorf("identity file: %w", err)
-			}
-			continue
-		}
-		signer, err := ssh.ParsePrivateKey(pem)
-		var missing *ssh.PassphraseMissingError
-		if errors.As(err, &missing) {
-			if explicit {
-				return nil, closeAgent, fmt.Errorf("identity file %s is protected by a passphrase: add it to ssh-agent", f)
-			}
-			continue
-		}
-		if err != nil {
-			return nil, closeAgent, fmt.Errorf("identity file %s: %w", f, err)
-		}
-		signers = append(signers, signer)
-	}
-	if len(signers) == 0 {
-		return nil, closeAgent, fmt.Errorf("%w: no key: no ssh-agent and no identity file", ErrAuth)
-	}
-	return []ssh.AuthMethod{ssh.PublicKeys(signers...)}, closeAgent, nil
 }
 
 func (s *SSH) markLost() { s.once.Do(func() { close(s.lost) }) }
@@ -291,7 +209,7 @@ func (s *SSH) keepalive() {
 			}
 			missed = 0
 		case <-time.After(s.cfg.Keepalive):
-			if missed++; missed >= 3 {
+			if missed++; missed >= s.cfg.KeepaliveMax {
 				s.client.Close()
 				return
 			}

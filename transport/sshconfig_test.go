@@ -3,6 +3,7 @@ package transport
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -26,8 +27,10 @@ Host *
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := SSHConfig{Address: "db-01", User: "root"}
-	u.Apply(&cfg, "db-01")
+	cfg, err := u.Resolve(Request{Name: "db-01", User: "root"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if cfg.User != "root" || cfg.Port != 2022 || cfg.HostKey != "accept-new" || cfg.Address != "db-01" {
 		t.Errorf("db-01: %+v", cfg)
 	}
@@ -38,9 +41,11 @@ Host *
 	if j == nil || j.Address != "127.0.0.9" || j.User != "ops" || j.Port != 2200 || j.IdentityFiles[0] != "/keys/bastion" {
 		t.Fatalf("jump: %+v", j)
 	}
-	other := SSHConfig{}
-	u.Apply(&other, "web")
-	if other.HostKey != "" {
+	other, err := u.Resolve(Request{Name: "web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.HostKey != "strict" {
 		t.Errorf("StrictHostKeyChecking no was honoured: %q", other.HostKey)
 	}
 }
@@ -54,5 +59,42 @@ func TestParseJump(t *testing.T) {
 		if got := *ParseJump(in); got.Address != want.Address || got.User != want.User || got.Port != want.Port {
 			t.Errorf("ParseJump(%q) = %+v", in, got)
 		}
+	}
+}
+
+// TestFallbackSaysSoOnce: without an ssh client the Go parser resolves,
+// and says so once, not once per host.
+func TestFallbackSaysSoOnce(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	path := filepath.Join(t.TempDir(), "config")
+	os.WriteFile(path, []byte("Host a\n  Port 2200\n"), 0o600)
+	var note strings.Builder
+	u := NewUserConfig(path, &note)
+	for _, n := range []string{"a", "b"} {
+		if _, err := u.Resolve(Request{Name: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cfg, _ := u.Resolve(Request{Name: "a"}); cfg.Port != 2200 {
+		t.Errorf("port %d", cfg.Port)
+	}
+	if strings.Count(note.String(), "\n") != 1 || !strings.Contains(note.String(), "own parser") {
+		t.Errorf("note %q", note.String())
+	}
+}
+
+// TestHostileNames: what ssh would read as an option, user@host or a
+// shell word never reaches ssh -G or a ProxyCommand.
+func TestHostileNames(t *testing.T) {
+	u := &UserConfig{File: "none", SSH: "/bin/false"}
+	for _, n := range []string{"-oProxyCommand=touch /tmp/x", "root@evil", "a;b", "$(id)", "a b"} {
+		if _, err := u.Resolve(Request{Name: n}); err == nil || !strings.Contains(err.Error(), "cannot be looked up") {
+			t.Errorf("%q: %v", n, err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "config")
+	os.WriteFile(path, []byte("Host *\n  ProxyCommand nc %h %p\n"), 0o600)
+	if _, err := (&UserConfig{File: path}).Resolve(Request{Name: "db", Address: "x;touch"}); err == nil {
+		t.Error("a shell word reached ProxyCommand")
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"tejun/inventory/tomlsrc"
 	"tejun/runbook/mask"
+	"tejun/transport"
 )
 
 // Exit codes. Scripts and CI branch on them, so they are part of the
@@ -140,6 +141,7 @@ func (a *App) cli() *cli.App {
 		HideVersion:     true,
 		ExitErrHandler:  func(*cli.Context, error) {}, // exit codes are decided in Run
 		OnUsageError:    usageError,
+		Flags:           []cli.Flag{sshConfigFlag},
 		Commands:        []*cli.Command{a.dryRunCommand(), a.planCommand(), a.runCommand(), a.checkCommand(), a.hostsCommand(), a.graphCommand(), a.kindsCommand()},
 		CommandNotFound: func(c *cli.Context, name string) {},
 		Action: func(c *cli.Context) error {
@@ -153,6 +155,19 @@ func (a *App) cli() *cli.App {
 		cmd.OnUsageError = usageError
 	}
 	return app
+}
+
+var sshConfigFlag = &cli.StringFlag{Name: "ssh-config", Aliases: []string{"F"},
+	Usage: "read only this ssh client configuration `FILE`, as ssh -F does (default: $TEJUN_SSH_CONFIG, else ~/.ssh/config and /etc/ssh/ssh_config)"}
+
+// userConfig is how hosts are reached: the ssh client configuration of
+// -F, else $TEJUN_SSH_CONFIG, else ssh's usual files.
+func (a *App) userConfig(c *cli.Context) *transport.UserConfig {
+	file := c.String("ssh-config")
+	if file == "" {
+		file = a.getenv("TEJUN_SSH_CONFIG")
+	}
+	return transport.NewUserConfig(file, a.stderr)
 }
 
 func usageError(c *cli.Context, err error, _ bool) error {

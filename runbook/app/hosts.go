@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,7 +23,10 @@ func (a *App) hostsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "hosts",
 		Usage: "check that every host of an inventory answers over SSH and can sudo, in parallel",
-		Flags: []cli.Flag{&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Required: true, Usage: "inventory `FILE`"}},
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Required: true, Usage: "inventory `FILE`"},
+			&cli.BoolFlag{Name: "show-config", Usage: "connect to nothing: print how each host would be reached (user, address, port, jump, identity...), as ssh -G does"},
+		},
 		Action: func(c *cli.Context) error {
 			path := c.String("inventory")
 			src, err := os.ReadFile(path)
@@ -32,9 +37,9 @@ func (a *App) hostsCommand() *cli.Command {
 			if err != nil {
 				return invalid(err)
 			}
-			userCfg, err := transport.DefaultUserConfig()
-			if err != nil {
-				return invalid(err)
+			userCfg := a.userConfig(c)
+			if c.Bool("show-config") {
+				return a.showConfig(inv, userCfg)
 			}
 			rows := make([][]string, len(inv.Hosts))
 			var wg sync.WaitGroup
@@ -73,12 +78,53 @@ func (a *App) hostsCommand() *cli.Command {
 	}
 }
 
+// showConfig prints each host's resolved settings, one "key value" line
+// each as ssh -G does, under a "host NAME" line. A host that cannot be
+// resolved is reported and makes the exit code invalid.
+func (a *App) showConfig(inv *inventory.Inventory, userCfg *transport.UserConfig) error {
+	bad := 0
+	for i, h := range inv.Hosts {
+		if i > 0 {
+			fmt.Fprintln(a.stdout)
+		}
+		fmt.Fprintf(a.stdout, "host %s\n", h.Name)
+		if h.SSH.Connection == "local" {
+			fmt.Fprintln(a.stdout, "connection local")
+			continue
+		}
+		cfg, err := executor.Resolve(inv, h, userCfg)
+		if err != nil {
+			fmt.Fprintf(a.stdout, "error %s\n", firstLine(err.Error()))
+			bad++
+			continue
+		}
+		for _, l := range cfg.Describe() {
+			fmt.Fprintln(a.stdout, l)
+		}
+	}
+	if bad > 0 {
+		return invalid(fmt.Errorf("%s of %d could not be resolved", count(bad, "host"), len(inv.Hosts)))
+	}
+	return nil
+}
+
 // probe connects to one host and asks whether sudo -n works for the user
 // the host's commands run as (root, when none is set).
 func probe(ctx context.Context, inv *inventory.Inventory, h *inventory.Host, userCfg *transport.UserConfig) []string {
 	row := []string{h.Name, fmt.Sprintf("%s:%d", h.Address, h.SSH.Port), "", "", ""}
 	start := time.Now()
-	conn, err := executor.Dial(ctx, inv, h, userCfg)
+	var conn transport.Conn
+	var err error
+	if h.SSH.Connection == "local" {
+		conn, err = executor.Dial(ctx, inv, h, userCfg)
+	} else {
+		// The address shown is the one ssh_config resolves to.
+		var cfg transport.SSHConfig
+		if cfg, err = executor.Resolve(inv, h, userCfg); err == nil {
+			row[1] = net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.Port))
+			conn, err = transport.DialSSH(ctx, cfg)
+		}
+	}
 	if err != nil {
 		row[2] = "failed: " + firstLine(err.Error())
 		return row

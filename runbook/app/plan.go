@@ -14,7 +14,6 @@ import (
 	"tejun/runbook/executor"
 	"tejun/runbook/mask"
 	"tejun/steps"
-	"tejun/transport"
 )
 
 func (a *App) planCommand() *cli.Command {
@@ -54,10 +53,7 @@ func (a *App) plan(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	userCfg, err := transport.DefaultUserConfig()
-	if err != nil {
-		return invalid(err)
-	}
+	userCfg := a.userConfig(c)
 	opt := executor.Options{Plan: true, StepTimeout: st, Limit: c.String("limit"), Section: c.String("section"), Secrets: secrets,
 		Dir: filepath.Dir(l.runbookPath), UserConfig: userCfg}
 	if err := executor.Check(l.binding, opt); err != nil {

@@ -14,7 +14,6 @@ import (
 
 	"tejun/runbook"
 	"tejun/runbook/executor"
-	"tejun/transport"
 )
 
 func (a *App) run(c *cli.Context) error {
@@ -33,10 +32,7 @@ func (a *App) run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	userCfg, err := transport.DefaultUserConfig()
-	if err != nil {
-		return invalid(fmt.Errorf("~/.ssh/config: %w", err))
-	}
+	userCfg := a.userConfig(c)
 	opt := executor.Options{
 		StepTimeout: st,
 		Forks:       c.Int("forks"), Yes: c.Bool("yes"), Confirm: a.confirm(),

@@ -3,7 +3,6 @@ package executor
 import (
 	"context"
 	"fmt"
-	"os/user"
 	"sync"
 	"time"
 
@@ -92,50 +91,55 @@ func (c *connections) closeAll(d time.Duration) []string {
 	return left
 }
 
-// config turns an inventory host into an SSH configuration: the
-// inventory's settings first, ~/.ssh/config for what it leaves open, the
-// current user as the last resort. A jump host named in the inventory gets
-// its own inventory settings.
+// config turns an inventory host into an SSH configuration as ssh would
+// for `ssh -o HostName=ADDRESS NAME` with the inventory's settings on its
+// command line: ssh_config's Host blocks match the host's name, and only
+// what the inventory writes overrides them. A jump host named in the
+// inventory gets its own inventory settings (and replaces any ProxyJump or
+// ProxyCommand of ssh_config).
 func (c *connections) config(h *inventory.Host, seen map[string]bool) (transport.SSHConfig, error) {
 	if seen[h.Name] {
 		return transport.SSHConfig{}, fmt.Errorf("%s: jump hosts form a loop", h.Name)
 	}
 	seen[h.Name] = true
-	cfg := transport.SSHConfig{
-		Name: h.Name, Address: h.Address, Port: h.SSH.Port, User: h.SSH.User, HostKey: h.SSH.HostKey,
+	req := Request(h)
+	jh := c.inv.Host(h.SSH.Jump)
+	if jh != nil {
+		req.Jump, req.NoJump = "", true
 	}
-	if h.SSH.IdentityFile != "" {
-		cfg.IdentityFiles = []string{h.SSH.IdentityFile}
+	cfg, err := c.userCfg.Resolve(req)
+	if err != nil {
+		return cfg, err
 	}
-	if h.SSH.KnownHosts != "" {
-		cfg.KnownHosts = []string{h.SSH.KnownHosts}
-	}
-	if h.SSH.Jump != "" {
-		if jh := c.inv.Host(h.SSH.Jump); jh != nil {
-			j, err := c.config(jh, seen)
-			if err != nil {
-				return cfg, err
-			}
-			cfg.Jump = &j
-		} else {
-			j := transport.ParseJump(h.SSH.Jump)
-			j.KnownHosts, j.HostKey = cfg.KnownHosts, cfg.HostKey
-			c.userCfg.Apply(j, j.Address)
-			cfg.Jump = j
+	if jh != nil {
+		j, err := c.config(jh, seen)
+		if err != nil {
+			return cfg, err
 		}
-	}
-	c.userCfg.Apply(&cfg, h.Address)
-	if cfg.User == "" {
-		if u, err := user.Current(); err == nil {
-			cfg.User = u.Username
-		}
-	}
-	for j := cfg.Jump; j != nil; j = j.Jump {
-		if j.User == "" {
-			j.User = cfg.User
-		}
+		cfg.Jump = &j
 	}
 	return cfg, nil
+}
+
+// Request is what the inventory says about reaching h.
+func Request(h *inventory.Host) transport.Request {
+	r := transport.Request{
+		Name: h.Name, User: h.SSH.User, IdentityFile: h.SSH.IdentityFile,
+		Jump: h.SSH.Jump, NoJump: h.SSH.NoJump, HostKey: h.SSH.HostKey, KnownHosts: h.SSH.KnownHosts,
+	}
+	if h.Address != h.Name {
+		r.Address = h.Address
+	}
+	if h.SSH.PortSet {
+		r.Port = h.SSH.Port
+	}
+	return r
+}
+
+// Resolve is how a run would reach h, for `tejun hosts --show-config`.
+func Resolve(inv *inventory.Inventory, h *inventory.Host, userCfg *transport.UserConfig) (transport.SSHConfig, error) {
+	c := &connections{inv: inv, userCfg: userCfg}
+	return c.config(h, map[string]bool{})
 }
 
 // Dial connects to one inventory host as a run would (inventory settings,

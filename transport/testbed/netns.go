@@ -25,6 +25,8 @@ type HostSpec struct {
 	// also published on the test machine's loopback, so a private host is
 	// reachable only through a gateway, as through a bastion.
 	Private, Gateway bool
+	// SSHD is added to the host's sshd_config (Ciphers, TrustedUserCAKeys...).
+	SSHD string
 }
 
 // network is the bed's private network namespace.

@@ -67,6 +67,7 @@ type Host struct {
 	exited chan struct{}
 	mu     sync.Mutex
 	index  int
+	sshd   string // extra sshd_config lines
 }
 
 // Requirements reports why a test-bed cannot start here, or "".
@@ -126,7 +127,7 @@ func StartHosts(t testing.TB, specs ...HostSpec) *Bed {
 	var known strings.Builder
 	for i, spec := range specs {
 		name := spec.Name
-		h := &Host{Name: name, Address: fmt.Sprintf("127.0.0.%d", 11+i), bed: b, index: i, log: &logBuffer{}}
+		h := &Host{Name: name, Address: fmt.Sprintf("127.0.0.%d", 11+i), bed: b, index: i, log: &logBuffer{}, sshd: spec.SSHD}
 		if spec.Private || spec.Gateway {
 			h.netns = netw
 		}
@@ -346,7 +347,7 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 MaxSessions 200
 MaxStartups 200:30:400
 LogLevel ERROR
-`, h.Addr())
+`, h.Addr()) + h.sshd
 }
 
 // start runs sshd in a new mount namespace, chrooted into the host's root.
