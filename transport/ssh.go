@@ -320,15 +320,29 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 		stderr = io.MultiWriter(stdio.Stderr, errTail)
 	}
 	remote := line
-	job := ""
-	if s.cfg.User == "root" {
+	job, killAs := "", ""
+	switch {
+	case cmd.User != "":
+		// Under sudo the command belongs to another user: the login
+		// user's signal (sshd's, or ours) does not reach it, and sudo does
+		// not pass on a SIGKILL. The marker goes inside sudo (whose
+		// env_reset would drop it outside), and the kill runs as the
+		// command's user.
+		job = newJob()
+		w := cmd.Words() // sudo -n -u USER -- ...
+		marked := append(append(append([]string{}, w[:5]...), "env", "TEJUN_JOB="+job), w[5:]...)
+		if remote, err = (Cmd{Argv: marked}).Line(); err != nil {
+			return err
+		}
+		if s.cfg.User != "root" {
+			killAs = cmd.User
+		}
+	case s.cfg.User == "root":
 		// sshd ignores signal requests for root logins, so a cancelled
 		// command would run on. A marker in its environment (inherited by
 		// everything it starts) lets a second session find and kill it; it
 		// costs nothing unless a command is cancelled.
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		job = hex.EncodeToString(b[:])
+		job = newJob()
 		remote = "TEJUN_JOB=" + job + " exec " + line
 	}
 	sess.Stderr = stderr
@@ -342,11 +356,11 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 	case <-ctx.Done():
 		// Ask the remote process to stop, then insist: a cancelled step
 		// must not leave its command running on the host.
-		s.signal(sess, job, "TERM")
+		s.signal(sess, job, killAs, "TERM")
 		select {
 		case <-done:
 		case <-time.After(3 * time.Second):
-			s.signal(sess, job, "KILL")
+			s.signal(sess, job, killAs, "KILL")
 			sess.Close()
 		}
 		return ctx.Err()
@@ -371,8 +385,8 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 
 // signal stops a running command: by a signal request where sshd honours
 // it, else by signalling every process whose environment holds the job's
-// marker, with its process group.
-func (s *SSH) signal(sess *ssh.Session, job, sig string) {
+// marker, with its process group, as user (through sudo) when set.
+func (s *SSH) signal(sess *ssh.Session, job, user, sig string) {
 	_ = sess.Signal(ssh.Signal(sig))
 	if job == "" {
 		return
@@ -382,8 +396,18 @@ func (s *SSH) signal(sess *ssh.Session, job, sig string) {
 		return
 	}
 	defer kill.Close()
-	_ = kill.Run(`for p in /proc/[0-9]*; do if tr '\0' '\n' < "$p/environ" 2>/dev/null | grep -qx TEJUN_JOB=` + job +
-		`; then kill -` + sig + ` -- "-${p#/proc/}" "${p#/proc/}" 2>/dev/null; fi; done; true`)
+	line, err := Cmd{User: user, Argv: []string{"sh", "-c", `for p in /proc/[0-9]*; do if tr '\0' '\n' < "$p/environ" 2>/dev/null | grep -qx "TEJUN_JOB=$1"; then kill -s "$2" "${p#/proc/}"; kill -s "$2" -- "-${p#/proc/}"; fi 2>/dev/null; done; true`,
+		"tejun-kill", job, sig}}.Line()
+	if err != nil {
+		return
+	}
+	_ = kill.Run(line)
+}
+
+func newJob() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // Close ends the connection (and its jump host's).
