@@ -266,8 +266,101 @@ func Run(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter) (*R
 		x.conns.locks = newLocks(opt.RunID, b.Runbook.Name, opt.ForceUnlock, opt.Resumes)
 	}
 	defer x.conns.closeAll()
+	if x.conns.locks != nil && !x.lockAll(ctx) {
+		return &x.result, nil
+	}
 	x.walk(ctx)
 	return &x.result, nil
+}
+
+// stepHosts are the hosts a step runs on in this run (--limit applied).
+func (x *Executor) stepHosts(st *runbook.Step) []*inventory.Host {
+	var limit map[string]bool
+	if x.opt.Limit != "" {
+		hs, _ := x.b.Inventory.Select(x.opt.Limit)
+		limit = map[string]bool{}
+		for _, h := range hs {
+			limit[h.Name] = true
+		}
+	}
+	var hosts []*inventory.Host
+	for _, in := range x.b.Instances[st.ID] {
+		if limit == nil || limit[in.Host.Name] {
+			hosts = append(hosts, in.Host)
+		}
+	}
+	return hosts
+}
+
+// lockAll takes the lock of every host the run will work on before any
+// step starts: a run refused at its second host after changing the first
+// would leave the pair half done. A host that cannot be reached is left
+// to fail its own steps; a host another run holds (or whose lock cannot
+// be trusted) refuses the whole run, and false is returned.
+func (x *Executor) lockAll(ctx context.Context) bool {
+	order := x.b.Runbook.Order()
+	selected := x.selection(order)
+	var hosts []*inventory.Host
+	seen := map[string]bool{}
+	for _, st := range order {
+		if !selected[st.ID] || !st.Runnable() {
+			continue
+		}
+		for _, h := range x.stepHosts(st) {
+			if !seen[h.Name] {
+				seen[h.Name] = true
+				hosts = append(hosts, h)
+			}
+		}
+	}
+	locked := map[string]error{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	forks := make(chan struct{}, x.opt.Forks)
+	for _, h := range hosts {
+		wg.Add(1)
+		go func(h *inventory.Host) {
+			defer wg.Done()
+			forks <- struct{}{}
+			defer func() { <-forks }()
+			_, err := x.conns.get(ctx, h)
+			var le *LockedError
+			if errors.As(err, &le) {
+				mu.Lock()
+				locked[h.Name] = err
+				mu.Unlock()
+			}
+		}(h)
+	}
+	wg.Wait()
+	if len(locked) == 0 {
+		return true
+	}
+	reported := map[string]bool{}
+	for _, st := range order {
+		if !selected[st.ID] {
+			continue
+		}
+		var rest []string
+		failedHere := false
+		for _, h := range x.stepHosts(st) {
+			if err := locked[h.Name]; err != nil && !reported[h.Name] {
+				reported[h.Name], failedHere = true, true
+				x.finish(Event{Step: st, Host: h.Name, Status: Failed, Error: x.mask.Replace(err.Error()), Locked: true})
+			} else {
+				rest = append(rest, h.Name)
+			}
+		}
+		why := "not started: another run holds a host's lock"
+		if !failedHere {
+			x.finish(Event{Step: st, Status: Skipped, Reason: why})
+			continue
+		}
+		for _, h := range rest {
+			x.finish(Event{Step: st, Host: h, Status: Skipped, Reason: why})
+		}
+	}
+	return false
 }
 
 type stepState int
@@ -416,20 +509,7 @@ func (x *Executor) selection(order []*runbook.Step) map[string]bool {
 
 // runStep runs a step on each of its hosts, at most Forks at a time.
 func (x *Executor) runStep(ctx context.Context, st *runbook.Step, forks chan struct{}) bool {
-	var hosts []*inventory.Host
-	var limit map[string]bool
-	if x.opt.Limit != "" {
-		hs, _ := x.b.Inventory.Select(x.opt.Limit)
-		limit = map[string]bool{}
-		for _, h := range hs {
-			limit[h.Name] = true
-		}
-	}
-	for _, in := range x.b.Instances[st.ID] {
-		if limit == nil || limit[in.Host.Name] {
-			hosts = append(hosts, in.Host)
-		}
-	}
+	hosts := x.stepHosts(st)
 	if len(hosts) == 0 {
 		x.finish(Event{Step: st, Status: Skipped, Reason: "no host of this step is in --limit " + x.opt.Limit})
 		return true
