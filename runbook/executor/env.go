@@ -31,6 +31,9 @@ func (e *hostEnv) conn(ctx context.Context) (transport.Conn, error) {
 	if errors.As(err, &locked) {
 		return nil, err
 	}
+	if err != nil && ctx.Err() != nil {
+		return nil, err // this step's time ran out while the host was dialled
+	}
 	if err != nil {
 		return nil, &unreachable{err}
 	}
