@@ -82,6 +82,9 @@ func (e *hostEnv) On(name string) (steps.Env, error) {
 	if len(hs) != 1 {
 		return nil, fmt.Errorf("%s names %d hosts", name, len(hs))
 	}
+	if e.x.hostFailed(hs[0].Name) {
+		return nil, &hostDown{hs[0].Name}
+	}
 	return &hostEnv{x: e.x, host: hs[0], step: e.step}, nil
 }
 
@@ -106,6 +109,13 @@ func (e *hostEnv) Confirm(ctx context.Context, question string) error {
 	}
 	return nil
 }
+
+// hostDown is the other host of a step that spans two (a transfer from A
+// to B) having failed earlier in the run: the step is skipped, not run
+// against a host in an unknown state.
+type hostDown struct{ host string }
+
+func (d *hostDown) Error() string { return d.host + " failed earlier in this run" }
 
 // unreachable marks a failure to connect, for the exit code.
 type unreachable struct{ err error }
