@@ -54,9 +54,18 @@ type SSH struct {
 	lost   chan struct{}
 	once   sync.Once
 
+	// slots bounds the sessions open at once on the connection: sshd
+	// refuses more than its MaxSessions (10 by default) on one connection.
+	slots chan struct{}
+
 	mu    sync.Mutex
 	sftps map[string]*sftpConn
 }
+
+// maxSessions is below stock sshd's MaxSessions of 10, leaving room for
+// a kill session; a server set lower refuses some, which openSession
+// waits out.
+const maxSessions = 8
 
 // DialSSH connects and authenticates.
 func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
@@ -91,7 +100,7 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
 		Timeout:           cfg.ConnectTimeout,
 	}
 
-	s := &SSH{cfg: cfg, lost: make(chan struct{}), sftps: map[string]*sftpConn{}}
+	s := &SSH{cfg: cfg, lost: make(chan struct{}), sftps: map[string]*sftpConn{}, slots: make(chan struct{}, maxSessions)}
 	var conn net.Conn
 	dialCtx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
@@ -307,10 +316,11 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 	if err != nil {
 		return err
 	}
-	sess, err := s.client.NewSession()
+	sess, release, err := s.openSession(ctx)
 	if err != nil {
-		return fmt.Errorf("%s: %w: %v", s.cfg.Name, ErrConnectionLost, err)
+		return err
 	}
+	defer release()
 	defer sess.Close()
 	sess.Stdin = stdio.Stdin
 	sess.Stdout = stdio.Stdout
@@ -383,6 +393,54 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 	return fmt.Errorf("%s: %w while running %s: %v", s.cfg.Name, ErrConnectionLost, line, err)
 }
 
+// openSession opens a session within the connection's slots. A server
+// that refuses one (OpenSSH says "connect failed: open failed" at its
+// MaxSessions; others, "administratively prohibited" or "resource
+// shortage") is at its limit: while sessions of ours are open, one will end,
+// so it waits and tries again (as long as ctx allows) instead of calling
+// the connection lost. With none of ours open the refusal is not about
+// the count, and it fails after a short while. release gives the slot back.
+func (s *SSH) openSession(ctx context.Context) (*ssh.Session, func(), error) {
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	case <-s.lost:
+		return nil, nil, fmt.Errorf("%s: %w", s.cfg.Name, ErrConnectionLost)
+	}
+	var once sync.Once
+	release := func() { once.Do(func() { <-s.slots }) }
+	wait := 20 * time.Millisecond
+	alone := time.Now().Add(3 * time.Second)
+	for {
+		sess, err := s.client.NewSession()
+		if err == nil {
+			return sess, release, nil
+		}
+		var oce *ssh.OpenChannelError
+		if !errors.As(err, &oce) || oce.Reason == ssh.UnknownChannelType {
+			release()
+			return nil, nil, fmt.Errorf("%s: %w: %v", s.cfg.Name, ErrConnectionLost, err)
+		}
+		if len(s.slots) <= 1 && time.Now().After(alone) {
+			release()
+			return nil, nil, fmt.Errorf("%s: the server refuses new sessions (%v) though tejun has none open: is MaxSessions 0, or sessions forbidden for %s?", s.cfg.Name, err, s.cfg.User)
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			release()
+			return nil, nil, ctx.Err()
+		case <-s.lost:
+			release()
+			return nil, nil, fmt.Errorf("%s: %w", s.cfg.Name, ErrConnectionLost)
+		}
+		if wait < 500*time.Millisecond {
+			wait *= 2
+		}
+	}
+}
+
 // signal stops a running command: by a signal request where sshd honours
 // it, else by signalling every process whose environment holds the job's
 // marker, with its process group, as user (through sudo) when set.
@@ -391,7 +449,15 @@ func (s *SSH) signal(sess *ssh.Session, job, user, sig string) {
 	if job == "" {
 		return
 	}
-	kill, err := s.client.NewSession()
+	var kill *ssh.Session
+	var err error
+	for try := 0; ; try++ {
+		// Outside the slots: it must not wait for the sessions it ends.
+		if kill, err = s.client.NewSession(); err == nil || try == 20 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err != nil {
 		return
 	}
