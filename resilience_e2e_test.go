@@ -234,3 +234,26 @@ argv = ["sh", "-c", "echo y >> /tmp/last"]
 		}
 	}
 }
+
+// More commands at once than the server's MaxSessions: the refused
+// sessions wait for a free one instead of failing as "connection lost".
+func TestMoreCommandsThanMaxSessions(t *testing.T) {
+	b := testbed.StartHosts(t, testbed.HostSpec{Name: "n1", MaxSessions: 2})
+	inv := inventoryFor(t, b, "", nil)
+	var rb strings.Builder
+	rb.WriteString("[runbook]\nname = \"sessions\"\n[[section]]\nid = \"s\"\non = \"n1\"\ntitle.en = \"s\"\n")
+	for i := 0; i < 6; i++ {
+		fmt.Fprintf(&rb, "[[section.step]]\nid = \"c%d\"\nkind = \"command\"\ntitle.en = \"c\"\nneeds = []\nargv = [\"sh\", \"-c\", \"sleep 0.5; touch /tmp/c%d\"]\ncreates = \"/tmp/c%d\"\n", i, i, i)
+	}
+	fmt.Fprintf(&rb, "[[section.step]]\nid = \"file\"\nkind = \"file\"\ntitle.en = \"f\"\nneeds = []\npath = \"/tmp/f\"\ncontent = \"x\"\n")
+	path := writeRunbook(t, rb.String())
+	out, _, code := run(t, "run", path, "-i", inv, "--forks", "6")
+	if code != 0 || strings.Contains(out, "connection lost") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for i := 0; i < 6; i++ {
+		if _, err := os.Stat(b.Hosts[0].Path(fmt.Sprintf("/tmp/c%d", i))); err != nil {
+			t.Errorf("c%d did not run\n%s", i, out)
+		}
+	}
+}

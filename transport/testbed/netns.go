@@ -25,6 +25,9 @@ type HostSpec struct {
 	// also published on the test machine's loopback, so a private host is
 	// reachable only through a gateway, as through a bastion.
 	Private, Gateway bool
+	// MaxSessions, when set, is the sshd's MaxSessions (default 200): a
+	// stock sshd allows 10 sessions on one connection.
+	MaxSessions int
 }
 
 // network is the bed's private network namespace.

@@ -58,12 +58,13 @@ type Host struct {
 	// HostKey is the host's public key.
 	HostKey ssh.PublicKey
 
-	bed   *Bed
-	netns *network // nil: the test machine's own network
-	cmd   *exec.Cmd
-	log   *bytes.Buffer
-	mu    sync.Mutex
-	index int
+	bed         *Bed
+	netns       *network // nil: the test machine's own network
+	cmd         *exec.Cmd
+	log         *bytes.Buffer
+	mu          sync.Mutex
+	index       int
+	maxSessions int
 }
 
 // Requirements reports why a test-bed cannot start here, or "".
@@ -123,7 +124,10 @@ func StartHosts(t testing.TB, specs ...HostSpec) *Bed {
 	var known strings.Builder
 	for i, spec := range specs {
 		name := spec.Name
-		h := &Host{Name: name, Address: fmt.Sprintf("127.0.0.%d", 11+i), bed: b, index: i, log: &bytes.Buffer{}}
+		h := &Host{Name: name, Address: fmt.Sprintf("127.0.0.%d", 11+i), bed: b, index: i, log: &bytes.Buffer{}, maxSessions: spec.MaxSessions}
+		if h.maxSessions == 0 {
+			h.maxSessions = 200
+		}
 		if spec.Private || spec.Gateway {
 			h.netns = netw
 		}
@@ -340,10 +344,10 @@ UsePAM no
 StrictModes no
 PidFile none
 Subsystem sftp /usr/lib/openssh/sftp-server
-MaxSessions 200
+MaxSessions %d
 MaxStartups 200:30:400
 LogLevel ERROR
-`, h.Addr())
+`, h.Addr(), h.maxSessions)
 }
 
 // start runs sshd in a new mount namespace, chrooted into the host's root.
