@@ -87,20 +87,122 @@ func TestRunLock(t *testing.T) {
 		t.Fatal("the lock was left behind")
 	}
 
+	plant := func(runID string, age time.Duration) {
+		os.MkdirAll(lock, 0o700)
+		info := filepath.Join(lock, "info")
+		os.WriteFile(info, []byte(`{"run_id":"`+runID+`","user":"x","machine":"elsewhere","pid":1}`+"\n"), 0o600)
+		old := time.Now().Add(-age)
+		os.Chtimes(info, old, old)
+	}
 	// A lock whose heartbeat stopped long ago is taken over.
-	os.WriteFile(lock, []byte(`{"run_id":"dead","user":"x","pid":1}`+"\n"), 0o644)
-	old := time.Now().Add(-time.Minute)
-	os.Chtimes(lock, old, old)
+	plant("dead", time.Minute)
 	if out, _, code := run(t, "run", rb, "-i", inv); code != 0 {
 		t.Fatalf("stale lock: exit %d\n%s", code, out)
 	}
-	// A live-looking one needs --force-unlock.
-	os.WriteFile(lock, []byte(`{"run_id":"other","user":"y","pid":2}`+"\n"), 0o644)
-	if _, _, code := run(t, "run", rb, "-i", inv); code != app.ExitLocked {
-		t.Fatalf("fresh foreign lock: exit %d", code)
+	// A live-looking one needs --force-unlock, and the refusal names its holder.
+	plant("other", 0)
+	if out, _, code := run(t, "run", rb, "-i", inv); code != app.ExitLocked || !strings.Contains(out, "x@elsewhere (pid 1, run other") {
+		t.Fatalf("fresh foreign lock: exit %d\n%s", code, out)
 	}
 	if out, _, code := run(t, "run", rb, "-i", inv, "--force-unlock"); code != 0 {
 		t.Fatalf("--force-unlock: exit %d\n%s", code, out)
+	}
+}
+
+// What another local user could plant at the lock path neither bypasses
+// the lock (a symlink to /dev/null "creates" it for any shell noclobber)
+// nor passes for a holder; neither does a lock directory others may write.
+func TestRunLockUntrusted(t *testing.T) {
+	b := testbed.Start(t, "n1")
+	h := b.Hosts[0]
+	inv := inventoryFor(t, b, "", nil)
+	rb := writeRunbook(t, slowRunbook)
+	lock := h.Path(executor.LockPath)
+	dir := filepath.Dir(lock)
+	for _, tc := range []struct {
+		name  string
+		plant func()
+		want  string
+	}{
+		{"symlink", func() { os.Symlink("/dev/null", lock) }, "not a lock tejun made"},
+		{"plain file", func() { os.WriteFile(lock, nil, 0o644) }, "not a lock tejun made"},
+		{"someone else's", func() { os.Mkdir(lock, 0o700); os.Chown(lock, 1701, 1701) }, "belongs to uid 1701"},
+		{"open directory", func() { os.Chmod(dir, 0o777) }, "writable by others"},
+	} {
+		os.RemoveAll(dir)
+		os.Mkdir(dir, 0o700)
+		tc.plant()
+		out, _, code := run(t, "run", rb, "-i", inv)
+		if code != app.ExitLocked || !strings.Contains(out, tc.want) {
+			t.Errorf("%s: exit %d\n%s", tc.name, code, out)
+		}
+		if _, err := os.Stat(h.Path("/tmp/a")); err == nil {
+			t.Fatalf("%s: the run changed the host", tc.name)
+		}
+	}
+}
+
+// Every host's lock is taken before the first change: a run refused at
+// its second host must not have changed the first. Two inventory names
+// for one machine share its lock instead of refusing each other.
+func TestRunLocksAllHostsFirst(t *testing.T) {
+	b := testbed.Start(t, "n1", "n2")
+	n1, n2 := b.Hosts[0], b.Hosts[1]
+	alias := fmt.Sprintf("[hosts.n1again]\naddress = %q\nport = %d\nroles = [\"nodes\"]\n", n1.Address, n1.Port)
+	inv := inventoryFor(t, b, alias, nil)
+	rb := writeRunbook(t, `
+[runbook]
+name = "pair"
+[[section]]
+id = "first"
+on = "n1"
+title.en = "first"
+[[section.step]]
+id = "one"
+kind = "command"
+title.en = "one"
+argv = ["touch", "/tmp/one"]
+[[section]]
+id = "second"
+on = "n2"
+title.en = "second"
+[[section.step]]
+id = "two"
+kind = "command"
+title.en = "two"
+argv = ["touch", "/tmp/two"]
+[[section]]
+id = "all"
+on = "nodes"
+title.en = "all"
+[[section.step]]
+id = "three"
+kind = "command"
+title.en = "three"
+argv = ["sh", "-c", "echo x >> /tmp/three"]
+`)
+	lock := n2.Path(executor.LockPath)
+	os.MkdirAll(lock, 0o700)
+	os.WriteFile(filepath.Join(lock, "info"), []byte(`{"run_id":"other","user":"y","machine":"m","pid":2}`+"\n"), 0o600)
+	out, _, code := run(t, "run", rb, "-i", inv)
+	if code != app.ExitLocked || !strings.Contains(out, "locked by another run") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(n1.Path("/tmp/one")); err == nil {
+		t.Fatalf("n1 was changed before n2's lock was refused\n%s", out)
+	}
+	os.RemoveAll(lock)
+	out, _, code = run(t, "run", rb, "-i", inv)
+	if code != 0 {
+		t.Fatalf("two names for n1: exit %d\n%s", code, out)
+	}
+	if data, _ := os.ReadFile(n1.Path("/tmp/three")); string(data) != "x\nx\n" {
+		t.Errorf("step three on n1 under both names: %q\n%s", data, out)
+	}
+	for _, h := range []*testbed.Host{n1, n2} {
+		if _, err := os.Stat(h.Path(executor.LockPath)); err == nil {
+			t.Errorf("%s: the lock was left behind", h.Name)
+		}
 	}
 }
 

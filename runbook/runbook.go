@@ -31,11 +31,16 @@ type Runbook struct {
 	Title     inventory.Text
 	Source    string
 	Inventory string // default inventory, relative to the working directory
-	Vars      map[string]string
-	Secrets   []*Secret
-	Sections  []*Section
-	Steps     []*Step // in document order
-	Graph     *dag.Graph
+	// MaxFail is how many hosts may fail before the run stops starting
+	// steps on every host; -1 (the default) never stops, so a failed
+	// host's dependents are skipped on that host alone. 0 suits runbooks
+	// whose hosts must stay in step (an HA pair).
+	MaxFail  int
+	Vars     map[string]string
+	Secrets  []*Secret
+	Sections []*Section
+	Steps    []*Step // in document order
+	Graph    *dag.Graph
 
 	src *tomlsrc.Source
 	md  toml.MetaData
@@ -108,6 +113,7 @@ func (d *Duration) UnmarshalText(b []byte) error {
 type metaSchema struct {
 	Name      string         `toml:"name"`
 	StepStyle string         `toml:"step_style"`
+	MaxFail   *int           `toml:"max_fail"`
 	Title     inventory.Text `toml:"title"`
 	Inventory string         `toml:"inventory"`
 	Source    string         `toml:"source"`
@@ -212,7 +218,12 @@ func Parse(file string, src []byte, reg *steps.Registry) (*Runbook, error) {
 	}
 	rb := &Runbook{
 		File: file, Name: f.Runbook.Name, Title: f.Runbook.Title, Source: f.Runbook.Source, StepStyle: f.Runbook.StepStyle,
-		Graph: dag.New(), src: s, md: md,
+		Graph: dag.New(), src: s, md: md, MaxFail: -1,
+	}
+	if f.Runbook.MaxFail != nil {
+		if rb.MaxFail = *f.Runbook.MaxFail; rb.MaxFail < 0 {
+			ps = append(ps, s.At("runbook.max_fail", "max_fail %d: want 0 or more hosts", rb.MaxFail))
+		}
 	}
 	if f.Runbook.Inventory != "" {
 		rb.Inventory = f.Runbook.Inventory

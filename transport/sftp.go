@@ -20,12 +20,16 @@ import (
 // login user) or sftp-server started through sudo -n (as another user), since
 // pkg/sftp has no notion of sudo.
 type sftpConn struct {
-	client *sftp.Client
-	sess   *ssh.Session
+	client  *sftp.Client
+	sess    *ssh.Session
+	release func() // its session's slot on the connection
 }
 
 func (c *sftpConn) close() {
 	c.client.Close()
+	if c.release != nil {
+		defer c.release()
+	}
 	if c.sess != nil {
 		c.sess.Close()
 	}
@@ -56,11 +60,18 @@ func (s *SSH) sftp(ctx context.Context, as string) (*sftp.Client, error) {
 	}
 	var c *sftpConn
 	if as == "" {
-		cl, err := sftp.NewClient(s.client, sftpOptions()...)
+		// sftp.NewClient's own session, opened within the slots.
+		sess, release, err := s.openSession(ctx)
 		if err != nil {
+			return nil, err
+		}
+		cl, err := sftpSubsystem(sess)
+		if err != nil {
+			sess.Close()
+			release()
 			return nil, fmt.Errorf("%s: sftp: %w", s.cfg.Name, err)
 		}
-		c = &sftpConn{client: cl}
+		c = &sftpConn{client: cl, sess: sess, release: release}
 	} else {
 		server := ""
 		for _, p := range sftpServers {
@@ -72,34 +83,52 @@ func (s *SSH) sftp(ctx context.Context, as string) (*sftp.Client, error) {
 		if server == "" {
 			return nil, fmt.Errorf("%s: no sftp-server found (looked in %s)", s.cfg.Name, strings.Join(sftpServers, ", "))
 		}
-		sess, err := s.client.NewSession()
+		sess, release, err := s.openSession(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w: %v", s.cfg.Name, ErrConnectionLost, err)
+			return nil, err
+		}
+		fail := func(err error) (*sftp.Client, error) {
+			sess.Close()
+			release()
+			return nil, err
 		}
 		w, err := sess.StdinPipe()
 		if err != nil {
-			sess.Close()
-			return nil, err
+			return fail(err)
 		}
 		r, err := sess.StdoutPipe()
 		if err != nil {
-			sess.Close()
-			return nil, err
+			return fail(err)
 		}
 		line, _ := Cmd{Argv: []string{server}, User: as}.Line()
 		if err := sess.Start(line); err != nil {
-			sess.Close()
-			return nil, err
+			return fail(err)
 		}
 		cl, err := sftp.NewClientPipe(r, w, sftpOptions()...)
 		if err != nil {
-			sess.Close()
-			return nil, fmt.Errorf("%s: sftp as %s (is there a NOPASSWD sudo rule?): %w", s.cfg.Name, as, err)
+			return fail(fmt.Errorf("%s: sftp as %s (is there a NOPASSWD sudo rule?): %w", s.cfg.Name, as, err))
 		}
-		c = &sftpConn{client: cl, sess: sess}
+		c = &sftpConn{client: cl, sess: sess, release: release}
 	}
 	s.sftps[as] = c
 	return c.client, nil
+}
+
+// sftpSubsystem starts the sftp subsystem on sess, as sftp.NewClient does
+// on a session of its own.
+func sftpSubsystem(sess *ssh.Session) (*sftp.Client, error) {
+	w, err := sess.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	r, err := sess.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := sess.RequestSubsystem("sftp"); err != nil {
+		return nil, err
+	}
+	return sftp.NewClientPipe(r, w, sftpOptions()...)
 }
 
 // WriteFile uploads r to p atomically: a temporary file beside p, fsync,

@@ -72,9 +72,18 @@ type SSH struct {
 	lost   chan struct{}
 	once   sync.Once
 
+	// slots bounds the sessions open at once on the connection: sshd
+	// refuses more than its MaxSessions (10 by default) on one connection.
+	slots chan struct{}
+
 	mu    sync.Mutex
 	sftps map[string]*sftpConn
 }
+
+// maxSessions is below stock sshd's MaxSessions of 10, leaving room for
+// a kill session; a server set lower refuses some, which openSession
+// waits out.
+const maxSessions = 8
 
 // DialSSH connects and authenticates.
 func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
@@ -113,7 +122,7 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
 	}
 	clientCfg.Ciphers, clientCfg.KeyExchanges, clientCfg.MACs = cfg.Ciphers, cfg.KexAlgorithms, cfg.MACs
 
-	s := &SSH{cfg: cfg, lost: make(chan struct{}), sftps: map[string]*sftpConn{}}
+	s := &SSH{cfg: cfg, lost: make(chan struct{}), sftps: map[string]*sftpConn{}, slots: make(chan struct{}, maxSessions)}
 	var conn net.Conn
 	dialCtx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
@@ -225,10 +234,11 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 	if err != nil {
 		return err
 	}
-	sess, err := s.client.NewSession()
+	sess, release, err := s.openSession(ctx)
 	if err != nil {
-		return fmt.Errorf("%s: %w: %v", s.cfg.Name, ErrConnectionLost, err)
+		return err
 	}
+	defer release()
 	defer sess.Close()
 	sess.Stdin = stdio.Stdin
 	errTail := &tail{max: stderrKept}
@@ -250,15 +260,29 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 	defer errGate.close()
 	stderr = errGate
 	remote := line
-	job := ""
-	if s.cfg.User == "root" {
+	job, killAs := "", ""
+	switch {
+	case cmd.User != "":
+		// Under sudo the command belongs to another user: the login
+		// user's signal (sshd's, or ours) does not reach it, and sudo does
+		// not pass on a SIGKILL. The marker goes inside sudo (whose
+		// env_reset would drop it outside), and the kill runs as the
+		// command's user.
+		job = newJob()
+		w := cmd.Words() // sudo -n -u USER -- ...
+		marked := append(append(append([]string{}, w[:5]...), "env", "TEJUN_JOB="+job), w[5:]...)
+		if remote, err = (Cmd{Argv: marked}).Line(); err != nil {
+			return err
+		}
+		if s.cfg.User != "root" {
+			killAs = cmd.User
+		}
+	case s.cfg.User == "root":
 		// sshd ignores signal requests for root logins, so a cancelled
 		// command would run on. A marker in its environment (inherited by
 		// everything it starts) lets a second session find and kill it; it
 		// costs nothing unless a command is cancelled.
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		job = hex.EncodeToString(b[:])
+		job = newJob()
 		remote = "TEJUN_JOB=" + job + " exec " + line
 	}
 	sess.Stderr = stderr
@@ -276,12 +300,12 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 		// waiting for the command to end is bounded, so an interrupt
 		// returns within seconds whatever the host does (closing the
 		// connection, later, ends what is still waiting).
-		go s.signal(sess, job, "TERM")
+		go s.signal(sess, job, killAs, "TERM")
 		select {
 		case <-done:
 		case <-time.After(3 * time.Second):
 			go func() {
-				s.signal(sess, job, "KILL")
+				s.signal(sess, job, killAs, "KILL")
 				sess.Close()
 			}()
 		}
@@ -327,21 +351,87 @@ func (g *gate) close() {
 	g.mu.Unlock()
 }
 
+// openSession opens a session within the connection's slots. A server
+// that refuses one (OpenSSH says "connect failed: open failed" at its
+// MaxSessions; others, "administratively prohibited" or "resource
+// shortage") is at its limit: while sessions of ours are open, one will end,
+// so it waits and tries again (as long as ctx allows) instead of calling
+// the connection lost. With none of ours open the refusal is not about
+// the count, and it fails after a short while. release gives the slot back.
+func (s *SSH) openSession(ctx context.Context) (*ssh.Session, func(), error) {
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	case <-s.lost:
+		return nil, nil, fmt.Errorf("%s: %w", s.cfg.Name, ErrConnectionLost)
+	}
+	var once sync.Once
+	release := func() { once.Do(func() { <-s.slots }) }
+	wait := 20 * time.Millisecond
+	alone := time.Now().Add(3 * time.Second)
+	for {
+		sess, err := s.client.NewSession()
+		if err == nil {
+			return sess, release, nil
+		}
+		var oce *ssh.OpenChannelError
+		if !errors.As(err, &oce) || oce.Reason == ssh.UnknownChannelType {
+			release()
+			return nil, nil, fmt.Errorf("%s: %w: %v", s.cfg.Name, ErrConnectionLost, err)
+		}
+		if len(s.slots) <= 1 && time.Now().After(alone) {
+			release()
+			return nil, nil, fmt.Errorf("%s: the server refuses new sessions (%v) though tejun has none open: is MaxSessions 0, or sessions forbidden for %s?", s.cfg.Name, err, s.cfg.User)
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			release()
+			return nil, nil, ctx.Err()
+		case <-s.lost:
+			release()
+			return nil, nil, fmt.Errorf("%s: %w", s.cfg.Name, ErrConnectionLost)
+		}
+		if wait < 500*time.Millisecond {
+			wait *= 2
+		}
+	}
+}
+
 // signal stops a running command: by a signal request where sshd honours
 // it, else by signalling every process whose environment holds the job's
-// marker, with its process group.
-func (s *SSH) signal(sess *ssh.Session, job, sig string) {
+// marker, with its process group, as user (through sudo) when set.
+func (s *SSH) signal(sess *ssh.Session, job, user, sig string) {
 	_ = sess.Signal(ssh.Signal(sig))
 	if job == "" {
 		return
 	}
-	kill, err := s.client.NewSession()
+	var kill *ssh.Session
+	var err error
+	for try := 0; ; try++ {
+		// Outside the slots: it must not wait for the sessions it ends.
+		if kill, err = s.client.NewSession(); err == nil || try == 20 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err != nil {
 		return
 	}
 	defer kill.Close()
-	_ = kill.Run(`for p in /proc/[0-9]*; do if tr '\0' '\n' < "$p/environ" 2>/dev/null | grep -qx TEJUN_JOB=` + job +
-		`; then kill -` + sig + ` -- "-${p#/proc/}" "${p#/proc/}" 2>/dev/null; fi; done; true`)
+	line, err := Cmd{User: user, Argv: []string{"sh", "-c", `for p in /proc/[0-9]*; do if tr '\0' '\n' < "$p/environ" 2>/dev/null | grep -qx "TEJUN_JOB=$1"; then kill -s "$2" "${p#/proc/}"; kill -s "$2" -- "-${p#/proc/}"; fi 2>/dev/null; done; true`,
+		"tejun-kill", job, sig}}.Line()
+	if err != nil {
+		return
+	}
+	_ = kill.Run(line)
+}
+
+func newJob() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // Close ends the connection (and its jump host's).

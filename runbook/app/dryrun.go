@@ -71,6 +71,7 @@ func (a *App) runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "force-unlock", Usage: "take the hosts' run locks even from a run that seems alive"},
 			stepTimeoutFlag,
 			&cli.BoolFlag{Name: "resume", Usage: "continue the last run of this runbook and inventory (refused if either changed)"},
+			&cli.BoolFlag{Name: "fail-fast", Usage: "at the first failure, start no new step on any host (as the runbook's max_fail = 0)"},
 		),
 		Action: func(c *cli.Context) error {
 			if c.Bool("dry-run") {

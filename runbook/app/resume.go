@@ -19,7 +19,11 @@ type lastRun struct {
 	start    Event
 	finished []string // steps that ended ok or changed on every host
 	failed   string   // the first step that did not
-	ended    bool     // a run_end was written (not a crash)
+	// done is every step and host that ended ok or changed: a resumed
+	// run does not run them again (a step with no guard would redo its
+	// work).
+	done  map[string]map[string]bool
+	ended bool // a run_end was written (not a crash)
 }
 
 // findLastRun reads the newest audit record of rb (the runs directory's
@@ -52,7 +56,7 @@ func readRun(path string) (*lastRun, error) {
 		return nil, err
 	}
 	defer f.Close()
-	r := &lastRun{path: path}
+	r := &lastRun{path: path, done: map[string]map[string]bool{}}
 	ok := map[string]bool{}
 	bad := map[string]bool{}
 	var order []string
@@ -71,6 +75,12 @@ func readRun(path string) (*lastRun, error) {
 		case "step_end":
 			if _, seen := ok[e.Step]; !seen && !bad[e.Step] {
 				order = append(order, e.Step)
+			}
+			if (e.Status == "ok" || e.Status == "changed") && e.Host != "" {
+				if r.done[e.Step] == nil {
+					r.done[e.Step] = map[string]bool{}
+				}
+				r.done[e.Step][e.Host] = true
 			}
 			if e.Status == "ok" || e.Status == "changed" {
 				if !bad[e.Step] {
@@ -93,16 +103,16 @@ func readRun(path string) (*lastRun, error) {
 
 // resumeCheck refuses to resume across a change of runbook or inventory:
 // what finished then may not be what this runbook means now.
-func (a *App) resumeCheck(l *loaded, runID string) (string, error) {
+func (a *App) resumeCheck(l *loaded, runID string) (string, map[string]map[string]bool, error) {
 	last, err := findLastRun(a.getenv, l.binding.Runbook, runID)
 	if err != nil {
-		return "", invalid(err)
+		return "", nil, invalid(err)
 	}
 	if last.start.RunbookSHA256 != fileSHA256(l.runbookPath, nil) {
-		return "", invalid(fmt.Errorf("the runbook changed since run %s (%s): resuming it could skip work the new runbook needs; run without --resume", last.start.RunID, last.path))
+		return "", nil, invalid(fmt.Errorf("the runbook changed since run %s (%s): resuming it could skip work the new runbook needs; run without --resume", last.start.RunID, last.path))
 	}
 	if last.start.InventorySHA256 != fileSHA256(l.inventoryPath, nil) {
-		return "", invalid(fmt.Errorf("the inventory changed since run %s (%s); run without --resume", last.start.RunID, last.path))
+		return "", nil, invalid(fmt.Errorf("the inventory changed since run %s (%s); run without --resume", last.start.RunID, last.path))
 	}
 	how := "was interrupted"
 	if last.ended {
@@ -112,7 +122,7 @@ func (a *App) resumeCheck(l *loaded, runID string) (string, error) {
 	if last.failed != "" {
 		at = last.failed
 	}
-	fmt.Fprintf(a.stderr, "resuming run %s, which %s: %s finished (each is checked again, not redone); continuing at %s\n",
+	fmt.Fprintf(a.stderr, "resuming run %s, which %s: %s finished (not run again); continuing at %s\n",
 		last.start.RunID, how, count(len(last.finished), "step"), at)
-	return last.start.RunID, nil
+	return last.start.RunID, last.done, nil
 }

@@ -37,7 +37,7 @@ func (a *App) run(c *cli.Context) error {
 		StepTimeout: st,
 		Forks:       c.Int("forks"), Yes: c.Bool("yes"), Confirm: a.confirm(),
 		Limit: c.String("limit"), From: c.String("from"), Only: c.String("only"), Section: c.String("section"),
-		AssumeDone: c.StringSlice("assume-done"), Secrets: secrets,
+		AssumeDone: c.StringSlice("assume-done"), Secrets: secrets, FailFast: c.Bool("fail-fast"),
 		Dir: filepath.Dir(l.runbookPath), UserConfig: userCfg,
 	}
 	if err := executor.Check(l.binding, opt); err != nil {
@@ -49,7 +49,7 @@ func (a *App) run(c *cli.Context) error {
 	runID := newRunID()
 	opt.RunID, opt.ForceUnlock = runID, c.Bool("force-unlock")
 	if c.Bool("resume") {
-		if opt.Resumes, err = a.resumeCheck(l, runID); err != nil {
+		if opt.Resumes, opt.Finished, err = a.resumeCheck(l, runID); err != nil {
 			return err
 		}
 	}

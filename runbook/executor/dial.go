@@ -19,40 +19,71 @@ type connections struct {
 	// locks, when set, is taken on each host as it is first connected.
 	locks *locks
 
-	mu    sync.Mutex
-	conns map[string]*lazyConn
+	mu     sync.Mutex
+	conns  map[string]*lazyConn
+	closed bool // the run has ended: a late dial gives back its lock
 }
 
 type lazyConn struct {
-	once sync.Once
+	done chan struct{} // closed when conn and err are set
 	conn transport.Conn
 	err  error
 }
+
+// dialTimeout bounds a host's first connection (with its jump hosts and
+// its lock). The dial does not run under the context of the step that
+// happened to need the host first: a step's timeout or a cancelled check
+// would otherwise leave the host "unreachable" for the rest of the run.
+const dialTimeout = 2 * time.Minute
 
 func (c *connections) get(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 	c.mu.Lock()
 	lc := c.conns[h.Name]
 	if lc == nil {
-		lc = &lazyConn{}
+		lc = &lazyConn{done: make(chan struct{})}
 		c.conns[h.Name] = lc
+		go c.open(context.WithoutCancel(ctx), h, lc)
 	}
 	c.mu.Unlock()
-	lc.once.Do(func() {
-		if h.SSH.Connection == "local" {
-			lc.conn = transport.Local{}
-			return
+	select {
+	case <-lc.done:
+		return lc.conn, lc.err
+	case <-ctx.Done():
+		// This caller gives up; the dial goes on for the next one.
+		return nil, ctx.Err()
+	}
+}
+
+func (c *connections) open(ctx context.Context, h *inventory.Host, lc *lazyConn) {
+	defer close(lc.done)
+	if h.SSH.Connection == "local" {
+		lc.conn = transport.Local{}
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	cfg, err := c.config(h, map[string]bool{})
+	if err != nil {
+		lc.err = err
+		return
+	}
+	lc.conn, lc.err = c.dial(ctx, cfg)
+	if lc.err == nil && c.locks != nil {
+		if lc.err = c.locks.acquire(ctx, h, lc.conn); lc.err != nil {
+			lc.conn.Close()
+			lc.conn = nil
 		}
-		cfg, err := c.config(h, map[string]bool{})
-		if err != nil {
-			lc.err = err
-			return
+	}
+	c.mu.Lock()
+	late := c.closed
+	c.mu.Unlock()
+	if late && lc.conn != nil {
+		if c.locks != nil {
+			c.locks.releaseAll(5 * time.Second)
 		}
-		lc.conn, lc.err = c.dial(ctx, cfg)
-		if lc.err == nil && c.locks != nil {
-			lc.err = c.locks.acquire(ctx, h, lc.conn)
-		}
-	})
-	return lc.conn, lc.err
+		lc.conn.Close()
+		lc.conn, lc.err = nil, fmt.Errorf("%s: the run ended while connecting", h.Name)
+	}
 }
 
 // forget drops a host's connection (and lock), so the next use dials again.
@@ -62,30 +93,42 @@ func (c *connections) forget(host string) {
 	delete(c.conns, host)
 	c.mu.Unlock()
 	if c.locks != nil {
-		c.locks.mu.Lock()
-		if hl := c.locks.held[host]; hl != nil {
-			close(hl.stop)
-			delete(c.locks.held, host)
-		}
-		c.locks.mu.Unlock()
+		c.locks.drop(host)
 	}
-	if lc != nil && lc.conn != nil {
+	if lc != nil {
+		go lc.closeWhenDone()
+	}
+}
+
+// closeWhenDone closes the connection once its dial has ended.
+func (lc *lazyConn) closeWhenDone() {
+	<-lc.done
+	if lc.conn != nil {
 		lc.conn.Close()
 	}
 }
 
 // closeAll releases the run's locks, waiting at most d for that, and
 // closes every connection. It returns the hosts whose lock may be left.
+// A dial still under way is left to finish on its own: it finds the run
+// closed, and gives back what it took.
 func (c *connections) closeAll(d time.Duration) []string {
 	var left []string
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
 	if c.locks != nil {
 		left = c.locks.releaseAll(d)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, lc := range c.conns {
-		if lc.conn != nil {
-			lc.conn.Close()
+		select {
+		case <-lc.done:
+			if lc.conn != nil {
+				lc.conn.Close()
+			}
+		default:
 		}
 	}
 	return left

@@ -33,6 +33,9 @@ func (e *hostEnv) conn(ctx context.Context) (transport.Conn, error) {
 	if errors.As(err, &locked) {
 		return nil, err
 	}
+	if err != nil && ctx.Err() != nil {
+		return nil, err // this step's time ran out while the host was dialled
+	}
 	if err != nil {
 		return nil, &unreachable{err}
 	}
@@ -87,6 +90,9 @@ func (e *hostEnv) On(name string) (steps.Env, error) {
 	if len(hs) != 1 {
 		return nil, fmt.Errorf("%s names %d hosts", name, len(hs))
 	}
+	if e.x.hostFailed(hs[0].Name) {
+		return nil, &hostDown{hs[0].Name}
+	}
 	return &hostEnv{x: e.x, host: hs[0], step: e.step, impl: e.impl}, nil
 }
 
@@ -111,6 +117,13 @@ func (e *hostEnv) Confirm(ctx context.Context, question string) error {
 	}
 	return nil
 }
+
+// hostDown is the other host of a step that spans two (a transfer from A
+// to B) having failed earlier in the run: the step is skipped, not run
+// against a host in an unknown state.
+type hostDown struct{ host string }
+
+func (d *hostDown) Error() string { return d.host + " failed earlier in this run" }
 
 // unreachable marks a failure to connect, for the exit code.
 type unreachable struct{ err error }

@@ -50,6 +50,10 @@ type Event struct {
 	Unreachable bool
 	// Locked is set when another run holds the host.
 	Locked bool
+
+	// blocked: not done, though not a failure of this host (a host it
+	// works with failed): its dependents on the host are skipped.
+	blocked bool
 }
 
 // Reporter receives the run as it happens. Implementations print lines,
@@ -105,6 +109,12 @@ type Options struct {
 	// StepTimeout bounds each step on each host that sets no timeout of
 	// its own; 0 means DefaultStepTimeout.
 	StepTimeout time.Duration
+	// Finished lists, by step and host, what the resumed run finished:
+	// not run again.
+	Finished map[string]map[string]bool
+	// FailFast stops starting steps on every host at the first failure,
+	// whatever the runbook's max_fail says.
+	FailFast bool
 }
 
 // Command is one command run on a host, for the audit record. The line
@@ -175,6 +185,15 @@ type Executor struct {
 	outputs runbook.Outputs
 	result  Result
 	holds   map[string]*holdsOnce // done_when steps, checked once per run
+
+	// Failure policy: bad[step][host] marks a step not done on a host
+	// (failed, refused, or skipped for that), so that its dependents are
+	// skipped there; failedHosts counts hosts for max_fail; stopped, once
+	// set, says why no new step starts on any host.
+	bad         map[string]map[string]bool
+	failedHosts map[string]bool
+	maxFail     int
+	stopped     string
 }
 
 type holdsOnce struct {
@@ -270,14 +289,112 @@ func Run(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter) (*R
 	}
 	x := &Executor{
 		b: b, opt: opt, rep: rep, outputs: runbook.Outputs{}, mask: m, holds: map[string]*holdsOnce{},
+		bad: map[string]map[string]bool{}, failedHosts: map[string]bool{}, maxFail: b.Runbook.MaxFail,
 		conns: &connections{inv: b.Inventory, userCfg: opt.UserConfig, dial: opt.Dial, conns: map[string]*lazyConn{}},
+	}
+	if opt.FailFast {
+		x.maxFail = 0
 	}
 	if opt.RunID != "" && !opt.Plan {
 		x.conns.locks = newLocks(opt.RunID, b.Runbook.Name, opt.ForceUnlock, opt.Resumes)
 	}
+	if x.conns.locks != nil && !x.lockAll(ctx) {
+		x.result.LocksLeft = x.conns.closeAll(cleanupWithin)
+		return &x.result, nil
+	}
 	x.walk(ctx)
 	x.result.LocksLeft = x.conns.closeAll(cleanupWithin)
 	return &x.result, nil
+}
+
+// stepHosts are the hosts a step runs on in this run (--limit applied).
+func (x *Executor) stepHosts(st *runbook.Step) []*inventory.Host {
+	var limit map[string]bool
+	if x.opt.Limit != "" {
+		hs, _ := x.b.Inventory.Select(x.opt.Limit)
+		limit = map[string]bool{}
+		for _, h := range hs {
+			limit[h.Name] = true
+		}
+	}
+	var hosts []*inventory.Host
+	for _, in := range x.b.Instances[st.ID] {
+		if limit == nil || limit[in.Host.Name] {
+			hosts = append(hosts, in.Host)
+		}
+	}
+	return hosts
+}
+
+// lockAll takes the lock of every host the run will work on before any
+// step starts: a run refused at its second host after changing the first
+// would leave the pair half done. A host that cannot be reached is left
+// to fail its own steps; a host another run holds (or whose lock cannot
+// be trusted) refuses the whole run, and false is returned.
+func (x *Executor) lockAll(ctx context.Context) bool {
+	order := x.b.Runbook.Order()
+	selected := x.selection(order)
+	var hosts []*inventory.Host
+	seen := map[string]bool{}
+	for _, st := range order {
+		if !selected[st.ID] || !st.Runnable() {
+			continue
+		}
+		for _, h := range x.stepHosts(st) {
+			if !seen[h.Name] {
+				seen[h.Name] = true
+				hosts = append(hosts, h)
+			}
+		}
+	}
+	locked := map[string]error{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	forks := make(chan struct{}, x.opt.Forks)
+	for _, h := range hosts {
+		wg.Add(1)
+		go func(h *inventory.Host) {
+			defer wg.Done()
+			forks <- struct{}{}
+			defer func() { <-forks }()
+			_, err := x.conns.get(ctx, h)
+			var le *LockedError
+			if errors.As(err, &le) {
+				mu.Lock()
+				locked[h.Name] = err
+				mu.Unlock()
+			}
+		}(h)
+	}
+	wg.Wait()
+	if len(locked) == 0 {
+		return true
+	}
+	reported := map[string]bool{}
+	for _, st := range order {
+		if !selected[st.ID] {
+			continue
+		}
+		var rest []string
+		failedHere := false
+		for _, h := range x.stepHosts(st) {
+			if err := locked[h.Name]; err != nil && !reported[h.Name] {
+				reported[h.Name], failedHere = true, true
+				x.finish(Event{Step: st, Host: h.Name, Status: Failed, Error: x.mask.Replace(err.Error()), Locked: true})
+			} else {
+				rest = append(rest, h.Name)
+			}
+		}
+		why := "not started: another run holds a host's lock"
+		if !failedHere {
+			x.finish(Event{Step: st, Status: Skipped, Reason: why})
+			continue
+		}
+		for _, h := range rest {
+			x.finish(Event{Step: st, Host: h, Status: Skipped, Reason: why})
+		}
+	}
+	return false
 }
 
 type stepState int
@@ -285,85 +402,126 @@ type stepState int
 const (
 	pending stepState = iota
 	running
-	succeeded
-	failed
-	notRun
+	finished
 )
 
-// walk starts every step whose needs have succeeded, as soon as they have,
-// and skips (once, with the reason) the steps downstream of a failure.
+// walk starts every step as soon as the steps it needs have finished on
+// all their hosts. Which hosts it then runs on is runStep's business: a
+// host where something it needs was not done is skipped (once per step
+// when that is every host, with the reason), the others go on.
 func (x *Executor) walk(ctx context.Context) {
 	order := x.b.Runbook.Order()
 	state := map[string]stepState{}
 	selected := x.selection(order)
 	for _, st := range order {
 		if !selected[st.ID] {
-			state[st.ID] = succeeded // taken as done (--from, --only)
+			state[st.ID] = finished // taken as done (--from, --only)
 		}
 	}
 	x.learnOutputs(ctx, order, selected)
-	done := make(chan struct {
-		id string
-		ok bool
-	})
+	done := make(chan string)
 	inflight := 0
 	forks := make(chan struct{}, x.opt.Forks)
 	for {
-		progress := true
-		for progress {
-			progress = false
-			for _, st := range order {
-				if state[st.ID] != pending {
-					continue
-				}
-				blocked, ready := "", true
-				for _, n := range x.b.Runbook.Graph.Needs(st.ID) {
-					switch state[n] {
-					case failed, notRun:
-						blocked = n
-					case succeeded:
-					default:
-						ready = false
-					}
-				}
-				switch {
-				case blocked != "":
-					state[st.ID] = notRun
-					why := "upstream step " + blocked + " failed"
-					if ctx.Err() != nil {
-						why = "interrupted"
-					}
-					x.finish(Event{Step: st, Status: Skipped, Reason: why})
-					progress = true
-				case ready && ctx.Err() != nil:
-					state[st.ID] = notRun
-					x.finish(Event{Step: st, Status: Skipped, Reason: "interrupted"})
-					progress = true
-				case ready:
-					state[st.ID] = running
-					inflight++
-					go func(st *runbook.Step) {
-						ok := x.runStep(ctx, st, forks)
-						done <- struct {
-							id string
-							ok bool
-						}{st.ID, ok}
-					}(st)
-				}
+		for _, st := range order {
+			if state[st.ID] != pending {
+				continue
 			}
+			ready := true
+			for _, n := range x.b.Runbook.Graph.Needs(st.ID) {
+				ready = ready && state[n] == finished
+			}
+			if !ready {
+				continue
+			}
+			state[st.ID] = running
+			inflight++
+			go func(st *runbook.Step) {
+				x.runStep(ctx, st, forks)
+				done <- st.ID
+			}(st)
 		}
 		if inflight == 0 {
 			break
 		}
-		d := <-done
+		state[<-done] = finished
 		inflight--
-		if d.ok || x.opt.Plan {
-			state[d.id] = succeeded
-		} else {
-			state[d.id] = failed
-		}
 	}
 	x.result.Interrupted = ctx.Err() != nil
+}
+
+// blockedOn says why st must not start on host h, or "". A need that ran
+// on h must be done there; a need that ran only elsewhere (the master's
+// checkpoint, for the standby) must be done everywhere it ran.
+func (x *Executor) blockedOn(ctx context.Context, st *runbook.Step, h string) string {
+	if ctx.Err() != nil {
+		return "interrupted"
+	}
+	if x.opt.Plan {
+		return ""
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.stopped != "" {
+		return x.stopped
+	}
+	for _, n := range x.b.Runbook.Graph.Needs(st.ID) {
+		bad := x.bad[n]
+		if len(bad) == 0 {
+			continue
+		}
+		if bad[h] {
+			return "upstream step " + n + " failed on " + h
+		}
+		ranHere := false
+		for _, in := range x.b.Instances[n] {
+			ranHere = ranHere || in.Host.Name == h
+		}
+		if !ranHere {
+			return "upstream step " + n + " failed"
+		}
+	}
+	return ""
+}
+
+// markBad records that st is not done on host, and counts the host for
+// max_fail when it failed there itself.
+func (x *Executor) markBad(st *runbook.Step, host string, failedHere bool) {
+	if x.opt.Plan {
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.bad[st.ID] == nil {
+		x.bad[st.ID] = map[string]bool{}
+	}
+	x.bad[st.ID][host] = true
+	if !failedHere {
+		return
+	}
+	x.failedHosts[host] = true
+	if x.maxFail >= 0 && len(x.failedHosts) > x.maxFail && x.stopped == "" {
+		why := fmt.Sprintf("stopped: %s failed, more than max_fail = %d allows", count(len(x.failedHosts), "host"), x.maxFail)
+		if x.opt.FailFast {
+			why = "stopped: --fail-fast, and " + host + " failed"
+		}
+		x.stopped = why
+	}
+}
+
+// hostFailed reports whether a step failed on host in this run: a step
+// that also works on that host (a transfer to it) is skipped.
+func (x *Executor) hostFailed(host string) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.failedHosts[host]
+}
+
+func count(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // learnOutputs re-checks, read-only, the producing steps this run skips
@@ -424,55 +582,67 @@ func (x *Executor) selection(order []*runbook.Step) map[string]bool {
 	return sel
 }
 
-// runStep runs a step on each of its hosts, at most Forks at a time.
-func (x *Executor) runStep(ctx context.Context, st *runbook.Step, forks chan struct{}) bool {
-	var hosts []*inventory.Host
-	var limit map[string]bool
-	if x.opt.Limit != "" {
-		hs, _ := x.b.Inventory.Select(x.opt.Limit)
-		limit = map[string]bool{}
-		for _, h := range hs {
-			limit[h.Name] = true
-		}
+// runStep runs a step on each of its hosts where nothing it needs
+// failed, at most Forks at a time.
+func (x *Executor) runStep(ctx context.Context, st *runbook.Step, forks chan struct{}) {
+	all := x.stepHosts(st)
+	if len(all) == 0 {
+		x.finish(Event{Step: st, Status: Skipped, Reason: "no host of this step is in --limit " + x.opt.Limit})
+		return
 	}
-	for _, in := range x.b.Instances[st.ID] {
-		if limit == nil || limit[in.Host.Name] {
-			hosts = append(hosts, in.Host)
+	var hosts []*inventory.Host
+	whys := map[string]string{}
+	for _, h := range all {
+		if why := x.blockedOn(ctx, st, h.Name); why != "" {
+			whys[h.Name] = why
+		} else {
+			hosts = append(hosts, h)
 		}
 	}
 	if len(hosts) == 0 {
-		x.finish(Event{Step: st, Status: Skipped, Reason: "no host of this step is in --limit " + x.opt.Limit})
-		return true
+		// Skipped on every host: said once, with the first reason.
+		x.finish(Event{Step: st, Status: Skipped, Reason: x.blockedOn(ctx, st, all[0].Name)})
+		for _, h := range all {
+			x.markBad(st, h.Name, false)
+		}
+		return
+	}
+	for _, h := range all {
+		if why := whys[h.Name]; why != "" {
+			x.finish(Event{Step: st, Host: h.Name, Status: Skipped, Reason: why})
+			x.markBad(st, h.Name, false)
+		}
 	}
 	if len(hosts) == 1 {
 		// No fan-out: run it here, one goroutine hop less per step.
 		forks <- struct{}{}
 		defer func() { <-forks }()
-		return x.runOn(ctx, st, hosts[0])
+		x.runOn(ctx, st, hosts[0])
+		return
 	}
 	var wg sync.WaitGroup
-	results := make([]bool, len(hosts))
-	for i, h := range hosts {
+	for _, h := range hosts {
 		wg.Add(1)
-		go func(i int, h *inventory.Host) {
+		go func(h *inventory.Host) {
 			defer wg.Done()
 			select {
 			case forks <- struct{}{}:
 			case <-ctx.Done():
 				x.finish(Event{Step: st, Host: h.Name, Status: Skipped, Reason: "interrupted"})
+				x.markBad(st, h.Name, false)
 				return
 			}
 			defer func() { <-forks }()
-			results[i] = x.runOn(ctx, st, h)
-		}(i, h)
+			if why := x.blockedOn(ctx, st, h.Name); why != "" {
+				// max_fail was reached while this host waited for a fork.
+				x.finish(Event{Step: st, Host: h.Name, Status: Skipped, Reason: why})
+				x.markBad(st, h.Name, false)
+				return
+			}
+			x.runOn(ctx, st, h)
+		}(h)
 	}
 	wg.Wait()
-	for _, ok := range results {
-		if !ok {
-			return false
-		}
-	}
-	return true
 }
 
 // runOn is Check → (confirm) → Apply → Verify for one step on one host.
@@ -485,7 +655,11 @@ func (x *Executor) runOn(ctx context.Context, st *runbook.Step, h *inventory.Hos
 		ev.Reason = "interrupted"
 	}
 	x.finish(ev)
-	return ev.Status == OK || ev.Status == Changed || ev.Status == Skipped
+	ok := (ev.Status == OK || ev.Status == Changed || ev.Status == Skipped) && !ev.blocked
+	if !ok {
+		x.markBad(st, h.Name, !ev.blocked)
+	}
+	return ok
 }
 
 // DefaultStepTimeout bounds a step that sets no timeout of its own: a
@@ -526,6 +700,20 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 	x.mu.Lock()
 	in, err := x.b.Instantiate(st, h, x.outputs)
 	x.mu.Unlock()
+	if err == nil && x.opt.Finished[st.ID][h.Name] {
+		// Done in the run resumed: not again. A producer is checked
+		// (read-only) for what later steps need to know of it.
+		if p, ok := in.Impl.(steps.Runner); ok {
+			if _, produces := p.(steps.RealProducer); produces {
+				if status, err := p.Check(ctx, x.env(h, st.ID, p)); err == nil && status.Done {
+					x.record(st, p)
+				}
+			} else {
+				x.record(st, p)
+			}
+		}
+		return Event{Status: OK, Reason: "finished in run " + x.opt.Resumes + " (--resume)"}
+	}
 	if err != nil {
 		if x.opt.Plan && x.upstreamChanges(st) {
 			return Event{Status: MayChange, Reason: "depends on what an earlier step will produce"}
@@ -536,6 +724,10 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 	env := x.env(h, st.ID, step)
 
 	status, err := x.check(ctx, st, step, env)
+	var down *hostDown
+	if errors.As(err, &down) {
+		return Event{Status: Skipped, Reason: down.Error(), blocked: true}
+	}
 	if x.opt.Plan {
 		return x.planned(st, step, status, err)
 	}
@@ -562,6 +754,9 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 		}
 	}
 	if err := step.Apply(ctx, env); err != nil {
+		if errors.As(err, &down) {
+			return Event{Status: Skipped, Reason: down.Error(), blocked: true}
+		}
 		var skip *steps.Skip
 		if errors.As(err, &skip) {
 			return Event{Status: Skipped, Reason: skip.Reason}

@@ -27,6 +27,9 @@ type HostSpec struct {
 	Private, Gateway bool
 	// SSHD is added to the host's sshd_config (Ciphers, TrustedUserCAKeys...).
 	SSHD string
+	// MaxSessions, when set, is the sshd's MaxSessions (default 200): a
+	// stock sshd allows 10 sessions on one connection.
+	MaxSessions int
 }
 
 // network is the bed's private network namespace.

@@ -64,10 +64,11 @@ type Host struct {
 	log   *logBuffer
 	// exited is closed when the running sshd's Wait returns, so its output
 	// copier is done with log before a restart reuses it.
-	exited chan struct{}
-	mu     sync.Mutex
-	index  int
-	sshd   string // extra sshd_config lines
+	exited      chan struct{}
+	mu          sync.Mutex
+	index       int
+	sshd        string // extra sshd_config lines
+	maxSessions int
 }
 
 // Requirements reports why a test-bed cannot start here, or "".
@@ -127,7 +128,10 @@ func StartHosts(t testing.TB, specs ...HostSpec) *Bed {
 	var known strings.Builder
 	for i, spec := range specs {
 		name := spec.Name
-		h := &Host{Name: name, Address: fmt.Sprintf("127.0.0.%d", 11+i), bed: b, index: i, log: &logBuffer{}, sshd: spec.SSHD}
+		h := &Host{Name: name, Address: fmt.Sprintf("127.0.0.%d", 11+i), bed: b, index: i, log: &logBuffer{}, sshd: spec.SSHD, maxSessions: spec.MaxSessions}
+		if h.maxSessions == 0 {
+			h.maxSessions = 200
+		}
 		if spec.Private || spec.Gateway {
 			h.netns = netw
 		}
@@ -344,10 +348,10 @@ UsePAM no
 StrictModes no
 PidFile none
 Subsystem sftp /usr/lib/openssh/sftp-server
-MaxSessions 200
+MaxSessions %d
 MaxStartups 200:30:400
 LogLevel ERROR
-`, h.Addr()) + h.sshd
+`, h.Addr(), h.maxSessions) + h.sshd
 }
 
 // start runs sshd in a new mount namespace, chrooted into the host's root.
