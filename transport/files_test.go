@@ -124,12 +124,17 @@ func TestSSHWriteTempNeverReadable(t *testing.T) {
 	for _, tc := range []struct {
 		login, as, dir string
 		mode           os.FileMode
+		subsystem      bool
 	}{
-		{"root", "", "/srv/pub", 0o600},
-		{"root", "", "/srv/pub", 0o644}, // even a world-readable file is private until complete
-		{"ops", "perforce", "/srv/perf", 0o400},
+		{"root", "", "/srv/pub", 0o600, false},
+		{"root", "", "/srv/pub", 0o644, false}, // even a world-readable file is private until complete
+		{"ops", "perforce", "/srv/perf", 0o400, false},
+		{"root", "", "/srv/pub", 0o600, true},
 	} {
-		t.Run(fmt.Sprintf("%s-%s-%o", tc.login, tc.as, tc.mode), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s-%s-%o-subsystem=%v", tc.login, tc.as, tc.mode, tc.subsystem), func(t *testing.T) {
+			if tc.subsystem {
+				defer transport.WithoutSFTPServer()()
+			}
 			c := dial(t, b, h, tc.login)
 			secret := bytes.Repeat([]byte("s3cret "), 100<<10)
 			g := newGate(secret[:64<<10], secret[64<<10:])
