@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
@@ -298,15 +299,14 @@ func (s *SSH) writeErr(ctx context.Context, c *sftpConn, as, dir string, err err
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	lost := errors.Is(err, sftp.ErrSSHFxConnectionLost) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
-	select {
-	case <-s.lost:
-		lost = true
-	default:
-	}
-	if lost {
+	if s.connLost(err) {
 		s.dropSFTP(as, c)
 		return fmt.Errorf("%s: %w: %v", s.cfg.Name, ErrConnectionLost, err)
+	}
+	if errors.Is(err, sftp.ErrSSHFxConnectionLost) || errors.Is(err, io.EOF) {
+		// Only the sftp-server died (killed, or sudo gave up): the next
+		// write starts another.
+		s.dropSFTP(as, c)
 	}
 	var se *sftp.StatusError
 	if dir != "" && errors.As(err, &se) && se.FxCode() == sftp.ErrSSHFxFailure {
@@ -316,6 +316,41 @@ func (s *SSH) writeErr(ctx context.Context, c *sftpConn, as, dir string, err err
 	}
 	return fmt.Errorf("%s: %w", s.cfg.Name, err)
 }
+
+// connLost tells a dead connection from a failed operation. A dying
+// connection surfaces as anything from pkg/sftp's "connection lost" to
+// EOF or a broken pipe on the socket, so every error that is not the
+// server's answer is checked by asking the server for a keepalive reply.
+func (s *SSH) connLost(err error) bool {
+	var se *sftp.StatusError
+	if errors.As(err, &se) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		return false
+	}
+	select {
+	case <-s.lost:
+		return true
+	default:
+	}
+	reply := make(chan error, 1)
+	go func() {
+		_, _, err := s.client.SendRequest("keepalive@openssh.com", true, nil)
+		reply <- err
+	}()
+	t := time.NewTimer(probeTimeout)
+	defer t.Stop()
+	select {
+	case err := <-reply:
+		return err != nil
+	case <-t.C:
+		return true
+	case <-s.lost:
+		return true
+	}
+}
+
+// probeTimeout is how long a connection may take to answer before a
+// failed write is blamed on it.
+const probeTimeout = 10 * time.Second
 
 // full says a write failure is ENOSPC: under 1 MiB free (a failed write
 // leaves the blocks it could not use; 64 requests of 255 KiB are in
