@@ -445,3 +445,24 @@ func TestSSHWriteNoSpace(t *testing.T) {
 		t.Errorf("left on the full disk: %q %v", out, err)
 	}
 }
+
+// The local transport cleans up after earlier runs by the same rules.
+func TestLocalWriteCleansStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	old := time.Now().Add(-2 * time.Hour)
+	ours := filepath.Join(dir, ".tejun-0123456789ab.tmp")
+	other := filepath.Join(dir, ".tejun-backup.tmp")
+	for _, p := range []string{ours, other} {
+		must(t, os.WriteFile(p, []byte("left"), 0o600))
+		must(t, os.Chtimes(p, old, old))
+	}
+	if _, err := (transport.Local{}).WriteFile(context.Background(), filepath.Join(dir, "conf"), strings.NewReader("x"), transport.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(ours); err == nil {
+		t.Errorf("stale %s was not removed", ours)
+	}
+	if _, err := os.Lstat(other); err != nil {
+		t.Errorf("%s is not ours and was removed: %v", other, err)
+	}
+}
