@@ -30,7 +30,12 @@ type Stdio struct {
 type Files interface {
 	// WriteFile stores r at path atomically: written to a temporary file
 	// in the same directory, synced, then renamed over path, so a reader
-	// never sees half a file. It returns the SHA-256 of what was written.
+	// never sees half a file. The temporary file is 0600 from its first
+	// byte and gets its owner, then its final mode, only before the
+	// rename, so nobody reads content meant to be private. A symlink at
+	// path is refused unless opts.Follow; symlinks on the way that another
+	// user could have planted always are. It returns the SHA-256 of what
+	// was written.
 	WriteFile(ctx context.Context, path string, r io.Reader, opts WriteOptions) (string, error)
 	// ReadFile streams path to w and returns its SHA-256.
 	ReadFile(ctx context.Context, path string, w io.Writer, as string) (string, error)
@@ -38,11 +43,15 @@ type Files interface {
 
 // WriteOptions say how a written file ends up.
 type WriteOptions struct {
+	// Mode is the file's final mode; 0 keeps a replaced file's mode and
+	// gives a new file 0644.
 	Mode  fs.FileMode
 	Owner string // user name; "" keeps the connection user's
 	Group string
 	// As writes as this user (through sudo) where the login user may not.
 	As string
+	// Follow writes through a symlink at path to its target instead of refusing it.
+	Follow bool
 }
 
 // Output runs cmd and returns its standard output; stderr is kept in the

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/user"
@@ -105,27 +106,41 @@ func lookLocal(name string) (string, error) {
 // Close does nothing: there is no connection.
 func (Local) Close() error { return nil }
 
-// WriteFile writes atomically in the target directory. Writing as another
+// WriteFile writes atomically beside the destination, by the same rules
+// as over SSH: see resolveDest and Files.WriteFile. Writing as another
 // user is not supported locally: run tejun as that user instead.
 func (Local) WriteFile(ctx context.Context, path string, r io.Reader, o WriteOptions) (string, error) {
 	if o.As != "" {
 		return "", fmt.Errorf("local write as %s: not supported; run tejun as that user", o.As)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tejun-*.tmp")
+	abs, err := filepath.Abs(path)
 	if err != nil {
 		return "", err
 	}
-	defer os.Remove(tmp.Name()) // after a successful rename this is a no-op
-	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(tmp, h), r); err != nil {
-		tmp.Close()
+	writer := os.Geteuid()
+	dest, old, err := resolveDest(localFS{}, abs, o.Follow, writer)
+	if err != nil {
 		return "", err
 	}
-	if o.Mode != 0 {
-		if err := tmp.Chmod(o.Mode); err != nil {
-			tmp.Close()
-			return "", err
+	dir := filepath.Dir(dest)
+	tmpName := tempName(dir)
+	// 0600 from the first byte whatever our umask; O_EXCL refuses a file
+	// or link planted under the name.
+	tmp, err := os.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return "", localErr(err)
+	}
+	defer os.Remove(tmpName) // after a successful rename this is a no-op
+	fail := func(err error) (string, error) {
+		tmp.Close()
+		if ctx.Err() != nil {
+			return "", ctx.Err()
 		}
+		return "", localErr(fmt.Errorf("write %s: %w", dest, err))
+	}
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, r}); err != nil {
+		return fail(err)
 	}
 	if o.Owner != "" || o.Group != "" {
 		uid, gid, err := lookupIDs(o.Owner, o.Group)
@@ -133,22 +148,62 @@ func (Local) WriteFile(ctx context.Context, path string, r io.Reader, o WriteOpt
 			err = tmp.Chown(uid, gid)
 		}
 		if err != nil {
-			tmp.Close()
-			return "", err
+			return fail(err)
 		}
 	}
+	// After the chown, which clears setuid and setgid bits; through
+	// syscall, as os.File.Chmod drops raw 04000-style bits.
+	if err := syscall.Fchmod(int(tmp.Fd()), finalPerm(o, old)); err != nil {
+		return fail(err)
+	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return "", err
+		return fail(err)
 	}
 	if err := tmp.Close(); err != nil {
+		return "", localErr(err)
+	}
+	if err := os.Rename(tmpName, dest); err != nil {
 		return "", err
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return "", err
+	if fi, err := os.Lstat(dest); err == nil {
+		if entries, err := os.ReadDir(dir); err == nil {
+			for _, e := range entries {
+				full := filepath.Join(dir, e.Name())
+				if n, err := (localFS{}).lstat(full); err == nil && stale(e.Name(), n, writer, fi.ModTime()) {
+					_ = os.Remove(full)
+				}
+			}
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
+
+func localErr(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%w: %v", ErrNoSpace, err)
+	}
+	return err
+}
+
+type localFS struct{}
+
+func (localFS) lstat(p string) (node, error) {
+	fi, err := os.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return node{}, nil
+	}
+	if err != nil {
+		return node{}, err
+	}
+	n := node{exists: true, typ: fi.Mode().Type(), perm: unixPerm(fi.Mode()), uid: -1, mtime: fi.ModTime()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		n.perm = st.Mode & 0o7777
+		n.uid = int(st.Uid)
+	}
+	return n, nil
+}
+
+func (localFS) readlink(p string) (string, error) { return os.Readlink(p) }
 
 // ReadFile streams a local file.
 func (Local) ReadFile(ctx context.Context, path string, w io.Writer, as string) (string, error) {
