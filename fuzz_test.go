@@ -85,9 +85,16 @@ func FuzzInventoryValue(f *testing.F) {
 func TestInventoryValuesStayLiteral(t *testing.T) {
 	rbSrc := readFile(t, "examples/perforce-ha/standby.toml")
 	invSrc := readFile(t, "examples/perforce-ha/inventory.toml")
-	for _, v := range []string{"; rm -rf / #", "$(touch /tmp/pwned)", "`id`", `a"b'c`, "two\nlines", "-rf", "*", "é 漢字", "${IFS}", "a\\b"} {
+	for _, v := range []string{"; rm -rf / #", "$(touch /tmp/pwned)", "`id`", `a"b'c`, "two\nlines", "x -rf", "*", "é 漢字", "${IFS}", "a\\b"} {
 		if !checkValue(t, rbSrc, invSrc, v) {
 			t.Errorf("value %q was refused; the check did not run", v)
+		}
+	}
+	// A server ID reaches p4 and p4d as a bare argument, and neither ends
+	// its options with "--": one that looks like an option is refused.
+	for _, v := range []string{"-rf", "--help"} {
+		if checkValue(t, rbSrc, invSrc, v) {
+			t.Errorf("server ID %q was accepted; p4d -xD would read it as an option", v)
 		}
 	}
 }

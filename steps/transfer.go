@@ -38,7 +38,7 @@ func (t *Transfer) Validate() []Problem {
 	if t.Dst == "" || !path.IsAbs(t.Dst) {
 		ps = append(ps, Problem{"dst", "transfer needs an absolute dst"})
 	}
-	return ps
+	return append(ps, Absolute("moved_to", t.MovedTo)...)
 }
 
 func (t *Transfer) HostParams() map[string]string { return map[string]string{"to": t.To} }

@@ -43,6 +43,8 @@ type WriteOptions struct {
 	Group string
 	// As writes as this user (through sudo) where the login user may not.
 	As string
+	// Follow writes through a symlink at path to its target instead of refusing it.
+	Follow bool
 }
 
 // Output runs cmd and returns its standard output; stderr is kept in the
