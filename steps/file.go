@@ -56,7 +56,7 @@ func (f *File) Describe(lang string) Description {
 func (f *File) Plan() Plan {
 	return Plan{
 		Check: Ops(readCmd(f.Path, f.Follow, f.As)),
-		Apply: []Op{{Action: "sftp write " + f.Path + " (atomic rename, owner and mode set)"}},
+		Apply: []Op{{Cmd: lookCmd(f.Path, f.Follow, f.As)}, {Action: "sftp write " + f.Path + " (atomic rename, owner and mode set)"}},
 	}
 }
 
@@ -101,7 +101,12 @@ func parseMode(m string) os.FileMode {
 	return os.FileMode(v)
 }
 
+// Apply looks first and refuses what Check refuses (a FIFO, a symlink
+// without follow): the write would replace it.
 func (f *File) Apply(ctx context.Context, env Env) error {
+	if _, err := lookRemote(ctx, env, f.Path, f.Follow, f.As); err != nil {
+		return err
+	}
 	files, err := env.Files()
 	if err != nil {
 		return err

@@ -46,21 +46,40 @@ type remoteFile struct {
 // readCmd is the one command a file or line check runs: a fixed script,
 // the path as its own argument.
 func readCmd(p string, follow bool, as string) transport.Cmd {
+	return readScriptCmd(p, follow, as, MaxRead)
+}
+
+// lookCmd is readCmd that reads no content (the limit is -1): what a
+// write runs first, so it refuses what the check refuses.
+func lookCmd(p string, follow bool, as string) transport.Cmd {
+	return readScriptCmd(p, follow, as, -1)
+}
+
+func readScriptCmd(p string, follow bool, as string, limit int) transport.Cmd {
 	f := "0"
 	if follow {
 		f = "1"
 	}
-	return transport.Cmd{Argv: []string{"sh", "-c", readScript, "tejun-read", f, strconv.Itoa(MaxRead), p}, User: as}
+	return transport.Cmd{Argv: []string{"sh", "-c", readScript, "tejun-read", f, strconv.Itoa(limit), p}, User: as}
 }
 
 // readRemote runs readCmd and refuses anything but a missing or regular
 // file within MaxRead.
 func readRemote(ctx context.Context, env Env, p string, follow bool, as string) (remoteFile, error) {
-	out, err := env.Run(ctx, readCmd(p, follow, as), nil)
+	return inspect(ctx, env, readCmd(p, follow, as), p, true)
+}
+
+// lookRemote is readRemote without the content.
+func lookRemote(ctx context.Context, env Env, p string, follow bool, as string) (remoteFile, error) {
+	return inspect(ctx, env, lookCmd(p, follow, as), p, false)
+}
+
+func inspect(ctx context.Context, env Env, cmd transport.Cmd, p string, content bool) (remoteFile, error) {
+	out, err := env.Run(ctx, cmd, nil)
 	if err != nil {
 		return remoteFile{}, fmt.Errorf("reading %s: %w", p, err)
 	}
-	head, content, _ := strings.Cut(out, "\n")
+	head, body, _ := strings.Cut(out, "\n")
 	f := strings.Fields(head)
 	switch {
 	case head == "missing":
@@ -76,13 +95,16 @@ func readRemote(ctx context.Context, env Env, p string, follow bool, as string) 
 	if err != nil {
 		return remoteFile{}, fmt.Errorf("reading %s: size %q", p, f[1])
 	}
-	if size > MaxRead || len(content) > MaxRead {
-		return remoteFile{}, fmt.Errorf("%s is %d bytes, more than the %d MiB a file or line step reads", p, max(size, int64(len(content))), MaxRead>>20)
+	if !content {
+		return remoteFile{Exists: true, Size: size, Owner: f[2], Group: f[3], Mode: f[4]}, nil
 	}
-	if int64(len(content)) != size {
-		return remoteFile{}, fmt.Errorf("%s changed while it was read (%d bytes, then %d)", p, size, len(content))
+	if size > MaxRead || len(body) > MaxRead {
+		return remoteFile{}, fmt.Errorf("%s is %d bytes, more than the %d MiB a file or line step reads", p, max(size, int64(len(body))), MaxRead>>20)
 	}
-	return remoteFile{Exists: true, Size: size, Owner: f[2], Group: f[3], Mode: f[4], Content: content}, nil
+	if int64(len(body)) != size {
+		return remoteFile{}, fmt.Errorf("%s changed while it was read (%d bytes, then %d)", p, size, len(body))
+	}
+	return remoteFile{Exists: true, Size: size, Owner: f[2], Group: f[3], Mode: f[4], Content: body}, nil
 }
 
 // fileType names the type in stat's raw %f mode.
