@@ -400,6 +400,24 @@ func TestFileAndLineReadOnlyRegularFiles(t *testing.T) {
 			cancel()
 		}
 	}
+	// Checksums too: sha256sum on a FIFO waits forever.
+	if err := os.WriteFile(filepath.Join(env.local, "up"), []byte("up\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []steps.Runner{
+		&steps.Upload{Src: "up", Dst: "/root/t/fifo"},
+		&steps.Transfer{Src: "/root/t/target", To: "adv", Dst: "/root/t/fifo"},
+		&steps.Transfer{Src: "/root/t/fifo", To: "adv", Dst: "/root/t/target"},
+	} {
+		ictx, cancel := context.WithTimeout(ctx, time.Minute)
+		_, err := s.Check(ictx, env)
+		if ictx.Err() != nil {
+			t.Errorf("%+v: the check hung", s)
+		} else if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("%+v: check error %v, want one saying the FIFO is not a regular file", s, err)
+		}
+		cancel()
+	}
 	if fi, err := os.Lstat(h.Path("/root/t/fifo")); err != nil || fi.Mode().Type() != fs.ModeNamedPipe {
 		t.Errorf("the FIFO was replaced: %v %v", fi, err)
 	}
