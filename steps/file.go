@@ -47,6 +47,9 @@ func (f *File) Describe(lang string) Description {
 		notes = append(notes, T(lang, "所有者 ", "Owner ")+ownerSpec(f.Owner, f.Group)+T(lang, "、パーミッション ", ", mode ")+mode)
 	}
 	notes = append(notes, T(lang, "内容・所有者・パーミッションが同じであれば作業不要です", "Nothing to do if content, owner and mode already match"))
+	if f.Follow {
+		notes = append(notes, followNote(lang))
+	}
 	return Description{
 		Notes:  notes,
 		Blocks: []Block{{Heading: f.Path, Lines: splitLines(f.Content), Code: Literal}},

@@ -65,6 +65,9 @@ func (l *Line) Describe(lang string) Description {
 		notes = append(notes, T(lang, "/"+l.Regexp+"/ に一致する行を置き換えます（無ければ末尾に追加）", "Replaces the line matching /"+l.Regexp+"/ (appended if none)"))
 	}
 	notes = append(notes, T(lang, "既にその状態であれば作業不要です", "Nothing to do if already so"))
+	if l.Follow {
+		notes = append(notes, followNote(lang))
+	}
 	return Description{Notes: notes, Blocks: []Block{{Heading: heading, Lines: lines, Code: Literal}}}
 }
 

@@ -35,6 +35,12 @@ elif [ ! -e "$p" ]; then echo missing
 elif [ ! -f "$p" ]; then echo "other $(stat -c %f -- "$p")"
 else s=$(stat -c "%s %U %G %a" -- "$p") || exit 4; echo "file $s"; [ "${s%% *}" -gt "$2" ] || exec head -c "$(($2 + 1))" -- "$p"; fi`
 
+// followNote tells the reader of the procedure that a symlink's target is
+// what changes.
+func followNote(lang string) string {
+	return T(lang, "シンボリックリンクの場合はリンク先のファイルを編集します", "If the path is a symlink, the file it points to is edited")
+}
+
 // remoteFile is what readScript found.
 type remoteFile struct {
 	Exists             bool
