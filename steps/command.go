@@ -32,6 +32,7 @@ func (c *Command) Validate() []Problem {
 	case len(c.Argv) > 0 && c.Shell != "":
 		ps = append(ps, Problem{"shell", "give argv or shell, not both"})
 	}
+	ps = append(ps, Absolute("creates", c.Creates)...)
 	if c.ReadOnly && (c.Creates != "" || len(c.Unless) > 0) {
 		ps = append(ps, Problem{"read_only", "a read-only command needs no creates/unless guard"})
 	}

@@ -24,6 +24,7 @@ func (d *Directory) Validate() []Problem {
 	if d.Path == "" {
 		ps = append(ps, Problem{"path", "a directory needs a path"})
 	}
+	ps = append(ps, Absolute("path", d.Path)...)
 	if d.Mode != "" && !validMode(d.Mode) {
 		ps = append(ps, Problem{"mode", "mode " + d.Mode + " is not an octal mode such as 0755"})
 	}
@@ -70,6 +71,9 @@ func (d *Directory) Describe(lang string) Description {
 	}
 }
 
+// Plan chowns before it chmods, always: a chown may clear the setuid and
+// setgid bits (the kernel drops them from anything but a directory, and
+// other systems from directories too), so a mode such as 2775 is set last.
 func (d *Directory) Plan() Plan {
 	apply := []transport.Cmd{{Argv: []string{"mkdir", "-p", "--", d.Path}}}
 	if d.Owner != "" {
@@ -85,7 +89,22 @@ func (d *Directory) Plan() Plan {
 }
 
 func (d *Directory) stat() transport.Cmd {
-	return d.As(transport.Cmd{Argv: []string{"stat", "-c", "%F %U %G %a", "--", d.Path}})[0]
+	return d.As(transport.Cmd{Argv: []string{"stat", "-c", "%f %U %G %a", "--", d.Path}})[0]
+}
+
+// sIFMT and sIFDIR are the file type bits of stat's %f (the raw mode in
+// hex), which unlike %F ("directory", translated) reads the same in every
+// locale.
+const (
+	sIFMT  = 0o170000
+	sIFDIR = 0o040000
+	sIFREG = 0o100000
+)
+
+// isDir reads stat's %f.
+func isDir(rawHex string) bool {
+	m, err := strconv.ParseUint(rawHex, 16, 32)
+	return err == nil && m&sIFMT == sIFDIR
 }
 
 func (d *Directory) Check(ctx context.Context, env Env) (Status, error) {
@@ -97,10 +116,13 @@ func (d *Directory) Check(ctx context.Context, env Env) (Status, error) {
 		return Status{}, err
 	}
 	f := strings.Fields(out)
-	if len(f) < 4 || strings.Join(f[:len(f)-3], " ") != "directory" {
-		return Status{}, fmt.Errorf("%s exists and is not a directory (%s)", d.Path, strings.TrimSpace(out))
+	if len(f) != 4 {
+		return Status{}, fmt.Errorf("stat %s: unexpected %q", d.Path, out)
 	}
-	user, group, mode := f[len(f)-3], f[len(f)-2], f[len(f)-1]
+	if !isDir(f[0]) {
+		return Status{}, fmt.Errorf("%s exists and is not a directory", d.Path)
+	}
+	user, group, mode := f[1], f[2], f[3]
 	var diff []string
 	if d.Owner != "" && user != d.Owner {
 		diff = append(diff, "owner "+user)

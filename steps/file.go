@@ -22,10 +22,15 @@ type File struct {
 	// As writes as this user through sudo, for files the login user may
 	// not write.
 	As string `toml:"as"`
+	// Follow edits the target of a symlink at Path; without it a symlink
+	// is refused, so a link planted where a file was expected cannot
+	// redirect the write.
+	Follow bool `toml:"follow"`
 }
 
 func (f *File) Validate() []Problem {
 	ps := Require("file", "path", f.Path)
+	ps = append(ps, Absolute("path", f.Path)...)
 	if f.Mode != "" && !validMode(f.Mode) {
 		ps = append(ps, Problem{"mode", "mode " + f.Mode + " is not an octal mode such as 0644"})
 	}
@@ -42,68 +47,55 @@ func (f *File) Describe(lang string) Description {
 		notes = append(notes, T(lang, "所有者 ", "Owner ")+ownerSpec(f.Owner, f.Group)+T(lang, "、パーミッション ", ", mode ")+mode)
 	}
 	notes = append(notes, T(lang, "内容・所有者・パーミッションが同じであれば作業不要です", "Nothing to do if content, owner and mode already match"))
+	if f.Follow {
+		notes = append(notes, followNote(lang))
+	}
 	return Description{
 		Notes:  notes,
 		Blocks: []Block{{Heading: f.Path, Lines: splitLines(f.Content), Code: Literal}},
 	}
 }
 
-func (f *File) read() transport.Cmd {
-	return transport.Cmd{Argv: []string{"cat", "--", f.Path}, User: f.As}
-}
-
-func (f *File) stat() transport.Cmd {
-	return transport.Cmd{Argv: []string{"stat", "-c", "%U %G %a", "--", f.Path}}
-}
-
 func (f *File) Plan() Plan {
 	return Plan{
-		Check: Ops(f.read(), f.stat()),
-		Apply: []Op{{Action: "sftp write " + f.Path + " (atomic rename, owner and mode set)"}},
+		Check: Ops(readCmd(f.Path, f.Follow, f.As)),
+		Apply: []Op{{Cmd: lookCmd(f.Path, f.Follow, f.As)}, {Action: "sftp write " + f.Path + " (atomic rename, owner and mode set)"}},
 	}
 }
 
+// Check reads what the write would replace: a FIFO, a device or a file
+// larger than MaxRead is an error, never "differs".
 func (f *File) Check(ctx context.Context, env Env) (Status, error) {
-	have, err := env.Run(ctx, f.read(), nil)
-	if exitCode(err) == 1 {
-		return NotDone("%s does not exist", f.Path), nil
-	}
+	have, err := readRemote(ctx, env, f.Path, f.Follow, f.As)
 	if err != nil {
 		return Status{}, err
 	}
-	if have != f.Content {
-		return NotDone("%s differs:\n%s", f.Path, lineDiff(have, f.Content, 20)), nil
+	if !have.Exists {
+		return NotDone("%s does not exist", f.Path), nil
 	}
-	if diff, err := ownerModeDiff(ctx, env, f.stat(), f.Owner, f.Group, f.Mode); err != nil || diff != "" {
-		if err != nil {
-			return Status{}, err
-		}
+	if have.Content != f.Content {
+		return NotDone("%s differs:\n%s", f.Path, lineDiff(have.Content, f.Content, 20)), nil
+	}
+	if diff := ownerModeDiff(have, f.Owner, f.Group, f.Mode); diff != "" {
 		return NotDone("%s has %s", f.Path, diff), nil
 	}
 	return Done("%s is as wanted", f.Path), nil
 }
 
-// ownerModeDiff compares stat -c '%U %G %a' output with what is wanted.
-func ownerModeDiff(ctx context.Context, env Env, stat transport.Cmd, owner, group, mode string) (string, error) {
-	out, err := env.Run(ctx, stat, nil)
-	if err != nil {
-		return "", err
-	}
-	f := strings.Fields(out)
-	if len(f) != 3 {
-		return "", fmt.Errorf("stat: unexpected %q", out)
-	}
+// ownerModeDiff says how a file's owner and mode differ from what is
+// wanted ("" for not at all).
+func ownerModeDiff(have remoteFile, owner, group, mode string) string {
 	var diff []string
-	if owner != "" && f[0] != owner {
-		diff = append(diff, "owner "+f[0])
+	if owner != "" && have.Owner != owner {
+		diff = append(diff, "owner "+have.Owner)
 	}
-	if group != "" && f[1] != group {
-		diff = append(diff, "group "+f[1])
+	if group != "" && have.Group != group {
+		diff = append(diff, "group "+have.Group)
 	}
-	if mode != "" && !sameMode(f[2], mode) {
-		diff = append(diff, "mode "+f[2])
+	if mode != "" && !sameMode(have.Mode, mode) {
+		diff = append(diff, "mode "+have.Mode)
 	}
-	return strings.Join(diff, ", "), nil
+	return strings.Join(diff, ", ")
 }
 
 func parseMode(m string) os.FileMode {
@@ -112,12 +104,17 @@ func parseMode(m string) os.FileMode {
 	return os.FileMode(v)
 }
 
+// Apply looks first and refuses what Check refuses (a FIFO, a symlink
+// without follow): the write would replace it.
 func (f *File) Apply(ctx context.Context, env Env) error {
+	if _, err := lookRemote(ctx, env, f.Path, f.Follow, f.As); err != nil {
+		return err
+	}
 	files, err := env.Files()
 	if err != nil {
 		return err
 	}
-	_, err = files.WriteFile(ctx, f.Path, strings.NewReader(f.Content), transport.WriteOptions{Mode: parseMode(f.Mode), Owner: f.Owner, Group: f.Group, As: f.As})
+	_, err = files.WriteFile(ctx, f.Path, strings.NewReader(f.Content), transport.WriteOptions{Mode: parseMode(f.Mode), Owner: f.Owner, Group: f.Group, As: f.As, Follow: f.Follow})
 	return err
 }
 

@@ -116,3 +116,36 @@ func Require(kind string, kv ...string) []Problem {
 	}
 	return ps
 }
+
+// Absolute reports a path parameter that is set but not absolute. Commands
+// such as find have no "--": a relative value like "-delete" or "(" would
+// be read as part of the expression, so every path a kind hands to a
+// command either starts with "/" or is refused here.
+func Absolute(key, p string) []Problem {
+	if p != "" && !path.IsAbs(p) {
+		return []Problem{{Key: key, Msg: key + " " + p + " must be an absolute path"}}
+	}
+	return nil
+}
+
+// NotOption reports a value that a program would take for an option: a
+// name starting with "-" that reaches a command with no "--" to end its
+// options (p4 and p4d, whose parsers know no "--").
+func NotOption(key, v string) []Problem {
+	if strings.HasPrefix(v, "-") {
+		return []Problem{{Key: key, Msg: key + " " + v + " cannot start with \"-\""}}
+	}
+	return nil
+}
+
+// FindPath is a path as find's starting point. find ends its options with
+// no "--" and reads a starting point such as "-delete", "!" or "(" as its
+// expression, so a path that does not start with "/" gets "./": Validate
+// refuses such paths already, and this keeps a kind built without it (a
+// test, a future caller) from running find's actions on the login's home.
+func FindPath(p string) string {
+	if strings.HasPrefix(p, "/") {
+		return p
+	}
+	return "./" + p
+}

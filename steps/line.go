@@ -20,11 +20,15 @@ type Line struct {
 	// Create makes the file when it is missing (mode 0644).
 	Create bool   `toml:"create"`
 	As     string `toml:"as"`
+	// Follow edits the target of a symlink at Path (/etc/hosts may be
+	// one); without it a symlink is refused.
+	Follow bool `toml:"follow"`
 }
 
 func (l *Line) Validate() []Problem {
 	var ps []Problem
 	ps = append(ps, Require("line", "path", l.Path)...)
+	ps = append(ps, Absolute("path", l.Path)...)
 	switch l.State {
 	case "", "present":
 		if l.Line == "" {
@@ -61,19 +65,16 @@ func (l *Line) Describe(lang string) Description {
 		notes = append(notes, T(lang, "/"+l.Regexp+"/ に一致する行を置き換えます（無ければ末尾に追加）", "Replaces the line matching /"+l.Regexp+"/ (appended if none)"))
 	}
 	notes = append(notes, T(lang, "既にその状態であれば作業不要です", "Nothing to do if already so"))
+	if l.Follow {
+		notes = append(notes, followNote(lang))
+	}
 	return Description{Notes: notes, Blocks: []Block{{Heading: heading, Lines: lines, Code: Literal}}}
 }
 
-func (l *Line) read() transport.Cmd {
-	return transport.Cmd{Argv: []string{"cat", "--", l.Path}, User: l.As}
-}
-
-func (l *Line) stat() transport.Cmd {
-	return transport.Cmd{Argv: []string{"stat", "-c", "%U %G %a", "--", l.Path}}
-}
+func (l *Line) read() transport.Cmd { return readCmd(l.Path, l.Follow, l.As) }
 
 func (l *Line) Plan() Plan {
-	return Plan{Check: Ops(l.read()), Apply: []Op{{Cmd: l.stat()}, {Action: "sftp write " + l.Path + " with the line changed (atomic rename, owner and mode kept)"}}}
+	return Plan{Check: Ops(l.read()), Apply: []Op{{Action: "sftp write " + l.Path + " with the line changed (atomic rename, owner and mode kept)"}}}
 }
 
 // edit returns the file's new text, and whether anything changes.
@@ -125,27 +126,19 @@ func joinLines(ls []string) string {
 	return strings.Join(ls, "\n") + "\n"
 }
 
-func (l *Line) current(ctx context.Context, env Env) (string, bool, error) {
-	text, err := env.Run(ctx, l.read(), nil)
-	if exitCode(err) == 1 {
-		return "", false, nil
-	}
-	return text, err == nil, err
-}
-
 func (l *Line) Check(ctx context.Context, env Env) (Status, error) {
-	text, exists, err := l.current(ctx, env)
+	have, err := readRemote(ctx, env, l.Path, l.Follow, l.As)
 	if err != nil {
 		return Status{}, err
 	}
-	if !exists && l.absent() {
+	if !have.Exists && l.absent() {
 		return Done("%s does not exist", l.Path), nil
 	}
-	if !exists && !l.Create {
+	if !have.Exists && !l.Create {
 		return Status{}, &missingFile{l.Path}
 	}
-	if updated, changed := l.edit(text); changed || !exists {
-		return NotDone("%s:\n%s", l.Path, lineDiff(text, updated, 10)), nil
+	if updated, changed := l.edit(have.Content); changed || !have.Exists {
+		return NotDone("%s:\n%s", l.Path, lineDiff(have.Content, updated, 10)), nil
 	}
 	return Done("%s is as wanted", l.Path), nil
 }
@@ -156,21 +149,26 @@ func (m *missingFile) Error() string {
 	return m.path + " does not exist (set create = true to make it)"
 }
 
+// Apply reads the file again (the same checked read) and writes it back
+// with the line changed, keeping its owner and mode.
 func (l *Line) Apply(ctx context.Context, env Env) error {
-	text, exists, err := l.current(ctx, env)
+	have, err := readRemote(ctx, env, l.Path, l.Follow, l.As)
 	if err != nil {
 		return err
 	}
-	updated, _ := l.edit(text)
-	o := transport.WriteOptions{Mode: 0o644, As: l.As}
-	if exists {
-		out, err := env.Run(ctx, l.stat(), nil)
-		if err != nil {
-			return err
-		}
-		if f := strings.Fields(out); len(f) == 3 {
-			o.Owner, o.Group, o.Mode = f[0], f[1], parseMode(f[2])
-		}
+	if !have.Exists && l.absent() {
+		return nil
+	}
+	if !have.Exists && !l.Create {
+		return &missingFile{l.Path}
+	}
+	updated, changed := l.edit(have.Content)
+	if !changed && have.Exists {
+		return nil
+	}
+	o := transport.WriteOptions{Mode: 0o644, As: l.As, Follow: l.Follow}
+	if have.Exists {
+		o.Owner, o.Group, o.Mode = have.Owner, have.Group, parseMode(have.Mode)
 	}
 	files, err := env.Files()
 	if err != nil {

@@ -1,6 +1,10 @@
 package steps
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
 
 func TestLineEdit(t *testing.T) {
 	hosts := "127.0.0.1 localhost\n10.0.0.5 db-01\n10.0.0.6 db-02\n"
@@ -32,5 +36,24 @@ func TestLineDiff(t *testing.T) {
 	got := lineDiff("a\nb\nc\n", "a\nB\nc\nd\n", 10)
 	if got != "+B\n-b\n+d" && got != "-b\n+B\n+d" {
 		t.Errorf("diff:\n%s", got)
+	}
+}
+
+// A diff of two long, wholly different files is a count, not an LCS table
+// of every pair of lines (5000 x 5000 lines would be 200 MB).
+func TestLineDiffIsBounded(t *testing.T) {
+	var a, b strings.Builder
+	for i := 0; i < 5000; i++ {
+		fmt.Fprintf(&a, "old %d\n", i)
+		fmt.Fprintf(&b, "new %d\n", i)
+	}
+	if got := lineDiff(a.String(), b.String(), 10); !strings.Contains(got, "5000 lines go, 5000 lines come") {
+		t.Errorf("diff of two 5000-line files: %.200s", got)
+	}
+	// A one-line change in a long file is still shown exactly.
+	long := a.String()
+	changed := strings.Replace(long, "old 2500\n", "new 2500\n", 1)
+	if got := lineDiff(long, changed, 10); got != "+new 2500\n-old 2500" && got != "-old 2500\n+new 2500" {
+		t.Errorf("one changed line: %q", got)
 	}
 }

@@ -31,12 +31,14 @@ func (m *Mount) Validate() []Problem {
 	if m.State != "" && m.State != "mounted" && m.State != "present" {
 		ps = append(ps, Problem{"state", "state " + m.State + ": want mounted or present"})
 	}
-	for _, f := range []string{m.Src, m.Path, m.FSType, m.Options} {
-		if strings.ContainsAny(f, " \t\n") {
-			ps = append(ps, Problem{"src", "fstab fields cannot contain spaces: " + f})
+	for _, f := range []struct{ key, v string }{{"src", m.Src}, {"path", m.Path}, {"fstype", m.FSType}, {"options", m.Options}} {
+		if strings.ContainsAny(f.v, " \t\n\r\v\f#") {
+			ps = append(ps, Problem{f.key, "fstab fields cannot contain spaces or #: " + f.v})
 		}
+		ps = append(ps, NotOption(f.key, f.v)...)
 	}
-	return ps
+	ps = append(ps, Absolute("path", m.Path)...)
+	return append(ps, Absolute("fstab", m.Fstab)...)
 }
 
 func (m *Mount) fstab() string {
@@ -71,10 +73,15 @@ func regexpQuote(s string) string {
 	return b.String()
 }
 
-func (m *Mount) mountCmd() transport.Cmd {
+// mountCmd ends options before src and path; the manual's form does not
+// (Validate refused values that would need it).
+func (m *Mount) mountCmd(manual bool) transport.Cmd {
 	argv := []string{"mount"}
 	if m.Options != "" {
 		argv = append(argv, "-o", m.Options)
+	}
+	if !manual {
+		argv = append(argv, "--")
 	}
 	return transport.Cmd{Argv: append(argv, m.Src, m.Path)}
 }
@@ -88,20 +95,20 @@ func (m *Mount) Describe(lang string) Description {
 		{Heading: T(lang, m.fstab()+" に追記します", "Added to "+m.fstab()), Lines: []string{m.entry()}, Code: Literal},
 	}}
 	if m.mounted() {
-		d.Blocks = append([]Block{CommandBlock(lang, m.mountCmd())}, d.Blocks...)
+		d.Blocks = append([]Block{CommandBlock(lang, m.mountCmd(true))}, d.Blocks...)
 	}
 	d.Notes = []string{T(lang, "既にその状態であれば作業不要です", "Nothing to do if already so")}
 	return d
 }
 
 func (m *Mount) Plan() Plan {
-	p := Plan{Check: Ops(m.line().read())}
+	p := Plan{Check: m.line().Plan().Check}
 	if m.mounted() {
 		p.Check = append(p.Check, Op{Cmd: m.findmnt()})
 	}
 	p.Apply = append(m.line().Plan().Apply, Op{Cmd: transport.Cmd{Argv: []string{"mkdir", "-p", "--", m.Path}}})
 	if m.mounted() {
-		p.Apply = append(p.Apply, Op{Cmd: m.mountCmd()})
+		p.Apply = append(p.Apply, Op{Cmd: m.mountCmd(false)})
 	}
 	return p
 }
@@ -142,7 +149,7 @@ func (m *Mount) Apply(ctx context.Context, env Env) error {
 		if ok, err := m.isMounted(ctx, env); err != nil || ok {
 			return err
 		}
-		_, err := env.Run(ctx, m.mountCmd(), nil)
+		_, err := env.Run(ctx, m.mountCmd(false), nil)
 		return err
 	}
 	return nil

@@ -17,7 +17,8 @@ type Move struct {
 }
 
 func (m *Move) Validate() []Problem {
-	return Require("move", "src", m.Src, "dst", m.Dst)
+	ps := Require("move", "src", m.Src, "dst", m.Dst)
+	return append(append(ps, Absolute("src", m.Src)...), Absolute("dst", m.Dst)...)
 }
 
 // target is the destination file: a destination ending in "/" is a

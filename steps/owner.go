@@ -19,14 +19,24 @@ type Owner struct {
 	Recursive bool   `toml:"recursive"`
 }
 
+// Validate refuses a path that is neither absolute nor under an absolute
+// dir: the check is a find, and find takes "-delete" for an action.
 func (o *Owner) Validate() []Problem {
-	return Require("owner", "path", o.Path, "owner", o.Owner)
+	ps := Require("owner", "path", o.Path, "owner", o.Owner)
+	ps = append(ps, Absolute("dir", o.Dir)...)
+	if o.Dir == "" {
+		ps = append(ps, Absolute("path", o.Path)...)
+	}
+	return ps
 }
 
 func (o *Owner) Describe(lang string) Description {
 	argv := []string{"chown", ownerSpec(o.Owner, o.Group)}
 	if o.Recursive {
 		argv = append(argv, "-R") // where the manual writes it
+	}
+	if strings.HasPrefix(o.Path, "-") {
+		argv = append(argv, "--")
 	}
 	d := Description{
 		Notes:  []string{T(lang, "所有者が "+o.Owner+" であれば作業不要です", "Nothing to do if "+o.Owner+" already owns it")},
@@ -45,7 +55,7 @@ func (o *Owner) find() transport.Cmd {
 	if o.Group != "" {
 		match = []string{"(", "!", "-user", o.Owner, "-o", "!", "-group", o.Group, ")"}
 	}
-	argv := []string{"find", inDir(o.Dir, o.Path)}
+	argv := []string{"find", FindPath(inDir(o.Dir, o.Path))}
 	if !o.Recursive {
 		argv = append(argv, "-maxdepth", "0")
 	}

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"tejun/transport"
@@ -28,12 +29,18 @@ func (p *Package) Validate() []Problem {
 		ps = append(ps, Problem{"state", "state " + p.State + ": want present or absent"})
 	}
 	for _, n := range p.names() {
-		if strings.HasPrefix(n, "-") || n == "" {
-			ps = append(ps, Problem{"name", "package name " + n + " is not a package name"})
+		if !packageName.MatchString(n) {
+			ps = append(ps, Problem{"name", "package name " + n + " is not a package name (letters, digits and .+_~:-, starting with a letter or digit; no globs)"})
 		}
 	}
 	return ps
 }
+
+// packageName is what Debian (policy 5.6.1, plus an :arch qualifier) and
+// RPM allow in a package name. dpkg-query and apt-get read names as glob
+// patterns and "apt-get install 'x*'" installs every package matching, so
+// "*", "?" and "[" are refused along with a leading "-".
+var packageName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.+_~-]*(:[a-z0-9-]+)?$`)
 
 func (p *Package) names() []string {
 	if p.Name != "" {
@@ -56,15 +63,21 @@ func (p *Package) query(manager string) transport.Cmd {
 	return transport.Cmd{Argv: append([]string{"rpm", "-q", "--"}, p.names()...)}
 }
 
-func (p *Package) change(manager string) transport.Cmd {
-	verb := "install"
+func (p *Package) verb() string {
 	if !p.want() {
-		verb = "remove"
+		return "remove"
 	}
+	return "install"
+}
+
+// change ends options before the names; the manual's form (Describe) does
+// not, as Validate refused any name that would need it.
+func (p *Package) change(manager string) transport.Cmd {
+	verb := p.verb()
 	if manager == "apt-get" {
 		return transport.Cmd{Argv: append([]string{"env", "DEBIAN_FRONTEND=noninteractive", "apt-get", verb, "-y", "-q", "--"}, p.names()...)}
 	}
-	return transport.Cmd{Argv: append([]string{manager, "-y", verb}, p.names()...)}
+	return transport.Cmd{Argv: append([]string{manager, "-y", verb, "--"}, p.names()...)}
 }
 
 func (p *Package) Describe(lang string) Description {
@@ -75,7 +88,7 @@ func (p *Package) Describe(lang string) Description {
 	return Description{
 		Notes: []string{T(lang, strings.Join(p.names(), ", ")+" を"+verb+"（既にその状態であれば作業不要です）", strings.Join(p.names(), ", ")+" "+verb+" (nothing to do if already so)")},
 		Blocks: []Block{{Heading: T(lang, "実行コマンド（yum / dnf / apt-get のうちホストにあるもの）", "Command (yum, dnf or apt-get, whichever the host has)"), Code: Shell,
-			Lines: []string{ManualLine(p.change("yum"))}}},
+			Lines: []string{ManualLine(transport.Cmd{Argv: append([]string{"yum", "-y", p.verb()}, p.names()...)})}}},
 	}
 }
 

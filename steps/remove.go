@@ -46,11 +46,14 @@ func (r *Remove) Destructive() bool { return true }
 func (r *Remove) Describe(lang string) Description {
 	b := Block{Heading: T(lang, "実行コマンド", "Command"), Code: Shell}
 	for _, p := range r.Paths {
+		flags := "rm -f "
 		if strings.HasSuffix(p, "/") {
-			b.Lines = append(b.Lines, "rm -fr "+p)
-		} else {
-			b.Lines = append(b.Lines, "rm -f "+p)
+			flags = "rm -fr "
 		}
+		if strings.HasPrefix(p, "-") {
+			flags += "-- " // pasted, "rm -f -rf" would be an option
+		}
+		b.Lines = append(b.Lines, flags+p)
 	}
 	return Description{
 		Notes:  []string{InDirNote(lang, r.Dir), T(lang, "対象が無ければ作業不要です", "Nothing to do if none are there")},

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"regexp"
 
 	"tejun/transport"
 )
@@ -17,6 +18,9 @@ type Service struct {
 
 func (s *Service) Validate() []Problem {
 	ps := Require("service", "name", s.Name)
+	if s.Name != "" && !unitName.MatchString(s.Name) {
+		ps = append(ps, Problem{"name", "service " + s.Name + " is not a systemd unit name (letters, digits, :_.@- and \\, not starting with -)"})
+	}
 	switch s.State {
 	case "", "started", "stopped":
 	default:
@@ -28,23 +32,37 @@ func (s *Service) Validate() []Problem {
 	return ps
 }
 
-func (s *Service) systemctl(args ...string) transport.Cmd {
-	return transport.Cmd{Argv: append([]string{"systemctl"}, append(args, s.Name)...)}
+// unitName is systemd's character set for unit names (unit_name_is_valid);
+// a leading "-" would be an option.
+var unitName = regexp.MustCompile(`^[A-Za-z0-9:_.@\\][A-Za-z0-9:_.@\\-]{0,254}$`)
+
+func (s *Service) systemctl(verb string) transport.Cmd {
+	return transport.Cmd{Argv: []string{"systemctl", verb, "--", s.Name}}
 }
 
-func (s *Service) changes() []transport.Cmd {
-	var c []transport.Cmd
+// changes are the commands that make the change; the manual's form has no
+// "--" (Validate already refused a name that needs it).
+func (s *Service) changes(manual bool) []transport.Cmd {
+	var verbs []string
 	switch s.State {
 	case "started":
-		c = append(c, s.systemctl("start"))
+		verbs = append(verbs, "start")
 	case "stopped":
-		c = append(c, s.systemctl("stop"))
+		verbs = append(verbs, "stop")
 	}
 	if s.Enabled != nil {
 		if *s.Enabled {
-			c = append(c, s.systemctl("enable"))
+			verbs = append(verbs, "enable")
 		} else {
-			c = append(c, s.systemctl("disable"))
+			verbs = append(verbs, "disable")
+		}
+	}
+	var c []transport.Cmd
+	for _, v := range verbs {
+		if manual {
+			c = append(c, transport.Cmd{Argv: []string{"systemctl", v, s.Name}})
+		} else {
+			c = append(c, s.systemctl(v))
 		}
 	}
 	return c
@@ -53,12 +71,12 @@ func (s *Service) changes() []transport.Cmd {
 func (s *Service) Describe(lang string) Description {
 	return Description{
 		Notes:  []string{T(lang, "既にその状態であれば作業不要です", "Nothing to do if already in that state")},
-		Blocks: []Block{CommandBlock(lang, s.changes()...)},
+		Blocks: []Block{CommandBlock(lang, s.changes(true)...)},
 	}
 }
 
 func (s *Service) Plan() Plan {
-	return Plan{Check: Ops(s.systemctl("is-active"), s.systemctl("is-enabled")), Apply: Ops(s.changes()...)}
+	return Plan{Check: Ops(s.systemctl("is-active"), s.systemctl("is-enabled")), Apply: Ops(s.changes(false)...)}
 }
 
 // state asks systemctl; is-active and is-enabled answer by exit status.
@@ -97,7 +115,7 @@ func (s *Service) Apply(ctx context.Context, env Env) error {
 	if err != nil {
 		return err
 	}
-	for _, c := range s.changes() {
+	for _, c := range s.changes(false) {
 		verb := c.Argv[1]
 		if verb == "start" && active || verb == "stop" && !active || verb == "enable" && enabled || verb == "disable" && !enabled {
 			continue

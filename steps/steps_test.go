@@ -97,3 +97,84 @@ func TestManualLineShowsRunAs(t *testing.T) {
 		}
 	}
 }
+
+// A path that is not absolute is refused wherever the kind has no dir it
+// could be relative to: find reads "-delete" as an action, and other
+// programs read a leading "-" as an option.
+func TestRelativePathsAreRefused(t *testing.T) {
+	for _, tc := range []struct {
+		key string
+		v   Validator
+	}{
+		{"path", &Owner{Path: "-delete", Owner: "root", Recursive: true}},
+		{"dir", &Owner{Dir: "p4root", Path: "db.1", Owner: "root"}},
+		{"path", &Directory{Path: "-rf"}},
+		{"path", &File{Path: "--help"}},
+		{"path", &Line{Path: "../etc/hosts", Line: "x"}},
+		{"src", &Move{Src: "-f", Dst: "/tmp/x"}},
+		{"dst", &Move{Src: "/tmp/x", Dst: "x"}},
+		{"dst", &Upload{Src: "a", Dst: "-rf"}},
+		{"path", &Mount{Src: "h:/x", Path: "mnt", FSType: "nfs"}},
+		{"fstab", &Mount{Src: "h:/x", Path: "/mnt", FSType: "nfs", Fstab: "fstab"}},
+		{"src", &Mount{Src: "-o", Path: "/mnt", FSType: "nfs"}},
+		{"creates", &Command{Argv: []string{"true"}, Creates: "-e"}},
+		{"moved_to", &Transfer{Src: "/a", To: "h", Dst: "/b", MovedTo: "b"}},
+	} {
+		var keys []string
+		for _, p := range tc.v.Validate() {
+			keys = append(keys, p.Key)
+		}
+		if !slices.Contains(keys, tc.key) {
+			t.Errorf("%+v: problems %v, want one about %s", tc.v, tc.v.Validate(), tc.key)
+		}
+	}
+	o := Owner{Dir: "/p4/root", Path: "-delete", Owner: "root", Recursive: true}
+	if ps := o.Validate(); len(ps) != 0 {
+		t.Errorf("a name under an absolute dir refused: %v", ps)
+	}
+	if argv := o.find().Argv; argv[1] != "/p4/root/-delete" {
+		t.Errorf("find starts at %q", argv[1])
+	}
+	if argv := (&Owner{Path: "-delete", Owner: "root"}).find().Argv; argv[1] != "./-delete" {
+		t.Errorf("find without validation starts at %q, want ./-delete", argv[1])
+	}
+}
+
+// dpkg-query and apt-get read package names as globs.
+func TestPackageNames(t *testing.T) {
+	for _, n := range []string{"x*", "lib?", "[a]pache", "-y", "--purge", "a b", "x;y", "", "é", "a/b", "a=1.0"} {
+		if len((&Package{Name: "ok", Names: []string{n}}).Validate()) == 0 {
+			t.Errorf("package name %q accepted", n)
+		}
+	}
+	for _, n := range []string{"httpd", "perl-Data-Dumper", "libjpeg-turbo", "g++", "libc6:amd64", "nfs-utils", "python3.11", "libstdc++6"} {
+		if ps := (&Package{Name: n}).Validate(); len(ps) != 0 {
+			t.Errorf("package name %q refused: %v", n, ps)
+		}
+	}
+	p := Package{Names: []string{"a", "b"}}
+	for _, m := range []string{"apt-get", "dnf", "yum"} {
+		argv := p.change(m).Argv
+		if i := slices.Index(argv, "--"); i < 0 || i != len(argv)-3 {
+			t.Errorf("%s: no -- right before the names: %q", m, argv)
+		}
+	}
+}
+
+func TestServiceNames(t *testing.T) {
+	for _, n := range []string{"-rf", "--now", "a b", "x;y", "*", "a/b"} {
+		if len((&Service{Name: n, State: "started"}).Validate()) == 0 {
+			t.Errorf("service name %q accepted", n)
+		}
+	}
+	for _, n := range []string{"nfs-server", "cyss_cbgrn", "getty@tty1.service", "dbus.socket"} {
+		if ps := (&Service{Name: n, State: "started"}).Validate(); len(ps) != 0 {
+			t.Errorf("service name %q refused: %v", n, ps)
+		}
+	}
+	for _, op := range (&Service{Name: "x", State: "started"}).Plan().Check {
+		if argv := op.Cmd.Argv; argv[len(argv)-2] != "--" {
+			t.Errorf("no -- before the unit: %q", argv)
+		}
+	}
+}

@@ -38,7 +38,7 @@ func (t *Transfer) Validate() []Problem {
 	if t.Dst == "" || !path.IsAbs(t.Dst) {
 		ps = append(ps, Problem{"dst", "transfer needs an absolute dst"})
 	}
-	return ps
+	return append(ps, Absolute("moved_to", t.MovedTo)...)
 }
 
 func (t *Transfer) HostParams() map[string]string { return map[string]string{"to": t.To} }
@@ -81,7 +81,16 @@ func (t *Transfer) Plan() Plan {
 	}
 }
 
-func sha256Cmd(p string) transport.Cmd { return transport.Cmd{Argv: []string{"sha256sum", "--", p}} }
+// sumScript hashes $1 only when it is a regular file: sha256sum on a FIFO
+// waits forever. Exit 1 means nothing is there and nothing else: a file
+// sha256sum cannot read exits 4, so it is an error, not "not sent yet".
+const sumScript = `if [ ! -e "$1" ] && [ ! -L "$1" ]; then exit 1; fi
+if [ ! -f "$1" ]; then echo "not a regular file" >&2; exit 3; fi
+sha256sum -- "$1" || exit 4`
+
+func sha256Cmd(p string) transport.Cmd {
+	return transport.Cmd{Argv: []string{"sh", "-c", sumScript, "tejun-sum", p}}
+}
 
 // remoteSum returns the file's SHA-256, or "" when it does not exist.
 func remoteSum(ctx context.Context, env Env, p string) (string, error) {
@@ -95,6 +104,9 @@ func remoteSum(ctx context.Context, env Env, p string) (string, error) {
 	f := strings.Fields(out)
 	if len(f) == 0 {
 		return "", fmt.Errorf("sha256sum %s: no output", p)
+	}
+	if len(f[0]) != 64 {
+		return "", fmt.Errorf("sha256sum %s: unexpected %q", p, f[0])
 	}
 	return f[0], nil
 }

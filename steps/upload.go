@@ -30,6 +30,7 @@ type Upload struct {
 
 func (u *Upload) Validate() []Problem {
 	ps := Require("upload", "src", u.Src, "dst", u.Dst)
+	ps = append(ps, Absolute("dst", u.Dst)...)
 	if u.Mode != "" && !validMode(u.Mode) {
 		ps = append(ps, Problem{"mode", "mode " + u.Mode + " is not an octal mode such as 0644"})
 	}

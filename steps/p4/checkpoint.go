@@ -28,6 +28,8 @@ func (c *Checkpoint) Validate() []steps.Problem {
 	if c.Prefix == "" {
 		ps = append(ps, steps.Problem{Key: "prefix", Msg: "p4.checkpoint needs prefix"})
 	}
+	ps = append(ps, steps.NotOption("prefix", c.Prefix)...)
+	ps = append(ps, steps.Absolute("root", c.Root)...)
 	if c.Root == "" && !path.IsAbs(c.Prefix) {
 		ps = append(ps, steps.Problem{Key: "root", Msg: "p4.checkpoint needs root (P4ROOT) to find a relative prefix"})
 	}

@@ -19,7 +19,8 @@ type Login struct {
 }
 
 func (l *Login) Validate() []steps.Problem {
-	return append(l.Conn.Validate(), steps.Require("p4.login", "port", l.Port, "user", l.User, "tickets", l.Tickets, "secret", l.Secret)...)
+	ps := append(l.Conn.Validate(), steps.Require("p4.login", "port", l.Port, "user", l.User, "tickets", l.Tickets, "secret", l.Secret)...)
+	return append(ps, steps.Absolute("tickets", l.Tickets)...)
 }
 
 func (l *Login) Secrets() []string { return []string{l.Secret} }

@@ -16,7 +16,7 @@ type P4dctl struct {
 }
 
 func (p *P4dctl) Validate() []steps.Problem {
-	ps := steps.Require("p4dctl", "name", p.Name)
+	ps := append(steps.Require("p4dctl", "name", p.Name), steps.NotOption("name", p.Name)...)
 	if p.State != "started" && p.State != "stopped" {
 		ps = append(ps, steps.Problem{Key: "state", Msg: "state " + p.State + ": want started or stopped"})
 	}

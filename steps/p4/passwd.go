@@ -17,7 +17,8 @@ type Passwd struct {
 }
 
 func (p *Passwd) Validate() []steps.Problem {
-	return append(p.Conn.Validate(), steps.Require("p4.passwd", "name", p.Name, "secret", p.Secret)...)
+	ps := append(p.Conn.Validate(), steps.Require("p4.passwd", "name", p.Name, "secret", p.Secret)...)
+	return append(ps, steps.NotOption("name", p.Name)...)
 }
 
 func (p *Passwd) Secrets() []string { return []string{p.Secret} }

@@ -18,7 +18,9 @@ type Restore struct {
 }
 
 func (r *Restore) Validate() []steps.Problem {
-	return steps.Require("p4.restore", "root", r.Root, "checkpoint", r.Checkpoint)
+	ps := steps.Require("p4.restore", "root", r.Root, "checkpoint", r.Checkpoint)
+	ps = append(ps, steps.Absolute("root", r.Root)...)
+	return append(ps, steps.NotOption("checkpoint", r.Checkpoint)...)
 }
 
 func (r *Restore) cmd(args ...string) transport.Cmd { return p4d(r.Become, r.Root, args...) }
@@ -37,7 +39,7 @@ func (r *Restore) Describe(lang string) steps.Description {
 }
 
 func (r *Restore) find() transport.Cmd {
-	return transport.Cmd{Argv: []string{"find", r.Root, "-mindepth", "1", "-maxdepth", "1", "-name", "db.*", "-printf", "%u %f\n"}}
+	return transport.Cmd{Argv: []string{"find", steps.FindPath(r.Root), "-mindepth", "1", "-maxdepth", "1", "-name", "db.*", "-printf", "%u %f\n"}}
 }
 
 func (r *Restore) Plan() steps.Plan {

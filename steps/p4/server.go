@@ -38,6 +38,7 @@ func (s *Server) Validate() []steps.Problem {
 	if s.ServerID == "" {
 		ps = append(ps, steps.Problem{Key: "server_id", Msg: "p4.server needs server_id"})
 	}
+	ps = append(ps, steps.NotOption("server_id", s.ServerID)...)
 	switch s.Options {
 	case "", "mandatory", "nomandatory":
 	default:

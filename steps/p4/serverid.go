@@ -18,7 +18,9 @@ type ServerID struct {
 }
 
 func (s *ServerID) Validate() []steps.Problem {
-	return steps.Require("p4.server_id", "root", s.Root, "server_id", s.ServerID)
+	ps := steps.Require("p4.server_id", "root", s.Root, "server_id", s.ServerID)
+	ps = append(ps, steps.Absolute("root", s.Root)...)
+	return append(ps, steps.NotOption("server_id", s.ServerID)...)
 }
 
 func (s *ServerID) cmd(args ...string) transport.Cmd { return p4d(s.Become, s.Root, args...) }

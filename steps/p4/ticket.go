@@ -18,7 +18,7 @@ type Ticket struct {
 }
 
 func (t *Ticket) Validate() []steps.Problem {
-	return steps.Require("p4.ticket", "path", t.Path, "owner", t.Owner)
+	return append(steps.Require("p4.ticket", "path", t.Path, "owner", t.Owner), steps.Absolute("path", t.Path)...)
 }
 
 func (t *Ticket) Waits() {}

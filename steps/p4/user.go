@@ -24,6 +24,7 @@ func (u *User) Validate() []steps.Problem {
 	if u.Name == "" {
 		ps = append(ps, steps.Problem{Key: "name", Msg: "p4.user needs name"})
 	}
+	ps = append(ps, steps.NotOption("name", u.Name)...)
 	switch u.Type {
 	case "", "standard", "service", "operator":
 	default:
