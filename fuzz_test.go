@@ -85,9 +85,15 @@ func FuzzInventoryValue(f *testing.F) {
 func TestInventoryValuesStayLiteral(t *testing.T) {
 	rbSrc := readFile(t, "examples/perforce-ha/standby.toml")
 	invSrc := readFile(t, "examples/perforce-ha/inventory.toml")
-	for _, v := range []string{"; rm -rf / #", "$(touch /tmp/pwned)", "`id`", `a"b'c`, "two\nlines", "-rf", "*", "é 漢字", "${IFS}", "a\\b"} {
+	for _, v := range []string{"; rm -rf / #", "$(touch /tmp/pwned)", "`id`", `a"b'c`, "-rf", "*", "é 漢字", "${IFS}", "a\\b"} {
 		if !checkValue(t, rbSrc, invSrc, v) {
 			t.Errorf("value %q was refused; the check did not run", v)
+		}
+	}
+	// The value also goes into a root, a path: these must be refused.
+	for _, v := range []string{"two\nlines", "../../etc"} {
+		if checkValue(t, rbSrc, invSrc, v) {
+			t.Errorf("value %q in a path was accepted", v)
 		}
 	}
 }
