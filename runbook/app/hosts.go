@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -23,9 +22,9 @@ func (a *App) hostsCommand() *cli.Command {
 		Flags: []cli.Flag{&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Required: true, Usage: "inventory `FILE`"}},
 		Action: func(c *cli.Context) error {
 			path := c.String("inventory")
-			src, err := os.ReadFile(path)
+			src, err := a.readFile(c.Context, path, false)
 			if err != nil {
-				return invalid(fmt.Errorf("%s: %s", path, readError(err)))
+				return invalid(err)
 			}
 			inv, err := inventory.Parse(path, src)
 			if err != nil {
