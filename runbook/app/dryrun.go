@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"github.com/urfave/cli/v2"
 
 	"tejun/runbook/dryrun"
@@ -54,7 +55,7 @@ func (a *App) runCommand() *cli.Command {
 		Flags: append(dryRunFlags(),
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the procedure; contact no host"},
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "run destructive steps without asking (required when not on a terminal)"},
-			&cli.IntFlag{Name: "forks", Value: 10, Usage: "hosts worked on at once for a step"},
+			&cli.IntFlag{Name: "forks", Value: 10, Usage: "hosts worked on at once for a step", Action: positiveForks},
 			&cli.StringFlag{Name: "limit", Usage: "only this `HOST or ROLE`"},
 			&cli.StringFlag{Name: "from", Usage: "start at this `STEP`; the steps before it are taken as done"},
 			&cli.StringFlag{Name: "only", Usage: "run this `STEP` alone"},
@@ -74,4 +75,13 @@ func (a *App) runCommand() *cli.Command {
 			return a.run(c)
 		},
 	}
+}
+
+// positiveForks refuses --forks 0 or less, which would otherwise silently
+// mean the default: a number the user typed is what they meant.
+func positiveForks(_ *cli.Context, n int) error {
+	if n < 1 {
+		return invalid(fmt.Errorf("--forks %d: want 1 or more hosts at once; see tejun run --help", n))
+	}
+	return nil
 }

@@ -68,3 +68,13 @@ func write(t *testing.T, path, text string) {
 		t.Fatal(err)
 	}
 }
+
+func TestForksMustBePositive(t *testing.T) {
+	for _, n := range []string{"0", "-3"} {
+		var out, errOut bytes.Buffer
+		code := New(nil, &out, &errOut).Run(context.Background(), []string{"tejun", "run", "--forks", n, "../../examples/perforce-ha/standby.toml"})
+		if code != ExitInvalid || !strings.Contains(errOut.String(), "--forks "+n+": want 1 or more") {
+			t.Errorf("--forks %s: exit %d, stderr %q", n, code, errOut.String())
+		}
+	}
+}
