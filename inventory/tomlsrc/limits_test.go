@@ -113,3 +113,46 @@ func TestReadFileRefusesNonRegularAndLarge(t *testing.T) {
 		t.Errorf("ok.toml: %q, %v", src, err)
 	}
 }
+
+// FuzzPrescan: whatever the input, the pre-scan answers without panicking,
+// and what it lets through to the decoder has no problem it should have
+// caught (an input the decoder reads is at most MaxDepth deep).
+func FuzzPrescan(f *testing.F) {
+	for _, s := range []string{"a.b = {c = [1, {d = 2}]}", "[x.\"y.z\"]\nk = '''\n[[\n'''", `v = "\"{"`, "a = [[[", "{{{", "[a.b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		if err := Prescan(context.Background(), "f.toml", []byte(src)); err != nil {
+			return
+		}
+		s, err := Parse("f.toml", []byte(src))
+		if err != nil {
+			return
+		}
+		if d := depth(s.Raw); d > MaxDepth+1 {
+			t.Fatalf("decoded %d deep past the pre-scan: %q", d, src)
+		}
+	})
+}
+
+func depth(v any) int {
+	d := 0
+	switch v := v.(type) {
+	case map[string]any:
+		for _, e := range v {
+			d = max(d, depth(e))
+		}
+		return d + 1
+	case []any:
+		for _, e := range v {
+			d = max(d, depth(e))
+		}
+		return d + 1
+	case []map[string]any:
+		for _, e := range v {
+			d = max(d, depth(e))
+		}
+		return d + 1
+	}
+	return 0
+}
