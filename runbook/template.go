@@ -33,8 +33,8 @@ import (
 //   - In a path (path, src, dst, dir, creates, root, ...) a value may not
 //     hold a ".." component, so an inventory value cannot climb out of
 //     the directory the runbook names; "{{ vars.p | path_any }}" allows it
-//     for that one value. A literal ".." the author wrote is theirs. No
-//     path may hold a NUL or a newline.
+//     for that one value (tejun check warns at every use). A literal ".."
+//     the author wrote is theirs. No path may hold a NUL or a newline.
 //   - "{{ vars.v | sh }}" quotes the value as one shell word anywhere,
 //     for shell text a kind cannot know about (a var that is pasted
 //     later); in shell text it is what happens anyway.
@@ -142,6 +142,9 @@ func (sc *scope) filter(v, ref, filter string, mode steps.Mode, inQuotes bool) (
 			sc.warn(fmt.Sprintf("{{ %s | %s }}: the value is pasted into shell text unquoted, so whoever sets it can run commands", ref, filterRaw))
 		}
 		return v, nil
+	}
+	if filter == filterPath && mode == steps.PathText && sc.warn != nil {
+		sc.warn(fmt.Sprintf("{{ %s | %s }}: the value may name a path outside the directory around it (\"..\")", ref, filterPath))
 	}
 	if mode == steps.ShellText && inQuotes {
 		return "", fmt.Errorf("{{ %s }} is inside quotes in shell text; a value is quoted as one word already, so put the template outside the quotes (or | %s for a value that is shell code)", ref, filterRaw)

@@ -178,6 +178,9 @@ path = "/srv/{{ vars.sub }}"`))
 		if got := b.Instances["x"][0].Impl.(*steps.Directory).Path; got != want {
 			t.Errorf("%s: path = %q, want %q", path, got, want)
 		}
+		if warned := len(b.Warnings) == 1 && strings.Contains(b.Warnings[0].Msg, "| path_any"); warned != strings.Contains(path, "path_any") {
+			t.Errorf("%s: warnings %v", path, b.Warnings)
+		}
 	}
 	// An argv word is no path: ".." there is the command's business.
 	mustBind(t, oneStep(`sub = "../x"`, `kind = "command"
@@ -213,4 +216,25 @@ path = "{{ hosts.nobody.root }}"
 	wantProblem(t, err, 10, `no variable "nope"`)
 	wantProblem(t, err, 11, `no host or role "ghost"`)
 	wantProblem(t, err, 16, `no host "nobody"`)
+}
+
+// Hostile values survive a real shell as exactly themselves, in a command
+// line and in a script file alike.
+func TestHostileValuesThroughShell(t *testing.T) {
+	for _, v := range []string{`it's`, "a\nb; id", "`id`", `$(id)`, `\`, `"`, `-rf`, `*`, ` `, ``, `${IFS}x`} {
+		enc := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(v)
+		b := mustBind(t, oneStep(`v = "`+enc+`"`, `kind = "command"
+shell = "printf %s {{ vars.v }}"`))
+		line := b.Instances["x"][0].Impl.(*steps.Command).Shell
+		if out, err := exec.Command("sh", "-c", line).Output(); err != nil || string(out) != v {
+			t.Errorf("value %q: %s printed %q (%v)", v, line, out, err)
+		}
+		b = mustBind(t, oneStep(`v = "`+enc+`"`, `kind = "file"
+path = "/tmp/s"
+content = "#!/bin/sh\nprintf %s {{ vars.v }}\n"`))
+		script := b.Instances["x"][0].Impl.(*steps.File).Content
+		if out, err := exec.Command("sh", "-c", script).Output(); err != nil || string(out) != v {
+			t.Errorf("value %q: script %q printed %q (%v)", v, script, out, err)
+		}
+	}
 }
