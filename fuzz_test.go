@@ -88,7 +88,7 @@ func FuzzInventoryValue(f *testing.F) {
 func TestInventoryValuesStayLiteral(t *testing.T) {
 	rbSrc := readFile(t, "examples/perforce-ha/standby.toml")
 	invSrc := readFile(t, "examples/perforce-ha/inventory.toml")
-	for _, v := range []string{"; rm -rf / #", "$(touch /tmp/pwned)", "`id`", `a"b'c`, "two\nlines", "x -rf", "*", "é 漢字", "${IFS}", "a\\b"} {
+	for _, v := range []string{"; rm -rf / #", "$(touch /tmp/pwned)", "`id`", `a"b'c`, "x -rf", "*", "é 漢字", "${IFS}", "a\\b"} {
 		if !checkValue(t, rbSrc, invSrc, v) {
 			t.Errorf("value %q was refused; the check did not run", v)
 		}
@@ -98,6 +98,12 @@ func TestInventoryValuesStayLiteral(t *testing.T) {
 	for _, v := range []string{"-rf", "--help"} {
 		if checkValue(t, rbSrc, invSrc, v) {
 			t.Errorf("server ID %q was accepted; p4d -xD would read it as an option", v)
+		}
+	}
+	// The value also goes into a root, a path: these must be refused.
+	for _, v := range []string{"two\nlines", "../../etc"} {
+		if checkValue(t, rbSrc, invSrc, v) {
+			t.Errorf("value %q in a path was accepted", v)
 		}
 	}
 }

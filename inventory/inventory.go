@@ -5,8 +5,12 @@
 package inventory
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strconv"
@@ -114,9 +118,9 @@ type roleSchema struct {
 
 // Load reads and checks an inventory file.
 func Load(path string) (*Inventory, error) {
-	src, err := os.ReadFile(path)
+	src, err := tomlsrc.ReadFile(context.Background(), path)
 	if err != nil {
-		return nil, tomlsrc.Problems{{File: path, Msg: err.Error()}}
+		return nil, err
 	}
 	return Parse(path, src)
 }
@@ -169,6 +173,7 @@ func Parse(file string, src []byte) (*Inventory, error) {
 			role.Hosts = append(role.Hosts, host)
 		}
 	}
+	checkJumps(s, &ps, inv)
 	for n, r := range f.Roles {
 		role := inv.Roles[n]
 		if role == nil {
@@ -244,6 +249,24 @@ func checkHost(s *tomlsrc.Source, ps *tomlsrc.Problems, path string, h *Host) {
 	if h.SSH.PortSet && (h.SSH.Port < 1 || h.SSH.Port > 65535) {
 		at, who := where("port")
 		*ps = append(*ps, s.At(at, "%s: port %d is not between 1 and 65535", who, h.SSH.Port))
+	}
+	// An explicit port = 0 is a mistake, not "the default": the merge
+	// above cannot tell it from an unset port, so the written value is
+	// looked at.
+	for _, at := range []string{path + ".port", "defaults.port"} {
+		if v, ok := rawInt(s.Raw, at); ok && (v < 1 || v > 65535) {
+			who := "host " + h.Name
+			if at == "defaults.port" {
+				who = "defaults"
+			}
+			*ps = append(*ps, s.At(at, "%s: port %d is not between 1 and 65535", who, v))
+		}
+	}
+	if h.SSH.IdentityFile != "" && h.SSH.Connection != "local" {
+		if msg := identityProblem(h.SSH.IdentityFile); msg != "" {
+			at, who := where("identity_file")
+			*ps = append(*ps, s.At(at, "%s: identity_file %s: %s", who, h.SSH.IdentityFile, msg))
+		}
 	}
 	switch h.SSH.HostKey {
 	case "", HostKeyStrict, HostKeyAcceptNew:
@@ -369,4 +392,64 @@ func (inv *Inventory) Field(h *Host, name string) (string, bool) {
 		}
 	}
 	return inv.Var(h, name)
+}
+
+// rawInt returns the integer written at a dotted path of the raw tree.
+func rawInt(raw map[string]any, path string) (int64, bool) {
+	parts := strings.Split(path, ".")
+	cur := raw
+	for _, p := range parts[:len(parts)-1] {
+		next, ok := cur[p].(map[string]any)
+		if !ok {
+			return 0, false
+		}
+		cur = next
+	}
+	v, ok := cur[parts[len(parts)-1]].(int64)
+	return v, ok
+}
+
+// identityProblem says what is wrong with a key file, found now rather
+// than at the first connection of a run. "~/" is the login user's home,
+// as ssh reads it.
+func identityProblem(path string) string {
+	if rest, ok := strings.CutPrefix(path, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			path = filepath.Join(home, rest)
+		}
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file"
+	case err != nil:
+		return err.Error()
+	case !fi.Mode().IsRegular():
+		return "not a regular file"
+	}
+	return ""
+}
+
+// checkJumps refuses jump chains through inventory hosts that come back
+// to a host already on the way (a → b → a): such a host can never be
+// reached, and the run would find out only when dialing.
+func checkJumps(s *tomlsrc.Source, ps *tomlsrc.Problems, inv *Inventory) {
+	for _, h := range inv.Hosts {
+		chain := []string{h.Name}
+		seen := map[string]bool{h.Name: true}
+		for cur := inv.Host(h.SSH.Jump); cur != nil; cur = inv.Host(cur.SSH.Jump) {
+			chain = append(chain, cur.Name)
+			if seen[cur.Name] {
+				if cur.Name == h.Name && len(chain) > 2 { // a self-jump is reported by checkHost
+					at := "hosts." + h.Name + ".jump"
+					if own, ok := s.Raw["hosts"].(map[string]any)[h.Name].(map[string]any); !ok || own["jump"] == nil {
+						at = "defaults.jump"
+					}
+					*ps = append(*ps, s.At(at, "host %s: jump hosts form a loop: %s", h.Name, strings.Join(chain, " → ")))
+				}
+				break
+			}
+			seen[cur.Name] = true
+		}
+	}
 }

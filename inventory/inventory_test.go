@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -141,5 +142,58 @@ jump = "none"
 	}
 	if _, err := Parse("x.toml", []byte("[hosts.a]\nport = 0\n")); err == nil || !strings.Contains(err.Error(), "port 0") {
 		t.Errorf("port = 0: %v", err)
+	}
+}
+
+// parseProblems parses src and returns its problems as text.
+func parseProblems(t *testing.T, src string) string {
+	t.Helper()
+	_, err := Parse("inv.toml", []byte(src))
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func TestExplicitPortZeroRefused(t *testing.T) {
+	got := parseProblems(t, "[hosts.a]\nport = 0\n[hosts.b]\nport = 22\n")
+	if !strings.Contains(got, "inv.toml:2: host a: port 0 is not between 1 and 65535") {
+		t.Errorf("host port 0: %q", got)
+	}
+	got = parseProblems(t, "[defaults]\nport = 0\n[hosts.a]\n[hosts.b]\n")
+	if !strings.Contains(got, "inv.toml:2: defaults: port 0 is not between 1 and 65535") || strings.Count(got, "\n") != 0 {
+		t.Errorf("defaults port 0, want one problem: %q", got)
+	}
+	if got := parseProblems(t, "[hosts.a]\n[hosts.b]\nport = 2222\n"); got != "" {
+		t.Errorf("unset and valid ports: %q", got)
+	}
+}
+
+func TestJumpLoopRefused(t *testing.T) {
+	got := parseProblems(t, "[hosts.a]\njump = \"b\"\n[hosts.b]\njump = \"a\"\n[hosts.c]\njump = \"a\"\n")
+	for _, want := range []string{"inv.toml:2: host a: jump hosts form a loop: a → b → a", "inv.toml:4: host b: jump hosts form a loop: b → a → b"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("want %q in:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "host c") {
+		t.Errorf("c only jumps into the loop; reported twice:\n%s", got)
+	}
+	if got := parseProblems(t, "[hosts.a]\njump = \"b\"\n[hosts.b]\njump = \"c\"\n[hosts.c]\n"); got != "" {
+		t.Errorf("a chain is no loop: %q", got)
+	}
+}
+
+func TestMissingIdentityFileRefused(t *testing.T) {
+	got := parseProblems(t, "[defaults]\nidentity_file = \"/nonexistent/key\"\n[hosts.a]\n[hosts.b]\n")
+	if got != "inv.toml:2: defaults: identity_file /nonexistent/key: no such file" {
+		t.Errorf("got %q", got)
+	}
+	key := t.TempDir() + "/key"
+	if err := os.WriteFile(key, []byte("k"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := parseProblems(t, "[hosts.a]\nidentity_file = \""+key+"\"\n[hosts.b]\nconnection = \"local\"\nidentity_file = \"/none\"\n"); got != "" {
+		t.Errorf("existing key, or a local host: %q", got)
 	}
 }

@@ -19,6 +19,9 @@ type Binding struct {
 	Instances map[string][]*Instance
 	// Sections holds each section's title and note with templates expanded.
 	Sections map[*Section]Texts
+	// Warnings are things allowed but risky (a value pasted unquoted into
+	// shell text), each at its line, for tejun check to show.
+	Warnings tomlsrc.Problems
 }
 
 // Texts are a title and a note after templating.
@@ -64,16 +67,35 @@ func Bind(rb *Runbook, inv *inventory.Inventory) (*Binding, error) {
 	}
 	outputs := Outputs{}
 	for _, st := range rb.Order() {
-		if !st.Runnable() || st.On == "" {
+		if !st.Runnable() {
 			continue
 		}
-		hosts, err := inv.Select(st.On)
-		if err != nil {
-			ps = append(ps, rb.src.At(st.path, "step %s: %v", st.ID, err))
+		warn := func(key string) func(string) {
+			return func(msg string) {
+				b.Warnings = append(b.Warnings, rb.src.At(st.path+"."+key, "step %s: %s: %s", st.ID, key, msg))
+			}
+		}
+		var hosts []*inventory.Host
+		if st.On != "" {
+			var err error
+			if hosts, err = inv.Select(st.On); err != nil {
+				ps = append(ps, rb.src.At(st.path, "step %s: %v", st.ID, err))
+			}
+		}
+		if len(hosts) == 0 {
+			// No host to bind to (the missing one is reported already):
+			// its templates and parameters are still checked, against a
+			// stand-in host, so that one run shows every problem.
+			in, err := b.instantiate(st, nil, outputs, warn)
+			if err != nil {
+				ps = append(ps, b.placeAt(st.path, "step "+st.ID, err, reportedVars)...)
+			} else if p, ok := in.Impl.(steps.Producer); ok {
+				outputs[st.ID] = p.Outputs()
+			}
 			continue
 		}
 		for _, h := range hosts {
-			in, err := b.Instantiate(st, h, outputs)
+			in, err := b.instantiate(st, h, outputs, warn)
 			if err != nil {
 				ps = append(ps, b.placeAt(st.path, "step "+st.ID, err, reportedVars)...)
 				continue
@@ -87,6 +109,9 @@ func Bind(rb *Runbook, inv *inventory.Inventory) (*Binding, error) {
 			}
 		}
 	}
+	if err := b.Warnings.Err(); err != nil {
+		b.Warnings = err.(tomlsrc.Problems)
+	}
 	return b, ps.Err()
 }
 
@@ -94,18 +119,28 @@ func Bind(rb *Runbook, inv *inventory.Inventory) (*Binding, error) {
 // templates for host h with the given outputs, and validates the result.
 // The executor calls it again with real outputs once they are known.
 func (b *Binding) Instantiate(st *Step, h *inventory.Host, outputs Outputs) (*Instance, error) {
+	return b.instantiate(st, h, outputs, nil)
+}
+
+// instantiate is Instantiate telling warn(key) of risky templates; with no
+// host it binds to a stand-in, for checking only.
+func (b *Binding) instantiate(st *Step, h *inventory.Host, outputs Outputs, warn func(key string) func(string)) (*Instance, error) {
 	impl := st.Kind.New()
 	if err := b.Runbook.md.PrimitiveDecode(st.prim, impl); err != nil {
 		return nil, err
 	}
-	sc := &scope{b: b, step: st, host: h, outputs: outputs}
+	sc := &scope{b: b, step: st, host: h, outputs: outputs, placeholder: h == nil}
 	var errs []error
 	texts, err := sc.texts(st.Title, st.Note)
 	if err != nil {
 		errs = append(errs, err)
 	}
-	if err := steps.Expand(impl, func(key, v string) (string, error) {
-		out, err := sc.render(v)
+	if err := steps.Expand(impl, func(key, v string, mode steps.Mode) (string, error) {
+		fsc := *sc
+		if warn != nil {
+			fsc.warn = warn(key)
+		}
+		out, err := fsc.render(v, mode)
 		if err != nil {
 			return "", &steps.KeyError{Key: key, Err: err}
 		}

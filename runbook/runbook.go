@@ -4,8 +4,8 @@
 package runbook
 
 import (
+	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -167,9 +167,9 @@ var commonType = reflect.TypeFor[stepCommon]()
 
 // Load reads a runbook file and reports every problem in it at once.
 func Load(path string, reg *steps.Registry) (*Runbook, error) {
-	src, err := os.ReadFile(path)
+	src, err := tomlsrc.ReadFile(context.Background(), path)
 	if err != nil {
-		return nil, tomlsrc.Problems{{File: path, Msg: err.Error()}}
+		return nil, err
 	}
 	return Parse(path, src, reg)
 }

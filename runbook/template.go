@@ -20,13 +20,35 @@ import (
 //	roles.ROLE.FIELD      the single host of a role
 //	steps.ID.OUTPUT       what an earlier step produced (the checkpoint file)
 //
-// "{{ vars.home | sh }}" quotes the value as one POSIX shell word, for
-// values written into a script a shell will run later (CLUSTERPRO's start
-// scripts): there too an inventory value must stay a value.
+// What a value may do depends on the parameter it lands in (its kind's
+// `tejun` tag), because inventory values are data, never code:
+//
+//   - In shell text (command.shell, a script's content) a value is quoted
+//     as one POSIX shell word, always: "printf %s {{ vars.v }}" prints v
+//     whatever v holds. So the template must stand outside quotes; one
+//     inside '...' or "..." is refused, since its quotes would show.
+//     "{{ vars.v | unsafe_raw }}" pastes the value unquoted, for the rare
+//     value that is itself shell code the author controls; tejun check
+//     warns at every use.
+//   - In a path (path, src, dst, dir, creates, root, ...) a value may not
+//     hold a ".." component, so an inventory value cannot climb out of
+//     the directory the runbook names; "{{ vars.p | path_any }}" allows it
+//     for that one value (tejun check warns at every use). A literal ".."
+//     the author wrote is theirs. No path may hold a NUL or a newline.
+//   - "{{ vars.v | sh }}" quotes the value as one shell word anywhere,
+//     for shell text a kind cannot know about (a var that is pasted
+//     later); in shell text it is what happens anyway.
 //
 // Nothing else is expanded and nothing is ever left empty: an unknown name
 // is an error before any host is contacted.
-var refPattern = regexp.MustCompile(`\{\{\s*([A-Za-z0-9_.\-]+)\s*(\|\s*sh\s*)?\}\}`)
+var refPattern = regexp.MustCompile(`\{\{\s*([A-Za-z0-9_.\-]+)\s*(?:\|\s*([A-Za-z_]+)\s*)?\}\}`)
+
+// Filters a template may name after "|".
+const (
+	filterQuote = "sh"
+	filterRaw   = "unsafe_raw"
+	filterPath  = "path_any"
+)
 
 // scope is what a template sees for one step on one host.
 type scope struct {
@@ -35,6 +57,11 @@ type scope struct {
 	host    *inventory.Host
 	outputs Outputs
 	varPath []string // vars being expanded, to catch a var that uses itself
+	// warn, when set, is told of templates that are allowed but risky.
+	warn func(msg string)
+	// placeholder is set when the step has no host to bind to: host.FIELD
+	// then stands for itself, so the rest can still be checked.
+	placeholder bool
 }
 
 // Outputs are the values steps produced, by step id then output name.
@@ -48,20 +75,44 @@ type varError struct {
 
 func (e *varError) Error() string { return e.err.Error() }
 
-func (sc *scope) render(text string) (string, error) {
+// span is where a substituted value sits in the rendered text.
+type span struct {
+	start, end int
+	ref        string
+	anyPath    bool
+}
+
+func (sc *scope) render(text string, mode steps.Mode) (string, error) {
 	var errs []error
-	out := refPattern.ReplaceAllStringFunc(text, func(m string) string {
-		sub := refPattern.FindStringSubmatch(m)
-		v, err := sc.lookup(sub[1])
-		if err == nil && sub[2] != "" {
-			v, err = transport.Quote(v)
+	var b strings.Builder
+	var spans []span
+	matches := refPattern.FindAllStringSubmatchIndex(text, -1)
+	var quoted []bool
+	if mode == steps.ShellText && len(matches) > 0 {
+		quoted = insideQuotes(text, matches)
+	}
+	last := 0
+	for i, m := range matches {
+		b.WriteString(text[last:m[0]])
+		last = m[1]
+		whole, ref, filter := text[m[0]:m[1]], text[m[2]:m[3]], ""
+		if m[4] >= 0 {
+			filter = text[m[4]:m[5]]
+		}
+		v, err := sc.lookup(ref)
+		if err == nil {
+			v, err = sc.filter(v, ref, filter, mode, quoted != nil && quoted[i])
 		}
 		if err != nil {
 			errs = append(errs, err)
-			return m
+			b.WriteString(whole)
+			continue
 		}
-		return v
-	})
+		spans = append(spans, span{b.Len(), b.Len() + len(v), ref, filter == filterPath})
+		b.WriteString(v)
+	}
+	b.WriteString(text[last:])
+	out := b.String()
 	if len(errs) > 0 {
 		return "", errs[0]
 	}
@@ -71,7 +122,109 @@ func (sc *scope) render(text string) (string, error) {
 	if strings.IndexByte(out, 0) >= 0 {
 		return "", errors.New("value contains a NUL byte, which no command line can carry")
 	}
+	if mode == steps.PathText {
+		if err := checkPath(out, spans); err != nil {
+			return "", err
+		}
+	}
 	return out, nil
+}
+
+// filter applies a template's filter for the parameter's mode.
+func (sc *scope) filter(v, ref, filter string, mode steps.Mode, inQuotes bool) (string, error) {
+	switch filter {
+	case "", filterQuote, filterRaw, filterPath:
+	default:
+		return "", fmt.Errorf("{{ %s | %s }}: unknown filter %q (want %s, %s or %s)", ref, filter, filter, filterQuote, filterRaw, filterPath)
+	}
+	if filter == filterRaw {
+		if mode == steps.ShellText && sc.warn != nil {
+			sc.warn(fmt.Sprintf("{{ %s | %s }}: the value is pasted into shell text unquoted, so whoever sets it can run commands", ref, filterRaw))
+		}
+		return v, nil
+	}
+	if filter == filterPath && mode == steps.PathText && sc.warn != nil {
+		sc.warn(fmt.Sprintf("{{ %s | %s }}: the value may name a path outside the directory around it (\"..\")", ref, filterPath))
+	}
+	if mode == steps.ShellText && inQuotes {
+		return "", fmt.Errorf("{{ %s }} is inside quotes in shell text; a value is quoted as one word already, so put the template outside the quotes (or | %s for a value that is shell code)", ref, filterRaw)
+	}
+	if filter == filterQuote || mode == steps.ShellText {
+		return transport.Quote(v)
+	}
+	return v, nil
+}
+
+// checkPath refuses what would let a value name a file other than the one
+// the runbook means: a ".." component that came from a value, and NUL or
+// newline anywhere.
+func checkPath(p string, spans []span) error {
+	if strings.ContainsAny(p, "\x00\n\r") {
+		return fmt.Errorf("path %q holds a newline or NUL", p)
+	}
+	start := 0
+	for i := 0; i <= len(p); i++ {
+		if i < len(p) && p[i] != '/' {
+			continue
+		}
+		if p[start:i] == ".." {
+			for _, s := range spans {
+				if !s.anyPath && s.start < i && start < s.end {
+					return fmt.Errorf("{{ %s }} makes a \"..\" component in path %q; a value may not climb out of the directory the runbook names (| %s allows it)", s.ref, p, filterPath)
+				}
+			}
+		}
+		start = i + 1
+	}
+	return nil
+}
+
+// insideQuotes reports, for each template match in shell text, whether it
+// starts inside a '...' or "..." string, where a quoted value would keep
+// its quotes. It knows backslashes and # comments, which is what shell
+// lines and scripts in runbooks use; templates are skipped over whole.
+func insideQuotes(text string, matches [][]int) []bool {
+	out := make([]bool, len(matches))
+	var q byte // 0, '\'' or '"'
+	next := 0
+	wordStart := true
+	for i := 0; i < len(text); i++ {
+		if next < len(matches) && i == matches[next][0] {
+			out[next] = q != 0
+			i = matches[next][1] - 1
+			next++
+			wordStart = false
+			continue
+		}
+		c := text[i]
+		switch {
+		case q == '\'':
+			if c == '\'' {
+				q = 0
+			}
+		case q == '"':
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				q = 0
+			}
+		case c == '\\':
+			i++
+		case c == '\'' || c == '"':
+			q = c
+		case c == '#' && wordStart:
+			for i < len(text) && text[i] != '\n' {
+				if next < len(matches) && i == matches[next][0] {
+					i = matches[next][1] - 1 // a template in a comment is not quoted
+					next++
+				}
+				i++
+			}
+			i--
+		}
+		wordStart = strings.IndexByte(" \t\n;&|()", c) >= 0 && q == 0
+	}
+	return out
 }
 
 func (sc *scope) lookup(ref string) (string, error) {
@@ -86,6 +239,9 @@ func (sc *scope) lookup(ref string) (string, error) {
 	case "host":
 		if len(parts) != 2 {
 			return "", fmt.Errorf("{{ %s }}: want host.FIELD", ref)
+		}
+		if sc.placeholder {
+			return "<" + ref + ">", nil
 		}
 		if sc.host == nil {
 			return "", fmt.Errorf("{{ %s }}: no host here; use hosts.NAME or roles.ROLE", ref)
@@ -169,7 +325,7 @@ func (sc *scope) variable(name string) (string, error) {
 	}
 	inner := *sc
 	inner.varPath = append(append([]string(nil), sc.varPath...), name)
-	v, err := inner.render(raw)
+	v, err := inner.render(raw, steps.PlainText)
 	if err != nil {
 		var ve *varError
 		if errors.As(err, &ve) {
@@ -214,7 +370,7 @@ func (sc *scope) output(id, name, ref string) (string, error) {
 func (sc *scope) texts(title, note inventory.Text) (Texts, error) {
 	var errs []error
 	r := func(key, v string) string {
-		out, err := sc.render(v)
+		out, err := sc.render(v, steps.PlainText)
 		if err != nil {
 			errs = append(errs, &steps.KeyError{Key: key, Err: err})
 		}

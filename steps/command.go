@@ -12,9 +12,9 @@ import (
 type Command struct {
 	RunAs
 	Argv  []string `toml:"argv"`
-	Shell string   `toml:"shell"`
+	Shell string   `toml:"shell" tejun:"shell"`
 	// Creates skips the command when this path exists, like Ansible's creates.
-	Creates string `toml:"creates"`
+	Creates string `toml:"creates" tejun:"path"`
 	// Unless skips the command when this check command succeeds.
 	Unless []string `toml:"unless"`
 	// OnlyIf runs the command only when this check command succeeds.

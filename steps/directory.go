@@ -13,7 +13,7 @@ import (
 // (the manual's "mkdir /standby", skipped when it already exists).
 type Directory struct {
 	RunAs
-	Path  string `toml:"path"`
+	Path  string `toml:"path" tejun:"path"`
 	Owner string `toml:"owner"`
 	Group string `toml:"group"`
 	Mode  string `toml:"mode"`

@@ -14,8 +14,8 @@ import (
 // "-rwxr-xr-x root"). The content may use templates; it is written
 // atomically, never through a shell.
 type File struct {
-	Path    string `toml:"path"`
-	Content string `toml:"content"`
+	Path    string `toml:"path" tejun:"path"`
+	Content string `toml:"content" tejun:"script"`
 	Owner   string `toml:"owner"`
 	Group   string `toml:"group"`
 	Mode    string `toml:"mode"`
@@ -26,6 +26,20 @@ type File struct {
 	// is refused, so a link planted where a file was expected cannot
 	// redirect the write.
 	Follow bool `toml:"follow"`
+	// Shell says the content is a shell script, so template values in it
+	// are quoted as one word each. Unset, a file is a script when its mode
+	// has an execute bit or its content starts with "#!"; false says a
+	// file that looks like one is not (a Python script, say).
+	Shell *bool `toml:"shell"`
+}
+
+// Script reports whether the content is shell: a value substituted into a
+// script a shell runs later is as dangerous as one in a command line.
+func (f *File) Script() bool {
+	if f.Shell != nil {
+		return *f.Shell
+	}
+	return parseMode(f.Mode)&0o111 != 0 || strings.HasPrefix(f.Content, "#!")
 }
 
 func (f *File) Validate() []Problem {

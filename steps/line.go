@@ -13,7 +13,7 @@ import (
 // it is replaced by Line (or, absent, every matching line goes); without,
 // the exact line is looked for. Every other line stays as it is.
 type Line struct {
-	Path   string `toml:"path"`
+	Path   string `toml:"path" tejun:"path"`
 	Line   string `toml:"line"`
 	Regexp string `toml:"regexp"`
 	State  string `toml:"state"` // present (default) or absent

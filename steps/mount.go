@@ -13,8 +13,8 @@ import (
 // virtual IP). The fstab entry for the mount point is replaced, never
 // duplicated; every other line stays.
 type Mount struct {
-	Src     string `toml:"src"`
-	Path    string `toml:"path"`
+	Src     string `toml:"src" tejun:"path"`
+	Path    string `toml:"path" tejun:"path"`
 	FSType  string `toml:"fstype"`
 	Options string `toml:"options"`
 	Dump    int    `toml:"dump"`
@@ -23,7 +23,7 @@ type Mount struct {
 	// (in fstab only).
 	State string `toml:"state"`
 	// Fstab is the table to edit; /etc/fstab unless a test says otherwise.
-	Fstab string `toml:"fstab"`
+	Fstab string `toml:"fstab" tejun:"path"`
 }
 
 func (m *Mount) Validate() []Problem {

@@ -12,8 +12,8 @@ import (
 // Move renames a file into place (the checkpoint from /tmp into P4ROOT).
 // Done when the source is gone and the destination is there.
 type Move struct {
-	Src string `toml:"src"`
-	Dst string `toml:"dst"`
+	Src string `toml:"src" tejun:"path"`
+	Dst string `toml:"dst" tejun:"path"`
 }
 
 func (m *Move) Validate() []Problem {

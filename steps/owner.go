@@ -12,8 +12,8 @@ import (
 type Owner struct {
 	// Dir is where a relative Path is, as when the manual works after
 	// changing into $P4ROOT.
-	Dir       string `toml:"dir"`
-	Path      string `toml:"path"`
+	Dir       string `toml:"dir" tejun:"path"`
+	Path      string `toml:"path" tejun:"path"`
 	Owner     string `toml:"owner"`
 	Group     string `toml:"group"`
 	Recursive bool   `toml:"recursive"`

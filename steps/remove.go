@@ -13,8 +13,8 @@ import (
 // server.locks/ in P4ROOT). Patterns are matched by find -name, never by a
 // shell, so a pattern from a variable cannot reach past Dir.
 type Remove struct {
-	Dir   string   `toml:"dir"`
-	Paths []string `toml:"paths"`
+	Dir   string   `toml:"dir" tejun:"path"`
+	Paths []string `toml:"paths" tejun:"path"`
 }
 
 func (r *Remove) Validate() []Problem {

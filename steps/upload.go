@@ -18,8 +18,8 @@ import (
 // SHA-256, owner and mode.
 type Upload struct {
 	// Src is a local path, relative to the runbook's directory.
-	Src   string `toml:"src"`
-	Dst   string `toml:"dst"`
+	Src   string `toml:"src" tejun:"path"`
+	Dst   string `toml:"dst" tejun:"path"`
 	Owner string `toml:"owner"`
 	Group string `toml:"group"`
 	Mode  string `toml:"mode"`

@@ -2,6 +2,7 @@ package tomlsrc
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -79,6 +80,9 @@ type Source struct {
 // Parse reads src. A syntax error comes back as a single Problem at the
 // parser's line; the caller stops there, since nothing after it is known.
 func Parse(file string, src []byte) (*Source, error) {
+	if err := Prescan(context.Background(), file, src); err != nil {
+		return nil, err
+	}
 	raw := map[string]any{}
 	if _, err := toml.Decode(string(src), &raw); err != nil {
 		var pe toml.ParseError

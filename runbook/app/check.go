@@ -21,6 +21,11 @@ func (a *App) checkCommand() *cli.Command {
 				return err
 			}
 			b := l.binding
+			// Warnings are allowed choices that deserve a second look
+			// (unquoted shell values); they do not fail the check.
+			for _, w := range b.Warnings {
+				fmt.Fprintf(a.stderr, "%s:%d: warning: %s\n", w.File, w.Line, w.Msg)
+			}
 			hosts := map[string]bool{}
 			n := 0
 			for _, ins := range b.Instances {

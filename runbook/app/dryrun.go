@@ -58,7 +58,7 @@ func (a *App) runCommand() *cli.Command {
 		Flags: append(dryRunFlags(),
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the procedure; contact no host"},
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "run destructive steps without asking (required when not on a terminal)"},
-			&cli.IntFlag{Name: "forks", Value: 10, Usage: "hosts worked on at once for a step"},
+			&cli.IntFlag{Name: "forks", Value: 10, Usage: "hosts worked on at once for a step", Action: positiveForks},
 			&cli.StringFlag{Name: "limit", Usage: "only this `HOST or ROLE`"},
 			&cli.StringFlag{Name: "from", Usage: "start at this `STEP`; the steps before it are taken as done"},
 			&cli.StringFlag{Name: "only", Usage: "run this `STEP` alone"},
@@ -92,4 +92,13 @@ func stepTimeout(c *cli.Context) (time.Duration, error) {
 		return 0, invalid(fmt.Errorf("--step-timeout %s: want a positive duration such as 1h or 30m (a step without a limit can hang the run)", d))
 	}
 	return d, nil
+}
+
+// positiveForks refuses --forks 0 or less, which would otherwise silently
+// mean the default: a number the user typed is what they meant.
+func positiveForks(_ *cli.Context, n int) error {
+	if n < 1 {
+		return invalid(fmt.Errorf("--forks %d: want 1 or more hosts at once; see tejun run --help", n))
+	}
+	return nil
 }

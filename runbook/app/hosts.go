@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,9 +28,9 @@ func (a *App) hostsCommand() *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			path := c.String("inventory")
-			src, err := os.ReadFile(path)
+			src, err := a.readFile(c.Context, path, false)
 			if err != nil {
-				return invalid(fmt.Errorf("%s: %s", path, readError(err)))
+				return invalid(err)
 			}
 			inv, err := inventory.Parse(path, src)
 			if err != nil {

@@ -14,6 +14,10 @@ import (
 // inventory name, and the inventory winning only where it writes a value.
 func TestShowConfig(t *testing.T) {
 	dir := t.TempDir()
+	// The inventory's identity file must exist: a missing one is a load
+	// error.
+	os.MkdirAll(filepath.Join(dir, "keys"), 0o700)
+	os.WriteFile(filepath.Join(dir, "keys", "web"), []byte("key"), 0o600)
 	cfg := filepath.Join(dir, "ssh_config")
 	os.WriteFile(cfg, []byte(`
 Host db
@@ -34,7 +38,7 @@ Host *
 address = "10.0.0.6"
 port = 2300
 user = "deploy"
-identity_file = "~/keys/web"
+identity_file = "`+filepath.Join(dir, "keys", "web")+`"
 [hosts.app]
 address = "10.0.0.6"
 `), 0o600)
@@ -52,10 +56,9 @@ address = "10.0.0.6"
 		name, _, _ := strings.Cut(strings.TrimPrefix(b, "host "), "\n")
 		blocks[name] = b + "\n"
 	}
-	home, _ := os.UserHomeDir()
 	for host, want := range map[string][]string{
 		"db":  {"hostname 10.0.0.5\n", "port 2200\n", "user dba\n", "proxyjump ops@bastion:2222\n", "jump.user ops\n", "connecttimeout 7\n"},
-		"web": {"hostname 10.0.0.6\n", "port 2300\n", "user deploy\n", "identityfile " + filepath.Join(home, "keys/web") + "\n", "proxyjump none\n"},
+		"web": {"hostname 10.0.0.6\n", "port 2300\n", "user deploy\n", "identityfile " + filepath.Join(dir, "keys/web") + "\n", "proxyjump none\n"},
 		// Host 10.0.0.6 does not match: blocks match the name, not the address.
 		"app": {"hostname 10.0.0.6\n", "port 2201\n"},
 	} {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -37,12 +38,29 @@ var inventoryFlag = &cli.StringFlag{
 }
 
 // readFile reads a path from disk, or from the bundled runbooks when the
-// default runbook is used and no such file is on disk.
-func (a *App) readFile(path string, bundled bool) ([]byte, error) {
+// default runbook is used and no such file is on disk. What it returns has
+// passed the size and nesting pre-scan, so decoding it is cheap; ctx is
+// honoured so that an interrupt while loading is not ignored.
+func (a *App) readFile(ctx context.Context, path string, bundled bool) ([]byte, error) {
+	var src []byte
+	var err error
 	if bundled && a.bundled != nil {
-		return fs.ReadFile(a.bundled, filepath.ToSlash(path))
+		src, err = fs.ReadFile(a.bundled, filepath.ToSlash(path))
+		if err != nil {
+			return nil, tomlsrc.Problems{{File: path, Msg: readError(err)}}
+		}
+	} else if src, err = tomlsrc.ReadFile(ctx, path); err != nil {
+		return nil, err
 	}
-	return os.ReadFile(path)
+	if err := tomlsrc.Prescan(ctx, path, src); err != nil {
+		return nil, err
+	}
+	return src, nil
+}
+
+// interrupted is the error for a load stopped by a signal.
+func interrupted() error {
+	return &exitError{ExitInterrupted, errors.New("interrupted while loading; nothing was run")}
 }
 
 // runbookArg returns the runbook path and whether it comes from the binary.
@@ -68,9 +86,12 @@ func (a *App) loadRunbook(c *cli.Context) (*runbook.Runbook, string, bool, error
 	if err != nil {
 		return nil, "", false, err
 	}
-	src, err := a.readFile(path, bundled)
+	src, err := a.readFile(c.Context, path, bundled)
 	if err != nil {
-		return nil, path, bundled, invalid(tomlsrc.Problems{{File: path, Msg: readError(err)}})
+		if c.Context.Err() != nil {
+			return nil, path, bundled, interrupted()
+		}
+		return nil, path, bundled, invalid(err)
 	}
 	rb, err := runbook.Parse(path, src, registry())
 	if err != nil {
@@ -87,6 +108,9 @@ func (a *App) load(c *cli.Context) (*loaded, error) {
 	if err != nil && !errors.As(err, &ps) {
 		return nil, err
 	}
+	if c.Context.Err() != nil {
+		return nil, interrupted()
+	}
 	invPath := c.String("inventory")
 	invBundled := bundled && invPath == ""
 	if invPath == "" && rb != nil {
@@ -99,9 +123,14 @@ func (a *App) load(c *cli.Context) (*loaded, error) {
 		return nil, invalid(ps.Err())
 	}
 	var inv *inventory.Inventory
-	src, err := a.readFile(invPath, invBundled)
+	src, err := a.readFile(c.Context, invPath, invBundled)
+	if c.Context.Err() != nil {
+		return nil, interrupted()
+	}
 	if err != nil {
-		ps = append(ps, tomlsrc.Problem{File: invPath, Msg: readError(err)})
+		if err := collect(&ps, err); err != nil {
+			return nil, err
+		}
 	} else {
 		inv, err = inventory.Parse(invPath, src)
 		if err := collect(&ps, err); err != nil {
@@ -110,6 +139,9 @@ func (a *App) load(c *cli.Context) (*loaded, error) {
 	}
 	if rb == nil || inv == nil {
 		return nil, invalid(ps.Err())
+	}
+	if c.Context.Err() != nil {
+		return nil, interrupted()
 	}
 	b, err := runbook.Bind(rb, inv)
 	if err := collect(&ps, err); err != nil {

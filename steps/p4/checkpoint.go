@@ -18,7 +18,7 @@ type Checkpoint struct {
 	Conn
 	Prefix string `toml:"prefix"`
 	// Root is the server's P4ROOT, where a relative prefix lands.
-	Root string `toml:"root"`
+	Root string `toml:"root" tejun:"path"`
 
 	produced map[string]string
 }

@@ -13,8 +13,8 @@ import (
 // so the db.* files it creates belong to the user the service runs as.
 type Restore struct {
 	steps.RunAs
-	Root       string `toml:"root"`
-	Checkpoint string `toml:"checkpoint"`
+	Root       string `toml:"root" tejun:"path"`
+	Checkpoint string `toml:"checkpoint" tejun:"path"`
 }
 
 func (r *Restore) Validate() []steps.Problem {

@@ -13,7 +13,7 @@ import (
 // failover stop the old master and then fail to rewrite the file.
 type ServerID struct {
 	steps.RunAs
-	Root     string `toml:"root"`
+	Root     string `toml:"root" tejun:"path"`
 	ServerID string `toml:"server_id"`
 }
 

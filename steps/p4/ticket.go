@@ -12,7 +12,7 @@ import (
 // Ticket checks the replication ticket file: present, owned by the OS user
 // the service runs as, and readable by nobody else. It changes nothing.
 type Ticket struct {
-	Path  string   `toml:"path"`
+	Path  string   `toml:"path" tejun:"path"`
 	Owner string   `toml:"owner"`
 	Modes []string `toml:"modes"`
 }
