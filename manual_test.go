@@ -70,6 +70,8 @@ func commandsByStep(out string) map[string][]string {
 	sec, step, inCmd := 0, "", false
 	for _, l := range strings.Split(out, "\n") {
 		switch {
+		case sectionLine.MatchString(l) && strings.Contains(l, "後片付け"):
+			sec = 0 // tejun's own logout at the end: not in the manual either
 		case sectionLine.MatchString(l) && !strings.Contains(l, "事前確認"):
 			sec++
 		case stepLine.MatchString(l):

@@ -72,7 +72,7 @@ func (f *Failover) probe() transport.Cmd {
 }
 
 func (f *Failover) Plan() steps.Plan {
-	p := steps.Plan{Check: steps.Ops(f.ztag("info"))}
+	p := steps.Plan{Check: f.checks(f.ztag("info"))}
 	if f.MasterDown {
 		p.Check = append(p.Check, steps.Op{Cmd: f.probe()}, steps.Op{Cmd: f.ztag("servers")})
 	}
@@ -84,7 +84,7 @@ func (f *Failover) Plan() steps.Plan {
 }
 
 func (f *Failover) serverID(ctx context.Context, env steps.Env) (string, error) {
-	out, err := env.Run(ctx, f.ztag("info"), nil)
+	out, err := f.run(ctx, env, f.ztag("info"), "")
 	if err != nil {
 		return "", err
 	}
@@ -92,7 +92,7 @@ func (f *Failover) serverID(ctx context.Context, env steps.Env) (string, error) 
 	if len(recs) == 0 {
 		return "", fmt.Errorf("p4 info printed nothing")
 	}
-	return recs[0]["ServerID"], nil
+	return recs[0]["serverid"], nil
 }
 
 // Check: already failed over (this server is the master now) is done; else
@@ -109,21 +109,21 @@ func (f *Failover) Check(ctx context.Context, env steps.Env) (steps.Status, erro
 		if _, err := env.Run(ctx, f.probe(), nil); err == nil {
 			return steps.Status{}, fmt.Errorf("refusing failover -s %s: the master still answers on %s; failing over from a running master without its participation makes two masters (split brain) and loses data. Stop and fence it first, or fail over with it", f.Master, f.MasterPort)
 		}
-		out, err := env.Run(ctx, f.ztag("servers"), nil)
+		out, err := f.run(ctx, env, f.ztag("servers"), "")
 		if err != nil {
 			return steps.Status{}, err
 		}
 		mandatory := false
 		for _, r := range ztag(out) {
-			if r["ServerID"] == id {
-				mandatory = r["Options"] == "mandatory"
+			if r["serverid"] == id {
+				mandatory = r["options"] == "mandatory"
 			}
 		}
 		if !mandatory {
 			return steps.Status{}, fmt.Errorf("refusing failover -s %s: %s is not a mandatory standby, so it may lack transactions the master had; only a mandatory standby may take over without the master", f.Master, id)
 		}
 	}
-	out, err := env.Run(ctx, f.exec(f.args(false)...), nil)
+	out, err := f.run(ctx, env, f.exec(f.args(false)...), "")
 	if err != nil {
 		return steps.Status{}, fmt.Errorf("the failover preview reports a problem: %s", strings.TrimSpace(stderrOf(err)))
 	}
@@ -137,7 +137,7 @@ func (f *Failover) Check(ctx context.Context, env steps.Env) (steps.Status, erro
 }
 
 func (f *Failover) Apply(ctx context.Context, env steps.Env) error {
-	_, err := env.Run(ctx, f.exec(f.args(true)...), nil)
+	_, err := f.run(ctx, env, f.exec(f.args(true)...), "")
 	return err
 }
 

@@ -22,7 +22,7 @@ func (l *Login) Validate() []steps.Problem {
 	return append(l.Conn.Validate(), steps.Require("p4.login", "port", l.Port, "user", l.User, "tickets", l.Tickets, "secret", l.Secret)...)
 }
 
-func (l *Login) Secrets() []string { return []string{l.Secret} }
+func (l *Login) Secrets() []string { return append(l.Conn.Secrets(), l.Secret) }
 
 // manualCmd keeps the manual's order of options (-p before -u).
 func (l *Login) manualCmd() transport.Cmd {

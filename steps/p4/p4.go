@@ -4,6 +4,10 @@
 package p4
 
 import (
+	"context"
+	"fmt"
+	"strings"
+
 	"tejun/steps"
 	"tejun/transport"
 )
@@ -20,6 +24,7 @@ func Kinds() []steps.Kind {
 		{Name: "p4.restore", New: func() steps.Step { return &Restore{} }},
 		{Name: "p4.login", New: func() steps.Step { return &Login{} }},
 		{Name: "p4.ticket", New: func() steps.Step { return &Ticket{} }},
+		{Name: "p4.logout", New: func() steps.Step { return &Logout{} }},
 		{Name: "p4.pull", New: func() steps.Step { return &Pull{} }},
 		{Name: "p4.servers", New: func() steps.Step { return &Servers{} }},
 		{Name: "p4.failover", New: func() steps.Step { return &Failover{} }},
@@ -40,13 +45,87 @@ type Conn struct {
 	// shows it bare with a note; tejun always passes -u/-p, so the command
 	// does not depend on the login shell of whoever runs it.
 	EnvInManual bool `toml:"env_in_manual"`
+	// Password names the secret holding User's password. With it, a
+	// command the server refuses for want of a valid ticket (none yet, or
+	// expired mid-run) logs User in, into Tickets, and runs once more: a
+	// fresh master where nobody is logged in works, an existing valid
+	// ticket needs no password, and an expiring ticket is renewed instead
+	// of failing the step.
+	Password string `toml:"password"`
 }
 
 func (c Conn) Validate() []steps.Problem {
+	var ps []steps.Problem
 	if c.EnvInManual && (c.Port == "" || c.User == "") {
-		return []steps.Problem{{Key: "env_in_manual", Msg: "env_in_manual needs port and user: tejun passes them explicitly"}}
+		ps = append(ps, steps.Problem{Key: "env_in_manual", Msg: "env_in_manual needs port and user: tejun passes them explicitly"})
 	}
-	return nil
+	if c.Password != "" && (c.Tickets == "" || c.User == "" || c.Port == "") {
+		// Without a ticket file of its own tejun would write into the
+		// operator's ~/.p4tickets.
+		ps = append(ps, steps.Problem{Key: "password", Msg: "password needs user, port and tickets (the ticket file tejun logs in to)"})
+	}
+	return ps
+}
+
+// Secrets: the password is sent on stdin when a login is needed.
+func (c Conn) Secrets() []string {
+	if c.Password == "" {
+		return nil
+	}
+	return []string{c.Password}
+}
+
+// loginCmd logs User in, storing the ticket in Tickets only.
+func (c Conn) loginCmd() transport.Cmd {
+	return Conn{RunAs: c.RunAs, Port: c.Port, User: c.User, Tickets: c.Tickets}.exec("login")
+}
+
+// checks is a kind's check commands, with the login they may need (plan
+// mode allows only what is listed).
+func (c Conn) checks(cmds ...transport.Cmd) []steps.Op {
+	ops := steps.Ops(cmds...)
+	if c.Password != "" {
+		login := c.loginCmd()
+		login.Stdin = "secret " + c.Password + ", only when the ticket is missing or expired"
+		ops = append(ops, steps.Op{Cmd: login})
+	}
+	return ops
+}
+
+// ticketRefused: the server wants a (new) login. The texts are Perforce's
+// own: no ticket at all, an expired one, one logged out elsewhere.
+func ticketRefused(err error) bool {
+	msg := stderrOf(err)
+	return strings.Contains(msg, "P4PASSWD) invalid or unset") || strings.Contains(msg, "Your session has expired") ||
+		strings.Contains(msg, "Your session was logged out")
+}
+
+// run runs a p4 command, logging in once and retrying when the server
+// refuses it for want of a ticket.
+func (c Conn) run(ctx context.Context, env steps.Env, cmd transport.Cmd, stdin string) (string, error) {
+	out, err := run(ctx, env, cmd, stdin)
+	if err == nil || c.Password == "" || !ticketRefused(err) {
+		return out, err
+	}
+	if lerr := c.login(ctx, env); lerr != nil {
+		return "", lerr
+	}
+	return run(ctx, env, cmd, stdin)
+}
+
+func (c Conn) login(ctx context.Context, env steps.Env) error {
+	pw, err := env.Secret(c.Password)
+	if err != nil {
+		return err
+	}
+	_, err = run(ctx, env, c.loginCmd(), string(pw)+"\n")
+	switch {
+	case err == nil:
+		return nil
+	case strings.Contains(stderrOf(err), "Password invalid"):
+		return fmt.Errorf("%s cannot log in to %s: secret %s is not %s's password", c.User, c.Port, c.Password, c.User)
+	}
+	return fmt.Errorf("logging %s in to %s (ticket file %s): %w", c.User, c.Port, c.Tickets, err)
 }
 
 // exec is the command tejun runs: every connection setting explicit.
@@ -78,6 +157,11 @@ func (c Conn) ztag(args ...string) transport.Cmd {
 func (c Conn) manual(args ...string) transport.Cmd {
 	if c.EnvInManual {
 		return transport.Cmd{Argv: append([]string{"p4"}, args...), User: c.Become}
+	}
+	if c.Password != "" {
+		// tejun's own ticket file is how tejun runs it, not part of the
+		// manual's procedure; --show-exec shows it.
+		c.Tickets = ""
 	}
 	return c.exec(args...)
 }

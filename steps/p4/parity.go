@@ -75,7 +75,7 @@ func tzSeconds(z string) (int, error) {
 }
 
 func (p *Parity) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
-	out, err := env.Run(ctx, p.ztag("info"), nil)
+	out, err := p.run(ctx, env, p.ztag("info"), "")
 	if err != nil {
 		return steps.Status{}, err
 	}
@@ -97,10 +97,10 @@ func (p *Parity) Check(ctx context.Context, env steps.Env) (steps.Status, error)
 		return steps.Status{}, err
 	}
 	var problems []string
-	mr, sr := release.FindStringSubmatch(info["serverVersion"]), release.FindStringSubmatch(v)
+	mr, sr := release.FindStringSubmatch(info["serverversion"]), release.FindStringSubmatch(v)
 	switch {
 	case mr == nil || sr == nil:
-		problems = append(problems, fmt.Sprintf("cannot read the p4d releases (%q, %q)", info["serverVersion"], strings.TrimSpace(v)))
+		problems = append(problems, fmt.Sprintf("cannot read the p4d releases (%q, %q)", info["serverversion"], strings.TrimSpace(v)))
 	case mr[1] != sr[1]:
 		problems = append(problems, fmt.Sprintf("p4d %s on the master, %s on %s", mr[1], sr[1], p.Standby))
 	}

@@ -35,7 +35,7 @@ func (p *Pull) Describe(lang string) steps.Description {
 }
 
 func (p *Pull) Plan() steps.Plan {
-	return steps.Plan{Check: steps.Ops(p.ztag("pull", "-lj"))}
+	return steps.Plan{Check: p.checks(p.ztag("pull", "-lj"))}
 }
 
 // ErrTicket is replication failing to log in to the master: waiting will
@@ -43,7 +43,7 @@ func (p *Pull) Plan() steps.Plan {
 var ErrTicket = errors.New("replication cannot log in to the master: the service user's ticket (P4TICKETS) is missing, unreadable by the server's OS user, or its password is wrong")
 
 func (p *Pull) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
-	out, err := env.Run(ctx, p.ztag("pull", "-lj"), nil)
+	out, err := p.run(ctx, env, p.ztag("pull", "-lj"), "")
 	if err != nil && strings.Contains(stderrOf(err), "P4PASSWD") {
 		return p.ticketProblem(fmt.Errorf("%w: %s", ErrTicket, strings.TrimSpace(stderrOf(err))))
 	}
@@ -57,12 +57,12 @@ func (p *Pull) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
 		return steps.Status{}, fmt.Errorf("pull -lj printed no journal state")
 	}
 	r := recs[0]
-	if r["masterJournalSequence"] == "-1" {
+	if r["masterjournalsequence"] == "-1" {
 		return p.ticketProblem(ErrTicket)
 	}
 	p.ticketFailures = 0
-	replica := r["replicaJournalNumber"] + "/" + r["replicaJournalSequence"]
-	master := r["masterJournalNumber"] + "/" + r["masterJournalSequence"]
+	replica := r["replicajournalnumber"] + "/" + r["replicajournalsequence"]
+	master := r["masterjournalnumber"] + "/" + r["masterjournalsequence"]
 	if replica == master {
 		return steps.Done("journal %s on both", replica), nil
 	}

@@ -105,7 +105,7 @@ func (s *Server) Describe(lang string) steps.Description {
 }
 
 func (s *Server) Plan() steps.Plan {
-	p := steps.Plan{Check: steps.Ops(s.ztag("servers"), s.exec("server", "-o", s.ServerID))}
+	p := steps.Plan{Check: s.checks(s.ztag("servers"), s.exec("server", "-o", s.ServerID))}
 	if len(s.IfUnicode) > 0 {
 		p.Check = append(p.Check, steps.Op{Cmd: s.ztag("info")})
 	}
@@ -156,12 +156,12 @@ func (s *Server) desired(f *form, unicode bool) []string {
 }
 
 func (s *Server) exists(ctx context.Context, env steps.Env) (bool, error) {
-	out, err := run(ctx, env, s.ztag("servers"), "")
+	out, err := s.run(ctx, env, s.ztag("servers"), "")
 	if err != nil {
 		return false, err
 	}
 	for _, r := range ztag(out) {
-		if r["ServerID"] == s.ServerID {
+		if r["serverid"] == s.ServerID {
 			return true, nil
 		}
 	}
@@ -172,7 +172,7 @@ func (s *Server) unicode(ctx context.Context, env steps.Env) (bool, error) {
 	if len(s.IfUnicode) == 0 {
 		return false, nil
 	}
-	out, err := run(ctx, env, s.ztag("info"), "")
+	out, err := s.run(ctx, env, s.ztag("info"), "")
 	if err != nil {
 		return false, err
 	}
@@ -185,7 +185,7 @@ func (s *Server) Check(ctx context.Context, env steps.Env) (steps.Status, error)
 	if err != nil {
 		return steps.Status{}, err
 	}
-	out, err := run(ctx, env, s.exec("server", "-o", s.ServerID), "")
+	out, err := s.run(ctx, env, s.exec("server", "-o", s.ServerID), "")
 	if err != nil {
 		return steps.Status{}, err
 	}
@@ -214,7 +214,7 @@ func (s *Server) Apply(ctx context.Context, env steps.Env) error {
 			return err
 		}
 	}
-	out, err := run(ctx, env, s.exec("server", "-o", s.ServerID), "")
+	out, err := s.run(ctx, env, s.exec("server", "-o", s.ServerID), "")
 	if err != nil {
 		return err
 	}
@@ -224,20 +224,20 @@ func (s *Server) Apply(ctx context.Context, env steps.Env) error {
 	}
 	f := parseForm(out)
 	s.desired(f, uni)
-	_, err = run(ctx, env, s.exec("server", "-i"), f.String())
+	_, err = s.run(ctx, env, s.exec("server", "-i"), f.String())
 	return err
 }
 
 // journalsAgree refuses the mandatory flip while the standby is behind:
 // a mandatory standby that lags holds back every other replica.
 func (s *Server) journalsAgree(ctx context.Context, env steps.Env) error {
-	out, err := run(ctx, env, s.ztag("servers", "-J"), "")
+	out, err := s.run(ctx, env, s.ztag("servers", "-J"), "")
 	if err != nil {
 		return err
 	}
 	var master, standby map[string]string
 	for _, r := range ztag(out) {
-		if r["serverID"] == s.ServerID {
+		if r["serverid"] == s.ServerID {
 			standby = r
 		} else if master == nil {
 			master = r
@@ -246,9 +246,9 @@ func (s *Server) journalsAgree(ctx context.Context, env steps.Env) error {
 	if standby == nil || master == nil {
 		return fmt.Errorf("servers -J does not show %s: is it replicating?", s.ServerID)
 	}
-	if standby["persistedJnl"] != master["persistedJnl"] || standby["persistedPos"] != master["persistedPos"] {
+	if standby["persistedjnl"] != master["persistedjnl"] || standby["persistedpos"] != master["persistedpos"] {
 		return fmt.Errorf("%s is at journal %s/%s, the master at %s/%s: not changing Options until they agree",
-			s.ServerID, standby["persistedJnl"], standby["persistedPos"], master["persistedJnl"], master["persistedPos"])
+			s.ServerID, standby["persistedjnl"], standby["persistedpos"], master["persistedjnl"], master["persistedpos"])
 	}
 	return nil
 }

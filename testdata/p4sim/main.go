@@ -98,6 +98,10 @@ func p4(args []string) int {
 		return die("Perforce client error:\n\tConnect to server failed; check $P4PORT.\n\tTCP connect to %s failed.\n\tconnect: %s: Connection refused", req.Port, req.Port)
 	}
 	fmt.Print(resp.Out)
+	if resp.Code == 0 && req.Cmd == "logout" {
+		// The client forgets the ticket it held for this server and user.
+		removeTicket(tickets, req.Port, req.User)
+	}
 	if t, ok := strings.CutPrefix(resp.Err, "TICKET "); ok && resp.Code == 0 {
 		if err := writeTicket(tickets, req.Port, req.User, t); err != nil {
 			return die("Unable to write ticket file: %v", err)
@@ -115,7 +119,7 @@ func needsStdin(r *Request) bool {
 	case "passwd":
 		return true
 	case "login":
-		return len(r.Args) == 0 || r.Args[0] == "-p"
+		return len(r.Args) == 0 || r.Args[0] == "-p" || r.Args[0] == "-a"
 	case "server", "user", "protect":
 		return len(r.Args) > 0 && r.Args[0] == "-i"
 	}
@@ -144,6 +148,28 @@ func writeTicket(path, port, user, ticket string) error {
 	}
 	keep = append(keep, port+"="+user+":"+ticket)
 	return os.WriteFile(path, []byte(strings.Join(keep, "\n")+"\n"), 0o600)
+}
+
+func removeTicket(path, port, user string) {
+	if path == "" {
+		home, _ := os.UserHomeDir()
+		path = filepath.Join(home, ".p4tickets")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	var keep []string
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if l != "" && !strings.HasPrefix(l, port+"="+user+":") {
+			keep = append(keep, l)
+		}
+	}
+	out := ""
+	if len(keep) > 0 {
+		out = strings.Join(keep, "\n") + "\n"
+	}
+	os.WriteFile(path, []byte(out), 0o600)
 }
 
 // ---- p4d ----
@@ -268,12 +294,17 @@ func p4dctl(args []string) int {
 	}
 	switch args[0] {
 	case "status":
+		// p4dctl status follows the LSB status convention: exit 0 only when
+		// the service runs. Public scripts rely on it ("p4dctl status $NAME ||
+		// p4dctl start $NAME" in a Git Fusion container entrypoint; Puppet
+		// modules use it as the service's status command), and others warn
+		// that its "not running" text also contains "running".
 		if pid := running(); pid > 0 {
 			fmt.Printf("p4d '%s' is running with pid %d.\n", inst.name, pid)
-		} else {
-			fmt.Printf("p4d '%s' is not running.\n", inst.name)
+			return 0
 		}
-		return 0
+		fmt.Printf("p4d '%s' is not running.\n", inst.name)
+		return 1
 	case "stop":
 		pid := running()
 		if pid == 0 {

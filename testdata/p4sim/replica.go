@@ -229,7 +229,13 @@ func (d *daemon) failover(req *Request) Response {
 	from := masterID
 	if from == "" {
 		from = d.db.Servers[d.id].ReplicatingFrom
-		if r, err := call(target, &Request{User: req.User, Cmd: "shutdown", Port: target}); err != nil || r.Code != 0 {
+		// The standby talks to the master as its service user, with the
+		// ticket in its P4TICKETS, as its replication threads do; the
+		// operator's own ticket is for the standby, not the master (the P4
+		// Command Reference's p4 failover runs on the standby only).
+		svc := cfg["serviceUser"]
+		ticket, _ := readTicket(cfg["P4TICKETS"], target, svc)
+		if r, err := call(target, &Request{User: svc, Ticket: ticket, Cmd: "shutdown", Port: target}); err != nil || r.Code != 0 {
 			return fail("Unable to stop server %s: %v %s", from, err, r.Err)
 		}
 		time.Sleep(200 * time.Millisecond)
