@@ -639,3 +639,64 @@ func TestPerforceServiceUserWithoutPassword(t *testing.T) {
 		t.Errorf("the service user has no password after the build:\n%s", out)
 	}
 }
+
+// A re-run on a live standby touches nothing when its guard cannot be
+// evaluated: every ticket expired, the master unreachable, the standby's
+// p4d restarting. It either finds everything done or stops before the
+// rebuild (stop, remove db.*, restore), saying why.
+func TestPerforceRerunFailsClosed(t *testing.T) {
+	p := newPair(t)
+	if out, code := p.build(t); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	untouched := func(name string, out string) {
+		t.Helper()
+		if strings.Contains(out, "remove-db standby    changed") || statuses(out)["remove-db standby"] == "changed" || statuses(out)["restore standby"] == "changed" {
+			t.Errorf("%s: the re-run rebuilt the standby:\n%s", name, out)
+		}
+	}
+	type state struct{ db, pid, journal string }
+	now := func() state {
+		pid, _ := os.ReadFile(p.standby.Path("/run/p4dctl-standby.pid"))
+		return state{p.dbFiles(t), string(pid), p.journal(t)}
+	}
+
+	// Every ticket expired: super's and the service user's, on both servers.
+	before := now()
+	p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "logout", "-a", "service")
+	p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "logout", "-a", "super")
+	p.on(t, "standby", "", "p4", "-u", "super", "-p", p.sport, "logout", "-a", "super")
+	out, _ := p.build(t)
+	untouched("expired tickets", out)
+	if after := now(); after != before {
+		t.Errorf("expired tickets: the re-run changed the standby:\nbefore %+v\nafter  %+v\n%s", before, after, out)
+	}
+	if !strings.Contains(out, "cannot tell whether done_when pull-lj holds") {
+		t.Errorf("expired tickets: no reason given for stopping:\n%s", out)
+	}
+	// The service login renews the replication ticket; then all is well.
+	if out, code := p.build(t, "--from", "service-login"); code != 0 {
+		t.Fatalf("renewing the service ticket: exit %d\n%s", code, out)
+	}
+
+	// The master briefly unreachable: the guard sees the standby unable to
+	// pull, which proves nothing about the standby.
+	before = now()
+	p.on(t, "master", "", "p4dctl", "stop", "master")
+	out, _ = p.build(t, "--from", "stop-standby")
+	untouched("master down", out)
+	p.on(t, "master", "", "p4dctl", "start", "master")
+	if after := now(); after.db != before.db || after.pid != before.pid {
+		t.Errorf("master down: the re-run changed the standby:\n%s", out)
+	}
+
+	// The standby's p4d restarting (not answering): its root still holds
+	// its database, so it cannot be taken for a fresh host.
+	p.on(t, "standby", "", "p4dctl", "stop", "standby")
+	before = now()
+	out, code := p.build(t, "--from", "stop-standby")
+	untouched("standby restarting", out)
+	if after := now(); after.db != before.db || code == 0 || !strings.Contains(out, "cannot be told from a broken one") {
+		t.Errorf("standby restarting: exit %d, db before %s after %s\n%s", code, before.db, after.db, out)
+	}
+}
