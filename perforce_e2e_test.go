@@ -424,6 +424,34 @@ func TestPerforceFailoverMasterDown(t *testing.T) {
 	if id := p.serverID(t, "standby", p.sport); id != "master" {
 		t.Errorf("after failover the standby is %s, want master", id)
 	}
+	// The old master is fenced: p4dctl cannot start it again.
+	if _, err := os.Stat(p.master.Path("/etc/perforce/p4dctl.conf.d/master.conf")); err == nil {
+		t.Error("the old master's p4dctl entry is still enabled")
+	}
+	if _, err := p.try("master", "", "p4dctl", "start", "master"); err == nil {
+		t.Error("p4dctl started the fenced old master")
+	}
+}
+
+// A hung master (its p4d stopped with SIGSTOP: the port accepts, nothing
+// answers) is not a down one: the drill refuses, shows why, and the
+// standby stays a standby.
+func TestPerforceFailoverHungMaster(t *testing.T) {
+	p := newPair(t)
+	if out, code := p.build(t); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	pid := strings.TrimSpace(p.on(t, "master", "", "cat", "/run/p4dctl-master.pid"))
+	p.on(t, "master", "", "kill", "-STOP", pid)
+	defer p.on(t, "master", "", "kill", "-CONT", pid)
+	out, code := p.failover(t, "master-down", "--yes")
+	if code != 1 || !strings.Contains(out, "hung") || !strings.Contains(out, "no answer on "+p.mport) {
+		t.Fatalf("-s with a hung master: exit %d\n%s", code, out)
+	}
+	p.on(t, "master", "", "kill", "-CONT", pid)
+	if id := p.serverID(t, "standby", p.sport); id != "standby" {
+		t.Errorf("the standby failed over from a hung master: %s", id)
+	}
 }
 
 func TestPerforceFailoverNeedsMandatory(t *testing.T) {
