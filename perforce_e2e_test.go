@@ -255,6 +255,15 @@ func TestPerforceStandbyBuild(t *testing.T) {
 		}
 	}
 
+	// The standby's spec set the standby's configurables only: nothing
+	// global (any#...) that would change the master too.
+	if spec := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "server", "-o", "master"); strings.Contains(spec, "any#") {
+		t.Errorf("the build set global configurables, seen in the master's spec:\n%s", spec)
+	}
+	if spec := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "server", "-o", "standby"); !strings.Contains(spec, "P4JOURNAL=../journals/journal") {
+		t.Errorf("the standby's own P4JOURNAL is not set:\n%s", spec)
+	}
+
 	// tejun logged in as super only into its own ticket file, and removed
 	// it at the end; the operator's ~/.p4tickets was never written.
 	p.noTejunTickets(t)
@@ -520,9 +529,17 @@ func TestPerforceWrongPassword(t *testing.T) {
 	if code != 1 || statuses(out)["service-login standby"] != "failed" || !strings.Contains(out, "secret service_password") {
 		t.Fatalf("login with the old password: exit %d\n%s", code, out)
 	}
-	// The full run repairs it: the password is set to the secret again,
-	// the ticket renewed, replication resumes.
-	if out, code = p.build(t); code != 0 {
+	// A full run sets the password to the secret again, then stops before
+	// the rebuild: a standby that cannot pull is not proven to be no
+	// replica, so it is not wiped.
+	inodes := p.dbFiles(t)
+	out, code = p.build(t)
+	if st := statuses(out); code != 1 || st["service-password master"] != "changed" || st["checkpoint master"] != "failed" ||
+		!strings.Contains(out, "cannot tell whether done_when pull-lj holds") || p.dbFiles(t) != inodes {
+		t.Fatalf("full run with a dead replication ticket: exit %d\n%s", code, out)
+	}
+	// Renewing the ticket repairs it: replication resumes.
+	if out, code = p.build(t, "--from", "service-login"); code != 0 {
 		t.Fatalf("repairing run: exit %d\n%s", code, out)
 	}
 }

@@ -85,3 +85,17 @@ func TestServerSpecRefusals(t *testing.T) {
 		t.Errorf("a display-only server step changes something: %q", commands(p.Apply))
 	}
 }
+
+// A standby's spec sets the standby's configurables; any#... (every
+// server's, the master's included) only when the runbook says so.
+func TestServerGlobalConfig(t *testing.T) {
+	s := &Server{Conn: Conn{Port: "m:1666", User: "super"}, ServerID: "standby", DistributedConfig: []string{"P4LOG=log", "standby#monitor=2", "any#P4LOG=../logs/log"}}
+	ps := s.Validate()
+	if len(ps) != 1 || !strings.Contains(ps[0].Msg, "any#P4LOG") {
+		t.Fatalf("problems %v", ps)
+	}
+	s.GlobalConfig = true
+	if ps := s.Validate(); len(ps) != 0 {
+		t.Errorf("with global_config: %v", ps)
+	}
+}

@@ -31,6 +31,11 @@ type Server struct {
 	// equals the master's (the mandatory flip).
 	WaitJournals bool `toml:"wait_journals"`
 	Show         Show `toml:"show"`
+	// GlobalConfig allows DistributedConfig lines for other servers
+	// ("any#P4LOG=..."): those are configurables of the whole installation,
+	// the master's included, which a standby's spec should not change
+	// unless the runbook says so.
+	GlobalConfig bool `toml:"global_config"`
 }
 
 func (s *Server) Validate() []steps.Problem {
@@ -42,6 +47,14 @@ func (s *Server) Validate() []steps.Problem {
 	case "", "mandatory", "nomandatory":
 	default:
 		ps = append(ps, steps.Problem{Key: "options", Msg: "options " + s.Options + ": want mandatory or nomandatory"})
+	}
+	if !s.GlobalConfig {
+		for _, l := range append(append([]string{}, s.DistributedConfig...), s.IfUnicode...) {
+			name, _, _ := strings.Cut(l, "=")
+			if scope, _, ok := strings.Cut(name, "#"); ok && scope != s.ServerID {
+				ps = append(ps, steps.Problem{Key: "distributed_config", Msg: fmt.Sprintf("%q sets a configurable of %s, not of %s: write it without the prefix, or set global_config = true to change other servers too", l, scope, s.ServerID)})
+			}
+		}
 	}
 	if s.Create && s.Options == "mandatory" {
 		// Perforce refuses this too; saying so before anything runs.
