@@ -26,7 +26,7 @@ func (l *Login) Secrets() []string { return append(l.Conn.Secrets(), l.Secret) }
 
 // manualCmd keeps the manual's order of options (-p before -u).
 func (l *Login) manualCmd() transport.Cmd {
-	return transport.Cmd{Argv: []string{"p4", "-p", l.Port, "-u", l.User, "-E", "P4TICKETS=" + l.Tickets, "login"}, User: l.Become}
+	return transport.Cmd{Argv: []string{"p4", "-p", P4Port(l.Port), "-u", l.User, "-E", "P4TICKETS=" + l.Tickets, "login"}, User: l.Become}
 }
 
 func (l *Login) Describe(lang string) steps.Description {

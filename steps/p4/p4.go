@@ -135,12 +135,35 @@ func (c Conn) exec(args ...string) transport.Cmd {
 		argv = append(argv, "-u", c.User)
 	}
 	if c.Port != "" {
-		argv = append(argv, "-p", c.Port)
+		argv = append(argv, "-p", P4Port(c.Port))
 	}
 	if c.Tickets != "" {
 		argv = append(argv, "-E", "P4TICKETS="+c.Tickets)
 	}
 	return transport.Cmd{Argv: append(argv, args...), User: c.Become}
+}
+
+// P4Port writes HOST:PORT as Perforce reads it. An IPv6 address joined
+// with its port ("2001:db8::40:1777") is no valid P4PORT: Perforce wants
+// the protocol and brackets, "tcp6:[2001:db8::40]:1777" (P4 Command
+// Reference, P4PORT: tcp6/ssl6 with the address in brackets). A port with
+// a protocol prefix (ssl:, tcp6:, ...) or brackets is already Perforce's
+// form and is kept as written.
+func P4Port(port string) string {
+	for _, proto := range []string{"tcp:", "tcp4:", "tcp6:", "tcp46:", "tcp64:", "ssl:", "ssl4:", "ssl6:", "ssl46:", "ssl64:", "rsh:", "unix:"} {
+		if strings.HasPrefix(port, proto) {
+			return port
+		}
+	}
+	i := strings.LastIndexByte(port, ':')
+	if i < 0 || strings.HasPrefix(port, "[") {
+		return port
+	}
+	host, num := port[:i], port[i+1:]
+	if strings.Contains(host, ":") {
+		return "tcp6:[" + host + "]:" + num
+	}
+	return port
 }
 
 // p4d is a server-side command on a P4ROOT, run as the OS owner when given.

@@ -99,3 +99,25 @@ func TestServerGlobalConfig(t *testing.T) {
 		t.Errorf("with global_config: %v", ps)
 	}
 }
+
+// An IPv6 address and a port joined as for IPv4 are no P4PORT; Perforce's
+// own forms pass through.
+func TestP4Port(t *testing.T) {
+	for in, want := range map[string]string{
+		"2001:db8::40:1777":        "tcp6:[2001:db8::40]:1777",
+		"192.168.56.114:1666":      "192.168.56.114:1666",
+		"ssl:192.168.56.114:1666":  "ssl:192.168.56.114:1666",
+		"tcp6:[2001:db8::40]:1777": "tcp6:[2001:db8::40]:1777",
+		"[2001:db8::40]:1777":      "[2001:db8::40]:1777",
+		"1666":                     "1666",
+		"p4.example:1666":          "p4.example:1666",
+	} {
+		if got := P4Port(in); got != want {
+			t.Errorf("P4Port(%q) = %q, want %q", in, got, want)
+		}
+	}
+	s := &Server{ServerID: "standby", DistributedConfig: []string{"P4TARGET=2001:db8::40:1777", "P4LOG=log"}}
+	if got := portLines(s.DistributedConfig); got[0] != "P4TARGET=tcp6:[2001:db8::40]:1777" || got[1] != "P4LOG=log" {
+		t.Errorf("portLines: %q", got)
+	}
+}

@@ -77,7 +77,7 @@ func (s *Server) fields() []string {
 	add("Description", s.Description)
 	if len(s.DistributedConfig)+len(s.IfUnicode) > 0 {
 		lines = append(lines, "DistributedConfig:")
-		for _, l := range s.DistributedConfig {
+		for _, l := range portLines(s.DistributedConfig) {
 			lines = append(lines, "\t"+l)
 		}
 		for _, l := range s.IfUnicode {
@@ -137,6 +137,19 @@ func (s *Server) Plan() steps.Plan {
 	return p
 }
 
+// portLines writes a P4TARGET value as Perforce reads it (P4Port).
+func portLines(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		name, v, _ := strings.Cut(l, "=")
+		if _, conf, ok := strings.Cut(name, "#"); (ok && conf == "P4TARGET") || name == "P4TARGET" {
+			l = name + "=" + P4Port(v)
+		}
+		out[i] = l
+	}
+	return out
+}
+
 // desired edits f to what the step wants and lists the changes.
 func (s *Server) desired(f *form, unicode bool) []string {
 	var changes []string
@@ -149,7 +162,7 @@ func (s *Server) desired(f *form, unicode bool) []string {
 	add(f.set("Services", s.Services))
 	add(f.set("Options", s.Options))
 	add(f.set("ReplicatingFrom", s.ReplicatingFrom))
-	lines := append([]string{}, s.DistributedConfig...)
+	lines := portLines(s.DistributedConfig)
 	if unicode {
 		lines = append(lines, s.IfUnicode...)
 	}

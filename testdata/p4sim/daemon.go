@@ -66,9 +66,9 @@ func runDaemon(root, port string) error {
 	if err := d.db.save(root); err != nil {
 		return fmt.Errorf("Perforce server error: %v", err)
 	}
-	addr := port
-	if !strings.Contains(addr, ":") {
-		addr = ":" + addr
+	addr := dialAddr(port)
+	if !strings.Contains(port, ":") {
+		addr = ":" + port
 	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
