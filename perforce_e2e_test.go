@@ -56,6 +56,7 @@ type pair struct {
 	inventory       string
 	secret          string
 	superSecret     string
+	unicode         bool // the master runs in unicode mode: the test's p4 commands send -C utf8
 	ssh             map[string]*transport.SSH
 }
 
@@ -69,6 +70,13 @@ func freeLoopbackPort(t *testing.T, addr string) int {
 }
 
 func newPair(t *testing.T) *pair {
+	t.Helper()
+	return newPairWith(t, false)
+}
+
+// newPairWith makes the pair; with unicode the master runs in unicode
+// mode (p4d -xi before its first start).
+func newPairWith(t *testing.T, unicode bool) *pair {
 	t.Helper()
 	sim := simulator(t)
 	b := testbed.Start(t, "master", "standby")
@@ -95,6 +103,14 @@ func newPair(t *testing.T) *pair {
 	os.MkdirAll(p.master.Path("/master"), 0o755)
 	os.Chown(p.master.Path("/master"), 1666, 1666)
 	p.on(t, "master", "", "p4d", "-r", "/master", "-xD", "master")
+	if unicode {
+		p.unicode = true
+		p.on(t, "master", "", "p4d", "-r", "/master", "-xi")
+		files, _ := filepath.Glob(p.master.Path("/master/db.*"))
+		for _, f := range files {
+			os.Chown(f, 1666, 1666)
+		}
+	}
 	os.Chown(p.master.Path("/master/server.id"), 1666, 1666)
 	p.on(t, "master", "", "p4dctl", "start", "master")
 	p.on(t, "master", "Protections:\n\twrite user * * //...\n\tlist user * * -//spec/...\n\tsuper user super * //...\n", "p4", "-u", "super", "-p", p.mport, "protect", "-i")
@@ -133,8 +149,14 @@ func (p *pair) on(t *testing.T, host, stdin string, argv ...string) string {
 
 func (p *pair) try(host, stdin string, argv ...string) (string, error) {
 	super := len(argv) > 2 && argv[0] == "p4" && argv[1] == "-u" && argv[2] == "super"
+	charset := []string{}
+	if p.unicode && argv[0] == "p4" {
+		charset = []string{"-C", "utf8"}
+	}
 	if super {
-		argv = append([]string{"p4", "-E", "P4TICKETS=" + fixtureTickets}, argv[1:]...)
+		argv = append(append([]string{"p4", "-E", "P4TICKETS=" + fixtureTickets}, charset...), argv[1:]...)
+	} else if len(charset) > 0 {
+		argv = append(append([]string{"p4"}, charset...), argv[1:]...)
 	}
 	runIt := func(argv []string, stdin string) (string, error) {
 		var in io.Reader // a nil *strings.Reader here would be a non-nil Reader
@@ -152,7 +174,7 @@ func (p *pair) try(host, stdin string, argv ...string) (string, error) {
 				port = argv[i+1]
 			}
 		}
-		if _, lerr := runIt([]string{"p4", "-E", "P4TICKETS=" + fixtureTickets, "-u", "super", "-p", port, "login"}, superPassword+"\n"); lerr != nil {
+		if _, lerr := runIt(append(append([]string{"p4", "-E", "P4TICKETS=" + fixtureTickets}, charset...), "-u", "super", "-p", port, "login"), superPassword+"\n"); lerr != nil {
 			return "", fmt.Errorf("fixture login: %v", lerr)
 		}
 		out, err = runIt(argv, stdin)
@@ -744,4 +766,23 @@ func TestPerforceRerunFailsClosed(t *testing.T) {
 	if after := now(); after.db != before.db || code == 0 || !strings.Contains(out, "cannot be told from a broken one") {
 		t.Errorf("standby restarting: exit %d, db before %s after %s\n%s", code, before.db, after.db, out)
 	}
+}
+
+// A unicode master: every p4 command must send a charset, or the server
+// refuses it. tejun learns it from p4 -ztag info (the parity step) and
+// the standby's spec gets the manual's unicode line.
+func TestPerforceUnicodeMaster(t *testing.T) {
+	p := newPairWith(t, true)
+	out, code := p.build(t)
+	if code != 0 {
+		t.Fatalf("build on a unicode master: exit %d\n%s", code, out)
+	}
+	if spec := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "server", "-o", "standby"); !strings.Contains(spec, "unicode=1") {
+		t.Errorf("the standby's spec lacks unicode=1:\n%s", spec)
+	}
+	out, code = p.build(t)
+	if code != 0 {
+		t.Fatalf("re-run: exit %d\n%s", code, out)
+	}
+	p.rerunOK(t, out)
 }

@@ -26,7 +26,11 @@ func (l *Login) Secrets() []string { return append(l.Conn.Secrets(), l.Secret) }
 
 // manualCmd keeps the manual's order of options (-p before -u).
 func (l *Login) manualCmd() transport.Cmd {
-	return transport.Cmd{Argv: []string{"p4", "-p", P4Port(l.Port), "-u", l.User, "-E", "P4TICKETS=" + l.Tickets, "login"}, User: l.Become}
+	argv := []string{"p4", "-p", P4Port(l.Port), "-u", l.User, "-E", "P4TICKETS=" + l.Tickets}
+	if l.Charset != "" && l.Charset != "none" {
+		argv = append(argv, "-C", l.Charset)
+	}
+	return transport.Cmd{Argv: append(argv, "login"), User: l.Become}
 }
 
 func (l *Login) Describe(lang string) steps.Description {

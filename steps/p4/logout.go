@@ -31,7 +31,7 @@ func (l *Logout) ports() []string {
 func (l *Logout) cmds() []transport.Cmd {
 	var cmds []transport.Cmd
 	for _, p := range l.ports() {
-		cmds = append(cmds, Conn{RunAs: l.RunAs, Port: p, User: l.User, Tickets: l.Tickets}.exec("logout"))
+		cmds = append(cmds, Conn{RunAs: l.RunAs, Port: p, User: l.User, Tickets: l.Tickets, Charset: l.Charset}.exec("logout"))
 	}
 	return append(cmds, transport.Cmd{Argv: []string{"rm", "-f", "--", l.Tickets}})
 }

@@ -52,6 +52,12 @@ type Conn struct {
 	// ticket needs no password, and an expiring ticket is renewed instead
 	// of failing the step.
 	Password string `toml:"password"`
+	// Charset is sent as -C when set and not "none": a unicode server
+	// refuses every command of a client without one ("Unicode server
+	// permits only unicode enabled clients"), a non-unicode one every
+	// command of a client with one (P4 Command Reference, P4CHARSET). The
+	// example takes it from p4.parity, which reads p4 -ztag info.
+	Charset string `toml:"charset"`
 }
 
 func (c Conn) Validate() []steps.Problem {
@@ -77,7 +83,7 @@ func (c Conn) Secrets() []string {
 
 // loginCmd logs User in, storing the ticket in Tickets only.
 func (c Conn) loginCmd() transport.Cmd {
-	return Conn{RunAs: c.RunAs, Port: c.Port, User: c.User, Tickets: c.Tickets}.exec("login")
+	return Conn{RunAs: c.RunAs, Port: c.Port, User: c.User, Tickets: c.Tickets, Charset: c.Charset}.exec("login")
 }
 
 // checks is a kind's check commands, with the login they may need (plan
@@ -139,6 +145,9 @@ func (c Conn) exec(args ...string) transport.Cmd {
 	}
 	if c.Tickets != "" {
 		argv = append(argv, "-E", "P4TICKETS="+c.Tickets)
+	}
+	if c.Charset != "" && c.Charset != "none" {
+		argv = append(argv, "-C", c.Charset)
 	}
 	return transport.Cmd{Argv: append(argv, args...), User: c.Become}
 }

@@ -53,7 +53,7 @@ func (p *Passwd) users() transport.Cmd { return p.ztag("users", "-a", p.Name) }
 
 // loginCheck prints a ticket (-p) without storing it anywhere.
 func (p *Passwd) loginCheck() transport.Cmd {
-	return Conn{Port: p.Port, User: p.Name}.exec("login", "-p")
+	return Conn{Port: p.Port, User: p.Name, Charset: p.Charset}.exec("login", "-p")
 }
 
 // Check proves two things: the user has a password at all, and the

@@ -26,6 +26,8 @@ type Request struct {
 	Stdin  string
 	Tag    bool
 	Port   string // the address the client used, for ticket lookups
+	// Charset is the client's P4CHARSET (-C), "" when unset.
+	Charset string
 }
 
 type Response struct {
@@ -151,6 +153,19 @@ func (d *daemon) isSuper(user string) bool {
 }
 
 func (d *daemon) handle(req *Request) Response {
+	// A unicode server refuses a client without a charset, a non-unicode
+	// one a client with one (P4 Command Reference, P4CHARSET); p4 info
+	// answers either, and the servers' own traffic (rpl-fetch, shutdown
+	// from a failover) is not a client's.
+	if req.Cmd != "info" && req.Cmd != "rpl-fetch" && req.Cmd != "shutdown" {
+		none := req.Charset == "" || req.Charset == "none"
+		if d.db.Unicode && none {
+			return fail("Unicode server permits only unicode enabled clients.")
+		}
+		if !d.db.Unicode && !none {
+			return fail("Unicode clients require a unicode enabled server.")
+		}
+	}
 	if req.Cmd == "login" {
 		return d.login(req)
 	}

@@ -52,6 +52,7 @@ func p4(args []string) int {
 		req.Port = "perforce:1666"
 	}
 	tickets := os.Getenv("P4TICKETS")
+	req.Charset = os.Getenv("P4CHARSET")
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		opt := args[0]
 		args = args[1:]
@@ -73,6 +74,8 @@ func p4(args []string) int {
 			if k == "P4TICKETS" {
 				tickets = v
 			}
+		case "-C":
+			req.Charset = val()
 		case "-ztag":
 			req.Tag = true
 		case "-z":
@@ -176,7 +179,7 @@ func removeTicket(path, port, user string) {
 
 func p4d(args []string) int {
 	root, port, xd, jr := os.Getenv("P4ROOT"), os.Getenv("P4PORT"), "", ""
-	showID := false
+	showID, xi := false, false
 	for i := 0; i < len(args); i++ {
 		next := func() string {
 			if i+1 < len(args) {
@@ -198,6 +201,8 @@ func p4d(args []string) int {
 			}
 		case "-jr":
 			jr = next()
+		case "-xi":
+			xi = true
 		case "-V":
 			fmt.Println("Perforce - The Fast Software Configuration Management System.\nRev. " + version + ".")
 			return 0
@@ -213,6 +218,18 @@ func p4d(args []string) int {
 		return die("Perforce server error:\n\tServer root '%s' does not exist.", root)
 	}
 	switch {
+	case xi:
+		// p4d -xi switches a (stopped) server to unicode mode, for good.
+		db, err := loadDB(root)
+		if err != nil {
+			return die("%v", err)
+		}
+		db.Unicode = true
+		if err := db.save(root); err != nil {
+			return die("%v", err)
+		}
+		fmt.Println("Server switched to Unicode mode.")
+		return 0
 	case showID:
 		id := readServerID(root)
 		if id == "" {
