@@ -785,4 +785,10 @@ func TestPerforceUnicodeMaster(t *testing.T) {
 		t.Fatalf("re-run: exit %d\n%s", code, out)
 	}
 	p.rerunOK(t, out)
+	// The drill has no parity step: its commands learn the charset from
+	// the server's refusal.
+	out, code = p.failover(t, "master-up", "--yes")
+	if code != 0 || statuses(out)["failover standby"] != "changed" {
+		t.Fatalf("failover on a unicode pair: exit %d\n%s", code, out)
+	}
 }

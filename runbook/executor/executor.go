@@ -526,6 +526,9 @@ func (x *Executor) attempt(ctx context.Context, st *runbook.Step, h *inventory.H
 
 	status, err := x.check(ctx, st, step, env)
 	if x.opt.Plan {
+		if err == nil && status.Done {
+			x.record(st, step) // later checks use what it found (the master's charset)
+		}
 		return x.planned(st, step, status, err)
 	}
 	if err != nil {

@@ -72,7 +72,11 @@ func (l *Logout) Check(ctx context.Context, env steps.Env) (steps.Status, error)
 func (l *Logout) Apply(ctx context.Context, env steps.Env) error {
 	cmds := l.cmds()
 	for _, c := range cmds[:len(cmds)-1] {
-		if _, err := env.Run(ctx, c, nil); err != nil && !ticketRefused(err) {
+		_, err := env.Run(ctx, c, nil)
+		if err != nil && l.Charset == "" && unicodeRefused(err) {
+			_, err = env.Run(ctx, withCharset(c, "utf8"), nil)
+		}
+		if err != nil && !ticketRefused(err) {
 			return fmt.Errorf("logout: %w", err)
 		}
 	}

@@ -108,8 +108,17 @@ func ticketRefused(err error) bool {
 
 // run runs a p4 command, logging in once and retrying when the server
 // refuses it for want of a ticket.
+//
+// A step given no charset that meets a unicode server (the failover drills,
+// which have no parity step) runs with -C utf8 from then on: the refusal
+// is the server saying which it is.
 func (c Conn) run(ctx context.Context, env steps.Env, cmd transport.Cmd, stdin string) (string, error) {
 	out, err := run(ctx, env, cmd, stdin)
+	if err != nil && c.Charset == "" && unicodeRefused(err) {
+		c.Charset = "utf8"
+		cmd = withCharset(cmd, c.Charset)
+		out, err = run(ctx, env, cmd, stdin)
+	}
 	if err == nil || c.Password == "" || !ticketRefused(err) {
 		return out, err
 	}
@@ -117,6 +126,20 @@ func (c Conn) run(ctx context.Context, env steps.Env, cmd transport.Cmd, stdin s
 		return "", lerr
 	}
 	return run(ctx, env, cmd, stdin)
+}
+
+func unicodeRefused(err error) bool {
+	return strings.Contains(stderrOf(err), "Unicode server permits only unicode enabled clients")
+}
+
+// withCharset is cmd (a p4 command) with -C charset among its global
+// options.
+func withCharset(cmd transport.Cmd, charset string) transport.Cmd {
+	if len(cmd.Argv) == 0 || cmd.Argv[0] != "p4" {
+		return cmd
+	}
+	cmd.Argv = append([]string{"p4", "-C", charset}, cmd.Argv[1:]...)
+	return cmd
 }
 
 func (c Conn) login(ctx context.Context, env steps.Env) error {
