@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -54,6 +55,8 @@ type pair struct {
 	mport, sport    string
 	inventory       string
 	secret          string
+	superSecret     string
+	unicode         bool // the master runs in unicode mode: the test's p4 commands send -C utf8
 	ssh             map[string]*transport.SSH
 }
 
@@ -67,6 +70,13 @@ func freeLoopbackPort(t *testing.T, addr string) int {
 }
 
 func newPair(t *testing.T) *pair {
+	t.Helper()
+	return newPairWith(t, false)
+}
+
+// newPairWith makes the pair; with unicode the master runs in unicode
+// mode (p4d -xi before its first start).
+func newPairWith(t *testing.T, unicode bool) *pair {
 	t.Helper()
 	sim := simulator(t)
 	b := testbed.Start(t, "master", "standby")
@@ -93,32 +103,83 @@ func newPair(t *testing.T) *pair {
 	os.MkdirAll(p.master.Path("/master"), 0o755)
 	os.Chown(p.master.Path("/master"), 1666, 1666)
 	p.on(t, "master", "", "p4d", "-r", "/master", "-xD", "master")
+	if unicode {
+		p.unicode = true
+		p.on(t, "master", "", "p4d", "-r", "/master", "-xi")
+		files, _ := filepath.Glob(p.master.Path("/master/db.*"))
+		for _, f := range files {
+			os.Chown(f, 1666, 1666)
+		}
+	}
 	os.Chown(p.master.Path("/master/server.id"), 1666, 1666)
 	p.on(t, "master", "", "p4dctl", "start", "master")
 	p.on(t, "master", "Protections:\n\twrite user * * //...\n\tlist user * * -//spec/...\n\tsuper user super * //...\n", "p4", "-u", "super", "-p", p.mport, "protect", "-i")
-	p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "server", "-o", "master")
+	// A real master: the super user has a password and nobody is logged
+	// in; tejun gets it as a secret and logs in itself.
+	p.on(t, "master", superPassword+"\n"+superPassword+"\n", "p4", "-u", "super", "-p", p.mport, "passwd")
 	spec := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "server", "-o", "master")
 	spec = strings.Replace(spec, "Services:\tstandard", "Services:\tcommit-server", 1) + "DistributedConfig:\n\tmonitor=1\n"
 	p.on(t, "master", spec, "p4", "-u", "super", "-p", p.mport, "server", "-i")
 
 	p.secret = filepath.Join(t.TempDir(), "service-password")
 	os.WriteFile(p.secret, []byte("s3rvice-Passw0rd-unique\n"), 0o600)
+	p.superSecret = filepath.Join(t.TempDir(), "super-password")
+	os.WriteFile(p.superSecret, []byte(superPassword+"\n"), 0o600)
 	p.inventory = p.writeInventory(t)
 	return p
 }
 
+const superPassword = "Sup3r-Passw0rd-unique"
+
+// fixtureTickets is the test's own ticket file on each host, apart from
+// tejun's: the test logs in there for its own p4 commands.
+const fixtureTickets = "/tmp/fixture-p4tickets"
+
 // on runs a command on a host as root (over the test's own connection).
+// The test's p4 commands as super use the fixture's ticket file and log in
+// when they need to.
 func (p *pair) on(t *testing.T, host, stdin string, argv ...string) string {
 	t.Helper()
-	var in io.Reader // a nil *strings.Reader here would be a non-nil Reader
-	if stdin != "" {
-		in = strings.NewReader(stdin)
-	}
-	out, err := transport.Output(context.Background(), p.ssh[host], transport.Cmd{Argv: argv}, in)
+	out, err := p.try(host, stdin, argv...)
 	if err != nil {
 		t.Fatalf("%s: %v", strings.Join(argv, " "), err)
 	}
 	return out
+}
+
+func (p *pair) try(host, stdin string, argv ...string) (string, error) {
+	super := len(argv) > 2 && argv[0] == "p4" && argv[1] == "-u" && argv[2] == "super"
+	charset := []string{}
+	if p.unicode && argv[0] == "p4" {
+		charset = []string{"-C", "utf8"}
+	}
+	if super {
+		argv = append(append([]string{"p4", "-E", "P4TICKETS=" + fixtureTickets}, charset...), argv[1:]...)
+	} else if len(charset) > 0 {
+		argv = append(append([]string{"p4"}, charset...), argv[1:]...)
+	}
+	runIt := func(argv []string, stdin string) (string, error) {
+		var in io.Reader // a nil *strings.Reader here would be a non-nil Reader
+		if stdin != "" {
+			in = strings.NewReader(stdin)
+		}
+		return transport.Output(context.Background(), p.ssh[host], transport.Cmd{Argv: argv}, in)
+	}
+	out, err := runIt(argv, stdin)
+	var ee *transport.ExitError
+	if super && errors.As(err, &ee) && strings.Contains(ee.Stderr, "P4PASSWD") {
+		port := ""
+		for i, a := range argv {
+			if a == "-p" && i+1 < len(argv) {
+				port = argv[i+1]
+			}
+		}
+		if _, lerr := runIt(append(append([]string{"p4", "-E", "P4TICKETS=" + fixtureTickets}, charset...), "-u", "super", "-p", port, "login"), superPassword+"\n"); lerr != nil {
+			return "", fmt.Errorf("fixture login: %v", lerr)
+		}
+		out, err = runIt(argv, stdin)
+	}
+	return out, err
 }
 
 func (p *pair) writeInventory(t *testing.T) string {
@@ -164,7 +225,8 @@ p4dctl = "standby"
 
 func (p *pair) build(t *testing.T, extra ...string) (string, int) {
 	t.Helper()
-	args := append([]string{"run", "examples/perforce-ha/standby.toml", "-i", p.inventory, "--yes", "--secret", "service_password=@" + p.secret}, extra...)
+	args := append([]string{"run", "examples/perforce-ha/standby.toml", "-i", p.inventory, "--yes", "--secret", "service_password=@" + p.secret,
+		"--secret", "super_password=@" + p.superSecret}, extra...)
 	out, errOut, code := run(t, args...)
 	return out + errOut, code
 }
@@ -215,18 +277,31 @@ func TestPerforceStandbyBuild(t *testing.T) {
 		}
 	}
 
+	// The standby's spec set the standby's configurables only: nothing
+	// global (any#...) that would change the master too.
+	if spec := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "server", "-o", "master"); strings.Contains(spec, "any#") {
+		t.Errorf("the build set global configurables, seen in the master's spec:\n%s", spec)
+	}
+	if spec := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "server", "-o", "standby"); !strings.Contains(spec, "P4JOURNAL=../journals/journal") {
+		t.Errorf("the standby's own P4JOURNAL is not set:\n%s", spec)
+	}
+
+	// tejun logged in as super only into its own ticket file, and removed
+	// it at the end; the operator's ~/.p4tickets was never written.
+	p.noTejunTickets(t)
+
 	// Acceptance 2: an immediate re-run changes nothing.
 	journal := p.journal(t)
 	pidBefore, _ := os.ReadFile(p.standby.Path("/run/p4dctl-standby.pid"))
 	dbBefore := mtimes(t, p.standby.Path("/standby/db.have"), p.standby.Path("/standby/server.id"))
+	inodes := p.dbFiles(t)
 	out, code = p.build(t)
 	if code != 0 {
 		t.Fatalf("re-run: exit %d\n%s", code, out)
 	}
-	for key, st := range statuses(out) {
-		if st != "ok" {
-			t.Errorf("re-run: %s is %s, want ok", key, st)
-		}
+	p.rerunOK(t, out)
+	if after := p.dbFiles(t); after != inodes {
+		t.Errorf("re-run touched the standby's db.*:\nbefore %s\nafter  %s", inodes, after)
 	}
 	if j := p.journal(t); j != journal {
 		t.Errorf("re-run took a checkpoint: journal %s → %s", journal, j)
@@ -238,6 +313,53 @@ func TestPerforceStandbyBuild(t *testing.T) {
 	if after := mtimes(t, p.standby.Path("/standby/db.have"), p.standby.Path("/standby/server.id")); fmt.Sprint(after) != fmt.Sprint(dbBefore) {
 		t.Error("re-run touched the standby's database or server.id")
 	}
+}
+
+// rerunOK: every step of a re-run found its work done, except the logouts
+// at the end, which end the session the re-run's own checks logged in to.
+func (p *pair) rerunOK(t *testing.T, out string) {
+	t.Helper()
+	for key, st := range statuses(out) {
+		logout := strings.HasPrefix(key, "logout-")
+		if st != "ok" && !(logout && st == "changed") {
+			t.Errorf("re-run: %s is %s, want ok", key, st)
+		}
+	}
+}
+
+// noTejunTickets: no ticket file of tejun's is left on either host, and
+// the operator's default ticket file was never made.
+func (p *pair) noTejunTickets(t *testing.T) {
+	t.Helper()
+	for _, h := range []*testbed.Host{p.master, p.standby} {
+		for _, f := range []string{"/root/.p4tickets-tejun", "/root/.p4tickets"} {
+			if _, err := os.Stat(h.Path(f)); err == nil {
+				t.Errorf("%s:%s exists after the run", h.Name, f)
+			}
+		}
+	}
+}
+
+// dbFiles is the standby's db.* files with inode and mtime: a database
+// rebuilt or rewritten changes one or the other.
+func (p *pair) dbFiles(t *testing.T) string {
+	t.Helper()
+	files, _ := filepath.Glob(p.standby.Path("/standby/db.*"))
+	var b strings.Builder
+	for _, f := range files {
+		if filepath.Base(f) == "db.tejunsim" {
+			continue // the running server's live state, written as it works (a login records a ticket)
+		}
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s:%d:%d ", filepath.Base(f), fi.Sys().(*syscall.Stat_t).Ino, fi.ModTime().UnixNano())
+	}
+	if len(files) == 0 {
+		t.Fatal("no db.* on the standby")
+	}
+	return b.String()
 }
 
 // showExecPatterns turns each command line of an English --show-exec
@@ -270,7 +392,7 @@ func matchesLine(pats []*regexp.Regexp, line string) bool {
 
 func (p *pair) failover(t *testing.T, section string, extra ...string) (string, int) {
 	t.Helper()
-	args := append([]string{"run", "examples/perforce-ha/failover.toml", "-i", p.inventory, "--section", section}, extra...)
+	args := append([]string{"run", "examples/perforce-ha/failover.toml", "-i", p.inventory, "--section", section, "--secret", "super_password=@" + p.superSecret}, extra...)
 	out, errOut, code := run(t, args...)
 	return out + errOut, code
 }
@@ -332,6 +454,34 @@ func TestPerforceFailoverMasterDown(t *testing.T) {
 	}
 	if id := p.serverID(t, "standby", p.sport); id != "master" {
 		t.Errorf("after failover the standby is %s, want master", id)
+	}
+	// The old master is fenced: p4dctl cannot start it again.
+	if _, err := os.Stat(p.master.Path("/etc/perforce/p4dctl.conf.d/master.conf")); err == nil {
+		t.Error("the old master's p4dctl entry is still enabled")
+	}
+	if _, err := p.try("master", "", "p4dctl", "start", "master"); err == nil {
+		t.Error("p4dctl started the fenced old master")
+	}
+}
+
+// A hung master (its p4d stopped with SIGSTOP: the port accepts, nothing
+// answers) is not a down one: the drill refuses, shows why, and the
+// standby stays a standby.
+func TestPerforceFailoverHungMaster(t *testing.T) {
+	p := newPair(t)
+	if out, code := p.build(t); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	pid := strings.TrimSpace(p.on(t, "master", "", "cat", "/run/p4dctl-master.pid"))
+	p.on(t, "master", "", "kill", "-STOP", pid)
+	defer p.on(t, "master", "", "kill", "-CONT", pid)
+	out, code := p.failover(t, "master-down", "--yes")
+	if code != 1 || !strings.Contains(out, "hung") || !strings.Contains(out, "no answer on "+p.mport) {
+		t.Fatalf("-s with a hung master: exit %d\n%s", code, out)
+	}
+	p.on(t, "master", "", "kill", "-CONT", pid)
+	if id := p.serverID(t, "standby", p.sport); id != "standby" {
+		t.Errorf("the standby failed over from a hung master: %s", id)
 	}
 }
 
@@ -401,9 +551,17 @@ func TestPerforceWrongPassword(t *testing.T) {
 	if code != 1 || statuses(out)["service-login standby"] != "failed" || !strings.Contains(out, "secret service_password") {
 		t.Fatalf("login with the old password: exit %d\n%s", code, out)
 	}
-	// The full run repairs it: the password is set to the secret again,
-	// the ticket renewed, replication resumes.
-	if out, code = p.build(t); code != 0 {
+	// A full run sets the password to the secret again, then stops before
+	// the rebuild: a standby that cannot pull is not proven to be no
+	// replica, so it is not wiped.
+	inodes := p.dbFiles(t)
+	out, code = p.build(t)
+	if st := statuses(out); code != 1 || st["service-password master"] != "changed" || st["checkpoint master"] != "failed" ||
+		!strings.Contains(out, "cannot tell whether done_when pull-lj holds") || p.dbFiles(t) != inodes {
+		t.Fatalf("full run with a dead replication ticket: exit %d\n%s", code, out)
+	}
+	// Renewing the ticket repairs it: replication resumes.
+	if out, code = p.build(t, "--from", "service-login"); code != 0 {
 		t.Fatalf("repairing run: exit %d\n%s", code, out)
 	}
 }
@@ -460,7 +618,8 @@ func TestPerforcePlan(t *testing.T) {
 				before[h.Name+":"+k] = v
 			}
 		}
-		out, errOut, code := run(t, "plan", "examples/perforce-ha/standby.toml", "-i", p.inventory, "--lang", "en", "--secret", "service_password=@"+p.secret)
+		out, errOut, code := run(t, "plan", "examples/perforce-ha/standby.toml", "-i", p.inventory, "--lang", "en", "--secret", "service_password=@"+p.secret,
+			"--secret", "super_password=@"+p.superSecret)
 		if code != 0 && code != 1 {
 			t.Fatalf("plan: exit %d\n%s%s", code, out, errOut)
 		}
@@ -473,8 +632,12 @@ func TestPerforcePlan(t *testing.T) {
 		// The Perforce servers' own files (their database, and so their
 		// root directories) may change: a check that logs in records a
 		// ticket, as p4 login -p does on a real server.
+		// So may tejun's own ticket file (and so root's home): a check
+		// that needs a ticket logs in, into that file only; the run's
+		// clean-up section removes it.
 		serverOwn := func(k string) bool {
-			return strings.Contains(k, "/db.") || strings.HasSuffix(k, ":master") || strings.HasSuffix(k, ":standby")
+			return strings.Contains(k, "/db.") || strings.HasSuffix(k, ":master") || strings.HasSuffix(k, ":standby") ||
+				strings.HasSuffix(k, ":root/.p4tickets-tejun") || strings.HasSuffix(k, ":root")
 		}
 		for k, v := range after {
 			if before[k] != v && !serverOwn(k) {
@@ -516,8 +679,116 @@ func TestPerforcePlan(t *testing.T) {
 		t.Fatalf("plan of a built pair has %d step lines:\n%s", len(lines), out)
 	}
 	for _, l := range lines {
-		if l[2] != "already done" {
+		if l[2] != "already done" && !strings.Contains(l[0], "logout-") {
 			t.Errorf("built pair: %q", l[0])
 		}
+	}
+}
+
+// A service user that already exists without a password: p4 login answers
+// "'login' not necessary" with exit 0 for it, which must not pass for
+// "password already set". The build gives it the secret as its password.
+func TestPerforceServiceUserWithoutPassword(t *testing.T) {
+	p := newPair(t)
+	spec := "User:\tservice\n\nType:\tservice\n\nEmail:\tservice@example\n\nFullName:\tservice\n"
+	p.on(t, "master", spec, "p4", "-u", "super", "-p", p.mport, "user", "-i", "-f")
+	if out := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "-ztag", "users", "-a", "service"); strings.Contains(out, "Password") {
+		t.Fatalf("the fixture's service user has a password:\n%s", out)
+	}
+	out, code := p.build(t)
+	if code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	if st := statuses(out)["service-password master"]; st != "changed" {
+		t.Errorf("service-password = %q, want changed\n%s", st, out)
+	}
+	if out := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "-ztag", "users", "-a", "service"); !strings.Contains(out, "... Password enabled") {
+		t.Errorf("the service user has no password after the build:\n%s", out)
+	}
+}
+
+// A re-run on a live standby touches nothing when its guard cannot be
+// evaluated: every ticket expired, the master unreachable, the standby's
+// p4d restarting. It either finds everything done or stops before the
+// rebuild (stop, remove db.*, restore), saying why.
+func TestPerforceRerunFailsClosed(t *testing.T) {
+	p := newPair(t)
+	if out, code := p.build(t); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	untouched := func(name string, out string) {
+		t.Helper()
+		if strings.Contains(out, "remove-db standby    changed") || statuses(out)["remove-db standby"] == "changed" || statuses(out)["restore standby"] == "changed" {
+			t.Errorf("%s: the re-run rebuilt the standby:\n%s", name, out)
+		}
+	}
+	type state struct{ db, pid, journal string }
+	now := func() state {
+		pid, _ := os.ReadFile(p.standby.Path("/run/p4dctl-standby.pid"))
+		return state{p.dbFiles(t), string(pid), p.journal(t)}
+	}
+
+	// Every ticket expired: super's and the service user's, on both servers.
+	before := now()
+	p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "logout", "-a", "service")
+	p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "logout", "-a", "super")
+	p.on(t, "standby", "", "p4", "-u", "super", "-p", p.sport, "logout", "-a", "super")
+	out, _ := p.build(t)
+	untouched("expired tickets", out)
+	if after := now(); after != before {
+		t.Errorf("expired tickets: the re-run changed the standby:\nbefore %+v\nafter  %+v\n%s", before, after, out)
+	}
+	if !strings.Contains(out, "cannot tell whether done_when pull-lj holds") {
+		t.Errorf("expired tickets: no reason given for stopping:\n%s", out)
+	}
+	// The service login renews the replication ticket; then all is well.
+	if out, code := p.build(t, "--from", "service-login"); code != 0 {
+		t.Fatalf("renewing the service ticket: exit %d\n%s", code, out)
+	}
+
+	// The master briefly unreachable: the guard sees the standby unable to
+	// pull, which proves nothing about the standby.
+	before = now()
+	p.on(t, "master", "", "p4dctl", "stop", "master")
+	out, _ = p.build(t, "--from", "stop-standby")
+	untouched("master down", out)
+	p.on(t, "master", "", "p4dctl", "start", "master")
+	if after := now(); after.db != before.db || after.pid != before.pid {
+		t.Errorf("master down: the re-run changed the standby:\n%s", out)
+	}
+
+	// The standby's p4d restarting (not answering): its root still holds
+	// its database, so it cannot be taken for a fresh host.
+	p.on(t, "standby", "", "p4dctl", "stop", "standby")
+	before = now()
+	out, code := p.build(t, "--from", "stop-standby")
+	untouched("standby restarting", out)
+	if after := now(); after.db != before.db || code == 0 || !strings.Contains(out, "cannot be told from a broken one") {
+		t.Errorf("standby restarting: exit %d, db before %s after %s\n%s", code, before.db, after.db, out)
+	}
+}
+
+// A unicode master: every p4 command must send a charset, or the server
+// refuses it. tejun learns it from p4 -ztag info (the parity step) and
+// the standby's spec gets the manual's unicode line.
+func TestPerforceUnicodeMaster(t *testing.T) {
+	p := newPairWith(t, true)
+	out, code := p.build(t)
+	if code != 0 {
+		t.Fatalf("build on a unicode master: exit %d\n%s", code, out)
+	}
+	if spec := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "server", "-o", "standby"); !strings.Contains(spec, "unicode=1") {
+		t.Errorf("the standby's spec lacks unicode=1:\n%s", spec)
+	}
+	out, code = p.build(t)
+	if code != 0 {
+		t.Fatalf("re-run: exit %d\n%s", code, out)
+	}
+	p.rerunOK(t, out)
+	// The drill has no parity step: its commands learn the charset from
+	// the server's refusal.
+	out, code = p.failover(t, "master-up", "--yes")
+	if code != 0 || statuses(out)["failover standby"] != "changed" {
+		t.Fatalf("failover on a unicode pair: exit %d\n%s", code, out)
 	}
 }

@@ -129,7 +129,12 @@ func exitFor(res *executor.Result) *exitError {
 	case res.Count(executor.Failed) > 0:
 		return &exitError{ExitFailed, fmt.Errorf("%s failed", count(res.Count(executor.Failed), "step"))}
 	case res.Count(executor.Refused) > 0:
-		return &exitError{ExitRefused, errors.New("destructive steps were not confirmed; run on a terminal or pass --yes")}
+		for _, e := range res.Events {
+			if e.Status == executor.Refused && strings.Contains(e.Error, "not on a terminal") {
+				return &exitError{ExitRefused, errors.New("destructive steps were not confirmed; run on a terminal or pass --yes")}
+			}
+		}
+		return &exitError{ExitRefused, errors.New("destructive steps were not confirmed: the operator answered no")}
 	}
 	return &exitError{ExitOK, nil}
 }

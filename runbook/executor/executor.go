@@ -194,12 +194,21 @@ type Executor struct {
 	failedHosts map[string]bool
 	maxFail     int
 	stopped     string
+	groups  map[string]*groupOnce // destructive groups, confirmed once per run
 }
 
 type holdsOnce struct {
 	once   sync.Once
 	ok     bool
 	reason string
+	err    error // the guard could not be evaluated
+}
+
+// groupOnce is the operator's one answer for a destructive group.
+type groupOnce struct {
+	once sync.Once
+	ok   bool
+	err  string
 }
 
 // Check refuses, before any host is contacted, a run that cannot work: a
@@ -288,7 +297,7 @@ func Run(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter) (*R
 		m.Add(string(v))
 	}
 	x := &Executor{
-		b: b, opt: opt, rep: rep, outputs: runbook.Outputs{}, mask: m, holds: map[string]*holdsOnce{},
+		b: b, opt: opt, rep: rep, outputs: runbook.Outputs{}, mask: m, holds: map[string]*holdsOnce{}, groups: map[string]*groupOnce{},
 		bad: map[string]map[string]bool{}, failedHosts: map[string]bool{}, maxFail: b.Runbook.MaxFail,
 		conns: &connections{inv: b.Inventory, userCfg: opt.UserConfig, dial: opt.Dial, conns: map[string]*lazyConn{}},
 	}
@@ -693,7 +702,15 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 		}
 	}
 	if st.DoneWhen != "" {
-		if ok, why := x.holdsNow(ctx, st.DoneWhen); ok {
+		ok, why, err := x.holdsNow(ctx, st.DoneWhen)
+		if err != nil {
+			// Fail closed: a guard that cannot be evaluated is not "does
+			// not hold". What it guards (stopping a standby, deleting its
+			// database) would destroy a healthy one.
+			ev := x.fail(fmt.Errorf("cannot tell whether done_when %s holds, so %s does not run: %w", st.DoneWhen, st.ID, err))
+			return ev
+		}
+		if ok {
 			return Event{Status: OK, Reason: "done when " + st.DoneWhen + ": " + why}
 		}
 	}
@@ -729,6 +746,9 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 		return Event{Status: Skipped, Reason: down.Error(), blocked: true}
 	}
 	if x.opt.Plan {
+		if err == nil && status.Done {
+			x.record(st, step) // later checks use what it found (the master's charset)
+		}
 		return x.planned(st, step, status, err)
 	}
 	if err != nil {
@@ -744,13 +764,8 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 		}
 	}
 	if st.Destructive && !x.opt.Yes {
-		if x.opt.Confirm == nil {
-			return Event{Status: Refused, Reason: status.Reason,
-				Error: "destructive step not confirmed: not on a terminal; pass --yes to run it unattended"}
-		}
-		ok, err := x.opt.Confirm(ctx, fmt.Sprintf("%s %s on %s: %s. Run it?", st.Label(), st.ID, h.Name, x.mask.Replace(status.Reason)))
-		if err != nil || !ok {
-			return Event{Status: Refused, Reason: status.Reason, Error: "not confirmed by the operator"}
+		if refusal := x.confirmGroup(ctx, st, h, status.Reason); refusal != "" {
+			return Event{Status: Refused, Reason: status.Reason, Error: refusal}
 		}
 	}
 	if err := step.Apply(ctx, env); err != nil {
@@ -773,8 +788,12 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 }
 
 // holdsNow checks a verify step once per run, on all its hosts, with its
-// retries: steps that name it in done_when are done when it holds.
-func (x *Executor) holdsNow(ctx context.Context, id string) (bool, string) {
+// retries: steps that name it in done_when are done when it holds. It has
+// three answers. Holds; does not hold, on positive evidence (the guard's
+// kind says its "not done" is settled, or it is a kind with no such
+// notion); or unknown (err): the check errored, or a settling kind stayed
+// unsettled through every retry. Unknown stops the guarded steps.
+func (x *Executor) holdsNow(ctx context.Context, id string) (bool, string, error) {
 	x.mu.Lock()
 	h := x.holds[id]
 	if h == nil {
@@ -784,31 +803,122 @@ func (x *Executor) holdsNow(ctx context.Context, id string) (bool, string) {
 	x.mu.Unlock()
 	h.once.Do(func() {
 		st := x.b.Runbook.Step(id)
-		h.ok = len(x.b.Instances[id]) > 0
+		if len(x.b.Instances[id]) == 0 {
+			h.err = fmt.Errorf("step %s runs on no host", id)
+			return
+		}
+		h.ok = true
 		for _, base := range x.b.Instances[id] {
 			x.mu.Lock()
 			in, err := x.b.Instantiate(st, base.Host, x.outputs)
 			x.mu.Unlock()
 			if err != nil {
-				h.ok = false
+				h.ok, h.err = false, err
 				return
 			}
 			c, ok := in.Impl.(steps.Runner)
 			if !ok {
-				h.ok = false
+				h.ok, h.err = false, fmt.Errorf("step %s cannot be checked", id)
 				return
 			}
-			// With the verify step's own patience: a standby that lags a
-			// moment behind is replicating, not broken.
-			status, err := x.check(ctx, st, c, x.env(base.Host, id, c))
-			if err != nil || !status.Done {
-				h.ok = false
+			status, err := x.guard(ctx, st, c, x.env(base.Host, id, c))
+			if err != nil {
+				h.ok, h.err = false, fmt.Errorf("%s on %s: %w", id, base.Host.Name, err)
+				return
+			}
+			if !status.Done {
+				h.ok, h.reason = false, status.Reason
 				return
 			}
 			h.reason = status.Reason
 		}
 	})
-	return h.ok, h.reason
+	return h.ok, h.reason, h.err
+}
+
+// settler is a verify kind that can tell a "not done" it is sure of (the
+// server answers and is no replica; there is no database to replicate
+// into) from one that waiting may change (a replica catching up, a master
+// it cannot reach yet).
+type settler interface {
+	Settled() bool
+}
+
+// guard runs a done_when step's check with its patience: an error ends it
+// at once (unknown), Done or a settled "not done" is the answer, and an
+// unsettled "not done" is checked again until the retries are spent.
+func (x *Executor) guard(ctx context.Context, st *runbook.Step, step steps.Runner, env steps.Env) (steps.Status, error) {
+	s, settles := step.(settler)
+	var status steps.Status
+	for i := 0; i <= st.Retries; i++ {
+		if i > 0 {
+			select {
+			case <-time.After(st.Interval):
+			case <-ctx.Done():
+				return status, ctx.Err()
+			}
+		}
+		var err error
+		status, err = step.Check(ctx, env)
+		if err != nil || status.Done || !settles || s.Settled() {
+			return status, err
+		}
+	}
+	return status, fmt.Errorf("still undecided after %d checks: %s", st.Retries+1, x.mask.Replace(status.Reason))
+}
+
+// confirmGroup asks once for a group of destructive steps: those of one
+// section that share a done_when guard (the standby rebuild: stop it,
+// remove db.* and server.locks, restore), on one host. The question comes
+// before the first of them changes anything and names them all, so "no"
+// leaves the host as it was; the answer holds for the rest. It returns the
+// refusal, or "" to go ahead.
+func (x *Executor) confirmGroup(ctx context.Context, st *runbook.Step, h *inventory.Host, reason string) string {
+	key, members := st.ID+"|"+h.Name, []*runbook.Step{st}
+	if st.DoneWhen != "" {
+		key = st.Section.ID + "|" + st.DoneWhen + "|" + h.Name
+		members = nil
+		after := false
+		for _, o := range x.b.Runbook.Order() {
+			after = after || o == st
+			if after && o.Destructive && o.Section == st.Section && o.DoneWhen == st.DoneWhen {
+				members = append(members, o)
+			}
+		}
+	}
+	x.mu.Lock()
+	g := x.groups[key]
+	if g == nil {
+		g = &groupOnce{}
+		x.groups[key] = g
+	}
+	x.mu.Unlock()
+	g.once.Do(func() {
+		if x.opt.Confirm == nil {
+			g.err = "destructive step not confirmed: not on a terminal; pass --yes to run it unattended"
+			return
+		}
+		var q strings.Builder
+		fmt.Fprintf(&q, "On %s: %s %s (%s)", h.Name, st.Label(), st.ID, x.mask.Replace(reason))
+		if len(members) > 1 {
+			var rest []string
+			for _, m := range members[1:] {
+				rest = append(rest, m.Label()+" "+m.ID)
+			}
+			fmt.Fprintf(&q, ", then %s", strings.Join(rest, ", "))
+		}
+		q.WriteString(". Run them?")
+		if len(members) == 1 {
+			q.Reset()
+			fmt.Fprintf(&q, "%s %s on %s: %s. Run it?", st.Label(), st.ID, h.Name, x.mask.Replace(reason))
+		}
+		ok, err := x.opt.Confirm(ctx, q.String())
+		g.ok = err == nil && ok
+		if !g.ok {
+			g.err = "not confirmed by the operator"
+		}
+	})
+	return g.err
 }
 
 // check runs Check, and for verify kinds keeps running it until it holds

@@ -322,3 +322,123 @@ argv = ["true"]
 		}
 	}
 }
+
+// The standby rebuild of the HA manual: stop the server and remove its
+// database, both guarded by the replication check that comes later.
+const rebuild = `
+[runbook]
+name = "r"
+[[section]]
+id = "s"
+on = "h1"
+title.en = "s"
+[[section.step]]
+id = "stop"
+done_when = "guard"
+kind = "p4dctl"
+title.en = "stop"
+name = "standby"
+state = "stopped"
+[[section.step]]
+id = "wipe"
+done_when = "guard"
+kind = "remove"
+title.en = "wipe"
+dir = "/standby"
+paths = ["db.*"]
+[[section.step]]
+id = "guard"
+kind = "p4.pull"
+title.en = "replicating"
+port = "standby:1666"
+user = "super"
+root = "/standby"
+server_id = "standby"
+retries = 2
+interval = "1ms"
+`
+
+// standbyHost answers like a server that is running but no replica (the
+// manual's freshly installed standby), whose database tejun would remove.
+func standbyHost() *transporttest.Fake {
+	stopped := func(f *transporttest.Fake) {
+		f.On(`^p4dctl status standby$`, transporttest.Reply{Stdout: "p4d 'standby' is not running.\n", Code: 1})
+	}
+	gone := func(f *transporttest.Fake) { f.On(`^find /standby .* -print$`, transporttest.Reply{}) }
+	return transporttest.New().
+		On(`pull -lj$`, transporttest.Reply{Stderr: "Command only valid on a replica server.\n", Code: 1}).
+		On(`^p4dctl status standby$`, transporttest.Reply{Stdout: "p4d 'standby' is running with pid 42.\n"}).
+		On(`^p4dctl stop standby$`, transporttest.Reply{Then: stopped}).
+		On(`^find /standby .* -print$`, transporttest.Reply{Stdout: "/standby/db.have\n"}).
+		On(`-exec rm`, transporttest.Reply{Then: gone})
+}
+
+// The destructive group is confirmed once, before its first step: "no"
+// leaves the standby running with its database; "yes" runs both.
+func TestDestructiveGroupConfirmedOnce(t *testing.T) {
+	for _, answer := range []bool{false, true} {
+		h1 := standbyHost()
+		var asked []string
+		rec := &recorder{}
+		_, err := Run(context.Background(), bind(t, rebuild), Options{
+			Dial: fakes(map[string]*transporttest.Fake{"h1": h1}),
+			Confirm: func(ctx context.Context, q string) (bool, error) {
+				asked = append(asked, q)
+				return answer, nil
+			},
+		}, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(asked) != 1 || !strings.Contains(asked[0], "stop") || !strings.Contains(asked[0], "wipe") {
+			t.Fatalf("answer %v: asked %q, want one question naming stop and wipe", answer, asked)
+		}
+		if !answer {
+			h1.AssertNotReceived(t, `^p4dctl stop`)
+			h1.AssertNotReceived(t, `-exec rm`)
+			if rec.status("stop", "h1") != Refused || rec.status("wipe", "h1") == Changed {
+				t.Errorf("events %+v", rec.events)
+			}
+			continue
+		}
+		h1.AssertReceived(t, `^p4dctl stop standby$`)
+		h1.AssertReceived(t, `-exec rm`)
+		if rec.status("stop", "h1") != Changed || rec.status("wipe", "h1") != Changed {
+			t.Errorf("events %+v", rec.events)
+		}
+	}
+}
+
+// A guard that cannot be evaluated stops the guarded steps, even with
+// --yes: here the standby's p4d does not answer (restarting) and its root
+// holds its own database, which is no proof that it is not replicating.
+func TestDoneWhenUnknownFailsClosed(t *testing.T) {
+	h1 := standbyHost().
+		On(`pull -lj$`, transporttest.Reply{Stderr: "Perforce client error:\n\tConnect to server failed; check $P4PORT.\n\tconnect: standby:1666: Connection refused\n", Code: 1}).
+		On(`^cat -- /standby/server.id$`, transporttest.Reply{Stdout: "standby\n"}).
+		On(`^find /standby -maxdepth 1 -name 'db\.\*' -print -quit$`, transporttest.Reply{Stdout: "/standby/db.have\n"})
+	rec := &recorder{}
+	if _, err := Run(context.Background(), bind(t, rebuild), Options{Yes: true, Dial: fakes(map[string]*transporttest.Fake{"h1": h1})}, rec); err != nil {
+		t.Fatal(err)
+	}
+	h1.AssertNotReceived(t, `^p4dctl stop`)
+	h1.AssertNotReceived(t, `-exec rm`)
+	var stop Event
+	for _, e := range rec.events {
+		if e.Step.ID == "stop" {
+			stop = e
+		}
+	}
+	if stop.Status != Failed || !strings.Contains(stop.Error, "cannot tell whether done_when guard holds") || !strings.Contains(stop.Error, "cannot be told from a broken one") {
+		t.Errorf("stop: %+v", stop)
+	}
+	// With no database there, nothing can be lost: the rebuild goes ahead.
+	h1.On(`^find /standby -maxdepth 1 -name 'db\.\*' -print -quit$`, transporttest.Reply{})
+	rec = &recorder{}
+	if _, err := Run(context.Background(), bind(t, rebuild), Options{Yes: true, Dial: fakes(map[string]*transporttest.Fake{"h1": h1})}, rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.status("stop", "h1") != Changed {
+		t.Errorf("empty root: events %+v", rec.events)
+	}
+}

@@ -57,7 +57,7 @@ func (c *Checkpoint) Produced() map[string]string { return c.produced }
 // current finds PREFIX.ckp.J for the journal counter J: the checkpoint
 // taken at the last rotation, which is still current.
 func (c *Checkpoint) current(ctx context.Context, env steps.Env) (map[string]string, error) {
-	out, err := run(ctx, env, c.ztag("counter", "journal"), "")
+	out, err := c.run(ctx, env, c.ztag("counter", "journal"), "")
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func (c *Checkpoint) Check(ctx context.Context, env steps.Env) (steps.Status, er
 }
 
 func (c *Checkpoint) Apply(ctx context.Context, env steps.Env) error {
-	if _, err := run(ctx, env, c.exec("admin", "checkpoint", c.Prefix), ""); err != nil {
+	if _, err := c.run(ctx, env, c.exec("admin", "checkpoint", c.Prefix), ""); err != nil {
 		return err
 	}
 	o, err := c.current(ctx, env)
@@ -121,7 +121,7 @@ func (c *Checkpoint) Describe(lang string) steps.Description {
 func (c *Checkpoint) Plan() steps.Plan {
 	current := transport.Cmd{Argv: []string{"test", "-f", c.Outputs()["path"]}}
 	return steps.Plan{
-		Check: steps.Ops(c.ztag("counter", "journal"), current),
+		Check: c.checks(c.ztag("counter", "journal"), current),
 		Apply: steps.Ops(c.exec("admin", "checkpoint", c.Prefix), c.ztag("counter", "journal"), current,
 			transport.Cmd{Argv: []string{"sha256sum", "--", c.Outputs()["path"]}}),
 	}

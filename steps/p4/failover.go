@@ -2,18 +2,26 @@ package p4
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"tejun/steps"
 	"tejun/transport"
 )
 
 // Failover runs p4 failover on the standby: a preview without Yes, the real
-// thing with it. With MasterDown the master takes no part (-s MASTER):
-// tejun refuses that unless the master's port provably refuses connections
-// and the standby is mandatory, since two live masters (split brain) lose
-// data.
+// thing with it. With MasterDown the master takes no part (-s MASTER), and
+// two live masters (split brain) lose data, so tejun wants positive
+// evidence that the master is down: its port refuses connections, or its
+// host answers over SSH and p4dctl says its p4d is not running. A master
+// that accepts the connection and then says nothing (hung, or a network
+// that drops packets) is "unknown": refused, with the evidence, unless the
+// runbook's section explicitly accepts that risk. When the master's host
+// is reachable, it is fenced (p4d stopped, its p4dctl entry disabled)
+// before failover -s -y.
 type Failover struct {
 	Conn
 	// Master is the server ID of the master failing over from.
@@ -22,6 +30,16 @@ type Failover struct {
 	MasterPort string `toml:"master_port"`
 	MasterDown bool   `toml:"master_down"`
 	Yes        bool   `toml:"yes"`
+	// MasterHost is the master's inventory host; MasterP4dctl its name in
+	// p4dctl.conf there. Both for the evidence and the fence.
+	MasterHost   string `toml:"master_host"`
+	MasterP4dctl string `toml:"master_p4dctl"`
+	// ProbeTimeout bounds the wait for the master's answer (default 10s).
+	ProbeTimeout string `toml:"probe_timeout"`
+	// AcceptUnverifiedDown fails over on a timeout alone: for an operator
+	// who knows the master is off (powered down, isolated) when tejun
+	// cannot see it. The name says the risk.
+	AcceptUnverifiedDown bool `toml:"accept_split_brain_risk"`
 }
 
 func (f *Failover) Validate() []steps.Problem {
@@ -29,11 +47,45 @@ func (f *Failover) Validate() []steps.Problem {
 	if f.MasterDown && f.MasterPort == "" {
 		ps = append(ps, steps.Problem{Key: "master_port", Msg: "a failover with the master down needs master_port, to prove it is down"})
 	}
+	if (f.MasterHost == "") != (f.MasterP4dctl == "") {
+		ps = append(ps, steps.Problem{Key: "master_host", Msg: "master_host and master_p4dctl go together"})
+	}
+	if f.ProbeTimeout != "" {
+		if _, err := time.ParseDuration(f.ProbeTimeout); err != nil {
+			ps = append(ps, steps.Problem{Key: "probe_timeout", Msg: err.Error()})
+		}
+	}
 	return ps
+}
+
+func (f *Failover) HostParams() map[string]string {
+	if f.MasterHost == "" {
+		return nil
+	}
+	return map[string]string{"master_host": f.MasterHost}
 }
 
 // Destructive: a real failover stops the old master.
 func (f *Failover) Destructive() bool { return f.Yes }
+
+func (f *Failover) timeout() string {
+	if f.ProbeTimeout == "" {
+		return "10"
+	}
+	d, _ := time.ParseDuration(f.ProbeTimeout)
+	return strconv.Itoa(max(1, int(d.Seconds())))
+}
+
+// conf is the master's p4dctl entry; the fence renames it so that p4dctl
+// (which reads only *.conf there) cannot start that p4d again.
+func (f *Failover) conf() string { return "/etc/perforce/p4dctl.conf.d/" + f.MasterP4dctl + ".conf" }
+
+func (f *Failover) fence() []transport.Cmd {
+	return []transport.Cmd{
+		{Argv: []string{"p4dctl", "stop", f.MasterP4dctl}},
+		{Argv: []string{"mv", "-f", "--", f.conf(), f.conf() + ".fenced-by-tejun"}},
+	}
+}
 
 func (f *Failover) args(yes bool) []string {
 	a := []string{"failover"}
@@ -60,31 +112,96 @@ func (f *Failover) Describe(lang string) steps.Description {
 	}
 	if f.MasterDown {
 		d.Notes = append(d.Notes, steps.T(lang,
-			"マスターサーバ("+f.Master+")のポート "+f.MasterPort+" が接続を拒否すること、スタンバイが mandatory であることを確認してから実行します",
-			"Runs only once the master ("+f.Master+") refuses connections on "+f.MasterPort+" and the standby is mandatory"))
+			"マスターサーバ("+f.Master+")が停止している確証（ポート "+f.MasterPort+" が接続を拒否する、またはマスターのホストで p4d が起動していない）と、スタンバイが mandatory であることを確認してから実行します。応答が無いだけ（ハング）では実行しません",
+			"Runs only on proof that the master ("+f.Master+") is down (its port "+f.MasterPort+" refuses connections, or its host says its p4d is not running) and that the standby is mandatory; a master that merely does not answer (hung) is refused"))
+		if f.MasterHost != "" && f.Yes {
+			d.Notes = append(d.Notes, steps.T(lang,
+				"マスターのホストに接続できるときは、先にフェンシングします（p4dctl stop "+f.MasterP4dctl+"、"+f.conf()+" を無効化）",
+				"When the master's host is reachable it is fenced first (p4dctl stop "+f.MasterP4dctl+", "+f.conf()+" disabled)"))
+		}
+		if f.AcceptUnverifiedDown {
+			d.Notes = append(d.Notes, steps.T(lang,
+				"注意：マスターの停止を確認できなくても実行します（スプリットブレインの危険）。マスターの電源断などを確認済みの場合のみ使用します",
+				"Warning: runs even when the master cannot be proven down (split brain risk); only for a master known to be off"))
+		}
 	}
 	return d
 }
 
-// probe asks the master directly: with -s it must not answer.
+// probe asks the master directly, within the probe timeout (timeout exits
+// 124 when the master keeps silent). p4 info needs no login.
 func (f *Failover) probe() transport.Cmd {
-	return Conn{Port: f.MasterPort, User: f.User}.exec("-ztag", "info")
+	c := Conn{Port: f.MasterPort, User: f.User}.exec("-ztag", "info")
+	c.Argv = append([]string{"timeout", f.timeout()}, c.Argv...)
+	return c
+}
+
+func (f *Failover) masterStatus() transport.Cmd {
+	return transport.Cmd{Argv: []string{"p4dctl", "status", f.MasterP4dctl}}
 }
 
 func (f *Failover) Plan() steps.Plan {
-	p := steps.Plan{Check: steps.Ops(f.ztag("info"))}
+	p := steps.Plan{Check: f.checks(f.ztag("info"))}
 	if f.MasterDown {
-		p.Check = append(p.Check, steps.Op{Cmd: f.probe()}, steps.Op{Cmd: f.ztag("servers")})
+		p.Check = append(p.Check, steps.Op{Cmd: f.probe()})
+		if f.MasterHost != "" {
+			p.Check = append(p.Check, steps.Op{Host: f.MasterHost, Cmd: f.masterStatus()})
+		}
+		p.Check = append(p.Check, steps.Op{Cmd: f.ztag("servers")})
 	}
 	p.Check = append(p.Check, steps.Op{Cmd: f.exec(f.args(false)...)})
 	if f.Yes {
-		p.Apply = steps.Ops(f.exec(f.args(true)...), f.ztag("info"))
+		if f.MasterDown && f.MasterHost != "" {
+			for _, c := range f.fence() {
+				p.Apply = append(p.Apply, steps.Op{Host: f.MasterHost, Cmd: c})
+			}
+		}
+		p.Apply = append(p.Apply, steps.Ops(f.exec(f.args(true)...), f.ztag("info"))...)
 	}
 	return p
 }
 
+// masterDown gathers the evidence. It returns what proves the master down,
+// whether its host can be fenced, or an error saying why it is not proven.
+func (f *Failover) masterDown(ctx context.Context, env steps.Env) (string, bool, error) {
+	_, err := env.Run(ctx, f.probe(), nil)
+	if err == nil {
+		return "", false, fmt.Errorf("refusing failover -s %s: the master still answers on %s; failing over from a running master without its participation makes two masters (split brain) and loses data. Stop and fence it first, or fail over with it", f.Master, f.MasterPort)
+	}
+	var probe string
+	portRefused := refused(err)
+	var ee *transport.ExitError
+	switch {
+	case portRefused:
+		probe = f.MasterPort + " refuses connections"
+	case errors.As(err, &ee) && ee.Code == 124:
+		probe = "no answer on " + f.MasterPort + " within " + f.timeout() + "s"
+	default:
+		probe = "the probe of " + f.MasterPort + " failed: " + strings.TrimSpace(stderrOf(err))
+	}
+	hostErr := errors.New("no master_host given")
+	running, status := false, ""
+	if f.MasterHost != "" {
+		var menv steps.Env
+		if menv, hostErr = env.On(f.MasterHost); hostErr == nil {
+			running, status, hostErr = p4dctlRunning(ctx, menv, f.MasterP4dctl)
+		}
+	}
+	switch {
+	case hostErr == nil && running:
+		return "", false, fmt.Errorf("refusing failover -s %s: %s, yet on %s %s: a hung master is not a down one, and it may wake up as a second master (split brain). Stop it there (p4dctl stop %s, or end the process) and run again", f.Master, probe, f.MasterHost, status, f.MasterP4dctl)
+	case hostErr == nil:
+		return probe + "; on " + f.MasterHost + ": " + status, true, nil
+	case portRefused:
+		return probe + " (its host cannot be asked: " + hostErr.Error() + ")", false, nil
+	case f.AcceptUnverifiedDown:
+		return probe + "; not proven down, accepted as such by this section (split brain risk)", false, nil
+	}
+	return "", false, fmt.Errorf("refusing failover -s %s: cannot prove the master is down: %s, and its host cannot be asked (%v). A hung master or a network partition looks the same, and failing over then makes two masters (split brain). If you know it is off, use the section that accepts the split brain risk", f.Master, probe, hostErr)
+}
+
 func (f *Failover) serverID(ctx context.Context, env steps.Env) (string, error) {
-	out, err := env.Run(ctx, f.ztag("info"), nil)
+	out, err := f.run(ctx, env, f.ztag("info"), "")
 	if err != nil {
 		return "", err
 	}
@@ -92,7 +209,7 @@ func (f *Failover) serverID(ctx context.Context, env steps.Env) (string, error) 
 	if len(recs) == 0 {
 		return "", fmt.Errorf("p4 info printed nothing")
 	}
-	return recs[0]["ServerID"], nil
+	return tagField(recs[0], "ServerID", "p4 -ztag info", out)
 }
 
 // Check: already failed over (this server is the master now) is done; else
@@ -105,25 +222,27 @@ func (f *Failover) Check(ctx context.Context, env steps.Env) (steps.Status, erro
 	if id == f.Master {
 		return steps.Done("already failed over: this server is %s", f.Master), nil
 	}
+	evidence := ""
 	if f.MasterDown {
-		if _, err := env.Run(ctx, f.probe(), nil); err == nil {
-			return steps.Status{}, fmt.Errorf("refusing failover -s %s: the master still answers on %s; failing over from a running master without its participation makes two masters (split brain) and loses data. Stop and fence it first, or fail over with it", f.Master, f.MasterPort)
+		var err error
+		if evidence, _, err = f.masterDown(ctx, env); err != nil {
+			return steps.Status{}, err
 		}
-		out, err := env.Run(ctx, f.ztag("servers"), nil)
+		out, err := f.run(ctx, env, f.ztag("servers"), "")
 		if err != nil {
 			return steps.Status{}, err
 		}
 		mandatory := false
 		for _, r := range ztag(out) {
-			if r["ServerID"] == id {
-				mandatory = r["Options"] == "mandatory"
+			if r["serverid"] == id {
+				mandatory = r["options"] == "mandatory"
 			}
 		}
 		if !mandatory {
 			return steps.Status{}, fmt.Errorf("refusing failover -s %s: %s is not a mandatory standby, so it may lack transactions the master had; only a mandatory standby may take over without the master", f.Master, id)
 		}
 	}
-	out, err := env.Run(ctx, f.exec(f.args(false)...), nil)
+	out, err := f.run(ctx, env, f.exec(f.args(false)...), "")
 	if err != nil {
 		return steps.Status{}, fmt.Errorf("the failover preview reports a problem: %s", strings.TrimSpace(stderrOf(err)))
 	}
@@ -133,11 +252,34 @@ func (f *Failover) Check(ctx context.Context, env steps.Env) (steps.Status, erro
 	if !f.Yes {
 		return steps.Done("preview: nothing prevents failover"), nil
 	}
-	return steps.NotDone("%s will take over from %s; afterwards point the DNS alias or replicas' P4TARGET at it", id, f.Master), nil
+	if evidence != "" {
+		evidence = " (master down: " + evidence + ")"
+	}
+	return steps.NotDone("%s will take over from %s%s; afterwards point the DNS alias or replicas' P4TARGET at it", id, f.Master, evidence), nil
 }
 
+// Apply fences a reachable master before taking over without it: its p4d
+// stopped and its p4dctl entry disabled, so that nothing (a reboot, an
+// operator) brings the old master back beside the new one.
 func (f *Failover) Apply(ctx context.Context, env steps.Env) error {
-	_, err := env.Run(ctx, f.exec(f.args(true)...), nil)
+	if f.MasterDown {
+		_, fenceable, err := f.masterDown(ctx, env)
+		if err != nil {
+			return err
+		}
+		if fenceable {
+			menv, err := env.On(f.MasterHost)
+			if err != nil {
+				return err
+			}
+			for _, c := range f.fence() {
+				if _, err := menv.Run(ctx, c, nil); err != nil && !strings.Contains(stderrOf(err), "No such file") {
+					return fmt.Errorf("fencing the old master on %s: %w", f.MasterHost, err)
+				}
+			}
+		}
+	}
+	_, err := f.run(ctx, env, f.exec(f.args(true)...), "")
 	return err
 }
 

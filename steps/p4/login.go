@@ -23,7 +23,7 @@ func (l *Login) Validate() []steps.Problem {
 	return append(ps, steps.Absolute("tickets", l.Tickets)...)
 }
 
-func (l *Login) Secrets() []string { return []string{l.Secret} }
+func (l *Login) Secrets() []string { return append(l.Conn.Secrets(), l.Secret) }
 
 // Credentials: a login prints no ticket unless asked (-p), but a p4 that
 // does is not to be believed on its word.
@@ -31,7 +31,11 @@ func (l *Login) Credentials(stdout string) []string { return tickets(stdout) }
 
 // manualCmd keeps the manual's order of options (-p before -u).
 func (l *Login) manualCmd() transport.Cmd {
-	return transport.Cmd{Argv: []string{"p4", "-p", l.Port, "-u", l.User, "-E", "P4TICKETS=" + l.Tickets, "login"}, User: l.Become}
+	argv := []string{"p4", "-p", P4Port(l.Port), "-u", l.User, "-E", "P4TICKETS=" + l.Tickets}
+	if l.Charset != "" && l.Charset != "none" {
+		argv = append(argv, "-C", l.Charset)
+	}
+	return transport.Cmd{Argv: append(argv, "login"), User: l.Become}
 }
 
 func (l *Login) Describe(lang string) steps.Description {

@@ -4,6 +4,10 @@
 package p4
 
 import (
+	"context"
+	"fmt"
+	"strings"
+
 	"tejun/steps"
 	"tejun/transport"
 )
@@ -20,6 +24,7 @@ func Kinds() []steps.Kind {
 		{Name: "p4.restore", New: func() steps.Step { return &Restore{} }},
 		{Name: "p4.login", New: func() steps.Step { return &Login{} }},
 		{Name: "p4.ticket", New: func() steps.Step { return &Ticket{} }},
+		{Name: "p4.logout", New: func() steps.Step { return &Logout{} }},
 		{Name: "p4.pull", New: func() steps.Step { return &Pull{} }},
 		{Name: "p4.servers", New: func() steps.Step { return &Servers{} }},
 		{Name: "p4.failover", New: func() steps.Step { return &Failover{} }},
@@ -40,13 +45,116 @@ type Conn struct {
 	// shows it bare with a note; tejun always passes -u/-p, so the command
 	// does not depend on the login shell of whoever runs it.
 	EnvInManual bool `toml:"env_in_manual"`
+	// Password names the secret holding User's password. With it, a
+	// command the server refuses for want of a valid ticket (none yet, or
+	// expired mid-run) logs User in, into Tickets, and runs once more: a
+	// fresh master where nobody is logged in works, an existing valid
+	// ticket needs no password, and an expiring ticket is renewed instead
+	// of failing the step.
+	Password string `toml:"password"`
+	// Charset is sent as -C when set and not "none": a unicode server
+	// refuses every command of a client without one ("Unicode server
+	// permits only unicode enabled clients"), a non-unicode one every
+	// command of a client with one (P4 Command Reference, P4CHARSET). The
+	// example takes it from p4.parity, which reads p4 -ztag info.
+	Charset string `toml:"charset"`
 }
 
 func (c Conn) Validate() []steps.Problem {
+	var ps []steps.Problem
 	if c.EnvInManual && (c.Port == "" || c.User == "") {
-		return []steps.Problem{{Key: "env_in_manual", Msg: "env_in_manual needs port and user: tejun passes them explicitly"}}
+		ps = append(ps, steps.Problem{Key: "env_in_manual", Msg: "env_in_manual needs port and user: tejun passes them explicitly"})
 	}
-	return nil
+	if c.Password != "" && (c.Tickets == "" || c.User == "" || c.Port == "") {
+		// Without a ticket file of its own tejun would write into the
+		// operator's ~/.p4tickets.
+		ps = append(ps, steps.Problem{Key: "password", Msg: "password needs user, port and tickets (the ticket file tejun logs in to)"})
+	}
+	return ps
+}
+
+// Secrets: the password is sent on stdin when a login is needed.
+func (c Conn) Secrets() []string {
+	if c.Password == "" {
+		return nil
+	}
+	return []string{c.Password}
+}
+
+// loginCmd logs User in, storing the ticket in Tickets only.
+func (c Conn) loginCmd() transport.Cmd {
+	return Conn{RunAs: c.RunAs, Port: c.Port, User: c.User, Tickets: c.Tickets, Charset: c.Charset}.exec("login")
+}
+
+// checks is a kind's check commands, with the login they may need (plan
+// mode allows only what is listed).
+func (c Conn) checks(cmds ...transport.Cmd) []steps.Op {
+	ops := steps.Ops(cmds...)
+	if c.Password != "" {
+		login := c.loginCmd()
+		login.Stdin = "secret " + c.Password + ", only when the ticket is missing or expired"
+		ops = append(ops, steps.Op{Cmd: login})
+	}
+	return ops
+}
+
+// ticketRefused: the server wants a (new) login. The texts are Perforce's
+// own: no ticket at all, an expired one, one logged out elsewhere.
+func ticketRefused(err error) bool {
+	msg := stderrOf(err)
+	return strings.Contains(msg, "P4PASSWD) invalid or unset") || strings.Contains(msg, "Your session has expired") ||
+		strings.Contains(msg, "Your session was logged out")
+}
+
+// run runs a p4 command, logging in once and retrying when the server
+// refuses it for want of a ticket.
+//
+// A step given no charset that meets a unicode server (the failover drills,
+// which have no parity step) runs with -C utf8 from then on: the refusal
+// is the server saying which it is.
+func (c Conn) run(ctx context.Context, env steps.Env, cmd transport.Cmd, stdin string) (string, error) {
+	out, err := run(ctx, env, cmd, stdin)
+	if err != nil && c.Charset == "" && unicodeRefused(err) {
+		c.Charset = "utf8"
+		cmd = withCharset(cmd, c.Charset)
+		out, err = run(ctx, env, cmd, stdin)
+	}
+	if err == nil || c.Password == "" || !ticketRefused(err) {
+		return out, err
+	}
+	if lerr := c.login(ctx, env); lerr != nil {
+		return "", lerr
+	}
+	return run(ctx, env, cmd, stdin)
+}
+
+func unicodeRefused(err error) bool {
+	return strings.Contains(stderrOf(err), "Unicode server permits only unicode enabled clients")
+}
+
+// withCharset is cmd (a p4 command) with -C charset among its global
+// options.
+func withCharset(cmd transport.Cmd, charset string) transport.Cmd {
+	if len(cmd.Argv) == 0 || cmd.Argv[0] != "p4" {
+		return cmd
+	}
+	cmd.Argv = append([]string{"p4", "-C", charset}, cmd.Argv[1:]...)
+	return cmd
+}
+
+func (c Conn) login(ctx context.Context, env steps.Env) error {
+	pw, err := env.Secret(c.Password)
+	if err != nil {
+		return err
+	}
+	_, err = run(ctx, env, c.loginCmd(), string(pw)+"\n")
+	switch {
+	case err == nil:
+		return nil
+	case strings.Contains(stderrOf(err), "Password invalid"):
+		return fmt.Errorf("%s cannot log in to %s: secret %s is not %s's password", c.User, c.Port, c.Password, c.User)
+	}
+	return fmt.Errorf("logging %s in to %s (ticket file %s): %w", c.User, c.Port, c.Tickets, err)
 }
 
 // exec is the command tejun runs: every connection setting explicit.
@@ -56,12 +164,38 @@ func (c Conn) exec(args ...string) transport.Cmd {
 		argv = append(argv, "-u", c.User)
 	}
 	if c.Port != "" {
-		argv = append(argv, "-p", c.Port)
+		argv = append(argv, "-p", P4Port(c.Port))
 	}
 	if c.Tickets != "" {
 		argv = append(argv, "-E", "P4TICKETS="+c.Tickets)
 	}
+	if c.Charset != "" && c.Charset != "none" {
+		argv = append(argv, "-C", c.Charset)
+	}
 	return transport.Cmd{Argv: append(argv, args...), User: c.Become}
+}
+
+// P4Port writes HOST:PORT as Perforce reads it. An IPv6 address joined
+// with its port ("2001:db8::40:1777") is no valid P4PORT: Perforce wants
+// the protocol and brackets, "tcp6:[2001:db8::40]:1777" (P4 Command
+// Reference, P4PORT: tcp6/ssl6 with the address in brackets). A port with
+// a protocol prefix (ssl:, tcp6:, ...) or brackets is already Perforce's
+// form and is kept as written.
+func P4Port(port string) string {
+	for _, proto := range []string{"tcp:", "tcp4:", "tcp6:", "tcp46:", "tcp64:", "ssl:", "ssl4:", "ssl6:", "ssl46:", "ssl64:", "rsh:", "unix:"} {
+		if strings.HasPrefix(port, proto) {
+			return port
+		}
+	}
+	i := strings.LastIndexByte(port, ':')
+	if i < 0 || strings.HasPrefix(port, "[") {
+		return port
+	}
+	host, num := port[:i], port[i+1:]
+	if strings.Contains(host, ":") {
+		return "tcp6:[" + host + "]:" + num
+	}
+	return port
 }
 
 // p4d is a server-side command on a P4ROOT, run as the OS owner when given.
@@ -78,6 +212,11 @@ func (c Conn) ztag(args ...string) transport.Cmd {
 func (c Conn) manual(args ...string) transport.Cmd {
 	if c.EnvInManual {
 		return transport.Cmd{Argv: append([]string{"p4"}, args...), User: c.Become}
+	}
+	if c.Password != "" {
+		// tejun's own ticket file is how tejun runs it, not part of the
+		// manual's procedure; --show-exec shows it.
+		c.Tickets = ""
 	}
 	return c.exec(args...)
 }

@@ -85,3 +85,39 @@ func TestServerSpecRefusals(t *testing.T) {
 		t.Errorf("a display-only server step changes something: %q", commands(p.Apply))
 	}
 }
+
+// A standby's spec sets the standby's configurables; any#... (every
+// server's, the master's included) only when the runbook says so.
+func TestServerGlobalConfig(t *testing.T) {
+	s := &Server{Conn: Conn{Port: "m:1666", User: "super"}, ServerID: "standby", DistributedConfig: []string{"P4LOG=log", "standby#monitor=2", "any#P4LOG=../logs/log"}}
+	ps := s.Validate()
+	if len(ps) != 1 || !strings.Contains(ps[0].Msg, "any#P4LOG") {
+		t.Fatalf("problems %v", ps)
+	}
+	s.GlobalConfig = true
+	if ps := s.Validate(); len(ps) != 0 {
+		t.Errorf("with global_config: %v", ps)
+	}
+}
+
+// An IPv6 address and a port joined as for IPv4 are no P4PORT; Perforce's
+// own forms pass through.
+func TestP4Port(t *testing.T) {
+	for in, want := range map[string]string{
+		"2001:db8::40:1777":        "tcp6:[2001:db8::40]:1777",
+		"192.168.56.114:1666":      "192.168.56.114:1666",
+		"ssl:192.168.56.114:1666":  "ssl:192.168.56.114:1666",
+		"tcp6:[2001:db8::40]:1777": "tcp6:[2001:db8::40]:1777",
+		"[2001:db8::40]:1777":      "[2001:db8::40]:1777",
+		"1666":                     "1666",
+		"p4.example:1666":          "p4.example:1666",
+	} {
+		if got := P4Port(in); got != want {
+			t.Errorf("P4Port(%q) = %q, want %q", in, got, want)
+		}
+	}
+	s := &Server{ServerID: "standby", DistributedConfig: []string{"P4TARGET=2001:db8::40:1777", "P4LOG=log"}}
+	if got := portLines(s.DistributedConfig); got[0] != "P4TARGET=tcp6:[2001:db8::40]:1777" || got[1] != "P4LOG=log" {
+		t.Errorf("portLines: %q", got)
+	}
+}

@@ -2,6 +2,7 @@ package p4
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"tejun/steps"
@@ -52,16 +53,39 @@ func (p *P4dctl) status() transport.Cmd {
 	return transport.Cmd{Argv: []string{"p4dctl", "status", p.Name}}
 }
 
+// Destructive: stopping a server is an outage, and on a standby it is the
+// first of the steps that rebuild its database, so it is confirmed with
+// them, before anything stops.
+func (p *P4dctl) Destructive() bool { return p.State == "stopped" }
+
+// Check reads the status line, not only the exit status: p4dctl status
+// exits non-zero for a service that is not running, which is an answer,
+// not an error, and its "is not running" contains "running". Anything
+// else (an unknown service, p4dctl missing) is an error.
 func (p *P4dctl) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
-	out, err := env.Run(ctx, p.status(), nil)
+	running, out, err := p4dctlRunning(ctx, env, p.Name)
 	if err != nil {
 		return steps.Status{}, err
 	}
-	running := strings.Contains(out, " is running")
 	if running == (p.State == "started") {
 		return steps.Done("%s", strings.TrimSpace(out)), nil
 	}
 	return steps.NotDone("%s", strings.TrimSpace(out)), nil
+}
+
+// p4dctlRunning asks p4dctl whether service name runs on env's host.
+func p4dctlRunning(ctx context.Context, env steps.Env, name string) (bool, string, error) {
+	out, err := env.Run(ctx, transport.Cmd{Argv: []string{"p4dctl", "status", name}}, nil)
+	text := strings.TrimSpace(out)
+	switch {
+	case strings.Contains(out, " is not running"):
+		return false, text, nil
+	case err == nil && strings.Contains(out, " is running"):
+		return true, text, nil
+	case err != nil:
+		return false, text, fmt.Errorf("p4dctl status %s: %w", name, err)
+	}
+	return false, text, fmt.Errorf("p4dctl status %s: neither running nor not running: %q", name, text)
 }
 
 func (p *P4dctl) Apply(ctx context.Context, env steps.Env) error {

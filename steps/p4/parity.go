@@ -21,7 +21,16 @@ type Parity struct {
 	// Standby is the inventory host of the standby, whose p4d binary and
 	// clock are compared with the running master's.
 	Standby string `toml:"standby"`
+
+	produced map[string]string
 }
+
+// Outputs: the client charset the servers want, "none" until the master's
+// p4 -ztag info says it runs in unicode mode ("utf8" then). p4 info needs
+// no charset, so it can ask before anything else is sent.
+func (p *Parity) Outputs() map[string]string { return map[string]string{"charset": "none"} }
+
+func (p *Parity) Produced() map[string]string { return p.produced }
 
 func (p *Parity) Validate() []steps.Problem {
 	return append(p.Conn.Validate(), steps.Require("p4.parity", "port", p.Port, "standby", p.Standby)...)
@@ -33,7 +42,9 @@ func (p *Parity) Waits() {}
 
 func (p *Parity) Describe(lang string) steps.Description {
 	return steps.Description{
-		Notes: p.notes(lang),
+		Notes: append(p.notes(lang), steps.T(lang,
+			"p4 info の unicode が enabled なら、以降の p4 コマンドは -C utf8 を付けて実行します（unicode サーバは文字セットの無いクライアントを拒否します）",
+			"If p4 info shows unicode enabled, later p4 commands run with -C utf8 (a unicode server refuses clients without a charset)")),
 		Blocks: []steps.Block{
 			steps.CommandBlock(lang, p.manual("-ztag", "info")),
 			onHost(lang, p.Standby, steps.CommandBlock(lang, transport.Cmd{Argv: []string{"p4d", "-V"}}, transport.Cmd{Argv: []string{"date", "+%z"}})),
@@ -75,7 +86,7 @@ func tzSeconds(z string) (int, error) {
 }
 
 func (p *Parity) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
-	out, err := env.Run(ctx, p.ztag("info"), nil)
+	out, err := p.run(ctx, env, p.ztag("info"), "")
 	if err != nil {
 		return steps.Status{}, err
 	}
@@ -84,6 +95,10 @@ func (p *Parity) Check(ctx context.Context, env steps.Env) (steps.Status, error)
 		return steps.Status{}, fmt.Errorf("p4 info printed nothing")
 	}
 	info := recs[0]
+	p.produced = map[string]string{"charset": "none"}
+	if info["unicode"] == "enabled" {
+		p.produced["charset"] = "utf8"
+	}
 	standby, err := env.On(p.Standby)
 	if err != nil {
 		return steps.Status{}, err
@@ -97,10 +112,10 @@ func (p *Parity) Check(ctx context.Context, env steps.Env) (steps.Status, error)
 		return steps.Status{}, err
 	}
 	var problems []string
-	mr, sr := release.FindStringSubmatch(info["serverVersion"]), release.FindStringSubmatch(v)
+	mr, sr := release.FindStringSubmatch(info["serverversion"]), release.FindStringSubmatch(v)
 	switch {
 	case mr == nil || sr == nil:
-		problems = append(problems, fmt.Sprintf("cannot read the p4d releases (%q, %q)", info["serverVersion"], strings.TrimSpace(v)))
+		problems = append(problems, fmt.Sprintf("cannot read the p4d releases (%q, %q)", info["serverversion"], strings.TrimSpace(v)))
 	case mr[1] != sr[1]:
 		problems = append(problems, fmt.Sprintf("p4d %s on the master, %s on %s", mr[1], sr[1], p.Standby))
 	}

@@ -2,6 +2,8 @@ package p4
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"tejun/steps"
 	"tejun/transport"
@@ -21,7 +23,7 @@ func (p *Passwd) Validate() []steps.Problem {
 	return append(ps, steps.NotOption("name", p.Name)...)
 }
 
-func (p *Passwd) Secrets() []string { return []string{p.Secret} }
+func (p *Passwd) Secrets() []string { return append(p.Conn.Secrets(), p.Secret) }
 
 // Credentials: the check's login -p prints a ticket.
 func (p *Passwd) Credentials(stdout string) []string { return tickets(stdout) }
@@ -42,32 +44,52 @@ func (p *Passwd) Describe(lang string) steps.Description {
 }
 
 func (p *Passwd) Plan() steps.Plan {
-	// Check: a login with the password prints a ticket (-p) without storing
-	// it anywhere.
 	check := p.loginCheck()
 	check.Stdin = "secret " + p.Secret
 	set := p.exec("passwd", p.Name)
 	set.Stdin = "secret " + p.Secret + ", twice"
-	return steps.Plan{Check: steps.Ops(check), Apply: steps.Ops(set)}
+	return steps.Plan{Check: p.checks(p.users(), check), Apply: steps.Ops(set)}
 }
 
+// users shows the Password field; -a because service users are listed
+// only with it.
+func (p *Passwd) users() transport.Cmd { return p.ztag("users", "-a", p.Name) }
+
+// loginCheck prints a ticket (-p) without storing it anywhere.
 func (p *Passwd) loginCheck() transport.Cmd {
-	return Conn{Port: p.Port, User: p.Name}.exec("login", "-p")
+	return Conn{Port: p.Port, User: p.Name, Charset: p.Charset}.exec("login", "-p")
 }
 
-// Check logs in with the secret and prints the ticket without storing it:
-// success means the password is already the secret.
+// Check proves two things: the user has a password at all, and the
+// secret is it. A login alone proves neither: for a user without a
+// password p4 login answers "'login' not necessary, no password set for
+// this user." and exits 0. p4 -ztag users -a reports "Password enabled"
+// for a user with a password and omits the field otherwise.
 func (p *Passwd) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
+	out, err := p.run(ctx, env, p.users(), "")
+	if err != nil {
+		return steps.Status{}, err
+	}
+	recs := ztag(out)
+	if len(recs) == 0 || recs[0]["user"] != p.Name {
+		return steps.Status{}, fmt.Errorf("p4 users -a %s does not show the user:\n%s", p.Name, strings.TrimSpace(out))
+	}
+	if recs[0]["password"] != "enabled" {
+		return steps.NotDone("%s has no password", p.Name), nil
+	}
 	pw, err := env.Secret(p.Secret)
 	if err != nil {
 		return steps.Status{}, err
 	}
-	_, err = run(ctx, env, p.loginCheck(), string(pw)+"\n")
-	if err == nil {
-		return steps.Done("%s already logs in with secret %s", p.Name, p.Secret), nil
+	out, err = run(ctx, env, p.loginCheck(), string(pw)+"\n")
+	if err == nil && !strings.Contains(out, "not necessary") {
+		return steps.Done("%s has a password and logs in with secret %s", p.Name, p.Secret), nil
 	}
-	if _, ok := err.(*transport.ExitError); ok {
-		return steps.NotDone("%s does not log in with secret %s", p.Name, p.Secret), nil
+	if err == nil {
+		return steps.Status{}, fmt.Errorf("p4 users says %s has a password, yet login says none is needed: %s", p.Name, strings.TrimSpace(out))
+	}
+	if strings.Contains(stderrOf(err), "Password invalid") {
+		return steps.NotDone("%s's password is not secret %s", p.Name, p.Secret), nil
 	}
 	return steps.Status{}, err
 }
@@ -77,7 +99,7 @@ func (p *Passwd) Apply(ctx context.Context, env steps.Env) error {
 	if err != nil {
 		return err
 	}
-	_, err = run(ctx, env, p.exec("passwd", p.Name), string(pw)+"\n"+string(pw)+"\n")
+	_, err = p.run(ctx, env, p.exec("passwd", p.Name), string(pw)+"\n"+string(pw)+"\n")
 	return err
 }
 

@@ -38,7 +38,7 @@ func (p *Protect) Describe(lang string) steps.Description {
 func (p *Protect) Plan() steps.Plan {
 	in := p.exec("protect", "-i")
 	in.Stdin = "protections table (from protect -o, line above appended)"
-	return steps.Plan{Check: steps.Ops(p.exec("protect", "-o")), Apply: steps.Ops(p.exec("protect", "-o"), in)}
+	return steps.Plan{Check: p.checks(p.exec("protect", "-o")), Apply: steps.Ops(p.exec("protect", "-o"), in)}
 }
 
 func normalize(line string) string { return strings.Join(strings.Fields(line), " ") }
@@ -53,7 +53,7 @@ func (p *Protect) has(table string) bool {
 }
 
 func (p *Protect) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
-	out, err := run(ctx, env, p.exec("protect", "-o"), "")
+	out, err := p.run(ctx, env, p.exec("protect", "-o"), "")
 	if err != nil {
 		return steps.Status{}, err
 	}
@@ -65,7 +65,7 @@ func (p *Protect) Check(ctx context.Context, env steps.Env) (steps.Status, error
 
 // Apply appends the line to the table as it is: never a fresh table.
 func (p *Protect) Apply(ctx context.Context, env steps.Env) error {
-	out, err := run(ctx, env, p.exec("protect", "-o"), "")
+	out, err := p.run(ctx, env, p.exec("protect", "-o"), "")
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (p *Protect) Apply(ctx context.Context, env steps.Env) error {
 	}
 	fl.list = append(fl.list, p.Line)
 	fl.multi = true
-	_, err = run(ctx, env, p.exec("protect", "-i"), f.String())
+	_, err = p.run(ctx, env, p.exec("protect", "-i"), f.String())
 	return err
 }
 

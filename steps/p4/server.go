@@ -31,6 +31,11 @@ type Server struct {
 	// equals the master's (the mandatory flip).
 	WaitJournals bool `toml:"wait_journals"`
 	Show         Show `toml:"show"`
+	// GlobalConfig allows DistributedConfig lines for other servers
+	// ("any#P4LOG=..."): those are configurables of the whole installation,
+	// the master's included, which a standby's spec should not change
+	// unless the runbook says so.
+	GlobalConfig bool `toml:"global_config"`
 }
 
 func (s *Server) Validate() []steps.Problem {
@@ -43,6 +48,14 @@ func (s *Server) Validate() []steps.Problem {
 	case "", "mandatory", "nomandatory":
 	default:
 		ps = append(ps, steps.Problem{Key: "options", Msg: "options " + s.Options + ": want mandatory or nomandatory"})
+	}
+	if !s.GlobalConfig {
+		for _, l := range append(append([]string{}, s.DistributedConfig...), s.IfUnicode...) {
+			name, _, _ := strings.Cut(l, "=")
+			if scope, _, ok := strings.Cut(name, "#"); ok && scope != s.ServerID {
+				ps = append(ps, steps.Problem{Key: "distributed_config", Msg: fmt.Sprintf("%q sets a configurable of %s, not of %s: write it without the prefix, or set global_config = true to change other servers too", l, scope, s.ServerID)})
+			}
+		}
 	}
 	if s.Create && s.Options == "mandatory" {
 		// Perforce refuses this too; saying so before anything runs.
@@ -65,7 +78,7 @@ func (s *Server) fields() []string {
 	add("Description", s.Description)
 	if len(s.DistributedConfig)+len(s.IfUnicode) > 0 {
 		lines = append(lines, "DistributedConfig:")
-		for _, l := range s.DistributedConfig {
+		for _, l := range portLines(s.DistributedConfig) {
 			lines = append(lines, "\t"+l)
 		}
 		for _, l := range s.IfUnicode {
@@ -106,7 +119,7 @@ func (s *Server) Describe(lang string) steps.Description {
 }
 
 func (s *Server) Plan() steps.Plan {
-	p := steps.Plan{Check: steps.Ops(s.ztag("servers"), s.exec("server", "-o", s.ServerID))}
+	p := steps.Plan{Check: s.checks(s.ztag("servers"), s.exec("server", "-o", s.ServerID))}
 	if len(s.IfUnicode) > 0 {
 		p.Check = append(p.Check, steps.Op{Cmd: s.ztag("info")})
 	}
@@ -125,6 +138,19 @@ func (s *Server) Plan() steps.Plan {
 	return p
 }
 
+// portLines writes a P4TARGET value as Perforce reads it (P4Port).
+func portLines(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		name, v, _ := strings.Cut(l, "=")
+		if _, conf, ok := strings.Cut(name, "#"); (ok && conf == "P4TARGET") || name == "P4TARGET" {
+			l = name + "=" + P4Port(v)
+		}
+		out[i] = l
+	}
+	return out
+}
+
 // desired edits f to what the step wants and lists the changes.
 func (s *Server) desired(f *form, unicode bool) []string {
 	var changes []string
@@ -137,7 +163,7 @@ func (s *Server) desired(f *form, unicode bool) []string {
 	add(f.set("Services", s.Services))
 	add(f.set("Options", s.Options))
 	add(f.set("ReplicatingFrom", s.ReplicatingFrom))
-	lines := append([]string{}, s.DistributedConfig...)
+	lines := portLines(s.DistributedConfig)
 	if unicode {
 		lines = append(lines, s.IfUnicode...)
 	}
@@ -157,12 +183,12 @@ func (s *Server) desired(f *form, unicode bool) []string {
 }
 
 func (s *Server) exists(ctx context.Context, env steps.Env) (bool, error) {
-	out, err := run(ctx, env, s.ztag("servers"), "")
+	out, err := s.run(ctx, env, s.ztag("servers"), "")
 	if err != nil {
 		return false, err
 	}
 	for _, r := range ztag(out) {
-		if r["ServerID"] == s.ServerID {
+		if r["serverid"] == s.ServerID {
 			return true, nil
 		}
 	}
@@ -173,7 +199,7 @@ func (s *Server) unicode(ctx context.Context, env steps.Env) (bool, error) {
 	if len(s.IfUnicode) == 0 {
 		return false, nil
 	}
-	out, err := run(ctx, env, s.ztag("info"), "")
+	out, err := s.run(ctx, env, s.ztag("info"), "")
 	if err != nil {
 		return false, err
 	}
@@ -186,7 +212,7 @@ func (s *Server) Check(ctx context.Context, env steps.Env) (steps.Status, error)
 	if err != nil {
 		return steps.Status{}, err
 	}
-	out, err := run(ctx, env, s.exec("server", "-o", s.ServerID), "")
+	out, err := s.run(ctx, env, s.exec("server", "-o", s.ServerID), "")
 	if err != nil {
 		return steps.Status{}, err
 	}
@@ -215,7 +241,7 @@ func (s *Server) Apply(ctx context.Context, env steps.Env) error {
 			return err
 		}
 	}
-	out, err := run(ctx, env, s.exec("server", "-o", s.ServerID), "")
+	out, err := s.run(ctx, env, s.exec("server", "-o", s.ServerID), "")
 	if err != nil {
 		return err
 	}
@@ -225,20 +251,20 @@ func (s *Server) Apply(ctx context.Context, env steps.Env) error {
 	}
 	f := parseForm(out)
 	s.desired(f, uni)
-	_, err = run(ctx, env, s.exec("server", "-i"), f.String())
+	_, err = s.run(ctx, env, s.exec("server", "-i"), f.String())
 	return err
 }
 
 // journalsAgree refuses the mandatory flip while the standby is behind:
 // a mandatory standby that lags holds back every other replica.
 func (s *Server) journalsAgree(ctx context.Context, env steps.Env) error {
-	out, err := run(ctx, env, s.ztag("servers", "-J"), "")
+	out, err := s.run(ctx, env, s.ztag("servers", "-J"), "")
 	if err != nil {
 		return err
 	}
 	var master, standby map[string]string
 	for _, r := range ztag(out) {
-		if r["serverID"] == s.ServerID {
+		if r["serverid"] == s.ServerID {
 			standby = r
 		} else if master == nil {
 			master = r
@@ -247,9 +273,9 @@ func (s *Server) journalsAgree(ctx context.Context, env steps.Env) error {
 	if standby == nil || master == nil {
 		return fmt.Errorf("servers -J does not show %s: is it replicating?", s.ServerID)
 	}
-	if standby["persistedJnl"] != master["persistedJnl"] || standby["persistedPos"] != master["persistedPos"] {
+	if standby["persistedjnl"] != master["persistedjnl"] || standby["persistedpos"] != master["persistedpos"] {
 		return fmt.Errorf("%s is at journal %s/%s, the master at %s/%s: not changing Options until they agree",
-			s.ServerID, standby["persistedJnl"], standby["persistedPos"], master["persistedJnl"], master["persistedPos"])
+			s.ServerID, standby["persistedjnl"], standby["persistedpos"], master["persistedjnl"], master["persistedpos"])
 	}
 	return nil
 }

@@ -44,17 +44,17 @@ func (s *Servers) Describe(lang string) steps.Description {
 }
 
 func (s *Servers) Plan() steps.Plan {
-	return steps.Plan{Check: steps.Ops(s.ztag("servers", "-J"))}
+	return steps.Plan{Check: s.checks(s.ztag("servers", "-J"))}
 }
 
 func (s *Servers) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
-	out, err := env.Run(ctx, s.ztag("servers", "-J"), nil)
+	out, err := s.run(ctx, env, s.ztag("servers", "-J"), "")
 	if err != nil {
 		return steps.Status{}, err
 	}
 	var master, standby map[string]string
 	for _, r := range ztag(out) {
-		switch r["serverID"] {
+		switch r["serverid"] {
 		case s.Master:
 			master = r
 		case s.Standby:
@@ -67,12 +67,12 @@ func (s *Servers) Check(ctx context.Context, env steps.Env) (steps.Status, error
 	if standby == nil {
 		return steps.NotDone("%s has not reported a journal position yet", s.Standby), nil
 	}
-	m := master["persistedJnl"] + "/" + master["persistedPos"]
-	st := standby["persistedJnl"] + "/" + standby["persistedPos"]
+	m := master["persistedjnl"] + "/" + master["persistedpos"]
+	st := standby["persistedjnl"] + "/" + standby["persistedpos"]
 	if m != st {
 		return steps.NotDone("%s at %s, %s at %s", s.Standby, st, s.Master, m), nil
 	}
-	if s.Mandatory && standby["serverOptions"] != "mandatory" {
+	if s.Mandatory && standby["serveroptions"] != "mandatory" {
 		return steps.NotDone("%s is not shown as mandatory", s.Standby), nil
 	}
 	return steps.Done("%s and %s at %s", s.Master, s.Standby, m), nil

@@ -127,7 +127,10 @@ func (f *form) String() string {
 }
 
 // ztag parses -ztag output into records ("... field value" lines; a blank
-// line or a repeated first field starts a new record).
+// line or a repeated first field starts a new record). Field names are
+// stored lower-case: Perforce spells the same field ServerID in p4 info
+// and serverID in servers -J, and has changed spellings between releases,
+// so lookups (always lower-case literals) must not depend on it.
 func ztag(out string) []map[string]string {
 	var recs []map[string]string
 	var cur map[string]string
@@ -141,6 +144,7 @@ func ztag(out string) []map[string]string {
 			continue
 		}
 		k, v, _ := strings.Cut(rest, " ")
+		k = strings.ToLower(k)
 		if cur == nil || (k == first && cur[k] != "") {
 			cur = map[string]string{}
 			recs = append(recs, cur)
@@ -149,6 +153,16 @@ func ztag(out string) []map[string]string {
 		cur[k] = v
 	}
 	return recs
+}
+
+// tagField is a tagged field that must be there: its absence is an error
+// naming the field expected and the output got, never an empty value
+// read as "not done".
+func tagField(rec map[string]string, name, cmd, out string) (string, error) {
+	if v, ok := rec[strings.ToLower(name)]; ok {
+		return v, nil
+	}
+	return "", fmt.Errorf("%s: no field %s in its tagged output:\n%s", cmd, name, strings.TrimSpace(out))
 }
 
 // run runs a p4 command and returns stdout; p4's own error text is kept.

@@ -29,7 +29,23 @@ func TestFormEditKeepsEverythingElse(t *testing.T) {
 
 func TestZtag(t *testing.T) {
 	recs := ztag("... serverID master\n... appliedJnl 1\n\n... serverID standby\n... appliedJnl 1\n... serverOptions mandatory\n")
-	if len(recs) != 2 || recs[1]["serverOptions"] != "mandatory" || recs[0]["serverID"] != "master" {
+	if len(recs) != 2 || recs[1]["serveroptions"] != "mandatory" || recs[0]["serverid"] != "master" {
 		t.Fatalf("%v", recs)
+	}
+}
+
+// p4 info says ServerID, servers -J says serverID: one lookup for both,
+// and a missing field is an error naming it and showing the output.
+func TestZtagCaseInsensitive(t *testing.T) {
+	info := ztag("... userName super\n... ServerID standby\n")
+	servers := ztag("... serverID standby\n... persistedJnl 3\n")
+	for _, r := range []map[string]string{info[0], servers[0]} {
+		if id, err := tagField(r, "ServerID", "p4 info", ""); err != nil || id != "standby" {
+			t.Errorf("ServerID of %v: %q, %v", r, id, err)
+		}
+	}
+	_, err := tagField(info[0], "masterJournalSequence", "p4 pull -lj", "... userName super\n")
+	if err == nil || !strings.Contains(err.Error(), "masterJournalSequence") || !strings.Contains(err.Error(), "userName super") {
+		t.Errorf("missing field: %v", err)
 	}
 }

@@ -54,13 +54,13 @@ func (u *User) Plan() steps.Plan {
 	in := u.exec("user", "-i", "-f")
 	in.Stdin = "user spec " + u.Name + " (from user -o, fields above changed)"
 	return steps.Plan{
-		Check: steps.Ops(u.ztag("users", "-a", u.Name)),
+		Check: u.checks(u.ztag("users", "-a", u.Name)),
 		Apply: steps.Ops(u.exec("user", "-o", u.Name), in),
 	}
 }
 
 func (u *User) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
-	out, err := run(ctx, env, u.ztag("users", "-a", u.Name), "")
+	out, err := u.run(ctx, env, u.ztag("users", "-a", u.Name), "")
 	if err != nil {
 		if ee, ok := err.(*transport.ExitError); ok && strings.Contains(ee.Stderr, "no such user") {
 			return steps.NotDone("user %s does not exist", u.Name), nil
@@ -73,7 +73,7 @@ func (u *User) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
 	}
 	r := recs[0]
 	var diff []string
-	for _, f := range [][3]string{{"Type", u.Type, r["Type"]}, {"Email", u.Email, r["Email"]}, {"FullName", u.FullName, r["FullName"]}} {
+	for _, f := range [][3]string{{"Type", u.Type, r["type"]}, {"Email", u.Email, r["email"]}, {"FullName", u.FullName, r["fullname"]}} {
 		if f[1] != "" && f[1] != f[2] {
 			diff = append(diff, f[0]+" "+f[2]+" → "+f[1])
 		}
@@ -85,7 +85,7 @@ func (u *User) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
 }
 
 func (u *User) Apply(ctx context.Context, env steps.Env) error {
-	out, err := run(ctx, env, u.exec("user", "-o", u.Name), "")
+	out, err := u.run(ctx, env, u.exec("user", "-o", u.Name), "")
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (u *User) Apply(ctx context.Context, env steps.Env) error {
 	f.set("Type", u.Type)
 	f.set("Email", u.Email)
 	f.set("FullName", u.FullName)
-	_, err = run(ctx, env, u.exec("user", "-i", "-f"), f.String())
+	_, err = u.run(ctx, env, u.exec("user", "-i", "-f"), f.String())
 	return err
 }
 

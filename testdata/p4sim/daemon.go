@@ -26,6 +26,8 @@ type Request struct {
 	Stdin  string
 	Tag    bool
 	Port   string // the address the client used, for ticket lookups
+	// Charset is the client's P4CHARSET (-C), "" when unset.
+	Charset string
 }
 
 type Response struct {
@@ -66,9 +68,9 @@ func runDaemon(root, port string) error {
 	if err := d.db.save(root); err != nil {
 		return fmt.Errorf("Perforce server error: %v", err)
 	}
-	addr := port
-	if !strings.Contains(addr, ":") {
-		addr = ":" + addr
+	addr := dialAddr(port)
+	if !strings.Contains(port, ":") {
+		addr = ":" + port
 	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -130,7 +132,7 @@ func (d *daemon) isReplica() bool {
 // come from the protections table (an empty table makes everyone super).
 func (d *daemon) authorised(req *Request) *Response {
 	u := d.db.Users[req.User]
-	if u != nil && u.Password != "" && d.db.Tickets[req.Ticket] != req.User {
+	if u != nil && u.Password != "" && d.db.ticketUser(req.Ticket) != req.User {
 		r := fail("Perforce password (P4PASSWD) invalid or unset.")
 		return &r
 	}
@@ -151,8 +153,30 @@ func (d *daemon) isSuper(user string) bool {
 }
 
 func (d *daemon) handle(req *Request) Response {
+	// A unicode server refuses a client without a charset, a non-unicode
+	// one a client with one (P4 Command Reference, P4CHARSET); p4 info
+	// answers either, and the servers' own traffic (rpl-fetch, shutdown
+	// from a failover) is not a client's.
+	if req.Cmd != "info" && req.Cmd != "rpl-fetch" && req.Cmd != "shutdown" {
+		none := req.Charset == "" || req.Charset == "none"
+		if d.db.Unicode && none {
+			return fail("Unicode server permits only unicode enabled clients.")
+		}
+		if !d.db.Unicode && !none {
+			return fail("Unicode clients require a unicode enabled server.")
+		}
+	}
 	if req.Cmd == "login" {
 		return d.login(req)
+	}
+	if req.Cmd == "logout" {
+		return d.logout(req)
+	}
+	if req.Cmd == "info" {
+		// p4 info needs no login: health checks run it unauthenticated
+		// ("p4 -p $PORT -u healthcheck info -s" in public p4d container
+		// entrypoints), and it is how a client learns the server is unicode.
+		return d.info(req)
 	}
 	if r := d.authorised(req); r != nil {
 		return *r
@@ -439,9 +463,11 @@ func (d *daemon) user(req *Request) Response {
 
 func (d *daemon) users(req *Request) Response {
 	var b strings.Builder
-	names := req.Args
+	// p4 users lists service and operator users only with -a (P4 Command
+	// Reference, p4 users: "-a Include service and operator users").
+	names, all := req.Args, false
 	if len(names) > 0 && names[0] == "-a" {
-		names = names[1:]
+		names, all = names[1:], true
 	}
 	found := 0
 	for _, n := range names {
@@ -449,9 +475,19 @@ func (d *daemon) users(req *Request) Response {
 		if u == nil {
 			continue
 		}
+		if !all && (u.Type == "service" || u.Type == "operator") {
+			continue
+		}
 		found++
+		// Tagged output reports "Password enabled" for a user with a
+		// password and omits the field otherwise (p4 -ztag users, as shown
+		// in public Perforce security write-ups).
+		pw := ""
+		if u.Password != "" {
+			pw = "enabled"
+		}
 		if req.Tag {
-			b.WriteString(tagged([][2]string{{"User", u.User}, {"Type", u.Type}, {"Email", u.Email}, {"FullName", u.FullName}}) + "\n")
+			b.WriteString(tagged([][2]string{{"User", u.User}, {"Type", u.Type}, {"Email", u.Email}, {"FullName", u.FullName}, {"Password", pw}}) + "\n")
 		} else {
 			fmt.Fprintf(&b, "%s <%s> (%s)\n", u.User, u.Email, u.FullName)
 		}
@@ -494,14 +530,22 @@ func (d *daemon) passwd(req *Request) Response {
 func (d *daemon) login(req *Request) Response {
 	a := req.Args
 	u := d.db.Users[req.User]
+	// A user without a password needs no login: p4 login, login -p and
+	// login -s all answer "'login' not necessary, no password set for this
+	// user." as information, with exit status 0 (P4Java's login tests and
+	// git-p4's handling of it expect exactly this text), so success of a
+	// login proves nothing about a password.
+	if u == nil || u.Password == "" {
+		return ok("'login' not necessary, no password set for this user.\n")
+	}
 	if len(a) == 1 && a[0] == "-s" {
-		if u != nil && (u.Password == "" || d.db.Tickets[req.Ticket] == req.User) {
+		if d.db.ticketUser(req.Ticket) == req.User {
+			if req.Tag {
+				return ok("... User %s\n... TicketExpiration 43200\n", req.User)
+			}
 			return ok("User %s ticket expires in 12 hours 0 minutes.\n", req.User)
 		}
 		return fail("Perforce password (P4PASSWD) invalid or unset.")
-	}
-	if u == nil || u.Password == "" {
-		return fail("'login' not necessary, no password set for this user.")
 	}
 	if hashPassword(strings.TrimRight(req.Stdin, "\n")) != u.Password {
 		return fail("Enter password: \nPassword invalid.")
@@ -509,13 +553,52 @@ func (d *daemon) login(req *Request) Response {
 	var t [16]byte
 	rand.Read(t[:])
 	ticket := strings.ToUpper(hex.EncodeToString(t[:]))
-	d.db.Tickets[ticket] = req.User
+	if d.isReplica() {
+		if d.db.LocalTickets == nil {
+			d.db.LocalTickets = map[string]string{}
+		}
+		d.db.LocalTickets[ticket] = req.User
+	} else {
+		d.db.Tickets[ticket] = req.User
+	}
 	d.db.write("login " + req.User)
 	if len(a) == 1 && a[0] == "-p" {
 		return ok("Enter password: \n%s\n", ticket)
 	}
 	d.db.save(d.root)
 	return Response{Out: "Enter password: \nUser " + req.User + " logged in.\n", Err: "TICKET " + ticket}
+}
+
+// logout invalidates the caller's ticket, or with -a every ticket of the
+// user; a super user may name another user (P4 Command Reference, p4
+// logout [-a] [username]).
+func (d *daemon) logout(req *Request) Response {
+	all, target := false, req.User
+	for _, a := range req.Args {
+		if a == "-a" {
+			all = true
+		} else {
+			target = a
+		}
+	}
+	if target != req.User {
+		if r := d.authorised(req); r != nil {
+			return *r
+		}
+		if !d.isSuper(req.User) {
+			return fail("You don't have permission for this operation.")
+		}
+	}
+	for _, m := range []map[string]string{d.db.Tickets, d.db.LocalTickets} {
+		for t, owner := range m {
+			if owner == target && (all || t == req.Ticket || target != req.User) {
+				delete(m, t)
+			}
+		}
+	}
+	d.db.write("logout " + target)
+	d.db.save(d.root)
+	return ok("User %s logged out.\n", target)
 }
 
 // checkpoint writes PREFIX.ckp.N, N one past the journal counter, and

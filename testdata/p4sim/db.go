@@ -24,10 +24,14 @@ type DB struct {
 	Protections []string           `json:"protections"`
 	Config      map[string]string  `json:"config"`  // "any#P4LOG" / "standby#P4TARGET" → value
 	Tickets     map[string]string  `json:"tickets"` // ticket → user
-	Unicode     bool               `json:"unicode"`
-	Acks        map[string]*Ack    `json:"acks"` // on a master: what each replica reported
-	Replica     *ReplicaState      `json:"replica,omitempty"`
-	Extra       map[string]string  `json:"extra,omitempty"`
+	// LocalTickets are logins made on a replica itself: they stay when
+	// the replica takes the master's tables, as a replica keeps its own
+	// ticket table (a login on a standby is not sent to its master).
+	LocalTickets map[string]string `json:"local_tickets,omitempty"`
+	Unicode      bool              `json:"unicode"`
+	Acks         map[string]*Ack   `json:"acks"` // on a master: what each replica reported
+	Replica      *ReplicaState     `json:"replica,omitempty"`
+	Extra        map[string]string `json:"extra,omitempty"`
 }
 
 type Server struct {
@@ -59,7 +63,7 @@ const dbFile = "db.tejunsim"
 
 func freshDB() *DB {
 	return &DB{Servers: map[string]*Server{}, Users: map[string]*User{}, Config: map[string]string{},
-		Tickets: map[string]string{}, Acks: map[string]*Ack{}}
+		Tickets: map[string]string{}, LocalTickets: map[string]string{}, Acks: map[string]*Ack{}}
 }
 
 func hasDB(root string) bool {
@@ -105,6 +109,17 @@ func (db *DB) save(root string) error {
 // write records a change in the journal: the sequence grows by its size.
 func (db *DB) write(what string) {
 	db.Sequence += len(what) + 64
+}
+
+// ticketUser is who a ticket belongs to, "" when it is no valid ticket.
+func (db *DB) ticketUser(t string) string {
+	if t == "" {
+		return ""
+	}
+	if u := db.LocalTickets[t]; u != "" {
+		return u
+	}
+	return db.Tickets[t]
 }
 
 func hashPassword(p string) string {

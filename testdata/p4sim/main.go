@@ -52,6 +52,7 @@ func p4(args []string) int {
 		req.Port = "perforce:1666"
 	}
 	tickets := os.Getenv("P4TICKETS")
+	req.Charset = os.Getenv("P4CHARSET")
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		opt := args[0]
 		args = args[1:]
@@ -73,6 +74,8 @@ func p4(args []string) int {
 			if k == "P4TICKETS" {
 				tickets = v
 			}
+		case "-C":
+			req.Charset = val()
 		case "-ztag":
 			req.Tag = true
 		case "-z":
@@ -98,6 +101,10 @@ func p4(args []string) int {
 		return die("Perforce client error:\n\tConnect to server failed; check $P4PORT.\n\tTCP connect to %s failed.\n\tconnect: %s: Connection refused", req.Port, req.Port)
 	}
 	fmt.Print(resp.Out)
+	if resp.Code == 0 && req.Cmd == "logout" {
+		// The client forgets the ticket it held for this server and user.
+		removeTicket(tickets, req.Port, req.User)
+	}
 	if t, ok := strings.CutPrefix(resp.Err, "TICKET "); ok && resp.Code == 0 {
 		if err := writeTicket(tickets, req.Port, req.User, t); err != nil {
 			return die("Unable to write ticket file: %v", err)
@@ -115,7 +122,7 @@ func needsStdin(r *Request) bool {
 	case "passwd":
 		return true
 	case "login":
-		return len(r.Args) == 0 || r.Args[0] == "-p"
+		return len(r.Args) == 0 || r.Args[0] == "-p" || r.Args[0] == "-a"
 	case "server", "user", "protect":
 		return len(r.Args) > 0 && r.Args[0] == "-i"
 	}
@@ -146,11 +153,33 @@ func writeTicket(path, port, user, ticket string) error {
 	return os.WriteFile(path, []byte(strings.Join(keep, "\n")+"\n"), 0o600)
 }
 
+func removeTicket(path, port, user string) {
+	if path == "" {
+		home, _ := os.UserHomeDir()
+		path = filepath.Join(home, ".p4tickets")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	var keep []string
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if l != "" && !strings.HasPrefix(l, port+"="+user+":") {
+			keep = append(keep, l)
+		}
+	}
+	out := ""
+	if len(keep) > 0 {
+		out = strings.Join(keep, "\n") + "\n"
+	}
+	os.WriteFile(path, []byte(out), 0o600)
+}
+
 // ---- p4d ----
 
 func p4d(args []string) int {
 	root, port, xd, jr := os.Getenv("P4ROOT"), os.Getenv("P4PORT"), "", ""
-	showID := false
+	showID, xi := false, false
 	for i := 0; i < len(args); i++ {
 		next := func() string {
 			if i+1 < len(args) {
@@ -172,6 +201,8 @@ func p4d(args []string) int {
 			}
 		case "-jr":
 			jr = next()
+		case "-xi":
+			xi = true
 		case "-V":
 			fmt.Println("Perforce - The Fast Software Configuration Management System.\nRev. " + version + ".")
 			return 0
@@ -187,6 +218,18 @@ func p4d(args []string) int {
 		return die("Perforce server error:\n\tServer root '%s' does not exist.", root)
 	}
 	switch {
+	case xi:
+		// p4d -xi switches a (stopped) server to unicode mode, for good.
+		db, err := loadDB(root)
+		if err != nil {
+			return die("%v", err)
+		}
+		db.Unicode = true
+		if err := db.save(root); err != nil {
+			return die("%v", err)
+		}
+		fmt.Println("Server switched to Unicode mode.")
+		return 0
 	case showID:
 		id := readServerID(root)
 		if id == "" {
@@ -268,12 +311,17 @@ func p4dctl(args []string) int {
 	}
 	switch args[0] {
 	case "status":
+		// p4dctl status follows the LSB status convention: exit 0 only when
+		// the service runs. Public scripts rely on it ("p4dctl status $NAME ||
+		// p4dctl start $NAME" in a Git Fusion container entrypoint; Puppet
+		// modules use it as the service's status command), and others warn
+		// that its "not running" text also contains "running".
 		if pid := running(); pid > 0 {
 			fmt.Printf("p4d '%s' is running with pid %d.\n", inst.name, pid)
-		} else {
-			fmt.Printf("p4d '%s' is not running.\n", inst.name)
+			return 0
 		}
-		return 0
+		fmt.Printf("p4d '%s' is not running.\n", inst.name)
+		return 1
 	case "stop":
 		pid := running()
 		if pid == 0 {

@@ -134,11 +134,21 @@ func readTicket(path, port, user string) (string, error) {
 	return "", fmt.Errorf("Perforce password (P4PASSWD) invalid or unset.")
 }
 
-func call(port string, req *Request) (Response, error) {
-	addr := port
-	if !strings.Contains(addr, ":") {
-		addr = "localhost:" + addr
+// dialAddr turns a P4PORT into a Go network address: Perforce's protocol
+// prefixes (tcp:, tcp4:, tcp6: with the IPv6 address in brackets; P4 Command
+// Reference, P4PORT) go, a bare port number means localhost.
+func dialAddr(port string) string {
+	for _, proto := range []string{"tcp:", "tcp4:", "tcp6:", "tcp46:", "tcp64:"} {
+		port = strings.TrimPrefix(port, proto)
 	}
+	if !strings.Contains(port, ":") {
+		return "localhost:" + port
+	}
+	return port
+}
+
+func call(port string, req *Request) (Response, error) {
+	addr := dialAddr(port)
 	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
 	if err != nil {
 		return Response{}, err
@@ -200,7 +210,7 @@ func (d *daemon) failover(req *Request) Response {
 	cfg := d.db.configFor(d.id)
 	target := cfg["P4TARGET"]
 	reachable := false
-	if c, err := net.DialTimeout("tcp", target, time.Second); err == nil {
+	if c, err := net.DialTimeout("tcp", dialAddr(target), time.Second); err == nil {
 		c.Close()
 		reachable = true
 	}
@@ -229,7 +239,13 @@ func (d *daemon) failover(req *Request) Response {
 	from := masterID
 	if from == "" {
 		from = d.db.Servers[d.id].ReplicatingFrom
-		if r, err := call(target, &Request{User: req.User, Cmd: "shutdown", Port: target}); err != nil || r.Code != 0 {
+		// The standby talks to the master as its service user, with the
+		// ticket in its P4TICKETS, as its replication threads do; the
+		// operator's own ticket is for the standby, not the master (the P4
+		// Command Reference's p4 failover runs on the standby only).
+		svc := cfg["serviceUser"]
+		ticket, _ := readTicket(cfg["P4TICKETS"], target, svc)
+		if r, err := call(target, &Request{User: svc, Ticket: ticket, Cmd: "shutdown", Port: target}); err != nil || r.Code != 0 {
 			return fail("Unable to stop server %s: %v %s", from, err, r.Err)
 		}
 		time.Sleep(200 * time.Millisecond)

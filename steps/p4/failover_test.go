@@ -1,0 +1,82 @@
+package p4
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"tejun/steps"
+	"tejun/transport"
+	"tejun/transport/transporttest"
+)
+
+// hostEnv is a steps.Env over fake hosts; a host missing from hosts
+// cannot be reached.
+type hostEnv struct {
+	name  string
+	hosts map[string]*transporttest.Fake
+}
+
+func (e *hostEnv) Host() string { return e.name }
+func (e *hostEnv) Run(ctx context.Context, cmd transport.Cmd, stdin io.Reader) (string, error) {
+	return transport.Output(ctx, e.hosts[e.name], cmd, stdin)
+}
+func (e *hostEnv) Files() (transport.Files, error) { return nil, errors.New("no files") }
+func (e *hostEnv) On(host string) (steps.Env, error) {
+	if e.hosts[host] == nil {
+		return nil, errors.New("ssh: connect to host " + host + ": connection timed out")
+	}
+	return &hostEnv{name: host, hosts: e.hosts}, nil
+}
+func (e *hostEnv) Secret(string) ([]byte, error)         { return nil, errors.New("no secrets") }
+func (e *hostEnv) Confirm(context.Context, string) error { return steps.ErrNoOperator }
+func (e *hostEnv) Dir() string                           { return "" }
+
+// The master's port says nothing within the timeout and its host cannot
+// be reached: not proof of "down". Refused, unless the section accepts the
+// split brain risk by name.
+func TestFailoverUnverifiedDown(t *testing.T) {
+	standby := func() *transporttest.Fake {
+		return transporttest.New().
+			On(`-ztag info$`, transporttest.Reply{Stdout: "... ServerID standby\n"}).
+			On(`^timeout 5 p4 .* -ztag info$`, transporttest.Reply{Code: 124}).
+			On(`-ztag servers$`, transporttest.Reply{Stdout: "... ServerID standby\n... Options mandatory\n"}).
+			On(`failover -s master$`, transporttest.Reply{Stdout: "use --yes or -y to execute the failover.\n"})
+	}
+	f := &Failover{Conn: Conn{Port: "s:1666", User: "super"}, Master: "master", MasterPort: "m:1666", MasterDown: true, Yes: true,
+		MasterHost: "master", MasterP4dctl: "master", ProbeTimeout: "5s"}
+	env := &hostEnv{name: "standby", hosts: map[string]*transporttest.Fake{"standby": standby()}}
+	_, err := f.Check(context.Background(), env)
+	if err == nil || !strings.Contains(err.Error(), "cannot prove the master is down") || !strings.Contains(err.Error(), "no answer on m:1666 within 5s") ||
+		!strings.Contains(err.Error(), "connection timed out") {
+		t.Fatalf("unverified down: %v", err)
+	}
+	f.AcceptUnverifiedDown = true
+	st, err := f.Check(context.Background(), env)
+	if err != nil || st.Done || !strings.Contains(st.Reason, "split brain risk") {
+		t.Fatalf("accepted risk: %+v, %v", st, err)
+	}
+
+	// The host answers and p4dctl says p4d runs: hung, refused even so.
+	master := transporttest.New().On(`^p4dctl status master$`, transporttest.Reply{Stdout: "p4d 'master' is running with pid 7.\n"})
+	env = &hostEnv{name: "standby", hosts: map[string]*transporttest.Fake{"standby": standby(), "master": master}}
+	if _, err := f.Check(context.Background(), env); err == nil || !strings.Contains(err.Error(), "hung") {
+		t.Fatalf("hung master: %v", err)
+	}
+	// Not running there: down, and Apply fences it before failover -s -y.
+	master.On(`^p4dctl status master$`, transporttest.Reply{Stdout: "p4d 'master' is not running.\n", Code: 1}).
+		On(`^p4dctl stop master$`, transporttest.Reply{}).
+		On(`^mv -f -- /etc/perforce/p4dctl.conf.d/master.conf`, transporttest.Reply{})
+	env.hosts["standby"].On(`failover -s master -y$`, transporttest.Reply{})
+	f.AcceptUnverifiedDown = false
+	if st, err := f.Check(context.Background(), env); err != nil || !strings.Contains(st.Reason, "not running") {
+		t.Fatalf("down master: %+v, %v", st, err)
+	}
+	if err := f.Apply(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	master.AssertReceived(t, `^mv -f -- /etc/perforce/p4dctl.conf.d/master.conf /etc/perforce/p4dctl.conf.d/master.conf.fenced-by-tejun$`)
+	env.hosts["standby"].AssertReceived(t, `failover -s master -y$`)
+}
