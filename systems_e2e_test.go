@@ -281,4 +281,3 @@ func TestRunGaroonThroughBastion(t *testing.T) {
 
 	rerunChangesNothing(t, args, db1.Path("/etc/exports"), db1.Path("/etc/hosts"), app.Path("/etc/fstab"), app.Path("/var/www/cgi-bin/cbgrn/lwc.ini"))
 }
-
