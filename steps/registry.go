@@ -65,6 +65,8 @@ func Generic() []Kind {
 		{Name: "upload", New: func() Step { return &Upload{} }},
 		{Name: "service", New: func() Step { return &Service{} }},
 		{Name: "wait_until", New: func() Step { return &WaitUntil{} }},
+		{Name: "wait_fields", New: func() Step { return &WaitFields{} }},
+		{Name: "log_match", New: func() Step { return &LogMatch{} }},
 		{Name: "file", New: func() Step { return &File{} }},
 		{Name: "line", New: func() Step { return &Line{} }},
 		{Name: "package", New: func() Step { return &Package{} }},

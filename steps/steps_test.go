@@ -10,21 +10,23 @@ import (
 // sense, naming the key to fix.
 func TestZeroParametersAreRefused(t *testing.T) {
 	wantKeys := map[string][]string{
-		"command":    {"argv"},
-		"manual":     {"instruction"},
-		"directory":  {"path"},
-		"owner":      {"path", "owner"},
-		"move":       {"src", "dst"},
-		"remove":     {"dir", "paths"},
-		"transfer":   {"src", "to", "dst"},
-		"upload":     {"src", "dst"},
-		"service":    {"name", "state"},
-		"wait_until": {"argv"},
-		"file":       {"path"},
-		"line":       {"path", "line"},
-		"package":    {"name"},
-		"mount":      {"src", "path", "fstype"},
-		"reboot":     {"check", "pattern"},
+		"command":     {"argv"},
+		"manual":      {"instruction"},
+		"directory":   {"path"},
+		"owner":       {"path", "owner"},
+		"move":        {"src", "dst"},
+		"remove":      {"dir", "paths"},
+		"transfer":    {"src", "to", "dst"},
+		"upload":      {"src", "dst"},
+		"service":     {"name", "state"},
+		"wait_until":  {"argv"},
+		"wait_fields": {"argv", "expect"},
+		"log_match":   {"pattern"},
+		"file":        {"path"},
+		"line":        {"path", "line"},
+		"package":     {"name"},
+		"mount":       {"src", "path", "fstype"},
+		"reboot":      {"check", "pattern"},
 	}
 	for _, k := range Generic() {
 		v, ok := k.New().(Validator)
