@@ -139,43 +139,127 @@ func TestRunClusterproScripts(t *testing.T) {
 	}
 }
 
+// The ProcessSaver runbook on two real-sshd hosts, chapter 7's tests
+// included. ProcessSaver and Tomcat are stand-ins (testdata/stand-ins/:
+// pcheck watches and restarts a java stand-in with the runbook's own
+// restart script and logs to /var/log/messages as the guide shows; padmin
+// prints pcheck's state). Tomcat's home has a space in it: the restart
+// script must still start it.
 func TestRunProcessSaver(t *testing.T) {
 	b := testbed.Start(t, "server-01", "server-02")
+	const home = "/opt/my tomcat"
 	for _, h := range b.Hosts {
 		os.MkdirAll(h.Path("/var/opt/HA/PS/conf/bin"), 0o755)
+		for _, tool := range []string{"java", "padmin", "pcheck", "catalina.sh"} {
+			h.Install(t, "testdata/stand-ins/"+tool)
+		}
 		os.MkdirAll(h.Path("/opt/HA/PS/bin"), 0o755)
-		data, _ := os.ReadFile("testdata/stand-ins/padmin")
-		os.WriteFile(h.Path("/opt/HA/PS/bin/padmin"), data, 0o755)
+		os.MkdirAll(h.Path(home+"/bin"), 0o755)
+		os.Rename(h.Path("/usr/local/bin/padmin"), h.Path("/opt/HA/PS/bin/padmin"))
+		os.Rename(h.Path("/usr/local/bin/pcheck"), h.Path("/opt/HA/PS/bin/pcheck"))
+		os.Rename(h.Path("/usr/local/bin/catalina.sh"), h.Path(home+"/bin/catalina.sh"))
 	}
-	inv := inventoryFor(t, b, "", map[string]map[string]string{"server-01": {"ipckey": "0x1"}, "server-02": {"ipckey": "0x2"}})
-	src, _ := os.ReadFile(inv)
-	varsBlock := exampleVars(t, "examples/processsaver/inventory.toml")
-	s := strings.Replace(string(src), "roles = [\"nodes\"]\n[hosts.server-01.vars]", "roles = [\"nodes\", \"primary\"]\n[hosts.server-01.vars]", 1)
-	os.WriteFile(inv, []byte(varsBlock+"\n"+s), 0o644)
+	vars := strings.Replace(exampleVars(t, "examples/processsaver/inventory.toml"), `tomcat_home = "/usr/local/tomcat"`, fmt.Sprintf("tomcat_home = %q", home), 1)
+	if !strings.Contains(vars, home) {
+		t.Fatal("the example inventory no longer sets tomcat_home")
+	}
+	var s strings.Builder
+	fmt.Fprintf(&s, "[defaults]\nuser = \"root\"\nidentity_file = %q\nknown_hosts = %q\n\n%s\n", b.KeyFile, b.KnownHosts, vars)
+	for i, h := range b.Hosts {
+		fmt.Fprintf(&s, "[hosts.%s]\naddress = %q\nport = %d\nroles = [\"nodes\", %q]\n[hosts.%s.vars]\nipckey = \"0x%d\"\n\n",
+			h.Name, h.Address, h.Port, []string{"primary", "secondary"}[i], h.Name, i+1)
+	}
+	inv := filepath.Join(t.TempDir(), "inventory.toml")
+	os.WriteFile(inv, []byte(s.String()), 0o644)
+	rb := "examples/processsaver/processsaver.toml"
+	manual := []string{"--assume-done", "installed", "--assume-done", "add-monitor", "--assume-done", "apply-config"}
 
-	args := []string{"run", "examples/processsaver/processsaver.toml", "-i", inv,
-		"--assume-done", "installed", "--assume-done", "add-monitor", "--assume-done", "apply-config"}
-	out, errOut, code := run(t, args...)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s%s", code, out, errOut)
-	}
-	st := statuses(out)
-	if st["pfile server-02"] != "changed" || st["restart-script server-01"] != "changed" || st["show-pent server-01"] != "ok" {
-		t.Errorf("statuses %v", st)
-	}
-	if _, ran := st["kill-tomcat server-01"]; ran {
-		t.Error("the optional kill test ran without --section")
+	// Chapter 5 first: CLUSTERPRO (here, the test) starts the monitor only
+	// once the pfile and the restart script exist.
+	for _, step := range []string{"pfile", "restart-script"} {
+		out, errOut, code := run(t, "run", rb, "-i", inv, "--only", step)
+		if st := statuses(out); code != 0 || st[step+" server-01"] != "changed" || st[step+" server-02"] != "changed" {
+			t.Fatalf("--only %s: exit %d\n%s%s", step, code, out, errOut)
+		}
 	}
 	for file, mode := range map[string]os.FileMode{"/var/opt/HA/PS/conf/bin/pfile_tomcat": 0o644, "/var/opt/HA/PS/conf/bin/tomcat_start.sh": 0o755} {
 		if uid, m := owner(t, b.Host("server-02").Path(file)); uid != 0 || m != mode {
 			t.Errorf("%s: uid %d mode %o", file, uid, m)
 		}
 	}
-	pfile, _ := os.ReadFile(b.Host("server-02").Path("/var/opt/HA/PS/conf/bin/pfile_tomcat"))
-	if !strings.Contains(string(pfile), "IPCKEY          0x2\n") {
+	if pfile := readOn(b.Host("server-02"), "/var/opt/HA/PS/conf/bin/pfile_tomcat"); !strings.Contains(pfile, "IPCKEY          0x2\n") {
 		t.Errorf("pfile:\n%s", pfile)
 	}
-	rerunChangesNothing(t, args, b.Host("server-02").Path("/var/opt/HA/PS/conf/bin/pfile_tomcat"))
+	startCluster := func(h *testbed.Host) {
+		t.Helper()
+		if c := exitOf(t, b, h, "sh", "-c", "/var/opt/HA/PS/conf/bin/tomcat_start.sh && setsid /opt/HA/PS/bin/pcheck -f /var/opt/HA/PS/conf/bin/pfile_tomcat </dev/null >/dev/null 2>&1 &"); c != 0 {
+			t.Fatalf("starting Tomcat and pcheck on %s: exit %d", h.Name, c)
+		}
+	}
+	s1, s2 := b.Host("server-01"), b.Host("server-02")
+	startCluster(s1)
+
+	args := append([]string{"run", rb, "-i", inv}, manual...)
+	out, errOut, code := run(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	st := statuses(out)
+	if st["show-pent server-01"] != "ok" || st["monitor-up server-01"] != "ok" || st["pfile server-02"] != "ok" {
+		t.Errorf("statuses %v", st)
+	}
+	if _, ran := st["kill-1 server-01"]; ran {
+		t.Error("the optional kill test ran without --section")
+	}
+	rerunChangesNothing(t, args, s2.Path("/var/opt/HA/PS/conf/bin/pfile_tomcat"), s1.Path("/var/opt/HA/PS/conf/bin/tomcat_start.sh"))
+
+	// The kill is destructive: unattended and without --yes it is refused,
+	// and Tomcat lives on.
+	pid := readOn(s1, "/var/lib/tejun-ps/java.pid")
+	out, _, code = run(t, "run", rb, "-i", inv, "--section", "retry-over")
+	if code == 0 || statuses(out)["kill-1 server-01"] != "refused" || readOn(s1, "/var/lib/tejun-ps/java.pid") != pid {
+		t.Fatalf("the kill ran unconfirmed: exit %d\n%s", code, out)
+	}
+
+	// 7.1.1.2: three kills restarted, the fourth is the retry-over.
+	out, errOut, code = run(t, "run", rb, "-i", inv, "--section", "retry-over", "--yes")
+	if code != 0 {
+		t.Fatalf("retry-over: exit %d\n%s%s", code, out, errOut)
+	}
+	st = statuses(out)
+	for _, id := range []string{"kill-1", "kill-2", "kill-3", "kill-4"} {
+		if st[id+" server-01"] != "changed" {
+			t.Errorf("%s: %s", id, st[id+" server-01"])
+		}
+	}
+	for _, id := range []string{"restarted-1", "restart-logged-1", "restarted-3", "restart-logged-3", "retry-over-logged"} {
+		if st[id+" server-01"] != "ok" {
+			t.Errorf("%s: %s", id, st[id+" server-01"])
+		}
+	}
+	if pent := readOn(s1, "/var/lib/tejun-ps/pent"); !strings.Contains(pent, "restart_count      = 3\n") || !strings.Contains(pent, "monitor_sts        = off") {
+		t.Errorf("after the retry-over padmin shows:\n%s", pent)
+	}
+	// Run again, it cannot pass on the old counts: ProcessSaver has given
+	// up, so 7.1.1.1's reading is gone and the kill has no PID to kill.
+	if out, _, code := run(t, "run", rb, "-i", inv, "--section", "retry-over", "--yes"); code == 0 {
+		t.Errorf("a second retry-over test passed with ProcessSaver stopped:\n%s", out)
+	}
+
+	// 7.1.1.3-7.1.2: the cluster (here, the test) fails the group over.
+	startCluster(s2)
+	for _, sec := range []string{"standby-verify", "standby-test"} {
+		out, errOut, code = run(t, "run", rb, "-i", inv, "--section", sec, "--yes")
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", sec, code, out, errOut)
+		}
+	}
+	if st := statuses(out); st["standby-kill server-02"] != "changed" || st["standby-restarted server-02"] != "ok" || st["standby-restart-logged server-02"] != "ok" {
+		t.Errorf("standby test: %v", st)
+	}
+	if _, ran := st["standby-kill server-01"]; ran {
+		t.Error("the standby test ran on the active server")
+	}
 }
 
 // The Garoon runbook over real sshd, every DB and app host reached only

@@ -11,8 +11,8 @@ import (
 )
 
 // LogMatch waits until a log file (by default /var/log/messages, where the
-// build guides tell the reader to look with vi) holds a line matching a
-// pattern. With since_start it reads only what was written after the step
+// build guides tell the reader to look with vi) matches a pattern; (?s) lets
+// it span lines. With since_start it reads only what was written after the step
 // first looked, so an old line from an earlier test cannot satisfy it. It
 // changes nothing.
 type LogMatch struct {
@@ -99,11 +99,11 @@ func (l *LogMatch) Check(ctx context.Context, env Env) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	re := regexp.MustCompile(l.Pattern)
-	for _, line := range strings.Split(out, "\n") {
-		if re.MatchString(line) {
-			return Done("%s: %s", l.file(), strings.TrimSpace(line)), nil
-		}
+	// The whole text, so that one pattern can span the lines of one event
+	// (Down, RETRY_OVER:EXIT, FATAL).
+	if m := regexp.MustCompile(l.Pattern).FindString(out); m != "" {
+		first, _, _ := strings.Cut(m, "\n")
+		return Done("%s: %s", l.file(), strings.TrimSpace(first)), nil
 	}
 	return NotDone("no line of %s matches %s yet", l.file(), l.Pattern), nil
 }
