@@ -265,13 +265,28 @@ func TestRunProcessSaver(t *testing.T) {
 // The Garoon runbook over real sshd, every DB and app host reached only
 // through the bastion (they live in a network namespace of the test's own).
 // Stand-ins replace what a Debian test host lacks: systemctl, getenforce,
-// exportfs, ping, and mount/findmnt for NFS; the yum-only installs and the
-// GUI and console steps are passed as done. Files, lines, modes, fstab,
-// exports and services are all checked on the hosts.
+// exportfs, ping, route, mount/findmnt for NFS, blkid/fdisk/mkfs for the
+// data disk (they keep its state in files: no real disk is touched, and the
+// disk's name is one no machine has) and LifeKeeper's lkstart, lcdstatus
+// and lkkeyins; the yum/rpm-only installs, the downloads and the GUI and
+// console steps are passed as done. Files, lines, modes, fstab, exports,
+// services and the disk's state are all checked on the hosts.
 func TestRunGaroonThroughBastion(t *testing.T) {
 	b := testbed.StartHosts(t, testbed.HostSpec{Name: "bastion", Gateway: true},
 		testbed.HostSpec{Name: "db-01", Private: true}, testbed.HostSpec{Name: "db-02", Private: true}, testbed.HostSpec{Name: "app-01", Private: true})
+	licence := filepath.Join(t.TempDir(), "lifekeeper.lic")
+	os.WriteFile(licence, []byte("LK-LICENCE-distinctive\n"), 0o600)
 	vars := exampleVars(t, "examples/lifekeeper-garoon/inventory.toml")
+	for old, repl := range map[string]string{
+		`lk_licence = "lifekeeper.lic"`: fmt.Sprintf("lk_licence = %q", licence),
+		`data_disk = "/dev/xvdb"`:       `data_disk = "/dev/tejun-test-xvdb"`,
+		`data_part = "/dev/xvdb1"`:      `data_part = "/dev/tejun-test-xvdb1"`,
+	} {
+		if !strings.Contains(vars, old) {
+			t.Fatalf("the example inventory no longer has %s", old)
+		}
+		vars = strings.Replace(vars, old, repl, 1)
+	}
 	var s strings.Builder
 	fmt.Fprintf(&s, "[defaults]\nuser = \"root\"\nidentity_file = %q\nknown_hosts = %q\njump = \"bastion\"\n\n%s\n", b.KeyFile, b.KnownHosts, vars)
 	for _, h := range b.Hosts {
@@ -279,10 +294,12 @@ func TestRunGaroonThroughBastion(t *testing.T) {
 		switch h.Name {
 		case "bastion":
 			s.WriteString("jump = \"none\"\n")
-		case "db-01", "db-02":
-			peer := map[string]string{"db-01": "10.0.14.4", "db-02": "10.0.12.4"}[h.Name]
-			route := map[string]string{"db-01": "10.0.14.0/24 via 10.0.12.1", "db-02": "10.0.12.0/24 via 10.0.14.1"}[h.Name]
-			fmt.Fprintf(&s, "roles = [\"db\"]\n[hosts.%s.vars]\ninternal_name = \"ip-%s.internal\"\nroute_eth1 = %q\npeer_eth1 = %q\n", h.Name, h.Name, route, peer)
+		case "db-01":
+			fmt.Fprintf(&s, "roles = [\"db\", \"db-primary\"]\n[hosts.db-01.vars]\ninternal_name = \"ip-db-01.internal\"\nroute_eth1 = \"10.0.14.0/24 via 10.0.12.1\"\n"+
+				"eth1_route_dest = \"10.0.14.0\"\neth1_route_gw = \"10.0.12.1\"\npeer_eth1 = \"10.0.14.4\"\n")
+		case "db-02":
+			fmt.Fprintf(&s, "roles = [\"db\", \"db-backup\"]\n[hosts.db-02.vars]\ninternal_name = \"ip-db-02.internal\"\nroute_eth1 = \"10.0.12.0/24 via 10.0.14.1\"\n"+
+				"eth1_route_dest = \"10.0.12.0\"\neth1_route_gw = \"10.0.14.1\"\npeer_eth1 = \"10.0.12.4\"\n")
 		default:
 			s.WriteString("roles = [\"app\"]\n")
 		}
@@ -292,8 +309,13 @@ func TestRunGaroonThroughBastion(t *testing.T) {
 	os.WriteFile(inv, []byte(s.String()), 0o644)
 
 	for _, h := range b.Hosts[1:] {
-		for _, tool := range []string{"systemctl", "getenforce", "exportfs", "ping", "mount", "findmnt"} {
+		for _, tool := range []string{"systemctl", "getenforce", "exportfs", "ping", "mount", "findmnt", "route", "blkid", "fdisk", "mkfs"} {
 			h.Install(t, "testdata/stand-ins/"+tool)
+		}
+		os.MkdirAll(h.Path("/opt/LifeKeeper/bin"), 0o755)
+		for _, tool := range []string{"lkstart", "lcdstatus", "lkkeyins"} {
+			h.Install(t, "testdata/stand-ins/"+tool)
+			os.Rename(h.Path("/usr/local/bin/"+tool), h.Path("/opt/LifeKeeper/bin/"+tool))
 		}
 		for path, content := range map[string]string{
 			"/etc/sysconfig/network-scripts/ifcfg-eth0": "DEVICE=eth0\nBOOTPROTO=dhcp\nONBOOT=yes\n",
@@ -301,28 +323,47 @@ func TestRunGaroonThroughBastion(t *testing.T) {
 			"/etc/default/LifeKeeper":                   "NOBCASTPING=0\n",
 			"/etc/httpd/conf/httpd.conf":                "ServerRoot \"/etc/httpd\"\nKeepAlive On\n",
 			"/var/www/cgi-bin/cbgrn/lwc.ini":            "prop:_host = \"val:127.0.0.1:3770\"\nprop:_port = \"val:3770\"\n",
+			"/root/Garoon_single/mk_scripts.sh":         "#!/bin/sh\nmkdir scripts && echo \"Please use the scripts under 'scripts'directory.\"\n",
 		} {
 			os.MkdirAll(filepath.Dir(h.Path(path)), 0o755)
-			os.WriteFile(h.Path(path), []byte(content), 0o644)
+			os.WriteFile(h.Path(path), []byte(content), 0o755)
 		}
 		os.MkdirAll(h.Path("/var/www/cgi-bin/cbgrn/sessiondata"), 0o755)
 		os.MkdirAll(h.Path("/usr/local/cybozu/mysql-5.0/files"), 0o755)
-		os.WriteFile(h.Path("/var/lib/tejun-systemctl/firewalld.active"), nil, 0o644)
 		os.MkdirAll(h.Path("/var/lib/tejun-systemctl"), 0o755)
-		os.WriteFile(h.Path("/var/lib/tejun-systemctl/firewalld.active"), nil, 0o644)
-		os.WriteFile(h.Path("/var/lib/tejun-systemctl/firewalld.enabled"), nil, 0o644)
+		for _, f := range []string{"firewalld.active", "firewalld.enabled", "httpd.active", "httpd.enabled", "network.active"} {
+			os.WriteFile(h.Path("/var/lib/tejun-systemctl/"+f), nil, 0o644)
+		}
 	}
 	args := []string{"run", "examples/lifekeeper-garoon/garoon.toml", "-i", inv}
-	for _, done := range []string{"aws-console", "x11", "kernel", "graphical", "redhat-lsb", "root-password", "db-packages",
-		"install-lifekeeper", "java", "lifekeeper-gui", "nfs-utils", "app-packages", "install-garoon", "app-nfs-utils"} {
+	for _, done := range []string{
+		// by hand: the AWS console, the installers, the GUI
+		"route-tables", "security-groups", "route53", "nat-gateway", "alb", "simple-ad", "bastion", "db-instances", "source-dest-check",
+		"root-password", "install-lifekeeper", "lk-gui", "comm-path", "ip-resource", "iam-user", "aws-keys", "ec2-resource", "datakeeper",
+		"garoon-primary", "garoon-backup", "generic-ark", "install-garoon",
+		// yum, rpm and the network: not on a Debian test host
+		"x11", "kernel", "graphical", "redhat-lsb", "db-packages", "ec2-ark", "java", "ec2-download", "ec2-unzip", "ec2-move",
+		"ec2-describe-regions", "nfs-utils", "app-packages", "app-nfs-utils"} {
 		args = append(args, "--assume-done", done)
 	}
+	// The disk steps are destructive: unattended and without --yes, they
+	// are refused and the disk is left alone.
+	out, _, code := run(t, args...)
+	db1, db2, app := b.Host("db-01"), b.Host("db-02"), b.Host("app-01")
+	first := statuses(out)
+	if code == 0 || first["data-fdisk db-01"] != "refused" || readOn(db1, "/var/lib/tejun-disk/tejun-test-xvdb.pttype") != "" {
+		t.Fatalf("the disk was partitioned unconfirmed: exit %d\n%s", code, out)
+	}
+	for _, key := range []string{"restart-network db-02", "lkstart db-01", "lkkeyins db-02", "hosts-backup db-01"} {
+		if first[key] != "changed" {
+			t.Errorf("first run: %s: %s, want changed", key, first[key])
+		}
+	}
+	args = append(args, "--yes")
 	out, errOut, code := run(t, args...)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	db1, app := b.Host("db-01"), b.Host("app-01")
-	read := func(h *testbed.Host, p string) string { d, _ := os.ReadFile(h.Path(p)); return string(d) }
 	for _, c := range []struct {
 		host       *testbed.Host
 		path, want string
@@ -332,19 +373,34 @@ func TestRunGaroonThroughBastion(t *testing.T) {
 		{db1, "/etc/sysconfig/network-scripts/route-eth1", "10.0.14.0/24 via 10.0.12.1\n"},
 		{db1, "/etc/default/LifeKeeper", "NOBCASTPING=1\n"},
 		{db1, "/etc/exports", "/mnt/DIR1/www/cgi-bin/cbgrn/sessiondata 10.0.2.0/24(rw) 10.0.5.0/24(rw)\n/mnt/DIR1/cybozu/mysql-5.0/files 10.0.2.0/24(rw) 10.0.5.0/24(rw)\n"},
+		{db2, "/var/lib/tejun-lk/licence", "LK-LICENCE-distinctive\n"},
+		{db2, "/var/lib/tejun-disk/tejun-test-xvdb.pttype", "dos\n"},
+		{db2, "/var/lib/tejun-disk/tejun-test-xvdb1.type", "xfs\n"},
 		{app, "/etc/httpd/conf/httpd.conf", "ServerRoot \"/etc/httpd\"\nKeepAlive Off\n"},
 		{app, "/var/www/cgi-bin/cbgrn/lwc.ini", "prop:_host = \"val:10.1.0.10:3770\"\nprop:_port = \"val:3770\"\n"},
 		{app, "/etc/selinux/config", "SELINUX=disabled\nSELINUXTYPE=targeted\n"},
 	} {
-		if got := read(c.host, c.path); got != c.want {
+		if got := readOn(c.host, c.path); got != c.want {
 			t.Errorf("%s:%s = %q, want %q", c.host.Name, c.path, got, c.want)
 		}
 	}
-	hosts := read(db1, "/etc/hosts")
-	if !strings.Contains(hosts, b.Host("db-01").Address+" ip-db-01.internal\n") || !strings.Contains(hosts, b.Host("db-02").Address+" ip-db-02.internal\n") {
+	if _, mode := owner(t, db2.Path("/root/lifekeeper.lic")); mode != 0o600 {
+		t.Errorf("licence file mode %o, want 600", mode)
+	}
+	if p := readOn(db1, "/root/.bash_profile"); !strings.Contains(p, "export EC2_HOME=/opt/aws\n") || !strings.Contains(p, "export EC2_REGION=\"ap-northeast-1\"\n") {
+		t.Errorf(".bash_profile:\n%s", p)
+	}
+	if _, err := os.Stat(db1.Path("/mnt/DIR1")); err != nil {
+		t.Error("no mount point /mnt/DIR1")
+	}
+	if _, err := os.Stat(db2.Path("/root/Garoon_single/scripts")); err != nil {
+		t.Error("mk_scripts.sh did not run")
+	}
+	hosts := readOn(db1, "/etc/hosts")
+	if !strings.Contains(hosts, db1.Address+" ip-db-01.internal\n") || !strings.Contains(hosts, db2.Address+" ip-db-02.internal\n") {
 		t.Errorf("/etc/hosts:\n%s", hosts)
 	}
-	fstab := read(app, "/etc/fstab")
+	fstab := readOn(app, "/etc/fstab")
 	for _, line := range []string{"10.1.0.10:/mnt/DIR1/www/cgi-bin/cbgrn/sessiondata /var/www/cgi-bin/cbgrn/sessiondata nfs intr,noac 0 0",
 		"10.1.0.10:/mnt/DIR1/cybozu/mysql-5.0/files /usr/local/cybozu/mysql-5.0/files nfs intr 0 0"} {
 		if strings.Count(fstab, line+"\n") != 1 {
@@ -354,14 +410,70 @@ func TestRunGaroonThroughBastion(t *testing.T) {
 	if _, mode := owner(t, app.Path("/var/www/cgi-bin/cbgrn/sessiondata")); mode != 0 {
 		t.Errorf("sessiondata mode %o, want 000", mode)
 	}
-	for unit, active := range map[string]bool{"firewalld": false, "httpd": true, "rpcbind": true, "cyss_cbgrn": false} {
-		if _, err := os.Stat(app.Path("/var/lib/tejun-systemctl/" + unit + ".active")); (err == nil) != active {
-			t.Errorf("app-01 %s active = %v, want %v", unit, err == nil, active)
+	for _, c := range []struct {
+		host   *testbed.Host
+		unit   string
+		active bool
+	}{{app, "firewalld", false}, {app, "httpd", true}, {app, "rpcbind", true}, {app, "cyss_cbgrn", false}, {db1, "httpd", false}, {db2, "nfs-server", true}} {
+		if _, err := os.Stat(c.host.Path("/var/lib/tejun-systemctl/" + c.unit + ".active")); (err == nil) != c.active {
+			t.Errorf("%s %s active = %v, want %v", c.host.Name, c.unit, err == nil, c.active)
 		}
 	}
-	if st := statuses(out); st["restart-network db-02"] != "changed" || st["exportfs db-01"] != "ok" || st["reboot db-01"] != "ok" {
-		t.Errorf("statuses: %v", st)
+	st := statuses(out)
+	for key, want := range map[string]string{"exportfs db-01": "ok", "reboot db-01": "ok", "route-n db-02": "ok",
+		"data-fdisk db-01": "changed", "data-mkfs db-02": "changed", "mk-scripts db-01": "changed"} {
+		if st[key] != want {
+			t.Errorf("%s: %s, want %s", key, st[key], want)
+		}
+	}
+	rerunChangesNothing(t, args, db1.Path("/etc/exports"), db1.Path("/etc/hosts"), app.Path("/etc/fstab"), app.Path("/var/www/cgi-bin/cbgrn/lwc.ini"),
+		db1.Path("/var/lib/tejun-disk/tejun-test-xvdb1.type"), db2.Path("/root/.bash_profile"))
+
+	// A disk that already carries a filesystem is refused, even with --yes.
+	os.Remove(db2.Path("/var/lib/tejun-disk/tejun-test-xvdb.pttype"))
+	os.Remove(db2.Path("/var/lib/tejun-disk/tejun-test-xvdb1.part"))
+	os.WriteFile(db2.Path("/var/lib/tejun-disk/tejun-test-xvdb.type"), []byte("ext4\n"), 0o644)
+	out, _, code = run(t, "run", "examples/lifekeeper-garoon/garoon.toml", "-i", inv, "--only", "data-fdisk", "--limit", "db-02", "--yes")
+	if code == 0 || statuses(out)["data-fdisk db-02"] != "failed" || !strings.Contains(out, "refusing") ||
+		readOn(db2, "/var/lib/tejun-disk/tejun-test-xvdb.pttype") != "" {
+		t.Errorf("a disk with a filesystem was partitioned: exit %d\n%s", code, out)
 	}
 
-	rerunChangesNothing(t, args, db1.Path("/etc/exports"), db1.Path("/etc/hosts"), app.Path("/etc/fstab"), app.Path("/var/www/cgi-bin/cbgrn/lwc.ini"))
+	// The failover test: the primary's network stops (here the systemctl
+	// stand-in, so the test can still reach it), LifeKeeper (here, the
+	// test) brings the resources up on the backup.
+	os.MkdirAll(db2.Path("/var/lib/tejun-lk"), 0o755)
+	os.WriteFile(db2.Path("/var/lib/tejun-lk/resources"), []byte("db-02     ip-10.1.0.10        IP-10.1.0.10      ISP       10    db-01\n"), 0o644)
+	fo := []string{"run", "examples/lifekeeper-garoon/garoon.toml", "-i", inv, "--section", "failover-test", "--assume-done", "failover-check"}
+	if out, _, code := run(t, fo...); code == 0 || statuses(out)["stop-network db-01"] != "refused" {
+		t.Errorf("the network was stopped unconfirmed: exit %d\n%s", code, out)
+	}
+	out, errOut, code = run(t, append(fo, "--yes")...)
+	if st := statuses(out); code != 0 || st["stop-network db-01"] != "changed" || st["backup-in-service db-02"] != "ok" {
+		t.Errorf("failover test: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(db1.Path("/var/lib/tejun-systemctl/network.active")); err == nil {
+		t.Error("the primary's network is still up")
+	}
+}
+
+// The Garoon runbook names the DB servers by role, so it works whatever
+// the hosts are called.
+func TestGaroonAnyHostNames(t *testing.T) {
+	src, err := os.ReadFile("examples/lifekeeper-garoon/inventory.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	renamed := strings.NewReplacer("hosts.db-01", "hosts.pri-db", "hosts.db-02", "hosts.sec-db").Replace(string(src))
+	inv := filepath.Join(t.TempDir(), "inventory.toml")
+	os.WriteFile(inv, []byte(renamed), 0o644)
+	out, errOut, code := run(t, "dry-run", "examples/lifekeeper-garoon/garoon.toml", "-i", inv)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, line := range []string{"10.0.3.4 ip-10-0-3-4.ap-northeast-1.compute.internal", "10.0.6.4 ip-10-0-6-4.ap-northeast-1.compute.internal", "[pri-db, sec-db]"} {
+		if !strings.Contains(out, line) {
+			t.Errorf("the dry-run lacks %q", line)
+		}
+	}
 }
