@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -335,11 +336,19 @@ func TestRunGaroonThroughBastion(t *testing.T) {
 			os.WriteFile(h.Path("/var/lib/tejun-systemctl/"+f), nil, 0o644)
 		}
 	}
-	args := []string{"run", "examples/lifekeeper-garoon/garoon.toml", "-i", inv}
+	// The AWS keys are secrets: from files, never on a command line; the
+	// secret one holds $ and a quote, which must survive the profile's
+	// sourcing as a value.
+	const accessKey, secretKey = "AKIA-distinctive-7", "s3cr$t'key-distinctive-9"
+	keyDir := t.TempDir()
+	os.WriteFile(filepath.Join(keyDir, "access"), []byte(accessKey+"\n"), 0o600)
+	os.WriteFile(filepath.Join(keyDir, "secret"), []byte(secretKey+"\n"), 0o600)
+	args := []string{"run", "examples/lifekeeper-garoon/garoon.toml", "-i", inv,
+		"--secret", "aws_access_key=@" + filepath.Join(keyDir, "access"), "--secret", "aws_secret_key=@" + filepath.Join(keyDir, "secret")}
 	for _, done := range []string{
 		// by hand: the AWS console, the installers, the GUI
 		"route-tables", "security-groups", "route53", "nat-gateway", "alb", "simple-ad", "bastion", "db-instances", "source-dest-check",
-		"root-password", "install-lifekeeper", "lk-gui", "comm-path", "ip-resource", "iam-user", "aws-keys", "ec2-resource", "datakeeper",
+		"root-password", "install-lifekeeper", "lk-gui", "comm-path", "ip-resource", "iam-user", "ec2-resource", "datakeeper",
 		"garoon-primary", "garoon-backup", "generic-ark", "install-garoon",
 		// yum, rpm and the network: not on a Debian test host
 		"x11", "kernel", "graphical", "redhat-lsb", "db-packages", "ec2-ark", "java", "ec2-download", "ec2-unzip", "ec2-move",
@@ -390,6 +399,18 @@ func TestRunGaroonThroughBastion(t *testing.T) {
 	if p := readOn(db1, "/root/.bash_profile"); !strings.Contains(p, "export EC2_HOME=/opt/aws\n") || !strings.Contains(p, "export EC2_REGION=\"ap-northeast-1\"\n") {
 		t.Errorf(".bash_profile:\n%s", p)
 	}
+	if _, mode := owner(t, db1.Path("/root/.ec2-api-keys")); mode != 0o600 {
+		t.Errorf("keys file mode %o, want 600", mode)
+	}
+	if !strings.Contains(readOn(db1, "/root/.bash_profile"), "\n. /root/.ec2-api-keys\n") {
+		t.Errorf("~/.bash_profile does not source the keys:\n%s", readOn(db1, "/root/.bash_profile"))
+	}
+	if err := exec.Command("sh", "-c", `. "$0" && [ "$AWS_ACCESS_KEY" = "$1" ] && [ "$AWS_SECRET_KEY" = "$2" ]`, db1.Path("/root/.ec2-api-keys"), accessKey, secretKey).Run(); err != nil {
+		t.Errorf("sourcing the keys file does not give the keys (%v):\n%s", err, readOn(db1, "/root/.ec2-api-keys"))
+	}
+	if strings.Contains(out+errOut, "distinctive") {
+		t.Error("a secret key appears in the run's output")
+	}
 	if _, err := os.Stat(db1.Path("/mnt/DIR1")); err != nil {
 		t.Error("no mount point /mnt/DIR1")
 	}
@@ -433,7 +454,7 @@ func TestRunGaroonThroughBastion(t *testing.T) {
 	os.Remove(db2.Path("/var/lib/tejun-disk/tejun-test-xvdb.pttype"))
 	os.Remove(db2.Path("/var/lib/tejun-disk/tejun-test-xvdb1.part"))
 	os.WriteFile(db2.Path("/var/lib/tejun-disk/tejun-test-xvdb.type"), []byte("ext4\n"), 0o644)
-	out, _, code = run(t, "run", "examples/lifekeeper-garoon/garoon.toml", "-i", inv, "--only", "data-fdisk", "--limit", "db-02", "--yes")
+	out, _, code = run(t, append(args[:8:8], "--only", "data-fdisk", "--limit", "db-02", "--yes")...)
 	if code == 0 || statuses(out)["data-fdisk db-02"] != "failed" || !strings.Contains(out, "refusing") ||
 		readOn(db2, "/var/lib/tejun-disk/tejun-test-xvdb.pttype") != "" {
 		t.Errorf("a disk with a filesystem was partitioned: exit %d\n%s", code, out)
@@ -444,7 +465,7 @@ func TestRunGaroonThroughBastion(t *testing.T) {
 	// test) brings the resources up on the backup.
 	os.MkdirAll(db2.Path("/var/lib/tejun-lk"), 0o755)
 	os.WriteFile(db2.Path("/var/lib/tejun-lk/resources"), []byte("db-02     ip-10.1.0.10        IP-10.1.0.10      ISP       10    db-01\n"), 0o644)
-	fo := []string{"run", "examples/lifekeeper-garoon/garoon.toml", "-i", inv, "--section", "failover-test", "--assume-done", "failover-check"}
+	fo := append(args[:8:8], "--section", "failover-test", "--assume-done", "failover-check")
 	if out, _, code := run(t, fo...); code == 0 || statuses(out)["stop-network db-01"] != "refused" {
 		t.Errorf("the network was stopped unconfirmed: exit %d\n%s", code, out)
 	}

@@ -67,6 +67,7 @@ func Generic() []Kind {
 		{Name: "wait_until", New: func() Step { return &WaitUntil{} }},
 		{Name: "wait_fields", New: func() Step { return &WaitFields{} }},
 		{Name: "log_match", New: func() Step { return &LogMatch{} }},
+		{Name: "secret_env_file", New: func() Step { return &SecretEnvFile{} }},
 		{Name: "file", New: func() Step { return &File{} }},
 		{Name: "line", New: func() Step { return &Line{} }},
 		{Name: "package", New: func() Step { return &Package{} }},
