@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"strconv"
-	"strings"
 	"testing"
 
 	"tejun/transport"
@@ -61,9 +60,8 @@ func TestLogMatchSinceStartIgnoresOldLines(t *testing.T) {
 		switch argv[0] {
 		case "env": // stat -c %s
 			return strconv.Itoa(len(log)) + "\n", nil
-		case "tail":
-			from, _ := strconv.Atoi(strings.TrimPrefix(argv[2], "+"))
-			return log[from-1:], nil
+		case "cat":
+			return log, nil
 		}
 		t.Fatalf("unexpected %v", argv)
 		return "", nil
