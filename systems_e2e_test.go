@@ -213,6 +213,10 @@ func TestRunProcessSaver(t *testing.T) {
 		t.Error("the optional kill test ran without --section")
 	}
 	rerunChangesNothing(t, args, s2.Path("/var/opt/HA/PS/conf/bin/pfile_tomcat"), s1.Path("/var/opt/HA/PS/conf/bin/tomcat_start.sh"))
+	// Plan mode runs the new verify kinds' checks through its read-only gate.
+	if out, errOut, code := run(t, "plan", rb, "-i", inv, "--section", "verify"); code != 0 || !strings.Contains(out, ") Up") {
+		t.Errorf("plan: exit %d\n%s%s", code, out, errOut)
+	}
 
 	// The kill is destructive: unattended and without --yes it is refused,
 	// and Tomcat lives on.

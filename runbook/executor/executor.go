@@ -554,6 +554,9 @@ func (x *Executor) attempt(ctx context.Context, st *runbook.Step, h *inventory.H
 
 	status, err := x.check(ctx, st, step, env)
 	if x.opt.Plan {
+		if err == nil && status.Done {
+			x.record(st, step) // what a check read (a PID) is what later checks compare with
+		}
 		return x.planned(st, step, status, err)
 	}
 	if err != nil {
