@@ -190,6 +190,8 @@ func TestProcessSaverMatchesGuide(t *testing.T) {
 		"/opt/HA/PS/bin/pcheck -f /var/opt/HA/PS/conf/bin/pfile_tomcat",
 		"genw_ps_tomcat_mon", "exec_tomcat", "/var/opt/HA/PS/conf/bin/pfile_tomcat", "/var/opt/HA/PS/conf/bin/tomcat_start.sh",
 		"-rw-r--r--", "-rwxr-xr-x",
+		"ps -ef |grep java |grep apache |grep tomcat", "RETRY_OVER:EXIT", "FATAL", "SIGTERM Catch (15)!!", "Stop pcheck!!",
+		"retry_count", "restart_count", "proc_sts", "AVAIL",
 	} {
 		if !strings.Contains(string(seed), line) {
 			t.Errorf("%q is not in the guide", line)
@@ -198,7 +200,7 @@ func TestProcessSaverMatchesGuide(t *testing.T) {
 			t.Errorf("the dry-run lacks the guide's %q", line)
 		}
 	}
-	for _, section := range []string{"4.1.", "5.1. pfile の作成", "5.2. 再起動スクリプトの作成", "6.1.1. カスタムモニタリソースの作成", "6.1.2. クラスター構成情報のアップロード", "7.1.1.1", "7.1.1.2"} {
+	for _, section := range []string{"4.1.", "5.1. pfile の作成", "5.2. 再起動スクリプトの作成", "6.1.1. カスタムモニタリソースの作成", "6.1.2. クラスター構成情報のアップロード", "7.1.1.1", "7.1.1.2", "7.1.1.3", "7.1.1.4", "7.1.2", "7.1.3"} {
 		if !strings.Contains(out, section) {
 			t.Errorf("the dry-run lacks section %q", section)
 		}
@@ -222,6 +224,8 @@ func TestClusterproMatchesGuide(t *testing.T) {
 		"# *          START.BAT          *", "# *          STOP.BAT          *",
 		"#NO_ARM", "#EXIT", "exit 0", "CLUSTERPROは動作していない", "ディスク関連エラー処理", "クラスタ復帰後のリカバリ処理",
 		"1.2.3.2 スクリプト記述の流れ",
+		"arm_rel_mntpoint", "arm_rel_path() {", "grp=$ARMS_GROUPNAME", `armlog "KILL SOME PROCESS"`, `armlog "NO MOUNT POINT"`, `armlog "ARMLSMNT ERROR"`,
+		"armload", "armkill", "ARMS_PRIORITY", "ARMS_FACTOR",
 	} {
 		if !strings.Contains(string(seed), line) {
 			t.Errorf("%q is not in the guide", line)
@@ -260,6 +264,9 @@ func TestGaroonMatchesArticle(t *testing.T) {
 		"10.1.0.10:/mnt/DIR1/www/cgi-bin/cbgrn/sessiondata /var/www/cgi-bin/cbgrn/sessiondata nfs intr,noac 0 0",
 		"wget http://download.cybozu.co.jp/cbgrn/grn-4.2.0-linux-x64.bin", "mount spsXXX.img -t iso9660 -o loop /mnt",
 		"OS上でのNIC設定", "X11他の導入、OS設定", "LifeKeeperのインストール",
+		"steeleye-lkECC-9.1.X-XXXX.noarch.rpm", "/opt/LifeKeeper/bin/lkkeyins", "/opt/LifeKeeper/bin/lkstart", "/opt/LifeKeeper/bin/lkGUIup",
+		"xauth add", "route -n", "/opt/aws/bin/ec2-describe-regions", "export EC2_HOME=/opt/aws", "mkdir /mnt/DIR1", "mkfs -t xfs /dev/xvdb1",
+		"./mk_scripts.sh", "systemctl stop network", "ping -c 4 10.0.14.4",
 	} {
 		if !strings.Contains(string(seed), line) {
 			t.Errorf("%q is not in the article", line)

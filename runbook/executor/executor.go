@@ -194,7 +194,7 @@ type Executor struct {
 	failedHosts map[string]bool
 	maxFail     int
 	stopped     string
-	groups  map[string]*groupOnce // destructive groups, confirmed once per run
+	groups      map[string]*groupOnce // destructive groups, confirmed once per run
 }
 
 type holdsOnce struct {
@@ -622,6 +622,10 @@ func (x *Executor) runStep(ctx context.Context, st *runbook.Step, forks chan str
 			x.markBad(st, h.Name, false)
 		}
 	}
+	if len(hosts) > 1 && x.sameManualWork(st, hosts) {
+		x.runManualOnce(ctx, st, hosts, forks)
+		return
+	}
 	if len(hosts) == 1 {
 		// No fan-out: run it here, one goroutine hop less per step.
 		forks <- struct{}{}
@@ -652,6 +656,55 @@ func (x *Executor) runStep(ctx context.Context, st *runbook.Step, forks chan str
 		}(h)
 	}
 	wg.Wait()
+}
+
+// sameManualWork is true for a manual step whose instruction reads the same
+// on every host: that is one piece of work for the operator (an AWS console
+// page, a GUI), so it is asked once, not once per host.
+func (x *Executor) sameManualWork(st *runbook.Step, hosts []*inventory.Host) bool {
+	if _, manual := st.Kind.New().(*steps.Manual); !manual {
+		return false
+	}
+	first := ""
+	for i, h := range hosts {
+		x.mu.Lock()
+		in, err := x.b.Instantiate(st, h, x.outputs)
+		x.mu.Unlock()
+		if err != nil {
+			return false
+		}
+		m := in.Impl.(*steps.Manual)
+		text := m.Instruction.JA + "\x00" + m.Instruction.EN
+		if i == 0 {
+			first = text
+		} else if text != first {
+			return false
+		}
+	}
+	return true
+}
+
+// runManualOnce asks the operator once, on the first host, and records the
+// answer for every host of the step.
+func (x *Executor) runManualOnce(ctx context.Context, st *runbook.Step, hosts []*inventory.Host, forks chan struct{}) {
+	forks <- struct{}{}
+	defer func() { <-forks }()
+	start := time.Now()
+	x.rep.Started(st, hosts[0].Name)
+	ev := x.attempt(ctx, st, hosts[0])
+	ev.Step, ev.Host, ev.Duration = st, hosts[0].Name, time.Since(start)
+	x.finish(ev)
+	ok := (ev.Status == OK || ev.Status == Changed || ev.Status == Skipped) && !ev.blocked
+	if !ok {
+		x.markBad(st, hosts[0].Name, !ev.blocked)
+	}
+	for _, h := range hosts[1:] {
+		x.finish(Event{Step: st, Host: h.Name, Status: ev.Status, Error: ev.Error,
+			Reason: "manual step, one piece of work for all its hosts: answered on " + hosts[0].Name})
+		if !ok {
+			x.markBad(st, h.Name, !ev.blocked)
+		}
+	}
 }
 
 // runOn is Check → (confirm) → Apply → Verify for one step on one host.

@@ -442,3 +442,56 @@ func TestDoneWhenUnknownFailsClosed(t *testing.T) {
 		t.Errorf("empty root: events %+v", rec.events)
 	}
 }
+
+// A manual step whose instruction is the same on every host is one piece
+// of work (an AWS console page): the operator is asked once, and the
+// answer stands for every host. One that differs per host is asked per host.
+func TestManualStepAskedOncePerWork(t *testing.T) {
+	b := bind(t, `
+[runbook]
+name = "m"
+[[section]]
+id = "s"
+on = "r"
+title.en = "s"
+[[section.step]]
+id = "console"
+kind = "manual"
+title.en = "console"
+instruction.en = "Set up the VPC in the AWS console."
+[[section.step]]
+id = "per-host"
+kind = "manual"
+title.en = "per host"
+instruction.en = "Run passwd on {{ host.name }}."
+`)
+	var asked []string
+	var mu sync.Mutex
+	rec := &recorder{}
+	_, err := Run(context.Background(), b, Options{
+		Dial: fakes(map[string]*transporttest.Fake{"h1": transporttest.New(), "h2": transporttest.New()}),
+		Confirm: func(ctx context.Context, q string) (bool, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			asked = append(asked, q)
+			return true, nil
+		},
+	}, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	console := 0
+	for _, q := range asked {
+		if strings.Contains(q, "AWS console") {
+			console++
+		}
+	}
+	if console != 1 || len(asked) != 3 {
+		t.Errorf("asked %d times about the console, %d in all: %q", console, len(asked), asked)
+	}
+	for _, h := range []string{"h1", "h2"} {
+		if rec.status("console", h) != Changed || rec.status("per-host", h) != Changed {
+			t.Errorf("%s: console %s, per-host %s", h, rec.status("console", h), rec.status("per-host", h))
+		}
+	}
+}

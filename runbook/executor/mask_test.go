@@ -42,6 +42,7 @@ argv = ["show-config"]
 		echoed.WriteString("host says: " + l + "\n")
 	}
 	h1 := transporttest.New().
+		On(`users -a svc$`, transporttest.Reply{Stdout: "... User svc\n... Password enabled\n"}).
 		On(`login -p$`, transporttest.Reply{Stdout: "Enter password: \n" + ticket + "\n"}).
 		On(`^show-config$`, transporttest.Reply{
 			Stdout: echoed.String() + "ticket in use: " + ticket + "\n",

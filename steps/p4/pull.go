@@ -41,6 +41,12 @@ func (p *Pull) Settled() bool { return p.settled }
 
 func (p *Pull) Waits() {}
 
+// Validate: root reaches find, which takes a starting point such as
+// "-delete" for its expression, so it must be absolute.
+func (p *Pull) Validate() []steps.Problem {
+	return append(p.Conn.Validate(), steps.Absolute("root", p.Root)...)
+}
+
 func (p *Pull) Describe(lang string) steps.Description {
 	return steps.Description{
 		Notes: append(p.notes(lang), steps.T(lang,
@@ -59,7 +65,7 @@ func (p *Pull) Plan() steps.Plan {
 }
 
 func (p *Pull) findDB() transport.Cmd {
-	return transport.Cmd{Argv: []string{"find", p.Root, "-maxdepth", "1", "-name", "db.*", "-print", "-quit"}}
+	return transport.Cmd{Argv: []string{"find", steps.FindPath(p.Root), "-maxdepth", "1", "-name", "db.*", "-print", "-quit"}}
 }
 
 func (p *Pull) catID() transport.Cmd {
