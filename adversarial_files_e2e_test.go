@@ -141,3 +141,40 @@ mode = "0600"
 		t.Error("a half upload was renamed into place")
 	}
 }
+
+// A test host's /dev is its own: a step that chmods, replaces or removes a
+// device node (what a hostile path does) changes the host's node, never
+// the machine's that runs the tests.
+func TestTestbedDevIsPrivate(t *testing.T) {
+	b := testbed.Start(t, "adv")
+	inv := inventoryFor(t, b, "", nil)
+	before := map[string]os.FileMode{}
+	for _, d := range []string{"/dev/null", "/dev/zero"} {
+		fi, err := os.Stat(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[d] = fi.Mode()
+	}
+	rb := writeRunbook(t, `[runbook]
+name = "dev"
+[[section]]
+id = "s"
+on = "nodes"
+title.en = "s"
+[[section.step]]
+id = "devs"
+kind = "command"
+title.en = "change the host's devices"
+shell = "chmod 600 /dev/null && rm -f /dev/zero && echo x > /dev/zero && test -f /dev/zero"
+`)
+	if out, errOut, code := run(t, "run", rb, "-i", inv); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for d, mode := range before {
+		fi, err := os.Stat(d)
+		if err != nil || fi.Mode() != mode {
+			t.Errorf("%s on the test machine: %v %v, was %v", d, fi.Mode(), err, mode)
+		}
+	}
+}

@@ -95,7 +95,7 @@ func resolveDest(fsys writeFS, p string, follow bool, writer int) (string, node,
 		if n.typ&fs.ModeSymlink != 0 {
 			if last && !follow {
 				target, _ := fsys.readlink(next)
-				return "", node{}, fmt.Errorf("%s is a symlink (to %s): refusing to replace it; set follow = true to write through it to its target", next, target)
+				return "", node{}, fmt.Errorf("%s is a symlink (to %s): refusing to replace it (a file or line step with follow = true writes through it to its target)", next, target)
 			}
 			if n.uid != 0 && n.uid != writer {
 				return "", node{}, fmt.Errorf("%s: refusing to follow symlink %s: owned by uid %d, neither root nor the writing user", p, next, n.uid)

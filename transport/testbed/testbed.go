@@ -217,7 +217,7 @@ func run(name string, args ...string) error {
 // users, sudo rules, host key and sshd config), empty /tmp, /root, /home,
 // /run and /var, a writable /usr/local of its own, and mount points for
 // /usr (the machine's, under an overlay the host may write: what it
-// installs lands in usr-upper), /dev and /proc.
+// installs lands in usr-upper), a private /dev and /proc.
 func (h *Host) prepare(authorizedKey []byte) error {
 	r := h.Root
 	for _, d := range []string{"usr", "usr-upper", "usr-work", "usr-local/bin", "usr-local/sbin", "dev", "proc", "tmp", "root", "home", "run/sshd", "var/tmp", "var/lib", "var/log", "var/cache", "srv", "opt"} {
@@ -355,8 +355,12 @@ LogLevel ERROR
 }
 
 // start runs sshd in a new mount namespace, chrooted into the host's root.
-// The namespace gets /usr read-only, /dev and a fresh /proc; everything
-// else the host writes stays under Root.
+// The namespace gets /usr as an overlay, a /dev of its own (a tmpfs with
+// its own nodes of the few devices a login uses, its own devpts) and a
+// fresh /proc; everything else the host writes stays under Root. The
+// machine's /dev is not shared: a test step that replaces, chmods or
+// removes a device node (a hostile path such as /dev/zero) changes only
+// the host's own node.
 func (h *Host) start() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -376,7 +380,14 @@ func (h *Host) start() error {
 r="$1"
 mount -t overlay overlay -o lowerdir=/usr,upperdir="$r/usr-upper",workdir="$r/usr-work" "$r/usr"
 mount --bind "$r/usr-local" "$r/usr/local"
-mount --rbind /dev "$r/dev"
+mount -t tmpfs -o mode=0755,size=1m tmpfs "$r/dev"
+mknod -m 666 "$r/dev/null" c 1 3; mknod -m 666 "$r/dev/zero" c 1 5; mknod -m 666 "$r/dev/full" c 1 7
+mknod -m 666 "$r/dev/random" c 1 8; mknod -m 666 "$r/dev/urandom" c 1 9; mknod -m 666 "$r/dev/tty" c 5 0
+mkdir -p "$r/dev/pts" "$r/dev/shm"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$r/dev/pts"
+ln -s pts/ptmx "$r/dev/ptmx"
+mount -t tmpfs -o mode=1777,size=16m tmpfs "$r/dev/shm"
+ln -s /proc/self/fd "$r/dev/fd"; ln -s /proc/self/fd/0 "$r/dev/stdin"; ln -s /proc/self/fd/1 "$r/dev/stdout"; ln -s /proc/self/fd/2 "$r/dev/stderr"
 mount -t proc proc "$r/proc"
 exec chroot "$r" /usr/sbin/sshd -D -e -f /etc/ssh/tejun_sshd_config`
 	h.log.Reset()
