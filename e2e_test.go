@@ -292,6 +292,9 @@ argv = ["touch", "/tmp/next"]
 	if got := statuses(out); got["long n1"] != "failed" || got["next -"] != "skipped" || !strings.Contains(out, "interrupted") {
 		t.Errorf("statuses %v\n%s", got, out)
 	}
+	if strings.Contains(out, "context canceled") {
+		t.Errorf("the operator is shown Go's context error, not what happened:\n%s", out)
+	}
 	if _, err := os.Stat(b.Hosts[0].Path("/tmp/next")); err == nil {
 		t.Error("a step started after the interrupt")
 	}

@@ -54,6 +54,9 @@ type Event struct {
 	// blocked: not done, though not a failure of this host (a host it
 	// works with failed): its dependents on the host are skipped.
 	blocked bool
+	// canceled: the error is the step's context ending, which says
+	// nothing to an operator who pressed Ctrl-C.
+	canceled bool
 }
 
 // Reporter receives the run as it happens. Implementations print lines,
@@ -715,6 +718,9 @@ func (x *Executor) runOn(ctx context.Context, st *runbook.Step, h *inventory.Hos
 	ev.Step, ev.Host, ev.Duration = st, h.Name, time.Since(start)
 	if ev.Status == Failed && ctx.Err() != nil && !ev.Unreachable {
 		ev.Reason = "interrupted"
+		if ev.canceled {
+			ev.Error = "interrupted: the running command was told to stop"
+		}
 	}
 	x.finish(ev)
 	ok := (ev.Status == OK || ev.Status == Changed || ev.Status == Skipped) && !ev.blocked
@@ -1069,7 +1075,7 @@ func (x *Executor) fail(err error) Event {
 	var u *unreachable
 	var locked *LockedError
 	ev := Event{Status: Failed, Error: x.mask.Replace(err.Error()), Unreachable: errors.As(err, &u) || errors.Is(err, transport.ErrConnectionLost),
-		Locked: errors.As(err, &locked)}
+		Locked: errors.As(err, &locked), canceled: errors.Is(err, context.Canceled)}
 	var ee *transport.ExitError
 	if errors.As(err, &ee) {
 		ev.Stderr = x.mask.Replace(lastLines(ee.Stderr, 20))
