@@ -161,6 +161,7 @@ func errReplicationLogin(relayed string) error {
 	if relayed = strings.TrimSpace(relayed); relayed != "" {
 		msg += "; pull -lj reports: " + relayed
 	}
+	msg += ". Log the service user in again on the standby, into the P4TICKETS file of its server spec (in the HA runbook: --from service-login)"
 	return errors.New(msg)
 }
 
