@@ -596,6 +596,10 @@ func TestPerforceWrongPassword(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "replication cannot log in to the master") || !strings.Contains(out, "P4TICKETS") {
 		t.Fatalf("pull verify with a dead ticket: exit %d\n%s", code, out)
 	}
+	// The failure names the replication's credential, never super's own.
+	if strings.Contains(out, "super's own") || strings.Contains(out, "super cannot log in") {
+		t.Errorf("the service user's dead ticket is blamed on super:\n%s", out)
+	}
 	out, code = p.build(t, "--from", "service-login")
 	if code != 1 || statuses(out)["service-login standby"] != "failed" || !strings.Contains(out, "secret service_password") {
 		t.Fatalf("login with the old password: exit %d\n%s", code, out)
@@ -612,6 +616,29 @@ func TestPerforceWrongPassword(t *testing.T) {
 	// Renewing the ticket repairs it: replication resumes.
 	if out, code = p.build(t, "--from", "service-login"); code != 0 {
 		t.Fatalf("repairing run: exit %d\n%s", code, out)
+	}
+}
+
+// 5-③ run by tejun as super on the standby, with no ticket there and a
+// wrong super password: the failure names super's credential (the secret
+// super_password), not the service user's replication ticket, which is
+// fine.
+func TestPerforcePullNamesSuperCredential(t *testing.T) {
+	p := newPair(t)
+	if out, code := p.build(t); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	wrong := filepath.Join(t.TempDir(), "wrong-super")
+	os.WriteFile(wrong, []byte("N0t-the-Passw0rd\n"), 0o600)
+	out, errOut, code := run(t, "run", "examples/perforce-ha/standby.toml", "-i", p.inventory, "--yes", "--only", "pull-lj",
+		"--secret", "service_password=@"+p.secret, "--secret", "super_password=@"+wrong)
+	out += errOut
+	if code != 1 || statuses(out)["pull-lj standby"] != "failed" || !strings.Contains(out, "super cannot log in to "+p.sport) ||
+		!strings.Contains(out, "secret super_password") || strings.Contains(out, "replication cannot log in") {
+		t.Fatalf("pull-lj with a wrong super password: exit %d\n%s", code, out)
+	}
+	if strings.Contains(out, "N0t-the-Passw0rd") {
+		t.Error("the wrong password appears in the output")
 	}
 }
 
