@@ -682,6 +682,11 @@ func (d *daemon) pullLJ(req *Request) Response {
 			{"replicaJournalSequence", fmt.Sprint(r.Sequence)}, {"replicaStatefileModified", r.Modified},
 			{"masterJournalNumber", fmt.Sprint(mj)}, {"masterJournalSequence", fmt.Sprint(ms)},
 			{"journalBytesBehind", fmt.Sprint(max(0, ms-r.Sequence))}})
+		// The replication's own error is printed beside the state and the
+		// command still succeeds: Perforce's p4prometheus shows
+		// "Perforce password (P4PASSWD) invalid or unset." above a full
+		// record with masterJournalSequence -1, and reads that -1 only
+		// from a run whose exit status was 0.
 		resp := ok("%s", out)
 		if r.Error != "" {
 			resp.Err = r.Error
