@@ -121,6 +121,8 @@ func newPairWith(t *testing.T, unicode bool) *pair {
 	spec = strings.Replace(spec, "Services:\tstandard", "Services:\tcommit-server", 1) + "DistributedConfig:\n\tmonitor=1\n"
 	p.on(t, "master", spec, "p4", "-u", "super", "-p", p.mport, "server", "-i")
 
+	p.noTicketsAnywhere(t)
+
 	p.secret = filepath.Join(t.TempDir(), "service-password")
 	os.WriteFile(p.secret, []byte("s3rvice-Passw0rd-unique\n"), 0o600)
 	p.superSecret = filepath.Join(t.TempDir(), "super-password")
@@ -130,6 +132,49 @@ func newPairWith(t *testing.T, unicode bool) *pair {
 }
 
 const superPassword = "Sup3r-Passw0rd-unique"
+
+// noTicketsAnywhere ends the fixture's own login, so that every test
+// starts as a new operator's first build does: nobody logged in on the
+// master, no ticket file on either host, no ticket the server would take.
+func (p *pair) noTicketsAnywhere(t *testing.T) {
+	t.Helper()
+	p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "logout", "-a")
+	p.on(t, "master", "", "rm", "-f", "--", fixtureTickets)
+	for _, h := range []*testbed.Host{p.master, p.standby} {
+		for _, f := range []string{fixtureTickets, "/root/.p4tickets", "/root/.p4tickets-tejun", "/standby/.p4tickets", "/home/perforce/.p4tickets"} {
+			if _, err := os.Stat(h.Path(f)); err == nil {
+				t.Fatalf("%s:%s exists before the build", h.Name, f)
+			}
+		}
+	}
+	// The server agrees: super's ticket no longer lets anyone in.
+	if out, err := transport.Output(context.Background(), p.ssh["master"], transport.Cmd{Argv: p.charsetArgv("p4", "-u", "super", "-p", p.mport, "login", "-s")}, nil); err == nil {
+		t.Fatalf("super is still logged in on the master: %s", out)
+	}
+}
+
+// charsetArgv is a p4 command line with the charset a unicode master wants.
+func (p *pair) charsetArgv(argv ...string) []string {
+	if p.unicode && argv[0] == "p4" {
+		return append([]string{"p4", "-C", "utf8"}, argv[1:]...)
+	}
+	return argv
+}
+
+// passTime moves both hosts' clocks (the simulator's, see
+// testdata/p4sim) on by d seconds: tickets issued before then may expire.
+func (p *pair) passTime(t *testing.T, d int64) {
+	t.Helper()
+	for _, h := range []*testbed.Host{p.master, p.standby} {
+		var now int64
+		if b, err := os.ReadFile(h.Path("/etc/perforce/p4sim.clock")); err == nil {
+			fmt.Sscan(string(b), &now)
+		}
+		if err := os.WriteFile(h.Path("/etc/perforce/p4sim.clock"), []byte(fmt.Sprint(now+d)+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
 
 // fixtureTickets is the test's own ticket file on each host, apart from
 // tejun's: the test logs in there for its own p4 commands.
@@ -167,7 +212,7 @@ func (p *pair) try(host, stdin string, argv ...string) (string, error) {
 	}
 	out, err := runIt(argv, stdin)
 	var ee *transport.ExitError
-	if super && errors.As(err, &ee) && strings.Contains(ee.Stderr, "P4PASSWD") {
+	if super && errors.As(err, &ee) && (strings.Contains(ee.Stderr, "P4PASSWD") || strings.Contains(ee.Stderr, "Your session has expired")) {
 		port := ""
 		for i, a := range argv {
 			if a == "-p" && i+1 < len(argv) {
@@ -251,6 +296,10 @@ func TestPerforceStandbyBuild(t *testing.T) {
 		if first[key] != "ok" {
 			t.Errorf("%s = %q, want ok (verified)", key, first[key])
 		}
+	}
+	// 5-③ holds on the master's word, not on the parity the restore left.
+	if !strings.Contains(out, "standby replicates from master: journalcopy at") {
+		t.Errorf("pull-lj did not prove replication from the master's servers -J:\n%s", out)
 	}
 	// The standby is mandatory, and the files the manual's pitfalls are
 	// about belong to perforce.
@@ -547,6 +596,10 @@ func TestPerforceWrongPassword(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "replication cannot log in to the master") || !strings.Contains(out, "P4TICKETS") {
 		t.Fatalf("pull verify with a dead ticket: exit %d\n%s", code, out)
 	}
+	// The failure names the replication's credential, never super's own.
+	if strings.Contains(out, "super's own") || strings.Contains(out, "super cannot log in") {
+		t.Errorf("the service user's dead ticket is blamed on super:\n%s", out)
+	}
 	out, code = p.build(t, "--from", "service-login")
 	if code != 1 || statuses(out)["service-login standby"] != "failed" || !strings.Contains(out, "secret service_password") {
 		t.Fatalf("login with the old password: exit %d\n%s", code, out)
@@ -563,6 +616,29 @@ func TestPerforceWrongPassword(t *testing.T) {
 	// Renewing the ticket repairs it: replication resumes.
 	if out, code = p.build(t, "--from", "service-login"); code != 0 {
 		t.Fatalf("repairing run: exit %d\n%s", code, out)
+	}
+}
+
+// 5-③ run by tejun as super on the standby, with no ticket there and a
+// wrong super password: the failure names super's credential (the secret
+// super_password), not the service user's replication ticket, which is
+// fine.
+func TestPerforcePullNamesSuperCredential(t *testing.T) {
+	p := newPair(t)
+	if out, code := p.build(t); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	wrong := filepath.Join(t.TempDir(), "wrong-super")
+	os.WriteFile(wrong, []byte("N0t-the-Passw0rd\n"), 0o600)
+	out, errOut, code := run(t, "run", "examples/perforce-ha/standby.toml", "-i", p.inventory, "--yes", "--only", "pull-lj",
+		"--secret", "service_password=@"+p.secret, "--secret", "super_password=@"+wrong)
+	out += errOut
+	if code != 1 || statuses(out)["pull-lj standby"] != "failed" || !strings.Contains(out, "super cannot log in to "+p.sport) ||
+		!strings.Contains(out, "secret super_password") || strings.Contains(out, "replication cannot log in") {
+		t.Fatalf("pull-lj with a wrong super password: exit %d\n%s", code, out)
+	}
+	if strings.Contains(out, "N0t-the-Passw0rd") {
+		t.Error("the wrong password appears in the output")
 	}
 }
 
@@ -765,6 +841,58 @@ func TestPerforceRerunFailsClosed(t *testing.T) {
 	untouched("standby restarting", out)
 	if after := now(); after.db != before.db || code == 0 || !strings.Contains(out, "cannot be told from a broken one") {
 		t.Errorf("standby restarting: exit %d, db before %s after %s\n%s", code, before.db, after.db, out)
+	}
+}
+
+// Twelve hours on, every ticket has expired, as real ones do (the default
+// group Timeout, 43200 s): tejun's own super ticket, kept by a partial run,
+// and the service user's replication ticket. tejun renews its own with the
+// secret instead of failing a step; the dead replication ticket makes the
+// guard unknown, so the re-run stops before the rebuild and the live
+// standby is left as it was. Renewing the replication ticket (from 5-①)
+// makes all well.
+func TestPerforceRerunExpiredTickets(t *testing.T) {
+	p := newPair(t)
+	if out, code := p.build(t); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	if out, code := p.build(t, "--only", "show-standby-spec"); code != 0 {
+		t.Fatalf("--only show-standby-spec: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(p.master.Path("/root/.p4tickets-tejun")); err != nil {
+		t.Fatalf("a partial run left no ticket of tejun's to expire: %v", err)
+	}
+	pid, _ := os.ReadFile(p.standby.Path("/run/p4dctl-standby.pid"))
+	db, journal := p.dbFiles(t), p.journal(t)
+	p.passTime(t, 43200+60)
+	if out, err := p.try("standby", "", "sudo", "-u", "perforce", "p4", "-u", "service", "-p", p.mport, "-E", "P4TICKETS=/standby/.p4tickets", "login", "-s"); err == nil || !strings.Contains(err.Error(), "Your session has expired, please login again.") {
+		t.Fatalf("the replication ticket has not expired: %s %v", out, err)
+	}
+	out, code := p.build(t)
+	st := statuses(out)
+	if code == 0 || st["create-spec master"] != "ok" || st["service-password master"] != "ok" || st["checkpoint master"] != "failed" {
+		t.Fatalf("re-run with expired tickets: exit %d\n%s", code, out)
+	}
+	if strings.Contains(out, "Your session has expired") {
+		t.Errorf("tejun's own expired ticket was reported instead of renewed:\n%s", out)
+	}
+	if !strings.Contains(out, "cannot tell whether done_when pull-lj holds") || !strings.Contains(out, "service user's ticket") {
+		t.Errorf("the stop does not say the replication ticket failed:\n%s", out)
+	}
+	after, _ := os.ReadFile(p.standby.Path("/run/p4dctl-standby.pid"))
+	if p.dbFiles(t) != db || string(after) != string(pid) || p.journal(t) != journal {
+		t.Errorf("the re-run touched the live standby (db, pid or a checkpoint):\n%s", out)
+	}
+	if out, code := p.build(t, "--from", "service-login"); code != 0 {
+		t.Fatalf("renewing the replication ticket: exit %d\n%s", code, out)
+	}
+	out, code = p.build(t)
+	if code != 0 {
+		t.Fatalf("re-run after renewal: exit %d\n%s", code, out)
+	}
+	p.rerunOK(t, out)
+	if p.dbFiles(t) != db {
+		t.Error("the standby was rebuilt")
 	}
 }
 

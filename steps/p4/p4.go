@@ -119,7 +119,11 @@ func (c Conn) run(ctx context.Context, env steps.Env, cmd transport.Cmd, stdin s
 		cmd = withCharset(cmd, c.Charset)
 		out, err = run(ctx, env, cmd, stdin)
 	}
-	if err == nil || c.Password == "" || !ticketRefused(err) {
+	// A command the server refused for the client's own ticket printed
+	// nothing; one that printed its answer ran, and the refusal beside it
+	// is relayed (pull -lj showing the replication's failed login), so
+	// logging in again would not help and would say the wrong thing.
+	if err == nil || c.Password == "" || !ticketRefused(err) || strings.TrimSpace(out) != "" {
 		return out, err
 	}
 	if lerr := c.login(ctx, env); lerr != nil {

@@ -62,8 +62,8 @@ func runDaemon(root, port string) error {
 		return fmt.Errorf("Unable to create server.locks: %v", err)
 	}
 	d := &daemon{root: root, port: port, db: db, id: readServerID(root), started: time.Now(), stop: make(chan struct{})}
-	if d.isReplica() && d.db.Replica == nil {
-		d.db.Replica = &ReplicaState{Journal: d.db.Journal, Sequence: d.db.Sequence, MasterJournal: d.db.Journal, MasterSequence: d.db.Sequence}
+	if d.isReplica() {
+		d.initReplica()
 	}
 	if err := d.db.save(root); err != nil {
 		return fmt.Errorf("Perforce server error: %v", err)
@@ -97,6 +97,19 @@ func runDaemon(root, port string) error {
 		}
 		go d.serve(c)
 	}
+}
+
+// initReplica starts a replica's state: a fresh one (a restored checkpoint)
+// has copied and applied what the checkpoint holds; either way the master
+// is not heard from yet, whatever the last run knew of it.
+func (d *daemon) initReplica() {
+	if d.db.Replica == nil {
+		d.db.Replica = &ReplicaState{Journal: d.db.Journal, Sequence: d.db.Sequence, CopiedJournal: d.db.Journal, CopiedSequence: d.db.Sequence}
+	}
+	if d.db.Replica.CopiedJournal == 0 && d.db.Replica.CopiedSequence == 0 {
+		d.db.Replica.CopiedJournal, d.db.Replica.CopiedSequence = d.db.Replica.Journal, d.db.Replica.Sequence
+	}
+	d.db.Replica.MasterJournal, d.db.Replica.MasterSequence = 0, -1
 }
 
 func (d *daemon) serve(c net.Conn) {
@@ -133,10 +146,22 @@ func (d *daemon) isReplica() bool {
 func (d *daemon) authorised(req *Request) *Response {
 	u := d.db.Users[req.User]
 	if u != nil && u.Password != "" && d.db.ticketUser(req.Ticket) != req.User {
-		r := fail("Perforce password (P4PASSWD) invalid or unset.")
+		r := d.ticketRefusal(req)
 		return &r
 	}
 	return nil
+}
+
+// ticketRefusal is what p4d answers a user with a password whose ticket
+// does not let it in: a ticket of theirs that has timed out gets
+// MsgServer::LoginExpired, "Your session has expired, please login
+// again.", anything else MsgServer's "Perforce password (P4PASSWD)
+// invalid or unset." (the texts of P4API's msgserver.cc, both E_FAILED).
+func (d *daemon) ticketRefusal(req *Request) Response {
+	if owner, expired := d.db.ticketOwner(req.Ticket); expired && owner == req.User {
+		return fail("Your session has expired, please login again.")
+	}
+	return fail("Perforce password (P4PASSWD) invalid or unset.")
 }
 
 func (d *daemon) isSuper(user string) bool {
@@ -392,14 +417,16 @@ func (d *daemon) serversJ(req *Request) Response {
 	}
 	var b strings.Builder
 	now := time.Now().Format("2006/01/02 15:04:05")
-	line := func(id, services string, j, s int, flags string, mandatory bool) {
+	// The tagged names are db.jnlack's columns (persistedJnl, persistedPos,
+	// appliedJnl, appliedPos, isAlive, serverOptions).
+	line := func(id, services string, pj, ps, aj, as int, flags string, mandatory bool) {
 		if req.Tag {
 			opts := "nomandatory"
 			if mandatory {
 				opts = "mandatory"
 			}
-			b.WriteString(tagged([][2]string{{"serverID", id}, {"persistedJnl", fmt.Sprint(j)}, {"persistedPos", fmt.Sprint(s)},
-				{"appliedJnl", fmt.Sprint(j)}, {"appliedPos", fmt.Sprint(s)}, {"isAlive", "1"}, {"serverOptions", opts}, {"services", services}}))
+			b.WriteString(tagged([][2]string{{"serverID", id}, {"persistedJnl", fmt.Sprint(pj)}, {"persistedPos", fmt.Sprint(ps)},
+				{"appliedJnl", fmt.Sprint(aj)}, {"appliedPos", fmt.Sprint(as)}, {"isAlive", "1"}, {"serverOptions", opts}, {"services", services}}))
 			b.WriteString("\n")
 			return
 		}
@@ -407,16 +434,16 @@ func (d *daemon) serversJ(req *Request) Response {
 		if mandatory {
 			m = " mandatory"
 		}
-		fmt.Fprintf(&b, "%s '%s' %s %d/%d %d/%d %s %d%s\n", id, now, services, j, s, j, s, flags, s, m)
+		fmt.Fprintf(&b, "%s '%s' %s %d/%d %d/%d %s %d%s\n", id, now, services, pj, ps, aj, as, flags, ps, m)
 	}
-	line(d.id, d.services(), d.db.Journal, d.db.Sequence, "wadL/1", false)
+	line(d.id, d.services(), d.db.Journal, d.db.Sequence, d.db.Journal, d.db.Sequence, "wadL/1", false)
 	for _, id := range d.serverIDs() {
 		ack := d.db.Acks[id]
 		if id == d.id || ack == nil {
 			continue
 		}
 		s := d.db.Servers[id]
-		line(id, s.Services, ack.Journal, ack.Sequence, "wAdl/4", s.Options == "mandatory")
+		line(id, s.Services, ack.Journal, ack.Sequence, ack.AppliedJournal, ack.AppliedSequence, "wAdl/4", s.Options == "mandatory")
 	}
 	return ok("%s", b.String())
 }
@@ -540,12 +567,18 @@ func (d *daemon) login(req *Request) Response {
 	}
 	if len(a) == 1 && a[0] == "-s" {
 		if d.db.ticketUser(req.Ticket) == req.User {
-			if req.Tag {
-				return ok("... User %s\n... TicketExpiration 43200\n", req.User)
+			// MsgServer::LoginGoodTill: "User %user% ticket expires in
+			// %hours% hours %minutes% minutes."
+			left := d.db.TicketExpiry[req.Ticket] - simNow().Unix()
+			if _, ok := d.db.TicketExpiry[req.Ticket]; !ok {
+				left = ticketTimeout
 			}
-			return ok("User %s ticket expires in 12 hours 0 minutes.\n", req.User)
+			if req.Tag {
+				return ok("... User %s\n... TicketExpiration %d\n", req.User, left)
+			}
+			return ok("User %s ticket expires in %d hours %d minutes.\n", req.User, left/3600, left%3600/60)
 		}
-		return fail("Perforce password (P4PASSWD) invalid or unset.")
+		return d.ticketRefusal(req)
 	}
 	if hashPassword(strings.TrimRight(req.Stdin, "\n")) != u.Password {
 		return fail("Enter password: \nPassword invalid.")
@@ -553,6 +586,10 @@ func (d *daemon) login(req *Request) Response {
 	var t [16]byte
 	rand.Read(t[:])
 	ticket := strings.ToUpper(hex.EncodeToString(t[:]))
+	if d.db.TicketExpiry == nil {
+		d.db.TicketExpiry = map[string]int64{}
+	}
+	d.db.TicketExpiry[ticket] = simNow().Unix() + ticketTimeout
 	if d.isReplica() {
 		if d.db.LocalTickets == nil {
 			d.db.LocalTickets = map[string]string{}
@@ -645,6 +682,11 @@ func (d *daemon) pullLJ(req *Request) Response {
 			{"replicaJournalSequence", fmt.Sprint(r.Sequence)}, {"replicaStatefileModified", r.Modified},
 			{"masterJournalNumber", fmt.Sprint(mj)}, {"masterJournalSequence", fmt.Sprint(ms)},
 			{"journalBytesBehind", fmt.Sprint(max(0, ms-r.Sequence))}})
+		// The replication's own error is printed beside the state and the
+		// command still succeeds: Perforce's p4prometheus shows
+		// "Perforce password (P4PASSWD) invalid or unset." above a full
+		// record with masterJournalSequence -1, and reads that -1 only
+		// from a run whose exit status was 0.
 		resp := ok("%s", out)
 		if r.Error != "" {
 			resp.Err = r.Error

@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // DB is a server's database. Real p4d keeps dozens of db.* tables; the
@@ -24,6 +26,9 @@ type DB struct {
 	Protections []string           `json:"protections"`
 	Config      map[string]string  `json:"config"`  // "any#P4LOG" / "standby#P4TARGET" → value
 	Tickets     map[string]string  `json:"tickets"` // ticket → user
+	// TicketExpiry is when each ticket (of Tickets or LocalTickets) stops
+	// being valid, in Unix seconds by the simulator's clock (simNow).
+	TicketExpiry map[string]int64 `json:"ticket_expiry,omitempty"`
 	// LocalTickets are logins made on a replica itself: they stay when
 	// the replica takes the master's tables, as a replica keeps its own
 	// ticket table (a login on a standby is not sent to its master).
@@ -43,15 +48,31 @@ type User struct {
 	Password                    string // sha256 of the password, "" for none
 }
 
-// Ack is a replica's reported journal position.
+// Ack is a replica's reported journal position, as the master keeps it in
+// db.jnlack and shows it in servers -J: "For every server, B, that has
+// sent a p4 pull or p4 journalcopy request, ... when that request was sent
+// and what is the persisted and applied state of B's journal" (P4 Command
+// Reference, p4 servers -J). Persisted is how far journalcopy has copied
+// the master's journal, applied how far pull -L has replayed it into the
+// replica's database.
 type Ack struct {
-	Journal, Sequence int
-	Time              string
+	Journal, Sequence               int // persisted
+	AppliedJournal, AppliedSequence int
+	Time                            string
 }
 
 // ReplicaState is what a replica knows of its master.
 type ReplicaState struct {
-	Journal, Sequence             int
+	Journal, Sequence int // applied by pull -L: the replica's database
+	// CopiedJournal and CopiedSequence are journalcopy's position (p4
+	// journalcopy -l: "Current replica persisted journal state is:
+	// Journal 2, Sequence 6510347").
+	CopiedJournal, CopiedSequence int
+	// MasterJournal and MasterSequence are the master's position as last
+	// heard from it; Sequence -1 until this run of the server has heard
+	// from it, as pull -lj shows a master it cannot reach ("Current master
+	// journal state is: Journal 0, Sequence -1", in the comments of
+	// Perforce's p4prometheus).
 	MasterJournal, MasterSequence int
 	Modified                      string
 	Error                         string
@@ -63,7 +84,7 @@ const dbFile = "db.tejunsim"
 
 func freshDB() *DB {
 	return &DB{Servers: map[string]*Server{}, Users: map[string]*User{}, Config: map[string]string{},
-		Tickets: map[string]string{}, LocalTickets: map[string]string{}, Acks: map[string]*Ack{}}
+		Tickets: map[string]string{}, LocalTickets: map[string]string{}, TicketExpiry: map[string]int64{}, Acks: map[string]*Ack{}}
 }
 
 func hasDB(root string) bool {
@@ -111,15 +132,55 @@ func (db *DB) write(what string) {
 	db.Sequence += len(what) + 64
 }
 
-// ticketUser is who a ticket belongs to, "" when it is no valid ticket.
+// ticketUser is who a ticket belongs to, "" when it is no valid ticket
+// (unknown, or expired).
 func (db *DB) ticketUser(t string) string {
-	if t == "" {
+	u, expired := db.ticketOwner(t)
+	if expired {
 		return ""
 	}
-	if u := db.LocalTickets[t]; u != "" {
-		return u
+	return u
+}
+
+// ticketOwner is who a ticket was issued to, and whether it has expired
+// since: an expired ticket is refused with its own message, not as a
+// missing one.
+func (db *DB) ticketOwner(t string) (user string, expired bool) {
+	if t == "" {
+		return "", false
 	}
-	return db.Tickets[t]
+	u := db.LocalTickets[t]
+	if u == "" {
+		u = db.Tickets[t]
+	}
+	if u == "" {
+		return "", false
+	}
+	if exp, ok := db.TicketExpiry[t]; ok && simNow().Unix() >= exp {
+		return u, true
+	}
+	return u, false
+}
+
+// ticketTimeout is a ticket's lifetime: "By default, tickets are valid for
+// 12 hours" (P4 Command Reference, p4 login: the default Timeout of 43200
+// seconds, set per group in the p4 group form). The manual puts the
+// service user in no group, so its tickets expire too.
+const ticketTimeout = 43200
+
+// clockFile holds seconds to add to the host's clock: a test "lets twelve
+// hours pass" by writing it, and every ticket issued before then has
+// expired. It is a test hook of the simulator, not a Perforce file.
+const clockFile = "/etc/perforce/p4sim.clock"
+
+func simNow() time.Time {
+	now := time.Now()
+	if b, err := os.ReadFile(clockFile); err == nil {
+		if s, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil {
+			now = now.Add(time.Duration(s) * time.Second)
+		}
+	}
+	return now
 }
 
 func hashPassword(p string) string {

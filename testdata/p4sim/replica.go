@@ -35,7 +35,7 @@ func (d *daemon) replicate() {
 		cfg := d.db.configFor(d.id)
 		target, svc, tickets := cfg["P4TARGET"], cfg["serviceUser"], cfg["P4TICKETS"]
 		if d.db.Replica == nil {
-			d.db.Replica = &ReplicaState{Journal: d.db.Journal, Sequence: d.db.Sequence, MasterJournal: d.db.Journal}
+			d.initReplica()
 		}
 		pos := *d.db.Replica
 		id := d.id
@@ -46,7 +46,7 @@ func (d *daemon) replicate() {
 		err := terr
 		if err == nil {
 			var resp Response
-			resp, err = call(target, &Request{User: svc, Ticket: ticket, Cmd: "rpl-fetch", Args: []string{id, fmt.Sprint(pos.Journal), fmt.Sprint(pos.Sequence)}, Port: target})
+			resp, err = call(target, &Request{User: svc, Ticket: ticket, Cmd: "rpl-fetch", Args: []string{id, fmt.Sprint(pos.CopiedJournal), fmt.Sprint(pos.CopiedSequence), fmt.Sprint(pos.Journal), fmt.Sprint(pos.Sequence)}, Port: target})
 			if err == nil && resp.Code != 0 {
 				err = fmt.Errorf("%s", strings.TrimSpace(resp.Err))
 			}
@@ -63,6 +63,9 @@ func (d *daemon) replicate() {
 		default:
 			d.db.Replica.Error = ""
 			d.db.Replica.MasterJournal, d.db.Replica.MasterSequence = master.Journal, master.Sequence
+			// journalcopy writes what it fetched to the local journal at
+			// once; pull -L replays it into the database a little later.
+			d.db.Replica.CopiedJournal, d.db.Replica.CopiedSequence = master.Journal, master.Sequence
 			if pending == nil {
 				pending, pendingAt = &master, time.Now()
 			}
@@ -82,6 +85,10 @@ func (d *daemon) replicate() {
 
 func replicaError(err error, target string) string {
 	msg := err.Error()
+	if strings.Contains(msg, "Your session has expired") {
+		// The master's own refusal of the service user's timed-out ticket.
+		return "Replica access to P4TARGET server failed.\nRemote server refused request. Please verify that service user is correctly logged in to remote server, then retry.\nYour session has expired, please login again."
+	}
 	if strings.Contains(msg, "P4PASSWD") || strings.Contains(msg, "ticket") {
 		return "Replica access to P4TARGET server failed.\nRemote server refused request. Please verify that service user is correctly logged in to remote server, then retry.\nPerforce password (P4PASSWD) invalid or unset."
 	}
@@ -92,6 +99,18 @@ func replicaError(err error, target string) string {
 func (d *daemon) apply(m *DB) {
 	d.db.Servers, d.db.Users, d.db.Protections = m.Servers, m.Users, m.Protections
 	d.db.Config, d.db.Tickets, d.db.Unicode = m.Config, m.Tickets, m.Unicode
+	// The master's tickets come with their expiry; the replica's own
+	// logins keep theirs.
+	expiry := map[string]int64{}
+	for t, e := range m.TicketExpiry {
+		expiry[t] = e
+	}
+	for t := range d.db.LocalTickets {
+		if e, ok := d.db.TicketExpiry[t]; ok {
+			expiry[t] = e
+		}
+	}
+	d.db.TicketExpiry = expiry
 	d.db.Journal, d.db.Sequence = m.Journal, m.Sequence
 }
 
@@ -101,11 +120,13 @@ func (d *daemon) rplFetch(req *Request) Response {
 	if u == nil || u.Type != "service" {
 		return fail("Replica access requires a service user.")
 	}
-	if len(req.Args) == 3 {
-		var j, s int
-		fmt.Sscan(req.Args[1], &j)
-		fmt.Sscan(req.Args[2], &s)
-		d.db.Acks[req.Args[0]] = &Ack{Journal: j, Sequence: s, Time: time.Now().Format("2006/01/02 15:04:05")}
+	if len(req.Args) == 5 {
+		var pj, ps, aj, as int
+		fmt.Sscan(req.Args[1], &pj)
+		fmt.Sscan(req.Args[2], &ps)
+		fmt.Sscan(req.Args[3], &aj)
+		fmt.Sscan(req.Args[4], &as)
+		d.db.Acks[req.Args[0]] = &Ack{Journal: pj, Sequence: ps, AppliedJournal: aj, AppliedSequence: as, Time: time.Now().Format("2006/01/02 15:04:05")}
 	}
 	snapshot := *d.db
 	snapshot.Acks, snapshot.Replica = nil, nil
