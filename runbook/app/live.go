@@ -147,7 +147,12 @@ func progressText(t *task, now time.Time) string {
 	if rate > 0 {
 		s += " " + bytesText(int64(rate)) + "/s"
 		if t.total > 0 && t.done < t.total {
-			s += " ETA " + elapsed(time.Duration(float64(t.total-t.done)/rate*float64(time.Second)).Round(time.Second))
+			left := time.Duration(float64(t.total-t.done) / rate * float64(time.Second)).Round(time.Second)
+			if left < time.Minute {
+				s += fmt.Sprintf(" ETA %ds", int(left.Seconds())) // an estimate: tenths would be noise
+			} else {
+				s += " ETA " + elapsed(left)
+			}
 		}
 	}
 	return s

@@ -124,7 +124,7 @@ func (h *human) tick() {
 	for _, t := range h.running {
 		if now.Sub(t.noted) >= h.stillEvery {
 			t.noted = now
-			h.printLocked(h.stepLine(t.step, t.host, h.faint.Render(fmt.Sprintf("%-8s", "running")), h.faint.Render(" "+elapsed(now.Sub(t.start))), progressText(t, now)))
+			h.printLocked(h.stepLine(t.step, t.host, h.faint.Render(fmt.Sprintf("%-8s", "running")), h.faint.Render(" "+elapsed(now.Sub(t.start)))+progressText(t, now), ""))
 		}
 	}
 }
@@ -148,7 +148,7 @@ func (h *human) Progress(st *runbook.Step, host string, done, total int64) {
 	defer h.mu.Unlock()
 	for _, t := range h.running {
 		if t.step == st && t.host == host {
-			if t.moving.IsZero() && done > 0 {
+			if t.moving.IsZero() {
 				t.moving = h.now()
 			}
 			t.done, t.total = done, total
