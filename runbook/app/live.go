@@ -118,9 +118,17 @@ func (h *human) liveLines() []string {
 	spin := spinner[int(now.UnixMilli()/spinEvery.Milliseconds())%len(spinner)]
 	lines := make([]string, 0, len(h.running))
 	for _, t := range h.running {
-		lines = append(lines, spin+" "+h.stepLine(t.step, t.host, fmt.Sprintf("%-8s", elapsed(now.Sub(t.start))), "", "")+progressText(t, now))
+		lines = append(lines, spin+" "+h.stepLine(t.step, t.host, fmt.Sprintf("%-8s", elapsed(now.Sub(t.start))), spaced(progressText(t, now)), ""))
 	}
 	return lines
+}
+
+// spaced puts a space before s, if there is an s.
+func spaced(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " " + s
 }
 
 // progressText is a transfer's bar, bytes, rate and time left; nothing
@@ -130,6 +138,9 @@ func progressText(t *task, now time.Time) string {
 		return ""
 	}
 	var rate float64
+	if !t.complete.IsZero() {
+		now = t.complete // hashing and renaming after the last byte are not the rate
+	}
 	if !t.moving.IsZero() {
 		if secs := now.Sub(t.moving).Seconds(); secs > 0.2 {
 			rate = float64(t.done) / secs
@@ -138,11 +149,11 @@ func progressText(t *task, now time.Time) string {
 	var s string
 	if t.total > 0 {
 		frac := min(float64(t.done)/float64(t.total), 1)
-		const cells = 20
+		const cells = 10
 		full := int(frac * cells)
-		s = fmt.Sprintf(" [%s%s] %3.0f%% %s/%s", strings.Repeat("█", full), strings.Repeat("░", cells-full), frac*100, bytesText(t.done), bytesText(t.total))
+		s = fmt.Sprintf("[%s%s] %3.0f%% %s/%s", strings.Repeat("█", full), strings.Repeat("░", cells-full), frac*100, bytesText(t.done), bytesText(t.total))
 	} else {
-		s = " " + bytesText(t.done)
+		s = bytesText(t.done)
 	}
 	if rate > 0 {
 		s += " " + bytesText(int64(rate)) + "/s"

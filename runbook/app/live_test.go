@@ -41,7 +41,7 @@ func TestLiveRedrawsInPlace(t *testing.T) {
 	h.tick()
 	want := "\r\x1b[2A\x1b[J" +
 		"⠴ 3-①   restore                      db-01      1m15s   \n" +
-		"⠴ 3-②   send                         db-02      1m15s    [█████░░░░░░░░░░░░░░░]  25% 1.0 GiB/4.0 GiB 102.4 MiB/s ETA 30s\n"
+		"⠴ 3-②   send                         db-02      1m15s    [██░░░░░░░░]  25% 1.0 GiB/4.0 GiB 102.4 MiB/s ETA 30s\n"
 	if got := buf.String(); got != want {
 		t.Errorf("redraw:\n got %q\nwant %q", got, want)
 	}
@@ -49,7 +49,7 @@ func TestLiveRedrawsInPlace(t *testing.T) {
 	h.Finished(executor.Event{Step: restore, Host: "db-01", Status: executor.Changed, Duration: 75 * time.Second})
 	want = "\r\x1b[2A\x1b[J" +
 		"3-①   restore                      db-01      changed   75.00s\n" +
-		"⠴ 3-②   send                         db-02      1m15s    [█████░░░░░░░░░░░░░░░]  25% 1.0 GiB/4.0 GiB 102.4 MiB/s ETA 30s\n"
+		"⠴ 3-②   send                         db-02      1m15s    [██░░░░░░░░]  25% 1.0 GiB/4.0 GiB 102.4 MiB/s ETA 30s\n"
 	if got := buf.String(); got != want {
 		t.Errorf("finished:\n got %q\nwant %q", got, want)
 	}
@@ -123,7 +123,7 @@ func TestPlainLines(t *testing.T) {
 	h.tick()
 	h.Finished(executor.Event{Step: ckp, Host: "db-02", Status: executor.Changed, Duration: 90 * time.Second})
 	want := "2026-12-01T09:00:00Z 3-④   send-checkpoint              db-02      started\n" +
-		"2026-12-01T09:01:00Z 3-④   send-checkpoint              db-02      running  1m00s [██████░░░░░░░░░░░░░░]  33% 1.0 GiB/3.0 GiB 34.1 MiB/s ETA 1m00s\n" +
+		"2026-12-01T09:01:00Z 3-④   send-checkpoint              db-02      running  1m00s [███░░░░░░░]  33% 1.0 GiB/3.0 GiB 34.1 MiB/s ETA 1m00s\n" +
 		"2026-12-01T09:01:00Z 3-④   send-checkpoint              db-02      changed   90.00s\n"
 	if got := buf.String(); got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
@@ -135,10 +135,31 @@ func TestSizesAndDurations(t *testing.T) {
 		{bytesText(0), "0 B"}, {bytesText(1023), "1023 B"}, {bytesText(1536), "1.5 KiB"}, {bytesText(5 << 40), "5.0 TiB"},
 		{elapsed(4200 * time.Millisecond), "4.2s"}, {elapsed(187 * time.Second), "3m07s"}, {elapsed(3723 * time.Second), "1h02m03s"},
 		{progressText(&task{total: -1}, time.Now()), ""},
-		{progressText(&task{done: 2048, total: -1}, time.Now()), " 2.0 KiB"},
+		{progressText(&task{done: 2048, total: -1}, time.Now()), "2.0 KiB"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)
 		}
+	}
+}
+
+// The run's reporters pass progress on to the display: the executor sees
+// only the fan-out.
+var _ executor.Progresser = reporters{}
+
+func TestProgressReachesTheDisplay(t *testing.T) {
+	var buf bytes.Buffer
+	h, clock := testHuman(&buf, true, 140, 30)
+	up := step("upload", 1)
+	h.Started(up, "n1")
+	reporters{&eventLog{w: &bytes.Buffer{}}, h}.Progress(up, "n1", 0, 1000)
+	*clock = clock.Add(time.Second)
+	reporters{h}.Progress(up, "n1", 1000, 1000)
+	// Hashing and renaming after the last byte do not slow the rate.
+	*clock = clock.Add(9 * time.Second)
+	buf.Reset()
+	h.tick()
+	if got := buf.String(); !strings.HasSuffix(got, "10.0s    [██████████] 100% 1000 B/1000 B 1000 B/s\n") {
+		t.Errorf("got %q", got)
 	}
 }

@@ -47,7 +47,8 @@ type task struct {
 	host        string
 	start       time.Time
 	done, total int64 // bytes of a transfer; total -1 while unknown
-	moving      time.Time
+	moving      time.Time // first report of a transfer
+	complete    time.Time // its last byte: the rate stops there
 	noted       time.Time // last "still running" line, off a terminal
 }
 
@@ -124,7 +125,7 @@ func (h *human) tick() {
 	for _, t := range h.running {
 		if now.Sub(t.noted) >= h.stillEvery {
 			t.noted = now
-			h.printLocked(h.stepLine(t.step, t.host, h.faint.Render(fmt.Sprintf("%-8s", "running")), h.faint.Render(" "+elapsed(now.Sub(t.start)))+progressText(t, now), ""))
+			h.printLocked(h.stepLine(t.step, t.host, h.faint.Render(fmt.Sprintf("%-8s", "running")), h.faint.Render(" "+elapsed(now.Sub(t.start)))+spaced(progressText(t, now)), ""))
 		}
 	}
 }
@@ -152,6 +153,9 @@ func (h *human) Progress(st *runbook.Step, host string, done, total int64) {
 				t.moving = h.now()
 			}
 			t.done, t.total = done, total
+			if total > 0 && done >= total && t.complete.IsZero() {
+				t.complete = h.now()
+			}
 		}
 	}
 }
