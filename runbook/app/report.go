@@ -46,7 +46,7 @@ type task struct {
 	step        *runbook.Step
 	host        string
 	start       time.Time
-	done, total int64 // bytes of a transfer; total -1 while unknown
+	done, total int64     // bytes of a transfer; total -1 while unknown
 	moving      time.Time // first report of a transfer
 	complete    time.Time // its last byte: the rate stops there
 	noted       time.Time // last "still running" line, off a terminal
