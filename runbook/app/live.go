@@ -118,7 +118,7 @@ func (h *human) liveLines() []string {
 	spin := spinner[int(now.UnixMilli()/spinEvery.Milliseconds())%len(spinner)]
 	lines := make([]string, 0, len(h.running))
 	for _, t := range h.running {
-		lines = append(lines, spin+" "+h.stepLine(t.step, t.host, fmt.Sprintf("%-8s", elapsed(now.Sub(t.start))), spaced(progressText(t, now)), ""))
+		lines = append(lines, h.spin.Render(spin)+" "+h.stepLine(t.step, t.host, h.faint.Render(fmt.Sprintf("%-8s", elapsed(now.Sub(t.start)))), spaced(progressText(t, now)), ""))
 	}
 	return lines
 }

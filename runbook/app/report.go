@@ -27,6 +27,7 @@ type human struct {
 	mu      sync.Mutex
 	styles  map[executor.Status]lipgloss.Style
 	faint   lipgloss.Style
+	spin    lipgloss.Style // the live lines' spinner and bar
 	titles  map[*runbook.Step]string
 
 	now func() time.Time
@@ -57,8 +58,9 @@ func newHuman(w io.Writer, b *runbook.Binding, lang string, verbose, color bool)
 	if !color {
 		r.SetColorProfile(termenv.Ascii)
 	}
-	h := &human{w: w, lang: lang, verbose: verbose, faint: r.NewStyle().Faint(true), titles: map[*runbook.Step]string{},
-		now: time.Now, stillEvery: time.Minute, stop: make(chan struct{}),
+	h := &human{w: w, lang: lang, verbose: verbose, faint: r.NewStyle().Faint(true), spin: r.NewStyle().Foreground(lipgloss.Color("6")),
+		titles: map[*runbook.Step]string{},
+		now:    time.Now, stillEvery: time.Minute, stop: make(chan struct{}),
 		styles: map[executor.Status]lipgloss.Style{
 			executor.OK:      r.NewStyle().Foreground(lipgloss.Color("2")),
 			executor.Changed: r.NewStyle().Foreground(lipgloss.Color("3")).Bold(true),
