@@ -81,8 +81,9 @@ func newTerminal(t *testing.T, command string) *terminal {
 	}
 	term := &terminal{t: t, socket: fmt.Sprintf("tejun-test-%d-%d", os.Getpid(), time.Now().UnixNano())}
 	// The shell stays after tejun exits so the screen can be read, and
-	// says how tejun exited.
-	script := command + "; echo EXIT=$?; sleep 600"
+	// says how tejun exited; a Ctrl-C is tejun's (a trap, unlike an
+	// ignored signal, is not inherited).
+	script := "trap 'true' INT; " + command + "; echo EXIT=$?; sleep 600"
 	if out, err := term.tmux("-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "120", "-y", "30", "sh", "-c", script); err != nil {
 		t.Fatalf("tmux: %v\n%s", err, out)
 	}
@@ -281,3 +282,24 @@ func TestPipedIsPlain(t *testing.T) {
 
 // spinEvery is the live display's redraw interval, as the app sets it.
 func spinEvery() time.Duration { return 200 * time.Millisecond }
+
+// Ctrl-C on a terminal: the notice is written above the live lines, not
+// through them, and no live line is left when tejun exits.
+func TestLiveInterrupt(t *testing.T) {
+	b := testbed.Start(t, "n1")
+	inv := inventoryFor(t, b, "", nil)
+	rb := writeRunbook(t, strings.Replace(liveRunbook, "sleep 3", "sleep 30", 1))
+	term := newTerminal(t, tejunCommand(t, "run", rb, "-i", inv, "--lang", "en"))
+	term.waitFor(20*time.Second, "the running step's live line", spinning.MatchString)
+	term.keys("C-c")
+	end := term.waitFor(15*time.Second, "the run to end", func(s string) bool { return strings.Contains(s, "EXIT=") })
+	if !strings.Contains(end, "EXIT=130") {
+		t.Errorf("exit is not 130:\n%s", end)
+	}
+	if !regexp.MustCompile(`(?m)^tejun: interrupted: no new steps start`).MatchString(end) {
+		t.Errorf("the interrupt's notice was drawn over:\n%s", end)
+	}
+	if regexp.MustCompile(`[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]`).MatchString(end) {
+		t.Errorf("a live line is left on the screen after the run:\n%s", end)
+	}
+}
