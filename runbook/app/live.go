@@ -117,6 +117,11 @@ func (h *human) liveLines() []string {
 	now := h.now()
 	spin := spinner[int(now.UnixMilli()/spinEvery.Milliseconds())%len(spinner)]
 	lines := make([]string, 0, len(h.running))
+	if !h.anyStarted && !h.begun.IsZero() {
+		// Every host is reached and locked before the first step: an
+		// unreachable one can take its ConnectTimeout.
+		lines = append(lines, h.spin.Render(spin)+" connecting to the hosts and taking their run locks "+h.faint.Render(elapsed(now.Sub(h.begun))))
+	}
 	for _, t := range h.running {
 		lines = append(lines, h.spin.Render(spin)+" "+h.stepLine(t.step, t.host, h.faint.Render(fmt.Sprintf("%-8s", elapsed(now.Sub(t.start)))), spaced(progressText(t, now)), ""))
 	}

@@ -163,3 +163,25 @@ func TestProgressReachesTheDisplay(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// Before the first step, while the hosts are reached and locked, the
+// screen says so rather than stay blank.
+func TestLiveConnecting(t *testing.T) {
+	var buf bytes.Buffer
+	h, clock := testHuman(&buf, true, 140, 30)
+	h.begun = *clock // as start does, without its ticker racing the test's clock
+	*clock = clock.Add(2500 * time.Millisecond)
+	h.mu.Lock()
+	buf.Reset()
+	h.live.redraw(h.liveLines())
+	h.mu.Unlock()
+	if got := buf.String(); got != "⠹ connecting to the hosts and taking their run locks 2.5s\n" {
+		t.Errorf("got %q", got)
+	}
+	h.Started(step("first", 1), "n1")
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if l := h.liveLines(); len(l) != 1 || strings.Contains(l[0], "connecting") {
+		t.Errorf("still connecting once a step runs: %q", l)
+	}
+}

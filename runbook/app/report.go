@@ -38,6 +38,8 @@ type human struct {
 	// taken for hung and killed.
 	stillEvery time.Duration
 	running    []*task
+	begun      time.Time // the run's start, for the live "connecting" line
+	anyStarted bool
 	stop       chan struct{}
 	stopped    sync.WaitGroup
 }
@@ -80,9 +82,13 @@ func newHuman(w io.Writer, b *runbook.Binding, lang string, verbose, color bool)
 // notes of plain output; finish ends them.
 func (h *human) start() {
 	every := time.Second
+	h.mu.Lock()
+	h.begun = h.now()
 	if h.live != nil {
 		every = spinEvery
+		h.live.redraw(h.liveLines())
 	}
+	h.mu.Unlock()
 	h.stopped.Add(1)
 	go func() {
 		defer h.stopped.Done()
@@ -136,6 +142,7 @@ func (h *human) Started(st *runbook.Step, host string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	now := h.now()
+	h.anyStarted = true
 	h.running = append(h.running, &task{step: st, host: host, start: now, total: -1, noted: now})
 	if h.live != nil {
 		h.live.redraw(h.liveLines())
