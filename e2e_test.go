@@ -42,11 +42,17 @@ func inventoryFor(t *testing.T, b *testbed.Bed, extra string, vars map[string]ma
 	return path
 }
 
+// stamp is the time plain run output starts each line with.
+var stamp = regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-]\d\d:\d\d) `)
+
+// unstamp takes the times off plain run output.
+func unstamp(out string) string { return stamp.ReplaceAllString(out, "") }
+
 // statuses reads the run's lines into "step host" → status.
 func statuses(out string) map[string]string {
 	got := map[string]string{}
 	line := regexp.MustCompile(`^\S+\s+(\S+)\s+(\S+)\s+(ok|changed|failed|skipped|refused)\b`)
-	for _, l := range strings.Split(out, "\n") {
+	for _, l := range strings.Split(unstamp(out), "\n") {
 		if m := line.FindStringSubmatch(l); m != nil {
 			got[m[1]+" "+m[2]] = m[3]
 		}

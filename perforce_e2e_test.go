@@ -320,7 +320,7 @@ func TestPerforceStandbyBuild(t *testing.T) {
 	showExec, _, _ := run(t, "dry-run", "examples/perforce-ha/standby.toml", "-i", p.inventory, "--show-exec", "--lang", "en")
 	// The checkpoint's number is the server's choice: show-exec says N.
 	shown := showExecPatterns(showExec)
-	for _, m := range regexp.MustCompile(`(?m)^\s+(\S+) (\S+) \| \$ (.*)$`).FindAllStringSubmatch(out, -1) {
+	for _, m := range regexp.MustCompile(`(?m)^\s+(\S+) (\S+) \| \$ (.*)$`).FindAllStringSubmatch(unstamp(out), -1) {
 		if !matchesLine(shown, m[3]) {
 			t.Errorf("step %s on %s ran a command dry-run --show-exec does not show:\n  %s", m[1], m[2], m[3])
 		}

@@ -37,8 +37,26 @@ type Files interface {
 	// user could have planted always are. It returns the SHA-256 of what
 	// was written.
 	WriteFile(ctx context.Context, path string, r io.Reader, opts WriteOptions) (string, error)
-	// ReadFile streams path to w and returns its SHA-256.
+	// ReadFile streams path to w and returns its SHA-256. A w that is a
+	// Sizer is told the file's size before the first byte, so a progress
+	// display can show how much is left.
 	ReadFile(ctx context.Context, path string, w io.Writer, as string) (string, error)
+}
+
+// Sizer is a ReadFile destination that wants the size of what is coming.
+// A pipe to another host's WriteFile has no size of its own: the source's
+// size is what tells the operator how long a checkpoint transfer takes.
+type Sizer interface {
+	SetSize(n int64)
+}
+
+// tellSize passes a file's size to w if it wants it.
+func tellSize(w io.Writer, stat func() (fs.FileInfo, error)) {
+	if s, ok := w.(Sizer); ok {
+		if fi, err := stat(); err == nil && fi.Mode().IsRegular() {
+			s.SetSize(fi.Size())
+		}
+	}
 }
 
 // WriteOptions say how a written file ends up.

@@ -212,6 +212,7 @@ func (Local) ReadFile(ctx context.Context, path string, w io.Writer, as string) 
 		return "", err
 	}
 	defer f.Close()
+	tellSize(w, f.Stat)
 	h := sha256.New()
 	if _, err := io.Copy(io.MultiWriter(w, h), f); err != nil {
 		return "", err

@@ -415,6 +415,7 @@ func (s *SSH) ReadFile(ctx context.Context, p string, w io.Writer, as string) (s
 	defer f.Close()
 	stop := context.AfterFunc(ctx, func() { f.Close() })
 	defer stop()
+	tellSize(w, f.Stat)
 	h := sha256.New()
 	if _, err := f.WriteTo(io.MultiWriter(w, h)); err != nil {
 		if ctx.Err() != nil {

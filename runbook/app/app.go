@@ -50,6 +50,9 @@ type App struct {
 	// cleaned up, what may be left half-done; set by the run command.
 	mu       sync.Mutex
 	leftover func() []string
+	// screen, during a run with a live display, writes to stderr above
+	// the live lines instead of through them.
+	screen io.Writer
 }
 
 // Option adjusts an App.
@@ -202,7 +205,7 @@ func (a *App) watchSignals(cancel context.CancelFunc, stop <-chan struct{}) {
 		return
 	}
 	cancel()
-	fmt.Fprintf(a.stderr, "tejun: interrupted: no new steps start, running commands are being stopped (at most %s); interrupt again to exit at once\n", interruptGrace)
+	fmt.Fprintf(a.errOut(), "tejun: interrupted: no new steps start, running commands are being stopped (at most %s); interrupt again to exit at once\n", interruptGrace)
 	why := "interrupted again"
 	select {
 	case <-a.signals:
@@ -214,13 +217,45 @@ func (a *App) watchSignals(cancel context.CancelFunc, stop <-chan struct{}) {
 	a.mu.Lock()
 	leftover := a.leftover
 	a.mu.Unlock()
-	fmt.Fprintf(a.stderr, "tejun: %s: exiting now, without waiting for hosts\n", why)
+	fmt.Fprintf(a.errOut(), "tejun: %s: exiting now, without waiting for hosts\n", why)
 	if leftover != nil {
 		for _, l := range leftover() {
-			fmt.Fprintln(a.stderr, "  may be left half-done: "+mask.Visible(l))
+			fmt.Fprintln(a.errOut(), "  may be left half-done: "+mask.Visible(l))
 		}
 	}
 	a.exit(ExitInterrupted)
+}
+
+func (a *App) setScreen(w io.Writer) {
+	a.mu.Lock()
+	a.screen = w
+	a.mu.Unlock()
+}
+
+// errOut is stderr, through the live display when there is one.
+func (a *App) errOut() io.Writer {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.screen != nil {
+		return a.screen
+	}
+	return a.stderr
+}
+
+// liveFor returns the live display for w when w is a terminal that can
+// redraw (TERM=dumb cannot); nil means plain, timestamped lines.
+func (a *App) liveFor(w io.Writer) *liveBlock {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) || a.getenv("TERM") == "dumb" {
+		return nil
+	}
+	return &liveBlock{w: w, size: func() (int, int) {
+		cols, rows, err := term.GetSize(int(f.Fd()))
+		if err != nil || cols < 20 || rows < 3 {
+			return 80, 24
+		}
+		return cols, rows
+	}}
 }
 
 func (a *App) setLeftover(f func() []string) {

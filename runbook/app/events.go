@@ -207,3 +207,12 @@ func (rs reporters) Log(st *runbook.Step, host, line string) {
 		r.Log(st, host, line)
 	}
 }
+
+// Progress passes a transfer's progress to the reporters that show it.
+func (rs reporters) Progress(st *runbook.Step, host string, done, total int64) {
+	for _, r := range rs {
+		if p, ok := r.(executor.Progresser); ok {
+			p.Progress(st, host, done, total)
+		}
+	}
+}

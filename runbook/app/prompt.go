@@ -24,6 +24,9 @@ type prompter struct {
 	err   chan error
 	start sync.Once
 	in    io.Reader
+	// hold clears the live display for the question and returns what
+	// brings it back; nil when there is none.
+	hold func() func()
 }
 
 func newPrompter(in io.Reader, out io.Writer) *prompter {
@@ -54,6 +57,9 @@ func (p *prompter) Ask(ctx context.Context, question string) (bool, error) {
 		return false, err
 	}
 	p.start.Do(func() { go p.read() })
+	if p.hold != nil {
+		defer p.hold()()
+	}
 	fmt.Fprintf(p.out, "%s [y/N] ", mask.Visible(question))
 	select {
 	case line := <-p.lines:

@@ -35,7 +35,7 @@ func (a *App) run(c *cli.Context) error {
 	userCfg := a.userConfig(c)
 	opt := executor.Options{
 		StepTimeout: st,
-		Forks:       c.Int("forks"), Yes: c.Bool("yes"), Confirm: a.confirm(),
+		Forks:       c.Int("forks"), Yes: c.Bool("yes"),
 		Limit: c.String("limit"), From: c.String("from"), Only: c.String("only"), Section: c.String("section"),
 		AssumeDone: c.StringSlice("assume-done"), Secrets: secrets, FailFast: c.Bool("fail-fast"),
 		Dir: filepath.Dir(l.runbookPath), UserConfig: userCfg,
@@ -62,8 +62,18 @@ func (a *App) run(c *cli.Context) error {
 		reps = append(reps, events)
 	} else {
 		human = newHuman(a.stdout, l.binding, c.String("lang"), c.Bool("verbose"), a.colorFor(a.stdout))
+		human.live = a.liveFor(a.stdout)
 		reps = append(reps, human)
+		human.start()
+		defer human.finish()
+		a.setScreen(human.writer(a.stderr))
+		defer a.setScreen(nil)
 	}
+	hold := func() func() { return func() {} }
+	if human != nil {
+		hold = human.hold
+	}
+	opt.Confirm = a.confirm(hold)
 	auditFile, err := openAudit(a.getenv, l.binding.Runbook, runID)
 	if err != nil {
 		return fmt.Errorf("audit record: %w", err)
@@ -92,6 +102,9 @@ func (a *App) run(c *cli.Context) error {
 	res, err := executor.Run(c.Context, l.binding, opt, reps)
 	if err != nil {
 		return invalid(err)
+	}
+	if human != nil {
+		human.finish()
 	}
 	if len(res.LocksLeft) > 0 {
 		fmt.Fprintf(a.stderr, "tejun: the run lock %s could not be released on %s (not answering); it goes stale by itself, or pass --force-unlock\n",

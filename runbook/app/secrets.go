@@ -103,10 +103,12 @@ func readSecretFile(path string) ([]byte, error) {
 }
 
 // confirm asks on the terminal; it is nil (no one to ask) otherwise.
-func (a *App) confirm() func(ctx context.Context, question string) (bool, error) {
+func (a *App) confirm(hold func() func()) func(ctx context.Context, question string) (bool, error) {
 	f, ok := a.stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
 	}
-	return newPrompter(f, a.stderr).Ask
+	p := newPrompter(f, a.stderr)
+	p.hold = hold
+	return p.Ask
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"tejun/inventory"
@@ -21,6 +20,9 @@ type hostEnv struct {
 	step string
 	// impl is the step's kind, asked for the credentials its commands print.
 	impl steps.Step
+	// prog counts the step's file transfers for the reporter, under the
+	// host the step runs on, even for the other end of a transfer.
+	prog *progress
 }
 
 func (e *hostEnv) Host() string { return e.host.Name }
@@ -43,7 +45,10 @@ func (e *hostEnv) conn(ctx context.Context) (transport.Conn, error) {
 }
 
 // Run applies the host's default run-as user, logs the command and its
-// output at -v (secrets masked), and runs it.
+// output at -v (secrets masked), and runs it. Output is logged line by
+// line as it arrives, each line masked on its own: a kind that prints
+// credentials is asked about each line before it is logged, and about
+// the whole output after, as before.
 func (e *hostEnv) Run(ctx context.Context, cmd transport.Cmd, stdin io.Reader) (string, error) {
 	c, err := e.conn(ctx)
 	if err != nil {
@@ -51,21 +56,24 @@ func (e *hostEnv) Run(ctx context.Context, cmd transport.Cmd, stdin io.Reader) (
 	}
 	cmd = steps.Sudo([]transport.Cmd{cmd}, e.host.SSH.Become)[0]
 	e.x.log(e.step, e.host.Name, "$ "+cmd.String())
-	var out, errOut bytes.Buffer
-	start := time.Now()
-	err = c.Run(ctx, cmd, transport.Stdio{Stdin: stdin, Stdout: &out, Stderr: &errOut})
-	if cr, ok := e.impl.(steps.Credentialer); ok {
-		// Before the output is logged, and before any error made of it is.
-		for _, cred := range cr.Credentials(out.String()) {
-			e.x.mask.Add(cred)
+	cr, _ := e.impl.(steps.Credentialer)
+	learn := func(s string) {
+		if cr != nil {
+			for _, cred := range cr.Credentials(s) {
+				e.x.mask.Add(cred)
+			}
 		}
 	}
-	if s := strings.TrimRight(out.String(), "\n"); s != "" {
-		e.x.log(e.step, e.host.Name, s)
-	}
-	if s := strings.TrimRight(errOut.String(), "\n"); s != "" {
-		e.x.log(e.step, e.host.Name, "stderr: "+s)
-	}
+	outLog := &lineLog{emit: func(l string) { learn(l); e.x.log(e.step, e.host.Name, l) }}
+	errLog := &lineLog{emit: func(l string) { e.x.log(e.step, e.host.Name, "stderr: "+l) }}
+	var out, errOut bytes.Buffer
+	start := time.Now()
+	err = c.Run(ctx, cmd, transport.Stdio{Stdin: stdin, Stdout: io.MultiWriter(&out, outLog), Stderr: io.MultiWriter(&errOut, errLog)})
+	// Before the last line is logged, and before any error made of the
+	// output is.
+	learn(out.String())
+	outLog.close()
+	errLog.close()
 	e.x.audit(e.step, e.host.Name, cmd, time.Since(start), err)
 	return out.String(), err
 }
@@ -78,6 +86,9 @@ func (e *hostEnv) Files() (transport.Files, error) {
 	f, ok := c.(transport.Files)
 	if !ok {
 		return nil, fmt.Errorf("%s: this connection cannot transfer files", e.host.Name)
+	}
+	if e.prog != nil {
+		f = progressFiles{Files: f, p: e.prog}
 	}
 	return f, nil
 }
@@ -93,7 +104,7 @@ func (e *hostEnv) On(name string) (steps.Env, error) {
 	if e.x.hostFailed(hs[0].Name) {
 		return nil, &hostDown{hs[0].Name}
 	}
-	return &hostEnv{x: e.x, host: hs[0], step: e.step, impl: e.impl}, nil
+	return &hostEnv{x: e.x, host: hs[0], step: e.step, impl: e.impl, prog: e.prog}, nil
 }
 
 func (e *hostEnv) Secret(name string) ([]byte, error) {

@@ -1010,7 +1010,9 @@ func (x *Executor) check(ctx context.Context, st *runbook.Step, step steps.Runne
 // env is a step's view of a host: gated to its check commands in plan
 // mode, whoever asks.
 func (x *Executor) env(h *inventory.Host, step string, impl steps.Step) steps.Env {
-	e := &hostEnv{x: x, host: h, step: step, impl: impl}
+	prog := &progress{x: x, step: x.b.Runbook.Step(step), host: h.Name}
+	prog.total.Store(-1)
+	e := &hostEnv{x: x, host: h, step: step, impl: impl, prog: prog}
 	if x.opt.Plan {
 		return x.readOnly(e, impl)
 	}
