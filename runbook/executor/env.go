@@ -66,7 +66,7 @@ func (e *hostEnv) Run(ctx context.Context, cmd transport.Cmd, stdin io.Reader) (
 	if s := strings.TrimRight(errOut.String(), "\n"); s != "" {
 		e.x.log(e.step, e.host.Name, "stderr: "+s)
 	}
-	e.x.audit(e.step, e.host.Name, cmd, time.Since(start), err)
+	e.x.audit(e.step, e.host.Name, cmd, time.Since(start), err, out.String(), errOut.String())
 	return out.String(), err
 }
 
