@@ -1,0 +1,124 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// recordedRun puts testdata/report/run.jsonl, the audit record of a real
+// standby build on the test-bed (its runbook and inventory copied beside
+// it, the inventory's key paths removed), in the test's runs directory,
+// with the paths of this checkout. It returns the record's path and the
+// directory that stands for @DIR@ in it.
+func recordedRun(t *testing.T) (string, string) {
+	t.Helper()
+	dir, err := filepath.Abs("testdata/report")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join(dir, "run.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := filepath.Join(stateDir(t), "tejun", "runs")
+	if err := os.MkdirAll(runs, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(runs, "20261201T213648Z-9050218ae1a1-perforce-ha-standby.jsonl")
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(string(src), "@DIR@", dir)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, dir
+}
+
+// TestReport renders a recorded run as the manual filled in, in each
+// format: the goldens are what a reviewer reads.
+func TestReport(t *testing.T) {
+	for _, args := range [][]string{
+		{"--lang", "ja"},
+		{"--lang", "en"},
+		{"--lang", "ja", "--format", "markdown"},
+		{"--lang", "en", "--format", "markdown"},
+		{"--lang", "ja", "--format", "html"},
+	} {
+		t.Run(strings.ReplaceAll(strings.Join(args, ""), "--", "_"), func(t *testing.T) {
+			rec, dir := recordedRun(t)
+			out, errOut, code := run(t, append([]string{"report"}, args...)...) // the last run
+			if code != 0 || errOut != "" {
+				t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+			}
+			out = strings.NewReplacer(rec, "RECORD", dir, "testdata/report").Replace(out)
+			for _, want := range []string{
+				"/standby.toml", "8d6b9919cae8e0dc40385524a4e0e2da92532da0ec8c8206737acba2852cb36c", // runbook and its digest
+				"20261201T213648Z-9050218ae1a1", "root", "vm", "2026-12-01 21:36:48.041 UTC", "2026-12-01 21:36:53.190 UTC",
+				"127.0.0.11:43587 server standby", // the manual's command
+				"Server standby saved.",           // real output, under the result
+				"changed", "ok",
+			} {
+				if !strings.Contains(out, want) {
+					t.Errorf("report lacks %q", want)
+				}
+			}
+			golden(t, out)
+		})
+	}
+}
+
+// The record of a run is found by its id, by its path, and as the last
+// run; what cannot be a faithful report is refused, saying why.
+func TestReportFindsAndRefuses(t *testing.T) {
+	rec, dir := recordedRun(t)
+	byPath, _, code := run(t, "report", rec)
+	if code != 0 {
+		t.Fatalf("by path: exit %d", code)
+	}
+	byID, _, code := run(t, "report", "20261201T213648Z-9050")
+	if code != 0 || byID != byPath {
+		t.Errorf("by id prefix: exit %d, same report: %v", code, byID == byPath)
+	}
+	if _, errOut, code := run(t, "report", "20991231T000000Z"); code != 2 || !strings.Contains(errOut, `no run "20991231T000000Z"`) {
+		t.Errorf("unknown run: exit %d, %s", code, errOut)
+	}
+
+	// A runbook edited since the run would lay another procedure over it.
+	edited := filepath.Join(t.TempDir(), "standby.toml")
+	src, _ := os.ReadFile(filepath.Join(dir, "standby.toml"))
+	os.WriteFile(edited, append(src, []byte("\n# edited\n")...), 0o644)
+	if _, errOut, code := run(t, "report", rec, "--runbook", edited); code != 2 || !strings.Contains(errOut, "changed since run 20261201T213648Z-9050218ae1a1") {
+		t.Errorf("edited runbook: exit %d, %s", code, errOut)
+	}
+	// The same file elsewhere is accepted.
+	moved := filepath.Join(t.TempDir(), "standby.toml")
+	os.WriteFile(moved, src, 0o644)
+	if out, errOut, code := run(t, "report", rec, "--runbook", moved); code != 0 || !strings.Contains(out, "Server standby saved.") {
+		t.Errorf("moved runbook: exit %d, %s", code, errOut)
+	}
+
+	// A record cut by a crash still reports what it holds, and says the
+	// end is missing; one that is not an audit record is refused.
+	full, _ := os.ReadFile(rec)
+	lines := strings.SplitAfter(string(full), "\n")
+	cut := filepath.Join(t.TempDir(), "cut.jsonl")
+	os.WriteFile(cut, []byte(strings.Join(lines[:40], "")+`{"schema":"tejun.events/v1","event":"comm`), 0o600)
+	out, errOut, code := run(t, "report", cut, "--lang", "en")
+	if code != 0 || !strings.Contains(out, "not recorded (tejun stopped part way") || !strings.Contains(out, "not run (not part of this run)") {
+		t.Errorf("cut record: exit %d, %s\n%.3000s", code, errOut, out)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.jsonl")
+	os.WriteFile(bad, []byte("{\"event\":\"run_start\"}\n"), 0o600)
+	if _, errOut, code := run(t, "report", bad); code != 2 || !strings.Contains(errOut, "not a tejun audit record") {
+		t.Errorf("foreign file: exit %d, %s", code, errOut)
+	}
+	if _, errOut, code := run(t, "report", rec, "--format", "pdf"); code != 2 || !strings.Contains(errOut, "--format") {
+		t.Errorf("bad format: exit %d, %s", code, errOut)
+	}
+}
+
+// A run with nothing recorded yet says where it looked.
+func TestReportNoRuns(t *testing.T) {
+	if _, errOut, code := run(t, "report"); code != 2 || !strings.Contains(errOut, "no runs recorded in ") {
+		t.Errorf("exit %d, %s", code, errOut)
+	}
+}
