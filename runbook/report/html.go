@@ -160,7 +160,7 @@ pre.result .exit.bad { color: #cf222e; font-weight: bold; }
 .badge.failed, .badge.refused { background: #cf222e; } .badge.skipped, .badge.not-run { background: #818b98; }
 td.ok { color: #1a7f37; } td.changed { color: #9a6700; font-weight: bold; } td.failed, td.refused { color: #cf222e; font-weight: bold; } td.skipped, td.not-run { color: #59636e; }
 .notes { color: #59636e; margin: 0.3em 0; }
-.blockhead, .hosts { color: #59636e; margin: 0.6em 0 0; font-size: 0.95em; }
+.blockhead, .parthosts { color: #59636e; margin: 0.6em 0 0; font-size: 0.95em; }
 </style>
 </head>
 <body>
@@ -199,7 +199,7 @@ td.ok { color: #1a7f37; } td.changed { color: #9a6700; font-weight: bold; } td.f
 {{- end}}
 {{- range .Parts}}
 {{- if .Hosts}}
-<p class="hosts">[{{.Hosts}}]</p>
+<p class="parthosts">[{{.Hosts}}]</p>
 {{- end}}
 {{- range .Blocks}}
 {{- if .Heading}}
