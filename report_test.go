@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,5 +122,23 @@ func TestReportFindsAndRefuses(t *testing.T) {
 func TestReportNoRuns(t *testing.T) {
 	if _, errOut, code := run(t, "report"); code != 2 || !strings.Contains(errOut, "no runs recorded in ") {
 		t.Errorf("exit %d, %s", code, errOut)
+	}
+}
+
+// The dry-run's header names the exact files (SHA-256, as the run's audit
+// record does), the tejun that printed it, and when.
+func TestDryRunHeader(t *testing.T) {
+	for _, f := range []string{"examples/perforce-ha/standby.toml", "examples/perforce-ha/inventory.toml"} {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(src)
+		for _, format := range []string{"text", "markdown"} {
+			out, _, code := run(t, "dry-run", "examples/perforce-ha/standby.toml", "--lang", "en", "--format", format)
+			if code != 0 || !strings.Contains(out, hex.EncodeToString(sum[:])) || !strings.Contains(out, "2026-12-01 09:00:00 UTC") || !strings.Contains(out, "tejun version") {
+				t.Errorf("%s: exit %d, header lacks %s's SHA-256, the date or the version:\n%.800s", format, code, f, out)
+			}
+		}
 	}
 }

@@ -50,6 +50,8 @@ type App struct {
 	// cleaned up, what may be left half-done; set by the run command.
 	mu       sync.Mutex
 	leftover func() []string
+	// now is the clock documents are dated by (tests fix it).
+	now func() time.Time
 }
 
 // Option adjusts an App.
@@ -72,7 +74,7 @@ const interruptGrace = 6 * time.Second
 
 // New builds the app on the given streams.
 func New(stdin io.Reader, stdout, stderr io.Writer, opts ...Option) *App {
-	a := &App{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, exit: os.Exit}
+	a := &App{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, exit: os.Exit, now: time.Now}
 	for _, o := range opts {
 		o(a)
 	}

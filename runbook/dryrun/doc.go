@@ -28,6 +28,13 @@ type Options struct {
 	Color bool
 	// Paths as the user gave them, for the header.
 	RunbookPath, InventoryPath string
+	// RunbookSHA256 and InventorySHA256 identify the files the procedure
+	// was printed from; a run's record carries the same digests.
+	RunbookSHA256, InventorySHA256 string
+	// Version is tejun's, Date when the procedure was printed; both in the
+	// header when set.
+	Version string
+	Date    time.Time
 }
 
 // doc is the procedure, ready to print in either format.
@@ -74,8 +81,20 @@ func build(b *runbook.Binding, o Options) doc {
 	}
 	d.meta = append(d.meta, [2]string{t(lang, "ランブック", "Runbook"), o.RunbookPath + " (" + rb.Name + ")"})
 	d.meta = append(d.meta, [2]string{t(lang, "インベントリ", "Inventory"), o.InventoryPath})
+	if o.RunbookSHA256 != "" {
+		d.meta = append(d.meta, [2]string{t(lang, "ランブック SHA-256", "Runbook SHA-256"), o.RunbookSHA256})
+	}
+	if o.InventorySHA256 != "" {
+		d.meta = append(d.meta, [2]string{t(lang, "インベントリ SHA-256", "Inventory SHA-256"), o.InventorySHA256})
+	}
 	if rb.Source != "" {
 		d.meta = append(d.meta, [2]string{t(lang, "出典", "Source"), rb.Source})
+	}
+	if o.Version != "" {
+		d.meta = append(d.meta, [2]string{t(lang, "tejun バージョン", "tejun version"), o.Version})
+	}
+	if !o.Date.IsZero() {
+		d.meta = append(d.meta, [2]string{t(lang, "作成日時", "Printed"), o.Date.UTC().Format("2006-01-02 15:04:05 UTC")})
 	}
 	used := usedHosts(b)
 	for _, h := range inv.Hosts {
