@@ -171,12 +171,36 @@ func buildStep(b *runbook.Binding, o Options, st *runbook.Step) step {
 			sd.parts = append(sd.parts, part{hosts: in.Host.Name, blocks: append(noteBlock(lang, descs[i].Notes), descs[i].Blocks...)})
 		}
 	}
+	if ex := examples(lang, ins[0].Texts); len(ex) > 0 {
+		sd.parts = append(sd.parts, part{blocks: ex})
+	}
 	if o.ShowExec {
 		for _, in := range ins {
 			sd.exec = append(sd.exec, execFor(lang, b.Inventory, in))
 		}
 	}
 	return sd
+}
+
+// examples are the manual's sample outputs (under its own headings: 表示
+// されるメッセージ例, 実行結果) and its 解説, after the commands as in the
+// manual; the reviewer compares a run's real output with them.
+func examples(lang string, tx runbook.Texts) []steps.Block {
+	var out []steps.Block
+	for _, e := range tx.Examples {
+		h := e.Heading.In(lang)
+		if h == "" {
+			h = t(lang, "表示されるメッセージ例", "Example output")
+		}
+		out = append(out, steps.Block{Heading: h, Lines: lines(e.Output), Code: steps.Literal})
+		if n := lines(e.Note.In(lang)); len(n) > 0 {
+			out = append(out, steps.Block{Lines: n})
+		}
+	}
+	if n := lines(tx.Explain.In(lang)); len(n) > 0 {
+		out = append(out, steps.Block{Heading: t(lang, "解説", "Explanation"), Lines: n})
+	}
+	return out
 }
 
 func noteBlock(lang string, notes []string) []steps.Block {
