@@ -54,6 +54,8 @@ func TestDryRunShowsManualExamples(t *testing.T) {
 				ours: []string{"Type: service  ● 一行追記する", "Email: service@クライアント名"}},
 			"2-③": {fromManual: []string{"解説", "startup.1=journalcopy -i 1：起動時にjournalcopy(マスターサーバのjournalをスタンバイに移送)を実行",
 				"startup.3=pull -u -i 1：アーカイブファイルを取得する"}},
+			"2-④": {fromManual: []string{"write user * * //...", "list user * * -//spec/...", "super user super * //..."},
+				ours: []string{"表示例：● の一行を追加する", "super user service * //...  ●"}},
 			"5-②": {fromManual: []string{"実行結果：例", "-r--------. 1 perforce perforce 53 10月 10 16:48 /standby/.p4tickets"}},
 			"5-③": {fromManual: []string{"表示されるメッセージ例", "Current replica journal state is: Journal 1, Sequence 8403.",
 				"The replica server time is currently: 2019/10/18 14:01:42 +0900 JST"}},
