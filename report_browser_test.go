@@ -61,7 +61,7 @@ func TestReportHTMLInBrowser(t *testing.T) {
 		"① マスターサーバとスタンバイサーバの条件が揃っていることを確認します",
 		`p4コマンドで"standby"というスタンバイサーバのサーバ仕様を作成します`,
 		"実行結果（master）", "Server standby saved.", "changed（実施）", "ok（作業済み・変更なし）",
-		"8d6b9919cae8e0dc40385524a4e0e2da92532da0ec8c8206737acba2852cb36c",
+		"c39a56c8f49f7dcbcb9a4803138ad61dbd14118b323ed2382018622bb6aa085a",
 	} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the rendered DOM lacks %q", want)

@@ -28,7 +28,7 @@ func recordedRun(t *testing.T) (string, string) {
 	if err := os.MkdirAll(runs, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(runs, "20261201T213648Z-9050218ae1a1-perforce-ha-standby.jsonl")
+	path := filepath.Join(runs, "20261201T221018Z-0c968e3e18a6-perforce-ha-standby.jsonl")
 	if err := os.WriteFile(path, []byte(strings.ReplaceAll(string(src), "@DIR@", dir)), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -53,14 +53,22 @@ func TestReport(t *testing.T) {
 			}
 			out = strings.NewReplacer(rec, "RECORD", dir, "testdata/report").Replace(out)
 			for _, want := range []string{
-				"/standby.toml", "8d6b9919cae8e0dc40385524a4e0e2da92532da0ec8c8206737acba2852cb36c", // runbook and its digest
-				"20261201T213648Z-9050218ae1a1", "root", "vm", "2026-12-01 21:36:48.041 UTC", "2026-12-01 21:36:53.190 UTC",
-				"127.0.0.11:43587 server standby", // the manual's command
+				"/standby.toml", "c39a56c8f49f7dcbcb9a4803138ad61dbd14118b323ed2382018622bb6aa085a", // runbook and its digest
+				"20261201T221018Z-0c968e3e18a6", "root", "vm", "2026-12-01 22:10:18.261 UTC", "2026-12-01 22:10:24.255 UTC",
+				"127.0.0.11:32997 server standby", // the manual's command
 				"Server standby saved.",           // real output, under the result
 				"changed", "ok",
+				"Current replica journal state is: Journal 1, Sequence 8403.", // the manual's example beside the real one
 			} {
 				if !strings.Contains(out, want) {
 					t.Errorf("report lacks %q", want)
+				}
+			}
+			// The recorded run logged in with both passwords and learnt a
+			// ticket: none of them was recorded, so none can be reported.
+			for _, secret := range []string{superPassword, "s3rvice-Passw0rd-unique"} {
+				if strings.Contains(out, secret) {
+					t.Errorf("the report shows a password")
 				}
 			}
 			golden(t, out)
@@ -76,7 +84,7 @@ func TestReportFindsAndRefuses(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("by path: exit %d", code)
 	}
-	byID, _, code := run(t, "report", "20261201T213648Z-9050")
+	byID, _, code := run(t, "report", "20261201T221018Z-0c96")
 	if code != 0 || byID != byPath {
 		t.Errorf("by id prefix: exit %d, same report: %v", code, byID == byPath)
 	}
@@ -88,7 +96,7 @@ func TestReportFindsAndRefuses(t *testing.T) {
 	edited := filepath.Join(t.TempDir(), "standby.toml")
 	src, _ := os.ReadFile(filepath.Join(dir, "standby.toml"))
 	os.WriteFile(edited, append(src, []byte("\n# edited\n")...), 0o644)
-	if _, errOut, code := run(t, "report", rec, "--runbook", edited); code != 2 || !strings.Contains(errOut, "changed since run 20261201T213648Z-9050218ae1a1") {
+	if _, errOut, code := run(t, "report", rec, "--runbook", edited); code != 2 || !strings.Contains(errOut, "changed since run 20261201T221018Z-0c968e3e18a6") {
 		t.Errorf("edited runbook: exit %d, %s", code, errOut)
 	}
 	// The same file elsewhere is accepted.

@@ -59,7 +59,7 @@ func html(d doc, lang string) string {
 		L                             map[string]string
 	}{Lang: lang, Title: visible(d.title), Subtitle: d.subtitle, Counts: d.counts, Hosts: d.hosts,
 		L: map[string]string{
-			"status": t(lang, "状態", "Status"), "host": t(lang, "ホスト", "Host"), "time": t(lang, "所要時間", "Time"),
+			"status": t(lang, "状態", "Status"), "host": t(lang, "ホスト", "Host"), "time": t(lang, "開始（UTC）+ 所要時間", "Started (UTC) + time"),
 			"why": t(lang, "理由・エラー", "Reason or error"), "counts": t(lang, "件数", "Counts"),
 		},
 		HostHead: []string{t(lang, "対象ホスト", "Host"), "SSH", t(lang, "ロール", "Roles"), t(lang, "踏み台", "Jump host")},
@@ -93,7 +93,7 @@ func html(d doc, lang string) string {
 					hr.Host = t(lang, "全ホスト", "all hosts")
 				}
 				if r.Timed {
-					hr.Time = seconds(lang, r.Duration)
+					hr.Time = timing(lang, r)
 				}
 				if r.Error != "" {
 					hr.Why = visible(r.Error)

@@ -89,7 +89,7 @@ func markdown(d doc, lang string) string {
 					}
 				}
 			}
-			p("\n| %s | %s | %s | %s |\n|---|---|---|---|\n", t(lang, "ホスト", "Host"), t(lang, "状態", "Status"), t(lang, "所要時間", "Time"), t(lang, "理由・エラー", "Reason or error"))
+			p("\n| %s | %s | %s | %s |\n|---|---|---|---|\n", t(lang, "ホスト", "Host"), t(lang, "状態", "Status"), t(lang, "開始（UTC）+ 所要時間", "Started (UTC) + time"), t(lang, "理由・エラー", "Reason or error"))
 			if len(st.results) == 0 {
 				p("| | %s | | |\n", cell(statusText(lang, "not-run")))
 			}
@@ -99,7 +99,7 @@ func markdown(d doc, lang string) string {
 					host = code(r.Host)
 				}
 				if r.Timed {
-					dur = seconds(lang, r.Duration)
+					dur = timing(lang, r)
 				}
 				if r.Error != "" {
 					why = r.Error

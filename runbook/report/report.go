@@ -215,6 +215,16 @@ func seconds(lang string, d time.Duration) string {
 	return t(lang, fmt.Sprintf("%.2f 秒", d.Seconds()), fmt.Sprintf("%.2f s", d.Seconds()))
 }
 
+// timing is when a step ran on a host and how long it took: the time of
+// day (UTC; the header has the date) lets a reviewer line the report up
+// with the hosts' own logs.
+func timing(lang string, r Result) string {
+	if r.Start.IsZero() {
+		return seconds(lang, r.Duration)
+	}
+	return r.Start.UTC().Format("15:04:05.000") + " +" + seconds(lang, r.Duration)
+}
+
 // resultLine says how a step ended on one host.
 func resultLine(lang string, r Result) string {
 	host := r.Host
@@ -223,7 +233,7 @@ func resultLine(lang string, r Result) string {
 	}
 	l := "[" + host + "] " + statusText(lang, r.Status)
 	if r.Timed {
-		l += "  " + seconds(lang, r.Duration)
+		l += "  " + timing(lang, r)
 	}
 	switch {
 	case r.Error != "":
@@ -240,7 +250,12 @@ func exitLine(lang string, c Command) string {
 	if c.ExitCode < 0 {
 		code = t(lang, "なし", "none")
 	}
-	l := t(lang, "終了コード ", "exit ") + code + ", " + seconds(lang, c.Duration)
+	l := t(lang, "終了コード ", "exit ") + code + t(lang, "、", ", ") + seconds(lang, c.Duration)
+	// When it ended: a step's check can run inside another's (a done_when
+	// guard), so its commands are not always where the step's time is.
+	if !c.End.IsZero() {
+		l += t(lang, "、", ", ") + t(lang, "終了 ", "ended ") + c.End.UTC().Format("15:04:05.000")
+	}
 	// A command that exited has said why in its output; one that did not
 	// (a lost connection, a timeout) has only the error.
 	if c.Error != "" && c.ExitCode < 0 {

@@ -34,6 +34,21 @@ title.en = "never reached"
 argv = ["later"]
 `
 
+var hostileRecord = strings.Join([]string{
+	`{"schema":"tejun.events/v1","event":"run_start","time":"2026-12-01T10:00:00Z","run_id":"R1","runbook":"/rb.toml","runbook_sha256":"aa","inventory":"/inv.toml","inventory_sha256":"bb","user":"op","machine":"m","tejun_version":"v1.2.3"}`,
+	`{"schema":"tejun.events/v1","event":"step_start","time":"2026-12-01T10:00:01Z","run_id":"R1","step":"a","host":"h1"}`,
+	`{"schema":"tejun.events/v1","event":"step_start","time":"2026-12-01T10:00:01Z","run_id":"R1","step":"a","host":"h2"}`,
+	`{"schema":"tejun.events/v1","event":"command","time":"2026-12-01T10:00:02Z","run_id":"R1","step":"a","host":"h1","command":"show","exit_code":0,"stdout":"fine\n","duration_ms":5}`,
+	`{"schema":"tejun.events/v1","event":"step_end","time":"2026-12-01T10:00:02Z","run_id":"R1","step":"a","host":"h1","status":"changed","reason":"did it","duration_ms":900}`,
+	`{"schema":"tejun.events/v1","event":"command","time":"2026-12-01T10:00:03Z","run_id":"R1","step":"a","host":"h2","command":"show","exit_code":1,"stdout":"` + hostileOut + `","stderr":"boom | x\n","error":"show: exit status 1","duration_ms":7}`,
+	`{"schema":"tejun.events/v1","event":"command","time":"2026-12-01T10:00:04Z","run_id":"R1","step":"a","host":"h2","command":"show again","exit_code":-1,"error":"connection lost","duration_ms":7}`,
+	`{"schema":"tejun.events/v1","event":"step_end","time":"2026-12-01T10:00:04Z","run_id":"R1","step":"a","host":"h2","status":"failed","error":"show: exit status 1 <b>","duration_ms":2000}`,
+	`{"schema":"tejun.events/v1","event":"step_end","time":"2026-12-01T10:00:04Z","run_id":"R1","step":"b","status":"skipped","reason":"a failed on h2"}`,
+	`{"schema":"tejun.events/v1","event":"run_end","time":"2026-12-01T10:00:05Z","run_id":"R1","status":"failure","exit_code":1,"counts":{"changed":1,"failed":1,"skipped":1},"duration_ms":5000}`,
+}, "\n") + "\n"
+
+const hostileOut = `clear\u001b[2J</pre><script>alert(1)</script>\n| a | b |\n` + "```" + `\n`
+
 func bind(t *testing.T) *runbook.Binding {
 	t.Helper()
 	rb, err := runbook.Parse("rb.toml", []byte(rbSrc), steps.NewRegistry(steps.Generic()...))
@@ -56,19 +71,7 @@ func bind(t *testing.T) *runbook.Binding {
 // to the HTML page. A failure, a step skipped as a whole and a step the run
 // never reached each say so.
 func TestHostileOutputAndFailures(t *testing.T) {
-	hostile := `clear\u001b[2J</pre><script>alert(1)</script>\n| a | b |\n` + "```" + `\n`
-	rec, err := Read(strings.NewReader(strings.Join([]string{
-		`{"schema":"tejun.events/v1","event":"run_start","time":"2026-12-01T10:00:00Z","run_id":"R1","runbook":"/rb.toml","runbook_sha256":"aa","inventory":"/inv.toml","inventory_sha256":"bb","user":"op","machine":"m","tejun_version":"v1.2.3"}`,
-		`{"schema":"tejun.events/v1","event":"step_start","time":"2026-12-01T10:00:01Z","run_id":"R1","step":"a","host":"h1"}`,
-		`{"schema":"tejun.events/v1","event":"step_start","time":"2026-12-01T10:00:01Z","run_id":"R1","step":"a","host":"h2"}`,
-		`{"schema":"tejun.events/v1","event":"command","time":"2026-12-01T10:00:02Z","run_id":"R1","step":"a","host":"h1","command":"show","exit_code":0,"stdout":"fine\n","duration_ms":5}`,
-		`{"schema":"tejun.events/v1","event":"step_end","time":"2026-12-01T10:00:02Z","run_id":"R1","step":"a","host":"h1","status":"changed","reason":"did it","duration_ms":900}`,
-		`{"schema":"tejun.events/v1","event":"command","time":"2026-12-01T10:00:03Z","run_id":"R1","step":"a","host":"h2","command":"show","exit_code":1,"stdout":"` + hostile + `","stderr":"boom | x\n","error":"show: exit status 1","duration_ms":7}`,
-		`{"schema":"tejun.events/v1","event":"command","time":"2026-12-01T10:00:04Z","run_id":"R1","step":"a","host":"h2","command":"show again","exit_code":-1,"error":"connection lost","duration_ms":7}`,
-		`{"schema":"tejun.events/v1","event":"step_end","time":"2026-12-01T10:00:04Z","run_id":"R1","step":"a","host":"h2","status":"failed","error":"show: exit status 1 <b>","duration_ms":2000}`,
-		`{"schema":"tejun.events/v1","event":"step_end","time":"2026-12-01T10:00:04Z","run_id":"R1","step":"b","status":"skipped","reason":"a failed on h2"}`,
-		`{"schema":"tejun.events/v1","event":"run_end","time":"2026-12-01T10:00:05Z","run_id":"R1","status":"failure","exit_code":1,"counts":{"changed":1,"failed":1,"skipped":1},"duration_ms":5000}`,
-	}, "\n") + "\n"))
+	rec, err := Read(strings.NewReader(hostileRecord))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +88,7 @@ func TestHostileOutputAndFailures(t *testing.T) {
 			t.Errorf("%s: a raw escape sequence reaches the report", format)
 		}
 		for _, want := range []string{"failure (exit 1)", "v1.2.3", "failed", "skipped", "a failed on h2", "not run (not part of this run)",
-			"exit 1, 0.01 s", "exit none, 0.01 s: connection lost", "changed=1 failed=1 skipped=1"} {
+			"exit 1, 0.01 s", "exit none, 0.01 s, ended 10:00:04.000: connection lost", "changed=1 failed=1 skipped=1"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%s: lacks %q", format, want)
 			}
@@ -98,7 +101,7 @@ func TestHostileOutputAndFailures(t *testing.T) {
 	if !strings.Contains(md, "\n````console\n") || !strings.Contains(md, "\n````\n") {
 		t.Errorf("markdown: the output's ``` can close its fence:\n%s", md)
 	}
-	if !strings.Contains(md, `| `+"`h2`"+` | **failed** | 2.00 s | show: exit status 1 &lt;b&gt; |`) {
+	if !strings.Contains(md, `| `+"`h2`"+` | **failed** | 10:00:01.000 +2.00 s | show: exit status 1 &lt;b&gt; |`) {
 		t.Errorf("markdown: the failed row is not one escaped row:\n%s", md)
 	}
 	page := render("html")
