@@ -150,3 +150,32 @@ func TestDryRunHeader(t *testing.T) {
 		}
 	}
 }
+
+// A real build, then its report: every step of the manual has a status,
+// the real output is there, and the passwords and the ticket the build
+// learnt are not (the audit record holds output masked already).
+func TestReportOfLiveRun(t *testing.T) {
+	p := newPair(t)
+	if out, code := p.build(t); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	for _, format := range []string{"text", "markdown", "html"} {
+		out, errOut, code := run(t, "report", "--format", format, "--lang", "en")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", format, code, errOut)
+		}
+		for _, want := range []string{"success (exit 0)", "Server standby saved.", "User service logged in.", "********"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: the report lacks %q", format, want)
+			}
+		}
+		if strings.Contains(out, "not run (not part of this run)") {
+			t.Errorf("%s: a step of the build has no status", format)
+		}
+		for _, secret := range []string{superPassword, "s3rvice-Passw0rd-unique"} {
+			if strings.Contains(out, secret) {
+				t.Errorf("%s: the report shows a password", format)
+			}
+		}
+	}
+}
