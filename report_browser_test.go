@@ -32,8 +32,18 @@ func TestReportHTMLInBrowser(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	// Self-contained: nothing for the browser to fetch, nothing to run.
-	if m := regexp.MustCompile(`(?i)<script|<link|<img|<iframe|\ssrc=|\shref=|url\(|@import|https?://`).FindString(page); m != "" {
+	if m := regexp.MustCompile(`(?i)<script|<link|<img|<iframe|\ssrc=|\shref="[^#]|url\(|@import|https?://`).FindString(page); m != "" {
 		t.Errorf("the page refers to something outside it: %q", m)
+	}
+	// The summary's links lead to the steps.
+	links := regexp.MustCompile(`href="#([^"]+)"`).FindAllStringSubmatch(page, -1)
+	if len(links) < 20 {
+		t.Errorf("the summary links %d steps", len(links))
+	}
+	for _, l := range links {
+		if !strings.Contains(page, `id="`+l[1]+`"`) {
+			t.Errorf("the summary links #%s, which is not on the page", l[1])
+		}
 	}
 	dir := t.TempDir()
 	file := filepath.Join(dir, "report.html")

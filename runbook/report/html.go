@@ -61,6 +61,7 @@ func html(d doc, lang string) string {
 		L: map[string]string{
 			"status": t(lang, "状態", "Status"), "host": t(lang, "ホスト", "Host"), "time": t(lang, "開始（UTC）+ 所要時間", "Started (UTC) + time"),
 			"why": t(lang, "理由・エラー", "Reason or error"), "counts": t(lang, "件数", "Counts"),
+			"summary": t(lang, "手順と状態", "Steps and their status"), "step": t(lang, "手順", "Step"),
 		},
 		HostHead: []string{t(lang, "対象ホスト", "Host"), "SSH", t(lang, "ロール", "Roles"), t(lang, "踏み台", "Jump host")},
 	}
@@ -146,6 +147,8 @@ table { border-collapse: collapse; margin: 0.6em 0; }
 th, td { border: 1px solid #d1d9e0; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; }
 table.meta th { white-space: nowrap; }
+table.summary th.sec { background: #fff; border-left: 0; border-right: 0; padding-top: 0.8em; }
+a { color: #0969da; text-decoration: none; }
 code, pre { font-family: ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", monospace; font-size: 0.9em; }
 pre { background: #f6f8fa; border: 1px solid #d1d9e0; border-radius: 6px; padding: 0.6em 0.8em; overflow-x: auto; white-space: pre-wrap; word-break: break-all; margin: 0.4em 0; }
 pre.manual { background: #eef6ff; }
@@ -182,6 +185,16 @@ td.ok { color: #1a7f37; } td.changed { color: #9a6700; font-weight: bold; } td.f
 {{- end}}
 </table>
 {{- end}}
+<h2>{{index .L "summary"}}</h2>
+<table class="summary">
+<tr><th>{{index .L "step"}}</th><th>{{index .L "status"}}</th></tr>
+{{- range .Sections}}
+<tr><th colspan="2" class="sec">{{.Heading}}</th></tr>
+{{- range .Steps}}
+<tr><td><a href="#{{.Anchor}}">{{.Heading}}</a></td><td class="{{.Class}}">{{.Status}}</td></tr>
+{{- end}}
+{{- end}}
+</table>
 {{- range .Sections}}
 <h2>{{.Heading}}</h2>
 {{- range .Notes}}
