@@ -52,6 +52,7 @@ func html(d doc, lang string) string {
 	}
 	page := struct {
 		Lang, Title, Subtitle, Counts string
+		Attention                     []string
 		Meta                          []metaRow
 		HostHead                      []string
 		Hosts                         [][]string
@@ -65,6 +66,8 @@ func html(d doc, lang string) string {
 		},
 		HostHead: []string{t(lang, "対象ホスト", "Host"), "SSH", t(lang, "ロール", "Roles"), t(lang, "踏み台", "Jump host")},
 	}
+	page.Attention = visibleLines(d.attention)
+	page.L["attention"] = attentionHeading(lang)
 	for _, m := range d.meta {
 		page.Meta = append(page.Meta, metaRow{visible(m.key), visible(m.value), m.code})
 	}
@@ -149,6 +152,7 @@ th { background: #f6f8fa; }
 table.meta th { white-space: nowrap; }
 table.summary th.sec { background: #fff; border-left: 0; border-right: 0; padding-top: 0.8em; }
 a { color: #0969da; text-decoration: none; }
+.attention { border: 2px solid #cf222e; border-radius: 6px; padding: 0.5em 1em; margin: 1em 0; color: #cf222e; background: #fff5f5; }
 code, pre { font-family: ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", monospace; font-size: 0.9em; }
 pre { background: #f6f8fa; border: 1px solid #d1d9e0; border-radius: 6px; padding: 0.6em 0.8em; overflow-x: auto; white-space: pre-wrap; word-break: break-all; margin: 0.4em 0; }
 pre.manual { background: #eef6ff; }
@@ -177,6 +181,14 @@ td.ok { color: #1a7f37; } td.changed { color: #9a6700; font-weight: bold; } td.f
 <tr><th>{{index .L "counts"}}</th><td>{{.Counts}}</td></tr>
 {{- end}}
 </table>
+{{- if .Attention}}
+<div class="attention"><strong>{{index .L "attention"}}</strong>
+<ul>
+{{- range .Attention}}
+<li>{{.}}</li>
+{{- end}}
+</ul></div>
+{{- end}}
 {{- if .Hosts}}
 <table class="hosts">
 <tr>{{range .HostHead}}<th>{{.}}</th>{{end}}</tr>

@@ -51,6 +51,12 @@ func markdown(d doc, lang string) string {
 	if d.counts != "" {
 		p("| %s | %s |\n", t(lang, "件数", "Counts"), cell(d.counts))
 	}
+	if len(d.attention) > 0 {
+		p("\n**%s**\n\n", esc(attentionHeading(lang)))
+		for _, a := range d.attention {
+			p("- %s\n", esc(a))
+		}
+	}
 	if len(d.hosts) > 0 {
 		p("\n| %s | SSH | %s | %s |\n|---|---|---|---|\n", t(lang, "対象ホスト", "Host"), t(lang, "ロール", "Roles"), t(lang, "踏み台", "Jump host"))
 		for _, h := range d.hosts {

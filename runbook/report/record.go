@@ -40,6 +40,7 @@ type Record struct {
 // whole, before any host).
 type Result struct {
 	Host, Status, Reason, Error, StderrTail string
+	Label                                   string // the manual's number, "4-⑤"
 	Start, End                              time.Time
 	Duration                                time.Duration
 	Timed                                   bool // Duration was recorded
@@ -70,6 +71,7 @@ type event struct {
 	Args            []string       `json:"args"`
 	Version         string         `json:"tejun_version"`
 	Step            string         `json:"step"`
+	Label           string         `json:"label"`
 	Host            string         `json:"host"`
 	Status          string         `json:"status"`
 	Reason          string         `json:"reason"`
@@ -129,7 +131,7 @@ func Read(r io.Reader) (*Record, error) {
 			rec.see(e.Step)
 		case "step_end":
 			rec.see(e.Step)
-			res := Result{Host: e.Host, Status: e.Status, Reason: e.Reason, Error: e.Error, StderrTail: e.StderrTail,
+			res := Result{Host: e.Host, Label: e.Label, Status: e.Status, Reason: e.Reason, Error: e.Error, StderrTail: e.StderrTail,
 				Start: started[e.Step+"\x00"+e.Host], End: at, Duration: d, Timed: e.DurationMS != nil}
 			rec.results[e.Step] = append(rec.results[e.Step], res)
 		case "command":

@@ -29,7 +29,10 @@ type doc struct {
 	meta            []metaRow
 	hosts           [][]string
 	counts          string
-	sections        []section
+	// attention lists what did not go as planned (failed, refused), one
+	// line per step and host, so the reviewer sees it before the detail.
+	attention []string
+	sections  []section
 }
 
 // metaRow is a header line; code values (paths, digests, arguments) are
@@ -131,6 +134,31 @@ func build(rec *Record, b *runbook.Binding, o Options) doc {
 		if !seen[id] {
 			extra.steps = append(extra.steps, fill(rec, step{id: id, title: id}))
 		}
+	}
+	for _, sec := range d.sections {
+		for _, st := range sec.steps {
+			for _, r := range st.results {
+				if r.Status != "failed" && r.Status != "refused" {
+					continue
+				}
+				why := r.Error
+				if why == "" {
+					why = r.Reason
+				}
+				l := strings.TrimSpace(r.Label + " " + st.title + ": " + statusText(lang, r.Status))
+				if r.Host != "" {
+					l += t(lang, "（"+r.Host+"）", " on "+r.Host)
+				}
+				if why != "" {
+					l += ": " + strings.SplitN(why, "\n", 2)[0]
+				}
+				d.attention = append(d.attention, l)
+			}
+		}
+	}
+	if n := rec.Counts["skipped"]; n > 0 {
+		d.attention = append(d.attention, t(lang, fmt.Sprintf("skipped（未実施）: %d 件（前の手順の失敗・拒否による）", n),
+			fmt.Sprintf("skipped: %d (after a failure or a refusal)", n)))
 	}
 	if len(extra.steps) > 0 {
 		extra.heading = t(lang, "ランブックにない手順（記録のみ）", "Steps in the record but not in the runbook")
@@ -287,3 +315,5 @@ func outputLines(c Command) []string {
 func visible(s string) string { return mask.Visible(s) }
 
 func t(lang, ja, en string) string { return steps.T(lang, ja, en) }
+
+func attentionHeading(lang string) string { return t(lang, "要確認", "Needs attention") }

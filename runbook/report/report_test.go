@@ -87,7 +87,7 @@ func TestHostileOutputAndFailures(t *testing.T) {
 		if strings.ContainsRune(out, 0x1b) {
 			t.Errorf("%s: a raw escape sequence reaches the report", format)
 		}
-		for _, want := range []string{"failure (exit 1)", "v1.2.3", "failed", "skipped", "a failed on h2", "not run (not part of this run)",
+		for _, want := range []string{"failure (exit 1)", "Needs attention", "failed on h2: show: exit status 1", "skipped: 1 (after a failure or a refusal)", "v1.2.3", "failed", "skipped", "a failed on h2", "not run (not part of this run)",
 			"exit 1, 0.01 s", "exit none, 0.01 s, ended 10:00:04.000: connection lost", "changed=1 failed=1 skipped=1"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%s: lacks %q", format, want)

@@ -67,6 +67,12 @@ func text(d doc, lang string, color bool) string {
 	if d.counts != "" {
 		line(s.note, "", t(lang, "件数", "Counts")+":"+strings.Repeat(" ", width-lipgloss.Width(t(lang, "件数", "Counts"))+1)+d.counts)
 	}
+	if len(d.attention) > 0 {
+		line(s.status["failed"], "", attentionHeading(lang)+":")
+		for _, a := range d.attention {
+			line(s.status["failed"], indent, a)
+		}
+	}
 	if len(d.hosts) > 0 {
 		line(s.note, "", t(lang, "対象ホスト:", "Hosts:"))
 		w := 0
