@@ -16,7 +16,14 @@ import (
 // directory that stands for @DIR@ in it.
 func recordedRun(t *testing.T) (string, string) {
 	t.Helper()
-	dir, err := filepath.Abs("testdata/report")
+	return recorded(t, "testdata/report", "20261201T221018Z-0c968e3e18a6-perforce-ha-standby.jsonl")
+}
+
+// recorded installs the record in dir (run.jsonl, its runbook and
+// inventory beside it) under the given name in the test's runs directory.
+func recorded(t *testing.T, testdir, name string) (string, string) {
+	t.Helper()
+	dir, err := filepath.Abs(testdir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +35,7 @@ func recordedRun(t *testing.T) (string, string) {
 	if err := os.MkdirAll(runs, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(runs, "20261201T221018Z-0c968e3e18a6-perforce-ha-standby.jsonl")
+	path := filepath.Join(runs, name)
 	if err := os.WriteFile(path, []byte(strings.ReplaceAll(string(src), "@DIR@", dir)), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -177,5 +184,31 @@ func TestReportOfLiveRun(t *testing.T) {
 				t.Errorf("%s: the report shows a password", format)
 			}
 		}
+	}
+}
+
+// A recorded run that failed closed: the replication ticket died, so the
+// checkpoint refused to run and every later step was skipped. The report
+// says what failed first, and shows each skipped step with its reason.
+func TestReportFailedRun(t *testing.T) {
+	for _, args := range [][]string{
+		{"--lang", "ja"},
+		{"--lang", "en", "--format", "markdown"},
+		{"--lang", "en", "--format", "html"},
+	} {
+		t.Run(strings.ReplaceAll(strings.Join(args, ""), "--", "_"), func(t *testing.T) {
+			rec, dir := recorded(t, "testdata/report-failed", "20261201T221633Z-7fb3c2867ec8-perforce-ha-standby.jsonl")
+			out, errOut, code := run(t, append([]string{"report", rec}, args...)...)
+			if code != 0 || errOut != "" {
+				t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+			}
+			out = strings.NewReplacer(rec, "RECORD", dir, "testdata/report-failed").Replace(out)
+			for _, want := range []string{"failure (exit 1)", "cannot tell whether done_when pull-lj holds", "stopped: 1 host failed, more than max_fail = 0 allows"} {
+				if !strings.Contains(strings.ReplaceAll(out, `\_`, "_"), want) { // Markdown escapes _
+					t.Errorf("report lacks %q", want)
+				}
+			}
+			golden(t, out)
+		})
 	}
 }
