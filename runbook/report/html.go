@@ -108,7 +108,7 @@ func html(d doc, lang string) string {
 				hp.Results = append(hp.Results, hr)
 			}
 			for _, hc := range st.commands {
-				h := hostCmds{Heading: visible(commandsHeading(lang, hc.host))}
+				h := hostCmds{Heading: visible(commandsHeading(lang, hc))}
 				for _, c := range hc.commands {
 					h.Commands = append(h.Commands, command{Line: visible(c.Line), Output: visibleLines(outputLines(c)), Exit: visible(exitLine(lang, c)), Failed: c.ExitCode != 0})
 				}

@@ -123,7 +123,7 @@ func markdown(d doc, lang string) string {
 				}
 			}
 			for _, hc := range st.commands {
-				p("\n**%s**\n", esc(commandsHeading(lang, hc.host)))
+				p("\n**%s**\n", esc(commandsHeading(lang, hc)))
 				var ls []string
 				for _, c := range hc.commands {
 					ls = append(ls, "$ "+c.Line)

@@ -60,6 +60,7 @@ type step struct {
 // hostCommands are the commands a step ran on one host, in order.
 type hostCommands struct {
 	host     string
+	early    bool // run before the step's turn, as another step's done_when
 	commands []Command
 }
 
@@ -169,13 +170,27 @@ func build(rec *Record, b *runbook.Binding, o Options) doc {
 
 func fill(rec *Record, s step) step {
 	s.results = rec.Results(s.id)
+	// A verify step named by another step's done_when is checked when
+	// that step comes up, before its own turn: those commands ended before
+	// the step first started (or the step never started), and are shown
+	// apart, so they are not read as the step's own run. (A step's
+	// commands on another host, a transfer's or a parity check's, come
+	// after its start.)
+	var first time.Time
+	for _, r := range s.results {
+		if !r.Start.IsZero() && (first.IsZero() || r.Start.Before(first)) {
+			first = r.Start
+		}
+	}
 	idx := map[string]int{}
 	for _, c := range rec.Commands(s.id) {
-		i, ok := idx[c.Host]
+		early := first.IsZero() || c.End.Before(first)
+		key := fmt.Sprintf("%s\x00%v", c.Host, early)
+		i, ok := idx[key]
 		if !ok {
 			i = len(s.commands)
-			idx[c.Host] = i
-			s.commands = append(s.commands, hostCommands{host: c.Host})
+			idx[key] = i
+			s.commands = append(s.commands, hostCommands{host: c.Host, early: early})
 		}
 		s.commands[i].commands = append(s.commands[i].commands, c)
 	}
@@ -292,8 +307,12 @@ func exitLine(lang string, c Command) string {
 	return l
 }
 
-func commandsHeading(lang, host string) string {
-	return t(lang, "実行結果（"+host+"）", "Result (on "+host+")")
+func commandsHeading(lang string, hc hostCommands) string {
+	if hc.early {
+		return t(lang, "実行結果（"+hc.host+"、この手順の前に done_when の確認として実行）",
+			"Result (on "+hc.host+", run earlier to check another step's done_when)")
+	}
+	return t(lang, "実行結果（"+hc.host+"）", "Result (on "+hc.host+")")
 }
 
 // outputLines are a command's output as lines, stderr marked.

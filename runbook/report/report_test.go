@@ -36,6 +36,7 @@ argv = ["later"]
 
 var hostileRecord = strings.Join([]string{
 	`{"schema":"tejun.events/v1","event":"run_start","time":"2026-12-01T10:00:00Z","run_id":"R1","runbook":"/rb.toml","runbook_sha256":"aa","inventory":"/inv.toml","inventory_sha256":"bb","user":"op","machine":"m","tejun_version":"v1.2.3"}`,
+	`{"schema":"tejun.events/v1","event":"command","time":"2026-12-01T10:00:00.5Z","run_id":"R1","step":"b","host":"h1","command":"next --check","exit_code":1,"duration_ms":3}`,
 	`{"schema":"tejun.events/v1","event":"step_start","time":"2026-12-01T10:00:01Z","run_id":"R1","step":"a","host":"h1"}`,
 	`{"schema":"tejun.events/v1","event":"step_start","time":"2026-12-01T10:00:01Z","run_id":"R1","step":"a","host":"h2"}`,
 	`{"schema":"tejun.events/v1","event":"command","time":"2026-12-01T10:00:02Z","run_id":"R1","step":"a","host":"h1","command":"show","exit_code":0,"stdout":"fine\n","duration_ms":5}`,
@@ -87,7 +88,8 @@ func TestHostileOutputAndFailures(t *testing.T) {
 		if strings.ContainsRune(out, 0x1b) {
 			t.Errorf("%s: a raw escape sequence reaches the report", format)
 		}
-		for _, want := range []string{"failure (exit 1)", "Needs attention", "failed on h2: show: exit status 1", "skipped: 1 (after a failure or a refusal)", "v1.2.3", "failed", "skipped", "a failed on h2", "not run (not part of this run)",
+		for _, want := range []string{"failure (exit 1)", "Needs attention", "failed on h2: show: exit status 1", "skipped: 1 (after a failure or a refusal)",
+			"Result (on h1, run earlier to check another step", "next --check", "v1.2.3", "failed", "skipped", "a failed on h2", "not run (not part of this run)",
 			"exit 1, 0.01 s", "exit none, 0.01 s, ended 10:00:04.000: connection lost", "changed=1 failed=1 skipped=1"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%s: lacks %q", format, want)

@@ -136,7 +136,7 @@ func text(d doc, lang string, color bool) string {
 			}
 			for _, hc := range st.commands {
 				b.WriteString("\n")
-				line(s.heading, "   ", commandsHeading(lang, hc.host)+":")
+				line(s.heading, "   ", commandsHeading(lang, hc)+":")
 				for _, c := range hc.commands {
 					line(s.code, "   "+indent, "$ "+c.Line)
 					for _, l := range outputLines(c) {
