@@ -146,7 +146,7 @@ func build(rec *Record, b *runbook.Binding, o Options) doc {
 				if why == "" {
 					why = r.Reason
 				}
-				l := strings.TrimSpace(r.Label + " " + st.title + ": " + statusText(lang, r.Status))
+				l := strings.TrimSpace(label(lang, r.Label) + " " + st.title + ": " + statusText(lang, r.Status))
 				if r.Host != "" {
 					l += t(lang, "（"+r.Host+"）", " on "+r.Host)
 				}
@@ -336,3 +336,20 @@ func visible(s string) string { return mask.Visible(s) }
 func t(lang, ja, en string) string { return steps.T(lang, ja, en) }
 
 func attentionHeading(lang string) string { return t(lang, "要確認", "Needs attention") }
+
+// label is the manual's step number as the language writes it: ① in
+// Japanese, (1) in English, as the procedure's own headings.
+func label(lang, l string) string {
+	if lang == "ja" {
+		return l
+	}
+	var b strings.Builder
+	for _, r := range l {
+		if r >= '①' && r <= '⑳' {
+			fmt.Fprintf(&b, "(%d)", r-'①'+1)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
