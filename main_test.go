@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"tejun/runbook/app"
 )
@@ -86,6 +87,9 @@ func runCtx(t *testing.T, ctx context.Context, args ...string) (string, string, 
 	return runIn(ctx, stateDir(t), args...)
 }
 
+// fixedClock dates the dry-run's header in golden files.
+func fixedClock() time.Time { return time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC) }
+
 // runIn runs the CLI with XDG_STATE_HOME at state and no other environment.
 func runIn(ctx context.Context, state string, args ...string) (string, string, int) {
 	var out, errOut bytes.Buffer
@@ -95,7 +99,7 @@ func runIn(ctx context.Context, state string, args ...string) (string, string, i
 		}
 		return ""
 	}
-	a := app.New(strings.NewReader(""), &out, &errOut, app.WithBundled(bundled), app.WithEnv(env))
+	a := app.New(strings.NewReader(""), &out, &errOut, app.WithBundled(bundled), app.WithEnv(env), app.WithClock(fixedClock))
 	code := a.Run(ctx, append([]string{"tejun"}, args...))
 	return out.String(), errOut.String(), code
 }

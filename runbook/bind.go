@@ -24,10 +24,13 @@ type Binding struct {
 	Warnings tomlsrc.Problems
 }
 
-// Texts are a title and a note after templating.
+// Texts are a title and a note after templating, and for a step its
+// example outputs and explanation.
 type Texts struct {
-	Title inventory.Text
-	Note  inventory.Text
+	Title    inventory.Text
+	Note     inventory.Text
+	Examples []Example
+	Explain  inventory.Text
 }
 
 // Instance is one step on one host.
@@ -133,6 +136,9 @@ func (b *Binding) instantiate(st *Step, h *inventory.Host, outputs Outputs, warn
 	var errs []error
 	texts, err := sc.texts(st.Title, st.Note)
 	if err != nil {
+		errs = append(errs, err)
+	}
+	if texts.Examples, texts.Explain, err = sc.examples(st); err != nil {
 		errs = append(errs, err)
 	}
 	if err := steps.Expand(impl, func(key, v string, mode steps.Mode) (string, error) {

@@ -86,12 +86,26 @@ type Step struct {
 	// done without being checked (a standby that replicates needs no new
 	// checkpoint, and must not be stopped or emptied).
 	DoneWhen string
+	// Examples are the manual's example outputs of the step (表示される
+	// メッセージ例, 実行結果) and Explain its 解説: shown by the dry-run so
+	// the procedure reads as the manual does, never checked against a host.
+	Examples []Example
+	Explain  inventory.Text
 	Section  *Section
 	Number   int // 1-based within the section: ① ② ...
 
 	path  string // TOML key path, for placing problems
 	prim  toml.Primitive
 	style string // the runbook's step_style
+}
+
+// Example is one example output block of the manual: what a person sees
+// after the step's command, under the manual's own heading, and a note
+// after it (what to do when the output differs).
+type Example struct {
+	Heading inventory.Text `toml:"heading"`
+	Output  string         `toml:"output"`
+	Note    inventory.Text `toml:"note"`
 }
 
 // Duration is a TOML string such as "30s" or "5m".
@@ -161,6 +175,8 @@ type stepCommon struct {
 	Interval    Duration       `toml:"interval"`
 	Destructive *bool          `toml:"destructive"`
 	DoneWhen    string         `toml:"done_when"`
+	Examples    []Example      `toml:"example"`
+	Explain     inventory.Text `toml:"explain"`
 }
 
 var commonType = reflect.TypeFor[stepCommon]()
@@ -347,7 +363,7 @@ func (rb *Runbook) loadStep(path string, prim toml.Primitive, kinds map[string]s
 	st := &Step{
 		ID: c.ID, Kind: kinds[path], Title: c.Title, Note: c.Note, On: c.On,
 		Timeout: c.Timeout.Duration, Retries: c.Retries, Interval: c.Interval.Duration,
-		DoneWhen: c.DoneWhen, path: path, prim: prim,
+		DoneWhen: c.DoneWhen, Examples: c.Examples, Explain: c.Explain, path: path, prim: prim,
 	}
 	if c.Needs != nil {
 		st.Needs = *c.Needs

@@ -382,3 +382,27 @@ func (sc *scope) texts(title, note inventory.Text) (Texts, error) {
 	}
 	return t, errors.Join(errs...)
 }
+
+// examples expands a step's example outputs and explanation: the manual's
+// sample output names the site's servers, so it takes the inventory's.
+func (sc *scope) examples(st *Step) ([]Example, inventory.Text, error) {
+	var errs []error
+	r := func(key, v string) string {
+		out, err := sc.render(v, steps.PlainText)
+		if err != nil {
+			errs = append(errs, &steps.KeyError{Key: key, Err: err})
+		}
+		return out
+	}
+	var ex []Example
+	for i, e := range st.Examples {
+		k := fmt.Sprintf("example[%d].", i)
+		ex = append(ex, Example{
+			Heading: inventory.Text{JA: r(k+"heading.ja", e.Heading.JA), EN: r(k+"heading.en", e.Heading.EN)},
+			Output:  r(k+"output", e.Output),
+			Note:    inventory.Text{JA: r(k+"note.ja", e.Note.JA), EN: r(k+"note.en", e.Note.EN)},
+		})
+	}
+	explain := inventory.Text{JA: r("explain.ja", st.Explain.JA), EN: r("explain.en", st.Explain.EN)}
+	return ex, explain, errors.Join(errs...)
+}

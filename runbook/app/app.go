@@ -53,6 +53,8 @@ type App struct {
 	// screen, during a run with a live display, writes to stderr above
 	// the live lines instead of through them.
 	screen io.Writer
+	// now is the clock documents are dated by (tests fix it).
+	now func() time.Time
 }
 
 // Option adjusts an App.
@@ -75,7 +77,7 @@ const interruptGrace = 6 * time.Second
 
 // New builds the app on the given streams.
 func New(stdin io.Reader, stdout, stderr io.Writer, opts ...Option) *App {
-	a := &App{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, exit: os.Exit}
+	a := &App{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, exit: os.Exit, now: time.Now}
 	for _, o := range opts {
 		o(a)
 	}
@@ -145,7 +147,7 @@ func (a *App) cli() *cli.App {
 		ExitErrHandler:  func(*cli.Context, error) {}, // exit codes are decided in Run
 		OnUsageError:    usageError,
 		Flags:           []cli.Flag{sshConfigFlag},
-		Commands:        []*cli.Command{a.dryRunCommand(), a.planCommand(), a.runCommand(), a.checkCommand(), a.hostsCommand(), a.graphCommand(), a.kindsCommand()},
+		Commands:        []*cli.Command{a.dryRunCommand(), a.planCommand(), a.runCommand(), a.checkCommand(), a.hostsCommand(), a.graphCommand(), a.kindsCommand(), a.reportCommand()},
 		CommandNotFound: func(c *cli.Context, name string) {},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {

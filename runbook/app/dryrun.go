@@ -47,6 +47,12 @@ func (a *App) dryRun(c *cli.Context) error {
 		Color:         c.String("format") == "text" && a.colorFor(a.stdout),
 		RunbookPath:   l.runbookPath,
 		InventoryPath: l.inventoryPath,
+		// The header says which files, which tejun and when: a procedure
+		// pasted into a ticket is checked against what later runs.
+		RunbookSHA256:   a.sourceSHA256(l.runbookPath),
+		InventorySHA256: a.sourceSHA256(l.inventoryPath),
+		Version:         tejunVersion(),
+		Date:            a.now(),
 	})
 }
 

@@ -38,6 +38,7 @@ type Event struct {
 	User            string   `json:"user,omitempty"`
 	Machine         string   `json:"machine,omitempty"`
 	Args            []string `json:"args,omitempty"`
+	Version         string   `json:"tejun_version,omitempty"`
 
 	// step_start, step_end, command
 	Step  string `json:"step,omitempty"`
@@ -53,6 +54,10 @@ type Event struct {
 	// command
 	Command  string `json:"command,omitempty"`
 	ExitCode *int   `json:"exit_code,omitempty"`
+	// Stdout and Stderr are the command's output, masked and bounded
+	// (executor.OutputLimit): the report's 実行結果.
+	Stdout string `json:"stdout,omitempty"`
+	Stderr string `json:"stderr,omitempty"`
 
 	// step_end, command, run_end
 	DurationMS *int64 `json:"duration_ms,omitempty"`
@@ -114,7 +119,8 @@ func (l *eventLog) Finished(ev executor.Event) {
 func (l *eventLog) Log(*runbook.Step, string, string) {}
 
 func (l *eventLog) command(c executor.Command) {
-	l.emit(Event{Event: "command", Step: c.Step, Host: c.Host, Command: c.Line, ExitCode: intp(c.ExitCode), Error: c.Error, DurationMS: ms(c.Duration)})
+	l.emit(Event{Event: "command", Step: c.Step, Host: c.Host, Command: c.Line, ExitCode: intp(c.ExitCode), Error: c.Error,
+		DurationMS: ms(c.Duration), Stdout: c.Stdout, Stderr: c.Stderr})
 }
 
 func (l *eventLog) start(rbPath, invPath string, args []string) {
@@ -130,7 +136,7 @@ func (l *eventLog) start(rbPath, invPath string, args []string) {
 		invPath = abs
 	}
 	l.emit(Event{Event: "run_start", Runbook: rbPath, RunbookSHA256: fileSHA256(rbPath, nil), Inventory: invPath,
-		InventorySHA256: fileSHA256(invPath, nil), User: who, Machine: machine, Args: args})
+		InventorySHA256: fileSHA256(invPath, nil), User: who, Machine: machine, Args: args, Version: tejunVersion()})
 }
 
 func (l *eventLog) end(r *executor.Result, exit int, d time.Duration) {

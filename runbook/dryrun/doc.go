@@ -28,6 +28,13 @@ type Options struct {
 	Color bool
 	// Paths as the user gave them, for the header.
 	RunbookPath, InventoryPath string
+	// RunbookSHA256 and InventorySHA256 identify the files the procedure
+	// was printed from; a run's record carries the same digests.
+	RunbookSHA256, InventorySHA256 string
+	// Version is tejun's, Date when the procedure was printed; both in the
+	// header when set.
+	Version string
+	Date    time.Time
 }
 
 // doc is the procedure, ready to print in either format.
@@ -74,8 +81,20 @@ func build(b *runbook.Binding, o Options) doc {
 	}
 	d.meta = append(d.meta, [2]string{t(lang, "ランブック", "Runbook"), o.RunbookPath + " (" + rb.Name + ")"})
 	d.meta = append(d.meta, [2]string{t(lang, "インベントリ", "Inventory"), o.InventoryPath})
+	if o.RunbookSHA256 != "" {
+		d.meta = append(d.meta, [2]string{t(lang, "ランブック SHA-256", "Runbook SHA-256"), o.RunbookSHA256})
+	}
+	if o.InventorySHA256 != "" {
+		d.meta = append(d.meta, [2]string{t(lang, "インベントリ SHA-256", "Inventory SHA-256"), o.InventorySHA256})
+	}
 	if rb.Source != "" {
 		d.meta = append(d.meta, [2]string{t(lang, "出典", "Source"), rb.Source})
+	}
+	if o.Version != "" {
+		d.meta = append(d.meta, [2]string{t(lang, "tejun バージョン", "tejun version"), o.Version})
+	}
+	if !o.Date.IsZero() {
+		d.meta = append(d.meta, [2]string{t(lang, "作成日時", "Printed"), o.Date.UTC().Format("2006-01-02 15:04:05 UTC")})
 	}
 	used := usedHosts(b)
 	for _, h := range inv.Hosts {
@@ -152,12 +171,36 @@ func buildStep(b *runbook.Binding, o Options, st *runbook.Step) step {
 			sd.parts = append(sd.parts, part{hosts: in.Host.Name, blocks: append(noteBlock(lang, descs[i].Notes), descs[i].Blocks...)})
 		}
 	}
+	if ex := examples(lang, ins[0].Texts); len(ex) > 0 {
+		sd.parts = append(sd.parts, part{blocks: ex})
+	}
 	if o.ShowExec {
 		for _, in := range ins {
 			sd.exec = append(sd.exec, execFor(lang, b.Inventory, in))
 		}
 	}
 	return sd
+}
+
+// examples are the manual's sample outputs (under its own headings: 表示
+// されるメッセージ例, 実行結果) and its 解説, after the commands as in the
+// manual; the reviewer compares a run's real output with them.
+func examples(lang string, tx runbook.Texts) []steps.Block {
+	var out []steps.Block
+	for _, e := range tx.Examples {
+		h := e.Heading.In(lang)
+		if h == "" {
+			h = t(lang, "表示されるメッセージ例", "Example output")
+		}
+		out = append(out, steps.Block{Heading: h, Lines: lines(e.Output), Code: steps.Literal})
+		if n := lines(e.Note.In(lang)); len(n) > 0 {
+			out = append(out, steps.Block{Lines: n})
+		}
+	}
+	if n := lines(tx.Explain.In(lang)); len(n) > 0 {
+		out = append(out, steps.Block{Heading: t(lang, "解説", "Explanation"), Lines: n})
+	}
+	return out
 }
 
 func noteBlock(lang string, notes []string) []steps.Block {

@@ -74,7 +74,7 @@ func (e *hostEnv) Run(ctx context.Context, cmd transport.Cmd, stdin io.Reader) (
 	learn(out.String())
 	outLog.close()
 	errLog.close()
-	e.x.audit(e.step, e.host.Name, cmd, time.Since(start), err)
+	e.x.audit(e.step, e.host.Name, cmd, time.Since(start), err, out.String(), errOut.String())
 	return out.String(), err
 }
 

@@ -129,7 +129,16 @@ type Command struct {
 	ExitCode int // -1 when the command did not run to an exit status
 	Duration time.Duration
 	Error    string
+	// Stdout and Stderr are what the command printed, masked, at most
+	// OutputLimit bytes each: the reviewer's report shows them as the
+	// step's result.
+	Stdout, Stderr string
 }
+
+// OutputLimit bounds each output stream of a command in the audit record,
+// so one verbose command cannot make a record line too long to read back
+// (resume and report read it line by line); its head and tail are kept.
+const OutputLimit = 32 << 10
 
 // Result sums a run up.
 type Result struct {
@@ -1107,11 +1116,12 @@ func (x *Executor) log(step, host, line string) {
 	x.rep.Log(x.b.Runbook.Step(step), host, x.mask.Replace(line))
 }
 
-func (x *Executor) audit(step, host string, cmd transport.Cmd, d time.Duration, err error) {
+func (x *Executor) audit(step, host string, cmd transport.Cmd, d time.Duration, err error, stdout, stderr string) {
 	if x.opt.Audit == nil {
 		return
 	}
-	c := Command{Step: step, Host: host, Line: x.mask.Replace(cmd.String()), Duration: d}
+	c := Command{Step: step, Host: host, Line: x.mask.Replace(cmd.String()), Duration: d,
+		Stdout: bounded(x.mask.Replace(stdout)), Stderr: bounded(x.mask.Replace(stderr))}
 	var ee *transport.ExitError
 	switch {
 	case err == nil:
@@ -1123,4 +1133,22 @@ func (x *Executor) audit(step, host string, cmd transport.Cmd, d time.Duration, 
 		c.Error = x.mask.Replace(err.Error())
 	}
 	x.opt.Audit(c)
+}
+
+// bounded keeps the head and tail of s within OutputLimit bytes, cut at
+// line ends where it can, saying how much was left out. It is given text
+// already masked: masking the whole output first means no cut can split
+// a secret into parts that no longer look like it.
+func bounded(s string) string {
+	if len(s) <= OutputLimit {
+		return s
+	}
+	head, tail := s[:OutputLimit/2], s[len(s)-OutputLimit/2:]
+	if i := strings.LastIndexByte(head, '\n'); i > 0 {
+		head = head[:i+1]
+	}
+	if i := strings.IndexByte(tail, '\n'); i >= 0 && i < len(tail)-1 {
+		tail = tail[i+1:]
+	}
+	return head + fmt.Sprintf("[... %d bytes not recorded ...]\n", len(s)-len(head)-len(tail)) + tail
 }

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -61,7 +62,18 @@ argv = ["show-config"]
 		all += "\n" + e.Reason + "\n" + e.Error + "\n" + e.Stderr
 	}
 	for _, c := range audit {
-		all += "\n" + c.Line + "\n" + c.Error
+		all += "\n" + c.Line + "\n" + c.Error + "\n" + c.Stdout + "\n" + c.Stderr
+	}
+	// The audit record keeps the output itself, for the report's results.
+	var leaky *Command
+	for i := range audit {
+		if audit[i].Step == "leaky" {
+			leaky = &audit[i]
+		}
+	}
+	if leaky == nil || !strings.HasPrefix(leaky.Stdout, "host says: ********") || !strings.Contains(leaky.Stdout, "ticket in use: ********\n") ||
+		leaky.Stderr != "********\nfailed" {
+		t.Errorf("audit record of the leaky command lacks its masked output: %+v", leaky)
 	}
 	for _, piece := range []string{"BEGIN KEY", "MIIEpAIB", "q7Zx", "END KEY", "Zq012345", "6789abcd", "3F8E2A6B", "7C1D0E9F"} {
 		if strings.Contains(all, piece) {
@@ -70,5 +82,26 @@ argv = ["show-config"]
 	}
 	if !strings.Contains(all, "host says: ********") || !strings.Contains(all, "ticket in use: ********") {
 		t.Errorf("expected masked lines, got:\n%.2000s", all)
+	}
+}
+
+// A long output keeps its first and last lines, says what it left out, and
+// stays within OutputLimit; a short one is kept as it is.
+func TestBoundedOutput(t *testing.T) {
+	if got := bounded("a\nb\n"); got != "a\nb\n" {
+		t.Errorf("short output changed: %q", got)
+	}
+	var b strings.Builder
+	for i := 0; b.Len() < 3*OutputLimit; i++ {
+		b.WriteString("line " + strings.Repeat("x", i%70) + "\n")
+	}
+	s := "first line\n" + b.String() + "last line\n"
+	got := bounded(s)
+	if len(got) > OutputLimit+64 || !strings.HasPrefix(got, "first line\n") || !strings.HasSuffix(got, "\nlast line\n") {
+		t.Fatalf("bounded kept %d bytes, head %.40q tail %q", len(got), got, got[len(got)-40:])
+	}
+	cut := len(s) - (len(got) - len("[... 00000 bytes not recorded ...]\n"))
+	if !strings.Contains(got, "\n[... ") || !strings.Contains(got, " bytes not recorded ...]\nline ") || !strings.Contains(got, strconv.Itoa(cut)) {
+		t.Errorf("no whole-line cut saying %d bytes were left out:\n%s", cut, got[OutputLimit/2-200:OutputLimit/2+200])
 	}
 }

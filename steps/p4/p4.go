@@ -256,15 +256,20 @@ func fieldLines(name string, values ...string) []string {
 // the form (the command), the next edits it (the fields). Each runbook step
 // ensures the whole spec; Show only picks which half the dry-run prints, so
 // the numbering matches the manual.
+//
+// "form" prints the fields half as the editor shows a new spec (the step
+// that follows the spec's creation): the fields tejun leaves at Perforce's
+// defaults too, and a ● note on each line it changes or adds, as the
+// manual marks them in red (see form.go).
 type Show string
 
 func (s Show) validate() []steps.Problem {
 	switch s {
-	case "", "both", "command", "fields":
+	case "", "both", "command", "fields", "form":
 		return nil
 	}
-	return []steps.Problem{{Key: "show", Msg: "show " + string(s) + ": want both, command or fields"}}
+	return []steps.Problem{{Key: "show", Msg: "show " + string(s) + ": want both, command, fields or form"}}
 }
 
-func (s Show) command() bool { return s != "fields" }
+func (s Show) command() bool { return s != "fields" && s != "form" }
 func (s Show) fields() bool  { return s != "command" }

@@ -96,7 +96,14 @@ func (s *Server) Describe(lang string) steps.Description {
 	if s.Show.command() {
 		d.Blocks = append(d.Blocks, steps.CommandBlock(lang, s.manual("server", s.ServerID)))
 	}
-	if f := s.fields(); len(f) > 0 && s.Show.fields() {
+	if f := s.fields(); len(f) > 0 && s.Show == "form" {
+		d.Blocks = append(d.Blocks, steps.Block{Heading: formHeading(lang), Lines: s.serverForm(lang), Code: steps.Literal})
+	} else if len(f) > 0 && s.Show.fields() {
+		for i, l := range f {
+			if strings.HasPrefix(l, "Options: ") {
+				f[i] += optionsMark(lang, s.Options)
+			}
+		}
 		d.Blocks = append(d.Blocks, steps.Block{Heading: steps.T(lang, "設定する項目", "Fields set"), Lines: f, Code: steps.Literal})
 	}
 	for _, l := range s.IfUnicode {

@@ -44,7 +44,9 @@ func (u *User) Describe(lang string) steps.Description {
 	if u.Show.command() {
 		d.Blocks = append(d.Blocks, steps.CommandBlock(lang, u.manual("user", "-f", u.Name)))
 	}
-	if u.Show.fields() {
+	if u.Show == "form" {
+		d.Blocks = append(d.Blocks, steps.Block{Heading: formHeading(lang), Lines: u.userForm(lang), Code: steps.Literal})
+	} else if u.Show.fields() {
 		d.Blocks = append(d.Blocks, steps.Block{Heading: steps.T(lang, "設定する項目", "Fields set"), Lines: lines, Code: steps.Literal})
 	}
 	return d

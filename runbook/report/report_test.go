@@ -1,0 +1,134 @@
+package report
+
+import (
+	"strings"
+	"testing"
+
+	"tejun/inventory"
+	"tejun/runbook"
+	"tejun/steps"
+)
+
+const rbSrc = `
+[runbook]
+name = "r"
+title.en = "Hostile run"
+[[section]]
+id = "s"
+on = "r"
+title.en = "Work"
+[[section.step]]
+id = "a"
+kind = "command"
+title.en = "print things"
+argv = ["show"]
+[[section.step]]
+id = "b"
+kind = "command"
+title.en = "after it"
+argv = ["next"]
+[[section.step]]
+id = "c"
+kind = "command"
+title.en = "never reached"
+argv = ["later"]
+`
+
+var hostileRecord = strings.Join([]string{
+	`{"schema":"tejun.events/v1","event":"run_start","time":"2026-12-01T10:00:00Z","run_id":"R1","runbook":"/rb.toml","runbook_sha256":"aa","inventory":"/inv.toml","inventory_sha256":"bb","user":"op","machine":"m","tejun_version":"v1.2.3"}`,
+	`{"schema":"tejun.events/v1","event":"command","time":"2026-12-01T10:00:00.5Z","run_id":"R1","step":"b","host":"h1","command":"next --check","exit_code":1,"duration_ms":3}`,
+	`{"schema":"tejun.events/v1","event":"step_start","time":"2026-12-01T10:00:01Z","run_id":"R1","step":"a","host":"h1"}`,
+	`{"schema":"tejun.events/v1","event":"step_start","time":"2026-12-01T10:00:01Z","run_id":"R1","step":"a","host":"h2"}`,
+	`{"schema":"tejun.events/v1","event":"command","time":"2026-12-01T10:00:02Z","run_id":"R1","step":"a","host":"h1","command":"show","exit_code":0,"stdout":"fine\n","duration_ms":5}`,
+	`{"schema":"tejun.events/v1","event":"step_end","time":"2026-12-01T10:00:02Z","run_id":"R1","step":"a","host":"h1","status":"changed","reason":"did it","duration_ms":900}`,
+	`{"schema":"tejun.events/v1","event":"command","time":"2026-12-01T10:00:03Z","run_id":"R1","step":"a","host":"h2","command":"show","exit_code":1,"stdout":"` + hostileOut + `","stderr":"boom | x\n","error":"show: exit status 1","duration_ms":7}`,
+	`{"schema":"tejun.events/v1","event":"command","time":"2026-12-01T10:00:04Z","run_id":"R1","step":"a","host":"h2","command":"show again","exit_code":-1,"error":"connection lost","duration_ms":7}`,
+	`{"schema":"tejun.events/v1","event":"step_end","time":"2026-12-01T10:00:04Z","run_id":"R1","step":"a","host":"h2","status":"failed","error":"show: exit status 1 <b>","duration_ms":2000}`,
+	`{"schema":"tejun.events/v1","event":"step_end","time":"2026-12-01T10:00:04Z","run_id":"R1","step":"b","status":"skipped","reason":"a failed on h2"}`,
+	`{"schema":"tejun.events/v1","event":"run_end","time":"2026-12-01T10:00:05Z","run_id":"R1","status":"failure","exit_code":1,"counts":{"changed":1,"failed":1,"skipped":1},"duration_ms":5000}`,
+}, "\n") + "\n"
+
+const hostileOut = `clear\u001b[2J</pre><script>alert(1)</script>\n| a | b |\n` + "```" + `\n`
+
+func bind(t *testing.T) *runbook.Binding {
+	t.Helper()
+	rb, err := runbook.Parse("rb.toml", []byte(rbSrc), steps.NewRegistry(steps.Generic()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := inventory.Parse("inv.toml", []byte("[hosts.h1]\nroles = [\"r\"]\n[hosts.h2]\nroles = [\"r\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := runbook.Bind(rb, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// What a host prints is data in every format: escape sequences are shown,
+// not obeyed; it cannot close a Markdown fence or table cell, or add markup
+// to the HTML page. A failure, a step skipped as a whole and a step the run
+// never reached each say so.
+func TestHostileOutputAndFailures(t *testing.T) {
+	rec, err := Read(strings.NewReader(hostileRecord))
+	if err != nil {
+		t.Fatal(err)
+	}
+	render := func(format string) string {
+		var b strings.Builder
+		if err := Write(&b, rec, bind(t), Options{Lang: "en", Format: format}); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	for _, format := range []string{"text", "markdown", "html"} {
+		out := render(format)
+		if strings.ContainsRune(out, 0x1b) {
+			t.Errorf("%s: a raw escape sequence reaches the report", format)
+		}
+		for _, want := range []string{"failure (exit 1)", "Needs attention", "failed on h2: show: exit status 1", "skipped: 1 (after a failure or a refusal)",
+			"Result (on h1, run earlier to check another step", "next --check", "v1.2.3", "failed", "skipped", "a failed on h2", "not run (not part of this run)",
+			"exit 1, 0.01 s", "exit none, 0.01 s, ended 10:00:04.000: connection lost", "changed=1 failed=1 skipped=1"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: lacks %q", format, want)
+			}
+		}
+	}
+	if out := render("text"); !strings.Contains(out, "clear^[[2J</pre><script>") {
+		t.Errorf("text: the escape is not shown as ^[:\n%s", out)
+	}
+	md := render("markdown")
+	if !strings.Contains(md, "\n````console\n") || !strings.Contains(md, "\n````\n") {
+		t.Errorf("markdown: the output's ``` can close its fence:\n%s", md)
+	}
+	if !strings.Contains(md, `| `+"`h2`"+` | **failed** | 10:00:01.000 +2.00 s | show: exit status 1 &lt;b&gt; |`) {
+		t.Errorf("markdown: the failed row is not one escaped row:\n%s", md)
+	}
+	page := render("html")
+	if strings.Contains(page, "<script>") || strings.Contains(page, "<b>") || !strings.Contains(page, "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Errorf("html: the host's output is markup:\n%s", page)
+	}
+	if !strings.Contains(page, `<span class="badge failed">failed</span>`) || !strings.Contains(page, `<span class="badge skipped">skipped</span>`) {
+		t.Errorf("html: the steps' badges are missing")
+	}
+}
+
+// A record that ends in a cut line (a crash) is read up to it; a bad line
+// in the middle, or a file of another schema, is refused.
+func TestReadRecord(t *testing.T) {
+	start := `{"schema":"tejun.events/v1","event":"run_start","time":"2026-12-01T10:00:00Z","run_id":"R1"}`
+	if rec, err := Read(strings.NewReader(start + "\n" + `{"schema":"tejun.ev`)); err != nil || rec.RunID != "R1" || rec.Ended {
+		t.Errorf("cut record: %v %+v", err, rec)
+	}
+	if _, err := Read(strings.NewReader(start + "\nnot json\n" + start + "\n")); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("bad middle line: %v", err)
+	}
+	if _, err := Read(strings.NewReader(`{"schema":"other/v9","event":"run_start"}`)); err == nil {
+		t.Error("another schema was read")
+	}
+	if _, err := Read(strings.NewReader("")); err == nil {
+		t.Error("an empty file was read")
+	}
+}
