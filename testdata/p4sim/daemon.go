@@ -44,6 +44,9 @@ type daemon struct {
 	started  time.Time
 	stop     chan struct{}
 	listener net.Listener
+	// savedMod is the mtime of this server's own last database write: a
+	// different one means p4d -cset changed db.config meanwhile.
+	savedMod time.Time
 }
 
 const version = "P4D/LINUX26X86_64/2019.1/1796703 (2019/05/01)"
@@ -65,7 +68,7 @@ func runDaemon(root, port string) error {
 	if d.isReplica() && d.db.Replica == nil {
 		d.db.Replica = &ReplicaState{Journal: d.db.Journal, Sequence: d.db.Sequence, MasterJournal: d.db.Journal, MasterSequence: d.db.Sequence}
 	}
-	if err := d.db.save(root); err != nil {
+	if err := d.save(); err != nil {
 		return fmt.Errorf("Perforce server error: %v", err)
 	}
 	addr := dialAddr(port)
@@ -91,7 +94,7 @@ func runDaemon(root, port string) error {
 		c, err := l.Accept()
 		if err != nil {
 			d.mu.Lock()
-			d.db.save(root)
+			d.save()
 			d.mu.Unlock()
 			return nil
 		}
@@ -106,6 +109,7 @@ func (d *daemon) serve(c net.Conn) {
 		return
 	}
 	d.mu.Lock()
+	d.reloadConfig()
 	resp := d.handle(&req)
 	d.mu.Unlock()
 	json.NewEncoder(c).Encode(resp)
@@ -185,18 +189,19 @@ func (d *daemon) handle(req *Request) Response {
 		d.db.Users[req.User] = &User{User: req.User, Type: "standard", Email: req.User + "@" + d.hostname(), FullName: req.User}
 		d.db.write("user " + req.User)
 	}
-	write := map[string]bool{"server": true, "user": true, "passwd": true, "protect": true, "admin": true}
-	if write[req.Cmd] && d.isReplica() && !(len(req.Args) > 0 && req.Args[0] == "-o") && req.Cmd != "admin" {
+	write := map[string]bool{"configure": true, "server": true, "user": true, "passwd": true, "protect": true, "admin": true}
+	reading := len(req.Args) > 0 && (req.Args[0] == "-o" || req.Cmd == "configure" && req.Args[0] == "show")
+	if write[req.Cmd] && d.isReplica() && !reading && req.Cmd != "admin" {
 		return fail("Replica does not support this command.")
 	}
-	adminOnly := map[string]bool{"server": true, "protect": true, "admin": true, "servers": true, "pull": true, "failover": true, "passwd": true}
+	adminOnly := map[string]bool{"configure": true, "server": true, "protect": true, "admin": true, "servers": true, "pull": true, "failover": true, "passwd": true}
 	if adminOnly[req.Cmd] && !d.isSuper(req.User) && !(req.Cmd == "passwd" && len(req.Args) == 0) {
 		return fail("You don't have permission for this operation.")
 	}
 	before := d.db.Sequence
 	resp := d.dispatch(req)
 	if resp.Code == 0 && d.db.Sequence != before {
-		if err := d.db.save(d.root); err != nil {
+		if err := d.save(); err != nil {
 			return fail("%v", err)
 		}
 	}
@@ -257,6 +262,8 @@ func (d *daemon) dispatch(req *Request) Response {
 		return d.pullLJ(req)
 	case "failover":
 		return d.failover(req)
+	case "configure":
+		return d.configure(req)
 	case "rpl-fetch":
 		return d.rplFetch(req)
 	case "shutdown":
@@ -565,7 +572,7 @@ func (d *daemon) login(req *Request) Response {
 	if len(a) == 1 && a[0] == "-p" {
 		return ok("Enter password: \n%s\n", ticket)
 	}
-	d.db.save(d.root)
+	d.save()
 	return Response{Out: "Enter password: \nUser " + req.User + " logged in.\n", Err: "TICKET " + ticket}
 }
 
@@ -597,7 +604,7 @@ func (d *daemon) logout(req *Request) Response {
 		}
 	}
 	d.db.write("logout " + target)
-	d.db.save(d.root)
+	d.save()
 	return ok("User %s logged out.\n", target)
 }
 

@@ -22,8 +22,12 @@ type DB struct {
 	Servers     map[string]*Server `json:"servers"`
 	Users       map[string]*User   `json:"users"`
 	Protections []string           `json:"protections"`
-	Config      map[string]string  `json:"config"`  // "any#P4LOG" / "standby#P4TARGET" → value
-	Tickets     map[string]string  `json:"tickets"` // ticket → user
+	Config      map[string]string  `json:"config"` // "any#P4LOG" / "standby#P4TARGET" → value
+	// AppliedConfig is, on a replica, the master's configurables as last
+	// replicated: what the master changes since is applied, the replica's
+	// own p4d -cset changes stay.
+	AppliedConfig map[string]string `json:"applied_config,omitempty"`
+	Tickets       map[string]string `json:"tickets"` // ticket → user
 	// LocalTickets are logins made on a replica itself: they stay when
 	// the replica takes the master's tables, as a replica keeps its own
 	// ticket table (a login on a standby is not sent to its master).

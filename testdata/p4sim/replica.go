@@ -28,6 +28,7 @@ func (d *daemon) replicate() {
 		case <-time.After(100 * time.Millisecond):
 		}
 		d.mu.Lock()
+		d.reloadConfig()
 		if !d.isReplica() {
 			d.mu.Unlock()
 			continue
@@ -73,7 +74,7 @@ func (d *daemon) replicate() {
 			d.db.Replica.Journal, d.db.Replica.Sequence, d.db.Replica.Modified = pending.Journal, pending.Sequence, now
 			pending = nil
 			if changed {
-				d.db.save(d.root)
+				d.save()
 			}
 		}
 		d.mu.Unlock()
@@ -91,7 +92,8 @@ func replicaError(err error, target string) string {
 // apply takes the replicated tables; the server's own identity stays.
 func (d *daemon) apply(m *DB) {
 	d.db.Servers, d.db.Users, d.db.Protections = m.Servers, m.Users, m.Protections
-	d.db.Config, d.db.Tickets, d.db.Unicode = m.Config, m.Tickets, m.Unicode
+	d.applyConfig(m.Config)
+	d.db.Tickets, d.db.Unicode = m.Tickets, m.Unicode
 	d.db.Journal, d.db.Sequence = m.Journal, m.Sequence
 }
 
