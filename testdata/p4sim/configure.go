@@ -39,6 +39,7 @@ func cset(root, arg string, unset bool) int {
 	if unset {
 		key, server, name := configKey(arg)
 		delete(db.Config, key)
+		db.configChanged = true
 		if err := db.save(root); err != nil {
 			return die("Perforce server error:\n\t%v", err)
 		}
@@ -51,6 +52,7 @@ func cset(root, arg string, unset bool) int {
 	}
 	key, server, name := configKey(kv)
 	db.Config[key] = val
+	db.configChanged = true
 	if err := db.save(root); err != nil {
 		return die("Perforce server error:\n\t%v", err)
 	}
@@ -100,6 +102,7 @@ func (d *daemon) configure(req *Request) Response {
 		}
 		key, server, name := configKey(kv)
 		d.db.Config[key] = val
+		d.db.configChanged = true
 		d.db.write("configure " + key)
 		return ok("For server '%s', configuration variable '%s' set to '%s'\n", server, name, val)
 	case len(a) == 2 && a[0] == "unset":
@@ -108,6 +111,7 @@ func (d *daemon) configure(req *Request) Response {
 			return fail("Configuration variable '%s' did not have a value.", name)
 		}
 		delete(d.db.Config, key)
+		d.db.configChanged = true
 		d.db.write("configure unset " + key)
 		return ok("For server '%s', configuration variable '%s' removed.\n", server, name)
 	case len(a) == 2 && a[0] == "show" && a[1] == "allservers":
@@ -168,11 +172,13 @@ func (d *daemon) applyConfig(master map[string]string) {
 	for k, v := range master {
 		if old, seen := d.db.AppliedConfig[k]; !seen || old != v {
 			d.db.Config[k] = v
+			d.db.configChanged = true
 		}
 	}
 	for k := range d.db.AppliedConfig {
 		if _, still := master[k]; !still {
 			delete(d.db.Config, k)
+			d.db.configChanged = true
 		}
 	}
 	d.db.AppliedConfig = copyMap(master)

@@ -341,11 +341,17 @@ func (d *daemon) server(req *Request) Response {
 		if s.Options == "mandatory" && s.Services != "standby" && s.Services != "forwarding-standby" {
 			return fail("Error in server specification.\nOnly standby servers may be mandatory.")
 		}
+		before := configLines(d.db.Config, false)
 		for k := range d.db.Config {
 			if strings.HasPrefix(k, id+"#") {
 				delete(d.db.Config, k)
 			}
 		}
+		defer func() {
+			if configLines(d.db.Config, false) != before {
+				d.db.configChanged = true
+			}
+		}()
 		for _, line := range lists["DistributedConfig"] {
 			k, v, found := strings.Cut(line, "=")
 			if !found {
@@ -356,7 +362,9 @@ func (d *daemon) server(req *Request) Response {
 			}
 			d.db.Config[k] = v
 		}
-		if old != nil && *old == *s {
+		// A spec whose fields stay but whose DistributedConfig lines change
+		// is saved: those lines are the server's configurables.
+		if old != nil && *old == *s && configLines(d.db.Config, false) == before {
 			return ok("Server %s not changed.\n", id)
 		}
 		d.db.Servers[id] = s

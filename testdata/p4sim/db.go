@@ -27,6 +27,7 @@ type DB struct {
 	// replicated: what the master changes since is applied, the replica's
 	// own p4d -cset changes stay.
 	AppliedConfig map[string]string `json:"applied_config,omitempty"`
+	configChanged bool              // a configurable changed since the last save
 	Tickets       map[string]string `json:"tickets"` // ticket → user
 	// LocalTickets are logins made on a replica itself: they stay when
 	// the replica takes the master's tables, as a replica keeps its own
@@ -91,6 +92,11 @@ func loadDB(root string) (*DB, error) {
 }
 
 func (db *DB) save(root string) error {
+	// Real p4d keeps configurables in db.config, so that file's mtime
+	// moves when one changes and not otherwise: a checkpoint older than
+	// it lacks a configuration change.
+	configChanged := db.configChanged
+	db.configChanged = false
 	data, _ := json.MarshalIndent(db, "", " ")
 	tmp := filepath.Join(root, dbFile+".tmp")
 	if err := os.WriteFile(tmp, data, 0o600); err != nil {
@@ -101,7 +107,7 @@ func (db *DB) save(root string) error {
 	}
 	for _, t := range tables {
 		p := filepath.Join(root, t)
-		if _, err := os.Stat(p); err != nil {
+		if _, err := os.Stat(p); err != nil || t == "db.config" && configChanged {
 			if err := os.WriteFile(p, nil, 0o600); err != nil {
 				return err
 			}

@@ -247,6 +247,16 @@ func (d *daemon) failover(req *Request) Response {
 		// Command Reference's p4 failover runs on the standby only).
 		svc := cfg["serviceUser"]
 		ticket, _ := readTicket(cfg["P4TICKETS"], target, svc)
+		// "Waiting for 'journalcopy' / 'pull -L' to complete its work":
+		// with the master taking part, the standby has everything the
+		// master journalled before it stops it.
+		var last DB
+		r, err := call(target, &Request{User: svc, Ticket: ticket, Cmd: "rpl-fetch", Args: []string{d.id}, Port: target})
+		if err == nil && r.Code == 0 && json.Unmarshal([]byte(r.Out), &last) == nil {
+			d.apply(&last)
+		} else {
+			return fail("%s\nFailover failed: 'journalcopy' cannot complete: %v %s", strings.Join(execution[:5], "\n"), err, r.Err)
+		}
 		if r, err := call(target, &Request{User: svc, Ticket: ticket, Cmd: "shutdown", Port: target}); err != nil || r.Code != 0 {
 			return fail("Unable to stop server %s: %v %s", from, err, r.Err)
 		}
@@ -264,6 +274,7 @@ func (d *daemon) failover(req *Request) Response {
 	for k := range d.db.Config {
 		if strings.HasPrefix(k, from+"#") && (strings.Contains(k, "#startup.") || strings.HasSuffix(k, "#P4TARGET")) {
 			delete(d.db.Config, k)
+			d.db.configChanged = true
 		}
 	}
 	d.db.Replica = nil
