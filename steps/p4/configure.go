@@ -18,8 +18,8 @@ import (
 // that replica does not bring the old master back.
 //
 // Show "show" prints p4 configure show allservers (the guide's look
-// first), "set" (default) the change; both ensure the value. With Alias
-// set P4TARGET names a DNS alias and nothing changes.
+// first) and only reports what it finds; "set" (default) makes the
+// change. With Alias set P4TARGET names a DNS alias and nothing changes.
 type Configure struct {
 	Conn
 	ServerID string `toml:"server_id"`
@@ -78,6 +78,9 @@ func (c *Configure) Plan() steps.Plan {
 	if c.Alias != "" {
 		return steps.Plan{}
 	}
+	if c.Show == "show" {
+		return steps.Plan{Check: c.checks(c.ztag("configure", "show", "allservers"))}
+	}
 	return steps.Plan{
 		Check: c.checks(c.ztag("configure", "show", "allservers")),
 		Apply: steps.Ops(c.exec("configure", "set", c.setting())),
@@ -107,6 +110,12 @@ func (c *Configure) Check(ctx context.Context, env steps.Env) (steps.Status, err
 			cur, found = r["value"], true
 		}
 	}
+	if c.Show == "show" {
+		if !found {
+			return steps.Done("%s#%s is not set", c.ServerID, c.Name), nil
+		}
+		return steps.Done("%s#%s is %s", c.ServerID, c.Name, cur), nil
+	}
 	switch {
 	case found && cur == c.value():
 		return steps.Done("%s#%s is %s", c.ServerID, c.Name, cur), nil
@@ -117,7 +126,7 @@ func (c *Configure) Check(ctx context.Context, env steps.Env) (steps.Status, err
 }
 
 func (c *Configure) Apply(ctx context.Context, env steps.Env) error {
-	if c.Alias != "" {
+	if c.Alias != "" || c.Show == "show" {
 		return nil
 	}
 	_, err := c.run(ctx, env, c.exec("configure", "set", c.setting()), "")
