@@ -162,6 +162,69 @@ func TestDryRunOtherInventory(t *testing.T) {
 	}
 }
 
+// TestDryRunRepoint shows the failover chapter's after-failover work against
+// a site with replicas: edge1 repointed as the HA manual's 参照サーバの変更
+// does (p4d -cset/-cshow as the OS user, pull -lj), the admin guide's p4
+// configure set on the new master, and a replica behind a DNS alias left
+// alone with the reason.
+func TestDryRunRepoint(t *testing.T) {
+	for _, args := range [][]string{{"--lang", "ja"}, {"--lang", "en"}, {"--lang", "ja", "--format", "markdown", "--show-exec"}} {
+		t.Run(strings.Join(args, "_"), func(t *testing.T) {
+			out, errOut, code := run(t, append([]string{"dry-run", "examples/perforce-ha/failover.toml", "-i", "testdata/edge-inventory.toml"}, args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			for _, want := range []string{
+				"sudo -u perforce p4d -r /edge1 '-cset edge1#P4TARGET=192.168.56.115:1666'",
+				"sudo -u perforce p4d -r /edge1 -cshow",
+				"edge1: P4TARGET = 192.168.56.115:1666",
+				"p4 configure set 'edge1#P4TARGET=192.168.56.115:1666'",
+				"perforce-master.example.com:1666",
+			} {
+				if !strings.Contains(out, want) {
+					t.Errorf("missing %q", want)
+				}
+			}
+			if strings.Contains(out, "replica-dr#P4TARGET") {
+				t.Error("the replica behind a DNS alias is repointed")
+			}
+			golden(t, out)
+		})
+	}
+}
+
+// TestDryRunFailback: the same inventory with --swap-roles rebuilds the
+// standby on the old master's machine (its own root and p4dctl entry,
+// the standby's server ID), replicating from the new master.
+func TestDryRunFailback(t *testing.T) {
+	for _, lang := range []string{"ja", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			out, errOut, code := run(t, "dry-run", "examples/perforce-ha/standby.toml", "--swap-roles", "master,standby", "--lang", lang)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			for _, want := range []string{"p4-1  root@192.168.56.114:22", "P4TARGET=192.168.56.115:1666", "P4TICKETS=/master/.p4tickets", "p4d -r /master -xD standby"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("missing %q", want)
+				}
+			}
+			golden(t, out)
+		})
+	}
+	// A host named like a role cannot be swapped: a step aimed at the
+	// name would change meaning.
+	inv := filepath.Join(t.TempDir(), "inventory.toml")
+	os.WriteFile(inv, []byte("[hosts.master]\nroles = [\"master\"]\n[hosts.standby]\nroles = [\"standby\"]\n"), 0o644)
+	_, errOut, code := run(t, "dry-run", "examples/perforce-ha/standby.toml", "-i", inv, "--swap-roles", "master,standby")
+	if code != 2 || !strings.Contains(errOut, `"master" is also a host name`) {
+		t.Errorf("swap with hosts named like roles: exit %d, %s", code, errOut)
+	}
+	_, errOut, code = run(t, "dry-run", "examples/perforce-ha/standby.toml", "--swap-roles", "master,edge")
+	if code != 2 || !strings.Contains(errOut, `no host has role "edge"`) {
+		t.Errorf("swap with a role no host has: exit %d, %s", code, errOut)
+	}
+}
+
 func around(s, v string) string {
 	i := strings.Index(s, v)
 	start := strings.LastIndexByte(s[:i], '\n') + 1

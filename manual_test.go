@@ -57,6 +57,18 @@ var manualCommands = map[string][]struct {
 	"failover/1-②": {{manual: "p4 failover -y"}},
 	"failover/2-①": {{manual: "p4 failover -s master"}},
 	"failover/2-②": {{manual: "p4 failover -s master -y"}},
+	// 参照サーバの変更, against an inventory with the manual's edge1 (and a
+	// replica behind a DNS alias, which shows only pull -lj in ④). port:
+	// the manual's example has the new master on :18800, its table (and
+	// the inventory) on :1666.
+	"failover-edge/1-①": {{manual: "p4 failover"}},
+	"failover-edge/1-②": {{manual: "p4 failover -y"}},
+	"failover-edge/2-①": {{manual: "p4 failover -s master"}},
+	"failover-edge/2-②": {{manual: "p4 failover -s master -y"}},
+	"failover-edge/3-①": {{manual: "p4 pull -lj"}},
+	"failover-edge/3-②": {{manual: `sudo -u perforce p4d -r /edge1 "-cset edge1#P4TARGET=192.168.56.115:18800"`, deviation: "port"}},
+	"failover-edge/3-③": {{manual: `sudo -u perforce p4d -r /edge1 "-cshow"`}},
+	"failover-edge/3-④": {{manual: "p4 pull -lj"}, {manual: "p4 pull -lj"}},
 }
 
 var (
@@ -67,13 +79,14 @@ var (
 // commandsByStep reads the 実行コマンド lines of a Japanese dry-run.
 func commandsByStep(out string) map[string][]string {
 	cmds := map[string][]string{}
-	sec, step, inCmd := 0, "", false
+	sec, n, step, inCmd := 0, 0, "", false
 	for _, l := range strings.Split(out, "\n") {
 		switch {
-		case sectionLine.MatchString(l) && (strings.Contains(l, "後片付け") || strings.Contains(l, "スプリットブレイン")):
-			sec = 0 // tejun's own sections (logout, the split-brain override): not in the manual
+		case sectionLine.MatchString(l) && (strings.Contains(l, "後片付け") || strings.Contains(l, "スプリットブレイン") || strings.Contains(l, "管理者ガイド")):
+			sec = 0 // tejun's own sections (logout, the split-brain override) and the admin guide's: not in the manual
 		case sectionLine.MatchString(l) && !strings.Contains(l, "事前確認"):
-			sec++
+			n++
+			sec = n
 		case stepLine.MatchString(l):
 			step = strconv.Itoa(sec) + "-" + stepLine.FindStringSubmatch(l)[1]
 		case strings.TrimSpace(l) == "実行コマンド":
@@ -107,8 +120,12 @@ func TestDryRunMatchesManual(t *testing.T) {
 	if err != nil {
 		t.Logf("seed not beside the checkout (%v): the lines are compared with the table only", err)
 	}
-	for _, rb := range []string{"standby", "failover"} {
-		out, errOut, code := run(t, "dry-run", "examples/perforce-ha/"+rb+".toml")
+	for _, rb := range []string{"standby", "failover", "failover-edge"} {
+		args := []string{"dry-run", "examples/perforce-ha/" + rb + ".toml"}
+		if rb == "failover-edge" {
+			args = []string{"dry-run", "examples/perforce-ha/failover.toml", "-i", "testdata/edge-inventory.toml"}
+		}
+		out, errOut, code := run(t, args...)
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errOut)
 		}
@@ -135,6 +152,10 @@ func TestDryRunMatchesManual(t *testing.T) {
 				case "ckpN":
 					for j := range manual {
 						manual[j] = strings.ReplaceAll(manual[j], "checkpoint.ckp.1", "checkpoint.ckp.N")
+					}
+				case "port":
+					for j := range manual {
+						manual[j] = strings.ReplaceAll(manual[j], ":18800", ":1666")
 					}
 				case "sudo":
 					if !slices.Equal(ours[:3], []string{"sudo", "-u", "perforce"}) {

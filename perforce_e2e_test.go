@@ -58,6 +58,7 @@ type pair struct {
 	superSecret     string
 	unicode         bool // the master runs in unicode mode: the test's p4 commands send -C utf8
 	ssh             map[string]*transport.SSH
+	ports           map[string]string // each host's P4PORT, replicas' too
 }
 
 func freeLoopbackPort(t *testing.T, addr string) int {
@@ -76,19 +77,23 @@ func newPair(t *testing.T) *pair {
 
 // newPairWith makes the pair; with unicode the master runs in unicode
 // mode (p4d -xi before its first start).
-func newPairWith(t *testing.T, unicode bool) *pair {
+func newPairWith(t *testing.T, unicode bool, extra ...string) *pair {
 	t.Helper()
 	sim := simulator(t)
-	b := testbed.Start(t, "master", "standby")
-	p := &pair{bed: b, master: b.Host("master"), standby: b.Host("standby"), ssh: map[string]*transport.SSH{}}
+	b := testbed.Start(t, append([]string{"master", "standby"}, extra...)...)
+	p := &pair{bed: b, master: b.Host("master"), standby: b.Host("standby"), ssh: map[string]*transport.SSH{}, ports: map[string]string{}}
 	p.mport = fmt.Sprintf("%s:%d", p.master.Address, freeLoopbackPort(t, p.master.Address))
 	p.sport = fmt.Sprintf("%s:%d", p.standby.Address, freeLoopbackPort(t, p.standby.Address))
 	for _, h := range b.Hosts {
 		h.Install(t, sim, "p4", "p4d", "p4dctl")
 		root, port := "/"+h.Name, p.mport
-		if h == p.standby {
+		switch {
+		case h == p.standby:
 			port = p.sport
+		case h != p.master: // a replica or edge of the master, set up by its test
+			port = fmt.Sprintf("%s:%d", h.Address, freeLoopbackPort(t, h.Address))
 		}
+		p.ports[h.Name] = port
 		os.MkdirAll(h.Path("/etc/perforce/p4dctl.conf.d"), 0o755)
 		conf := fmt.Sprintf("p4d %s\n{\n    Owner = perforce\n    Execute = /usr/local/bin/p4d\n    Environment\n    {\n        P4ROOT = %s\n        P4PORT = %s\n    }\n}\n", h.Name, root, port)
 		os.WriteFile(h.Path("/etc/perforce/p4dctl.conf.d/"+h.Name+".conf"), []byte(conf), 0o644)

@@ -94,6 +94,9 @@ type Inventory struct {
 	Vars  map[string]string
 	Hosts []*Host // in file order
 	Roles map[string]*Role
+	// Swapped names the two roles SwapRoles exchanged, for the dry-run to
+	// say so.
+	Swapped [2]string
 }
 
 type fileSchema struct {
@@ -320,8 +323,49 @@ func (inv *Inventory) Host(name string) *Host {
 	return nil
 }
 
-// Select returns the hosts a target names: a host name, or a role.
+// Select returns the hosts a target names: a host name, a role, or a
+// comma-separated list of them ("replica,edge"), each host once in file
+// order.
 func (inv *Inventory) Select(target string) ([]*Host, error) {
+	return inv.selectHosts(target, false)
+}
+
+// SelectPresent is Select for a target that may name roles no host has (the
+// replicas and edges to repoint after a failover, in a site without any):
+// those give no hosts instead of an error.
+func (inv *Inventory) SelectPresent(target string) []*Host {
+	hs, _ := inv.selectHosts(target, true)
+	return hs
+}
+
+func (inv *Inventory) selectHosts(target string, present bool) ([]*Host, error) {
+	if !strings.Contains(target, ",") {
+		hs, err := inv.selectOne(target)
+		if err != nil && present {
+			return nil, nil
+		}
+		return hs, err
+	}
+	want := map[*Host]bool{}
+	for _, part := range strings.Split(target, ",") {
+		hs, err := inv.selectOne(strings.TrimSpace(part))
+		if err != nil && !present {
+			return nil, err
+		}
+		for _, h := range hs {
+			want[h] = true
+		}
+	}
+	var out []*Host
+	for _, h := range inv.Hosts {
+		if want[h] {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+func (inv *Inventory) selectOne(target string) ([]*Host, error) {
 	if h := inv.Host(target); h != nil {
 		return []*Host{h}, nil
 	}
@@ -343,9 +387,53 @@ func (inv *Inventory) Select(target string) ([]*Host, error) {
 	return nil, fmt.Errorf("no host or role %q in %s%s", target, inv.File, hint)
 }
 
+// SwapRoles exchanges the hosts of two roles, for a pair rebuilt the other
+// way round after a failover (failback): the roles keep their own
+// variables and labels (server ID, services), the hosts theirs (address,
+// P4ROOT, p4dctl name), so one inventory file serves both directions. Each
+// role must have hosts, and no host may be named like a role, or a step
+// aimed at that name would change meaning with the swap.
+func (inv *Inventory) SwapRoles(a, b string) error {
+	if a == "" || b == "" || a == b {
+		return fmt.Errorf("--swap-roles %q,%q: want two different roles, such as master,standby", a, b)
+	}
+	for _, r := range []string{a, b} {
+		if inv.Roles[r] == nil || len(inv.Roles[r].Hosts) == 0 {
+			return fmt.Errorf("--swap-roles: no host has role %q in %s", r, inv.File)
+		}
+		if h := inv.Host(r); h != nil {
+			return fmt.Errorf("--swap-roles: %q is also a host name in %s (line %d): name the hosts apart from their roles (e.g. p4-1, p4-2), so that a step aimed at role %q is not aimed at host %q", r, inv.File, h.Line, r, r)
+		}
+	}
+	ra, rb := inv.Roles[a], inv.Roles[b]
+	ra.Hosts, rb.Hosts = rb.Hosts, ra.Hosts
+	for _, h := range inv.Hosts {
+		for i, r := range h.Roles {
+			switch r {
+			case a:
+				h.Roles[i] = b
+			case b:
+				h.Roles[i] = a
+			}
+		}
+	}
+	inv.Swapped = [2]string{a, b}
+	return nil
+}
+
 // Label names what a target is in the reader's language: the host's or
 // role's label (a one-host role borrows its host's), else its name.
 func (inv *Inventory) Label(target, lang string) string {
+	if strings.Contains(target, ",") {
+		var ls []string
+		for _, part := range strings.Split(target, ",") {
+			ls = append(ls, inv.Label(strings.TrimSpace(part), lang))
+		}
+		if lang == "en" {
+			return strings.Join(ls, " / ")
+		}
+		return strings.Join(ls, "・")
+	}
 	if h := inv.Host(target); h != nil && h.Label.In(lang) != "" {
 		return h.Label.In(lang)
 	}

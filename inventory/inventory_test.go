@@ -197,3 +197,68 @@ func TestMissingIdentityFileRefused(t *testing.T) {
 		t.Errorf("existing key, or a local host: %q", got)
 	}
 }
+
+func TestSelectListsAndPresent(t *testing.T) {
+	inv, err := Parse("inv.toml", []byte(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, err := inv.Select("nfs,db")
+	if err != nil || len(hs) != 2 || hs[0].Name != "db1" || hs[1].Name != "db2" {
+		t.Fatalf("nfs,db: %v %v", hs, err)
+	}
+	if _, err := inv.Select("db,edge"); err == nil {
+		t.Error("a list naming an unknown role is accepted")
+	}
+	if hs := inv.SelectPresent("edge,replica"); len(hs) != 0 {
+		t.Errorf("roles no host has select %v", hs)
+	}
+	if hs := inv.SelectPresent("edge,nfs"); len(hs) != 1 || hs[0].Name != "db1" {
+		t.Errorf("edge,nfs: %v", hs)
+	}
+	if l := inv.Label("db,nfs", "en"); l != "database server / db one" {
+		t.Errorf("label of a list: %q", l)
+	}
+}
+
+func TestSwapRoles(t *testing.T) {
+	src := `
+[roles.master.vars]
+server_id = "master"
+[roles.standby.vars]
+server_id = "standby"
+[hosts.p4-1]
+roles = ["master"]
+[hosts.p4-1.vars]
+p4root = "/master"
+[hosts.p4-2]
+roles = ["standby"]
+[hosts.p4-2.vars]
+p4root = "/standby"
+`
+	inv, err := Parse("inv.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inv.SwapRoles("master", "standby"); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := inv.Select("master")
+	if len(m) != 1 || m[0].Name != "p4-2" {
+		t.Fatalf("master after the swap: %v", m)
+	}
+	// The role's values follow the role, the host's stay with the host.
+	if id, _ := inv.Field(m[0], "server_id"); id != "master" {
+		t.Errorf("server_id of the new master host: %q", id)
+	}
+	if root, _ := inv.Field(m[0], "p4root"); root != "/standby" {
+		t.Errorf("p4root of the new master host: %q", root)
+	}
+	if err := inv.SwapRoles("master", "edge"); err == nil {
+		t.Error("a swap with a role no host has is accepted")
+	}
+	named, _ := Parse("inv.toml", []byte("[hosts.master]\nroles = [\"master\"]\n[hosts.b]\nroles = [\"standby\"]\n"))
+	if err := named.SwapRoles("master", "standby"); err == nil || !strings.Contains(err.Error(), "also a host name") {
+		t.Errorf("a host named like a role: %v", err)
+	}
+}

@@ -54,6 +54,9 @@ func Bind(rb *Runbook, inv *inventory.Inventory) (*Binding, error) {
 	for i, sec := range rb.Sections {
 		path := fmt.Sprintf("section[%d]", i)
 		hosts, err := inv.Select(sec.On)
+		if sec.On != "" && err != nil && sec.IfNoHosts.JA+sec.IfNoHosts.EN != "" {
+			hosts, err = inv.SelectPresent(sec.On), nil
+		}
 		if sec.On != "" && err != nil {
 			ps = append(ps, rb.src.At(path+".on", "section %s: %v", sec.ID, err))
 			continue
@@ -81,7 +84,11 @@ func Bind(rb *Runbook, inv *inventory.Inventory) (*Binding, error) {
 		var hosts []*inventory.Host
 		if st.On != "" {
 			var err error
-			if hosts, err = inv.Select(st.On); err != nil {
+			hosts, err = inv.Select(st.On)
+			if err != nil && st.Section.IfNoHosts.JA+st.Section.IfNoHosts.EN != "" {
+				hosts, err = inv.SelectPresent(st.On), nil
+			}
+			if err != nil {
 				ps = append(ps, rb.src.At(st.path, "step %s: %v", st.ID, err))
 			}
 		}
@@ -154,7 +161,11 @@ func (b *Binding) instantiate(st *Step, h *inventory.Host, outputs Outputs, warn
 	}); err != nil {
 		errs = append(errs, err)
 	}
-	if v, ok := impl.(steps.Validator); ok && len(errs) == 0 {
+	// A step of a section for roles the inventory has no host of is
+	// checked for its templates only: stand-in values cannot pass its
+	// kind's checks (an absolute root), and it will not run.
+	standIn := h == nil && st.Section != nil && st.Section.IfNoHosts.JA+st.Section.IfNoHosts.EN != ""
+	if v, ok := impl.(steps.Validator); ok && len(errs) == 0 && !standIn {
 		for _, p := range v.Validate() {
 			errs = append(errs, &steps.KeyError{Key: p.Key, Err: errors.New(p.Msg)})
 		}

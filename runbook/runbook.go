@@ -66,8 +66,29 @@ type Section struct {
 	// Optional sections (a kill test, one of two failover drills) run
 	// only when chosen with --section.
 	Optional bool
-	Note     inventory.Text
-	Steps    []*Step
+	// With names the optional sections this one runs after when one of
+	// them is chosen (the after-failover work follows every drill); it
+	// still runs alone with its own --section.
+	With []string
+	// IfNoHosts lets the section aim at roles no host has (replicas and
+	// edges, in a site without any): it is then nothing to do, and this
+	// text says so in the procedure and the run.
+	IfNoHosts inventory.Text
+	Note      inventory.Text
+	Steps     []*Step
+}
+
+// Chosen says whether the section runs when --section names id.
+func (sec *Section) Chosen(id string) bool {
+	if sec.ID == id {
+		return true
+	}
+	for _, w := range sec.With {
+		if w == id {
+			return true
+		}
+	}
+	return false
 }
 
 // Step is one numbered step of a section.
@@ -149,10 +170,12 @@ type sectionSchema[S any] struct {
 	// Numbered is false for the manual's "■" sections (the failover tests).
 	Numbered *bool `toml:"numbered"`
 	// Number is the document's own section number, such as "5.1".
-	Number   string         `toml:"number"`
-	Optional bool           `toml:"optional"`
-	Note     inventory.Text `toml:"note"`
-	Step     []S            `toml:"step"`
+	Number    string         `toml:"number"`
+	Optional  bool           `toml:"optional"`
+	With      []string       `toml:"with"`
+	IfNoHosts inventory.Text `toml:"if_no_hosts"`
+	Note      inventory.Text `toml:"note"`
+	Step      []S            `toml:"step"`
 }
 
 type fileSchema[S any] struct {
@@ -313,7 +336,8 @@ func (rb *Runbook) loadSections(in []sectionSchema[toml.Primitive], kinds map[st
 	number := 0
 	for i, sc := range in {
 		path := fmt.Sprintf("section[%d]", i)
-		sec := &Section{ID: sc.ID, Title: sc.Title, On: sc.On, Note: sc.Note, Numbered: sc.Number, Optional: sc.Optional}
+		sec := &Section{ID: sc.ID, Title: sc.Title, On: sc.On, Note: sc.Note, Numbered: sc.Number, Optional: sc.Optional,
+			With: sc.With, IfNoHosts: sc.IfNoHosts}
 		if (sc.Numbered == nil || *sc.Numbered) && sc.Number == "" {
 			number++
 			sec.Number = number
@@ -350,6 +374,17 @@ func (rb *Runbook) loadSections(in []sectionSchema[toml.Primitive], kinds map[st
 	}
 	if len(in) == 0 {
 		ps = append(ps, tomlsrc.Problem{File: rb.File, Msg: "no sections: add [[section]] tables with [[section.step]] steps"})
+	}
+	for i, sec := range rb.Sections {
+		for j, w := range sec.With {
+			at := fmt.Sprintf("section[%d].with[%d]", i, j)
+			switch _, known := seenSection[w]; {
+			case !known:
+				ps = append(ps, rb.src.At(at, "section %s: with %q is not a section", sec.ID, w))
+			case !sec.Optional:
+				ps = append(ps, rb.src.At(at, "section %s: with only means something for an optional section (the others always run)", sec.ID))
+			}
+		}
 	}
 	return ps
 }

@@ -247,3 +247,77 @@ content = "cd {{ vars.home | sh }} && ./run\n"
 		t.Errorf("content = %q", got)
 	}
 }
+
+// A section for roles no host has binds to nothing, and says so; one that
+// follows the drills is chosen with them; with is checked.
+func TestSectionWithAndIfNoHosts(t *testing.T) {
+	rb, b := bind(t, `
+[runbook]
+name = "n"
+[[section]]
+id = "drill"
+title.en = "drill"
+on = "solo"
+optional = true
+[[section.step]]
+id = "a"
+kind = "command"
+title.en = "a"
+argv = ["true"]
+[[section]]
+id = "after"
+title.en = "after"
+on = "replica,edge"
+optional = true
+with = ["drill"]
+if_no_hosts = { en = "no replica: nothing to do" }
+[[section.step]]
+id = "b"
+kind = "command"
+title.en = "b"
+argv = ["test", "-d", "{{ host.root }}"]
+`)
+	after := rb.Sections[1]
+	if !after.Chosen("drill") || !after.Chosen("after") || after.Chosen("other") {
+		t.Errorf("with: chosen for drill %v, after %v, other %v", after.Chosen("drill"), after.Chosen("after"), after.Chosen("other"))
+	}
+	if len(b.Instances["b"]) != 0 {
+		t.Errorf("a step for roles no host has has instances: %v", b.Instances["b"])
+	}
+	_, err := Parse("rb.toml", []byte(`
+[runbook]
+name = "n"
+[[section]]
+id = "s"
+title.en = "s"
+on = "solo"
+optional = true
+with = ["nosuch"]
+[[section.step]]
+id = "a"
+kind = "command"
+title.en = "a"
+argv = ["true"]
+`), registry())
+	if err == nil || !strings.Contains(err.Error(), `with "nosuch" is not a section`) {
+		t.Errorf("with naming no section: %v", err)
+	}
+	// Without if_no_hosts a missing role is still an error.
+	rb2, _ := Parse("rb.toml", []byte(`
+[runbook]
+name = "n"
+[[section]]
+id = "s"
+title.en = "s"
+on = "replica"
+[[section.step]]
+id = "a"
+kind = "command"
+title.en = "a"
+argv = ["true"]
+`), registry())
+	inv, _ := inventory.Parse("inv.toml", []byte(twoNodes))
+	if _, err := Bind(rb2, inv); err == nil {
+		t.Error("a section for a role no host has binds without if_no_hosts")
+	}
+}

@@ -14,7 +14,7 @@ func (a *App) checkCommand() *cli.Command {
 		Name:      "check",
 		Usage:     "validate a runbook and its inventory: every problem at once, with file:line; contacts no host",
 		ArgsUsage: "RUNBOOK",
-		Flags:     []cli.Flag{inventoryFlag},
+		Flags:     []cli.Flag{inventoryFlag, swapRolesFlag},
 		Action: func(c *cli.Context) error {
 			l, err := a.load(c)
 			if err != nil {

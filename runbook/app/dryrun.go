@@ -13,6 +13,7 @@ import (
 func dryRunFlags() []cli.Flag {
 	return []cli.Flag{
 		inventoryFlag,
+		swapRolesFlag,
 		&cli.StringFlag{Name: "lang", Value: "ja", Usage: "language of the procedure: ja or en"},
 		&cli.StringFlag{Name: "format", Value: "text", Usage: "text (terminal) or markdown (for a change ticket)"},
 		&cli.BoolFlag{Name: "show-exec", Usage: "also show the exact commands tejun runs on each host"},

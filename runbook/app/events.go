@@ -39,6 +39,7 @@ type Event struct {
 	Machine         string   `json:"machine,omitempty"`
 	Args            []string `json:"args,omitempty"`
 	Version         string   `json:"tejun_version,omitempty"`
+	SwappedRoles    string   `json:"swapped_roles,omitempty"`
 
 	// step_start, step_end, command
 	Step  string `json:"step,omitempty"`
@@ -89,6 +90,9 @@ type eventLog struct {
 	mu    sync.Mutex
 	w     io.Writer
 	runID string
+	// swap is the run's --swap-roles, recorded so that a resume cannot
+	// continue a run made the other way round.
+	swap string
 }
 
 func (l *eventLog) emit(e Event) {
@@ -136,7 +140,7 @@ func (l *eventLog) start(rbPath, invPath string, args []string) {
 		invPath = abs
 	}
 	l.emit(Event{Event: "run_start", Runbook: rbPath, RunbookSHA256: fileSHA256(rbPath, nil), Inventory: invPath,
-		InventorySHA256: fileSHA256(invPath, nil), User: who, Machine: machine, Args: args, Version: tejunVersion()})
+		InventorySHA256: fileSHA256(invPath, nil), User: who, Machine: machine, Args: args, Version: tejunVersion(), SwappedRoles: l.swap})
 }
 
 func (l *eventLog) end(r *executor.Result, exit int, d time.Duration) {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -35,6 +36,14 @@ type loaded struct {
 var inventoryFlag = &cli.StringFlag{
 	Name: "inventory", Aliases: []string{"i"},
 	Usage: "inventory `FILE` (default: the runbook's runbook.inventory)",
+}
+
+// swapRolesFlag rebuilds an HA pair the other way round with the same
+// inventory (failback): the two roles' hosts are exchanged for this
+// command.
+var swapRolesFlag = &cli.StringFlag{
+	Name:  "swap-roles",
+	Usage: "`ROLE,ROLE`: exchange the hosts of two roles for this command (failback: --swap-roles master,standby)",
 }
 
 // readFile reads a path from disk, or from the bundled runbooks when the
@@ -135,6 +144,12 @@ func (a *App) load(c *cli.Context) (*loaded, error) {
 		inv, err = inventory.Parse(invPath, src)
 		if err := collect(&ps, err); err != nil {
 			return nil, err
+		}
+		if sw := c.String("swap-roles"); sw != "" && inv != nil && err == nil {
+			a, b, _ := strings.Cut(sw, ",")
+			if err := inv.SwapRoles(strings.TrimSpace(a), strings.TrimSpace(b)); err != nil {
+				return nil, invalid(err)
+			}
 		}
 	}
 	if rb == nil || inv == nil {

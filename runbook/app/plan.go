@@ -23,6 +23,7 @@ func (a *App) planCommand() *cli.Command {
 		ArgsUsage: "RUNBOOK",
 		Flags: []cli.Flag{
 			inventoryFlag,
+			swapRolesFlag,
 			&cli.StringFlag{Name: "lang", Value: "ja", Usage: "language of step titles: ja or en"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, or markdown for a change ticket"},
 			&cli.StringFlag{Name: "limit", Usage: "only this `HOST or ROLE`"},

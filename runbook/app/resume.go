@@ -103,7 +103,7 @@ func readRun(path string) (*lastRun, error) {
 
 // resumeCheck refuses to resume across a change of runbook or inventory:
 // what finished then may not be what this runbook means now.
-func (a *App) resumeCheck(l *loaded, runID string) (string, map[string]map[string]bool, error) {
+func (a *App) resumeCheck(l *loaded, runID, swap string) (string, map[string]map[string]bool, error) {
 	last, err := findLastRun(a.getenv, l.binding.Runbook, runID)
 	if err != nil {
 		return "", nil, invalid(err)
@@ -113,6 +113,11 @@ func (a *App) resumeCheck(l *loaded, runID string) (string, map[string]map[strin
 	}
 	if last.start.InventorySHA256 != fileSHA256(l.inventoryPath, nil) {
 		return "", nil, invalid(fmt.Errorf("the inventory changed since run %s (%s); run without --resume", last.start.RunID, last.path))
+	}
+	if last.start.SwappedRoles != swap {
+		// The same step on the same host means another thing with the
+		// roles the other way round.
+		return "", nil, invalid(fmt.Errorf("run %s was made with --swap-roles %q, this one with %q: resume it the same way round, or run without --resume", last.start.RunID, last.start.SwappedRoles, swap))
 	}
 	how := "was interrupted"
 	if last.ended {

@@ -49,7 +49,7 @@ func (a *App) run(c *cli.Context) error {
 	runID := newRunID()
 	opt.RunID, opt.ForceUnlock = runID, c.Bool("force-unlock")
 	if c.Bool("resume") {
-		if opt.Resumes, opt.Finished, err = a.resumeCheck(l, runID); err != nil {
+		if opt.Resumes, opt.Finished, err = a.resumeCheck(l, runID, c.String("swap-roles")); err != nil {
 			return err
 		}
 	}
@@ -57,7 +57,7 @@ func (a *App) run(c *cli.Context) error {
 	var human *human
 	var events *eventLog
 	if c.String("output") == "json" {
-		events = &eventLog{w: a.stdout, runID: runID}
+		events = &eventLog{w: a.stdout, runID: runID, swap: c.String("swap-roles")}
 		events.start(l.runbookPath, l.inventoryPath, c.Args().Slice())
 		reps = append(reps, events)
 	} else {
@@ -79,7 +79,7 @@ func (a *App) run(c *cli.Context) error {
 		return fmt.Errorf("audit record: %w", err)
 	}
 	defer auditFile.Close()
-	audit := &eventLog{w: auditFile, runID: runID}
+	audit := &eventLog{w: auditFile, runID: runID, swap: c.String("swap-roles")}
 	audit.start(l.runbookPath, l.inventoryPath, c.Args().Slice())
 	reps = append(reps, audit)
 	opt.Audit = audit.command

@@ -96,6 +96,10 @@ func build(b *runbook.Binding, o Options) doc {
 	if !o.Date.IsZero() {
 		d.meta = append(d.meta, [2]string{t(lang, "作成日時", "Printed"), o.Date.UTC().Format("2006-01-02 15:04:05 UTC")})
 	}
+	if sw := inv.Swapped; sw[0] != "" {
+		d.meta = append(d.meta, [2]string{t(lang, "ロール入替", "Roles swapped"),
+			sw[0] + " ⇄ " + sw[1] + t(lang, "（--swap-roles：フェイルバック）", " (--swap-roles: failback)")})
+	}
 	used := usedHosts(b)
 	for _, h := range inv.Hosts {
 		if used[h.Name] {
@@ -109,12 +113,36 @@ func build(b *runbook.Binding, o Options) doc {
 		texts := b.Sections[sec]
 		sd := section{heading: heading(lang, sec, texts.Title.In(lang), label(inv, sec.On, lang))}
 		sd.notes = lines(texts.Note.In(lang))
+		if none := sec.IfNoHosts.In(lang); none != "" && !anyInstance(b, sec) {
+			// Aimed at roles this inventory has no host of: the procedure
+			// says there is nothing to do instead of showing empty steps.
+			sd.notes = append(sd.notes, none)
+			d.sections = append(d.sections, sd)
+			continue
+		}
+		skipped := false
 		for _, st := range sec.Steps {
+			if sec.IfNoHosts.In(lang) != "" && len(b.Instances[st.ID]) == 0 {
+				skipped = true // a step for hosts this inventory has none of
+				continue
+			}
 			sd.steps = append(sd.steps, buildStep(b, o, st))
+		}
+		if skipped {
+			sd.notes = append(sd.notes, sec.IfNoHosts.In(lang))
 		}
 		d.sections = append(d.sections, sd)
 	}
 	return d
+}
+
+func anyInstance(b *runbook.Binding, sec *runbook.Section) bool {
+	for _, st := range sec.Steps {
+		if len(b.Instances[st.ID]) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func buildStep(b *runbook.Binding, o Options, st *runbook.Step) step {
@@ -306,7 +334,11 @@ func heading(lang string, sec *runbook.Section, title, label string) string {
 			num = fmt.Sprintf("%d. ", sec.Number)
 		}
 	}
-	if sec.Optional {
+	switch {
+	case sec.Optional && len(sec.With) > 0:
+		title += t(lang, "（--section "+strings.Join(sec.With, "、")+" の後に続けて実行。単独では --section "+sec.ID+"）",
+			" (runs after --section "+strings.Join(sec.With, ", ")+"; alone with --section "+sec.ID+")")
+	case sec.Optional:
 		title += t(lang, "（任意：--section "+sec.ID+" で実行）", " (optional: run with --section "+sec.ID+")")
 	}
 	if sec.On == "" {

@@ -578,7 +578,7 @@ func (x *Executor) selection(order []*runbook.Step) map[string]bool {
 	switch {
 	case x.opt.Section != "":
 		for _, st := range order {
-			sel[st.ID] = st.Section.ID == x.opt.Section
+			sel[st.ID] = st.Section.Chosen(x.opt.Section)
 		}
 	case x.opt.Only != "":
 		sel[x.opt.Only] = true
@@ -607,6 +607,12 @@ func (x *Executor) selection(order []*runbook.Step) map[string]bool {
 // failed, at most Forks at a time.
 func (x *Executor) runStep(ctx context.Context, st *runbook.Step, forks chan struct{}) {
 	all := x.stepHosts(st)
+	if len(all) == 0 && len(x.b.Instances[st.ID]) == 0 && st.Section.IfNoHosts.JA+st.Section.IfNoHosts.EN != "" {
+		// A section for roles this inventory has none of (no replica to
+		// repoint): nothing to do, said once.
+		x.finish(Event{Step: st, Status: Skipped, Reason: st.Section.IfNoHosts.In("en")}) // reasons are English, as the others
+		return
+	}
 	if len(all) == 0 {
 		x.finish(Event{Step: st, Status: Skipped, Reason: "no host of this step is in --limit " + x.opt.Limit})
 		return

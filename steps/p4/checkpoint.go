@@ -21,6 +21,7 @@ type Checkpoint struct {
 	Root string `toml:"root" tejun:"path"`
 
 	produced map[string]string
+	stale    string // a checkpoint of the current journal older than db.config
 }
 
 func (c *Checkpoint) Validate() []steps.Problem {
@@ -72,13 +73,38 @@ func (c *Checkpoint) current(ctx context.Context, env steps.Env) (map[string]str
 		}
 		return nil, err
 	}
+	if c.Root != "" {
+		// A checkpoint older than db.config lacks a configurable set since
+		// (the standby's P4TARGET of a failback, whose seed checkpoint of
+		// the first build sits in the new master's root under the current
+		// journal's number): seeding from it would point the new standby
+		// at the wrong server. p4d writes db.config when a configurable
+		// changes, so its mtime says.
+		_, err := env.Run(ctx, c.staleCmd(o["path"]), nil)
+		if err == nil {
+			c.stale = o["file"]
+			return nil, nil
+		}
+		if ee, ok := err.(*transport.ExitError); !ok || ee.Code != 1 {
+			return nil, err
+		}
+	}
 	return o, nil
+}
+
+// staleCmd exits 0 when db.config is newer than the checkpoint at path.
+func (c *Checkpoint) staleCmd(path string) transport.Cmd {
+	return transport.Cmd{Argv: []string{"test", c.Root + "/db.config", "-nt", path}}
 }
 
 // Check: a checkpoint for the current journal already exists, so taking
 // another would only rotate the journal again.
 func (c *Checkpoint) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
+	c.stale = ""
 	o, err := c.current(ctx, env)
+	if err == nil && o == nil && c.stale != "" {
+		return steps.NotDone("%s predates a configuration change (db.config is newer): a new checkpoint is needed", c.stale), nil
+	}
 	if err != nil || o == nil {
 		return steps.NotDone("no checkpoint of the current journal"), err
 	}
@@ -120,9 +146,13 @@ func (c *Checkpoint) Describe(lang string) steps.Description {
 
 func (c *Checkpoint) Plan() steps.Plan {
 	current := transport.Cmd{Argv: []string{"test", "-f", c.Outputs()["path"]}}
+	checks := []transport.Cmd{c.ztag("counter", "journal"), current}
+	if c.Root != "" {
+		checks = append(checks, c.staleCmd(c.Outputs()["path"]))
+	}
 	return steps.Plan{
-		Check: c.checks(c.ztag("counter", "journal"), current),
-		Apply: steps.Ops(c.exec("admin", "checkpoint", c.Prefix), c.ztag("counter", "journal"), current,
-			transport.Cmd{Argv: []string{"sha256sum", "--", c.Outputs()["path"]}}),
+		Check: c.checks(checks...),
+		Apply: steps.Ops(append(append([]transport.Cmd{c.exec("admin", "checkpoint", c.Prefix)}, checks...),
+			transport.Cmd{Argv: []string{"sha256sum", "--", c.Outputs()["path"]}})...),
 	}
 }

@@ -30,6 +30,9 @@ func Kinds() []steps.Kind {
 		{Name: "p4.failover", New: func() steps.Step { return &Failover{} }},
 		{Name: "p4dctl", New: func() steps.Step { return &P4dctl{} }},
 		{Name: "p4.parity", New: func() steps.Step { return &Parity{} }},
+		{Name: "p4.info", New: func() steps.Step { return &Info{} }},
+		{Name: "p4.configure", New: func() steps.Step { return &Configure{} }},
+		{Name: "p4.target", New: func() steps.Step { return &Target{} }},
 	}
 }
 

@@ -44,6 +44,9 @@ type daemon struct {
 	started  time.Time
 	stop     chan struct{}
 	listener net.Listener
+	// savedMod is the mtime of this server's own last database write: a
+	// different one means p4d -cset changed db.config meanwhile.
+	savedMod time.Time
 }
 
 const version = "P4D/LINUX26X86_64/2019.1/1796703 (2019/05/01)"
@@ -65,7 +68,7 @@ func runDaemon(root, port string) error {
 	if d.isReplica() {
 		d.initReplica()
 	}
-	if err := d.db.save(root); err != nil {
+	if err := d.save(); err != nil {
 		return fmt.Errorf("Perforce server error: %v", err)
 	}
 	addr := dialAddr(port)
@@ -91,7 +94,7 @@ func runDaemon(root, port string) error {
 		c, err := l.Accept()
 		if err != nil {
 			d.mu.Lock()
-			d.db.save(root)
+			d.save()
 			d.mu.Unlock()
 			return nil
 		}
@@ -119,6 +122,7 @@ func (d *daemon) serve(c net.Conn) {
 		return
 	}
 	d.mu.Lock()
+	d.reloadConfig()
 	resp := d.handle(&req)
 	d.mu.Unlock()
 	json.NewEncoder(c).Encode(resp)
@@ -210,18 +214,19 @@ func (d *daemon) handle(req *Request) Response {
 		d.db.Users[req.User] = &User{User: req.User, Type: "standard", Email: req.User + "@" + d.hostname(), FullName: req.User}
 		d.db.write("user " + req.User)
 	}
-	write := map[string]bool{"server": true, "user": true, "passwd": true, "protect": true, "admin": true}
-	if write[req.Cmd] && d.isReplica() && !(len(req.Args) > 0 && req.Args[0] == "-o") && req.Cmd != "admin" {
+	write := map[string]bool{"configure": true, "server": true, "user": true, "passwd": true, "protect": true, "admin": true}
+	reading := len(req.Args) > 0 && (req.Args[0] == "-o" || req.Cmd == "configure" && req.Args[0] == "show")
+	if write[req.Cmd] && d.isReplica() && !reading && req.Cmd != "admin" {
 		return fail("Replica does not support this command.")
 	}
-	adminOnly := map[string]bool{"server": true, "protect": true, "admin": true, "servers": true, "pull": true, "failover": true, "passwd": true}
+	adminOnly := map[string]bool{"configure": true, "server": true, "protect": true, "admin": true, "servers": true, "pull": true, "failover": true, "passwd": true}
 	if adminOnly[req.Cmd] && !d.isSuper(req.User) && !(req.Cmd == "passwd" && len(req.Args) == 0) {
 		return fail("You don't have permission for this operation.")
 	}
 	before := d.db.Sequence
 	resp := d.dispatch(req)
 	if resp.Code == 0 && d.db.Sequence != before {
-		if err := d.db.save(d.root); err != nil {
+		if err := d.save(); err != nil {
 			return fail("%v", err)
 		}
 	}
@@ -282,6 +287,8 @@ func (d *daemon) dispatch(req *Request) Response {
 		return d.pullLJ(req)
 	case "failover":
 		return d.failover(req)
+	case "configure":
+		return d.configure(req)
 	case "rpl-fetch":
 		return d.rplFetch(req)
 	case "shutdown":
@@ -359,11 +366,17 @@ func (d *daemon) server(req *Request) Response {
 		if s.Options == "mandatory" && s.Services != "standby" && s.Services != "forwarding-standby" {
 			return fail("Error in server specification.\nOnly standby servers may be mandatory.")
 		}
+		before := configLines(d.db.Config, false)
 		for k := range d.db.Config {
 			if strings.HasPrefix(k, id+"#") {
 				delete(d.db.Config, k)
 			}
 		}
+		defer func() {
+			if configLines(d.db.Config, false) != before {
+				d.db.configChanged = true
+			}
+		}()
 		for _, line := range lists["DistributedConfig"] {
 			k, v, found := strings.Cut(line, "=")
 			if !found {
@@ -374,7 +387,9 @@ func (d *daemon) server(req *Request) Response {
 			}
 			d.db.Config[k] = v
 		}
-		if old != nil && *old == *s {
+		// A spec whose fields stay but whose DistributedConfig lines change
+		// is saved: those lines are the server's configurables.
+		if old != nil && *old == *s && configLines(d.db.Config, false) == before {
 			return ok("Server %s not changed.\n", id)
 		}
 		d.db.Servers[id] = s
@@ -602,7 +617,7 @@ func (d *daemon) login(req *Request) Response {
 	if len(a) == 1 && a[0] == "-p" {
 		return ok("Enter password: \n%s\n", ticket)
 	}
-	d.db.save(d.root)
+	d.save()
 	return Response{Out: "Enter password: \nUser " + req.User + " logged in.\n", Err: "TICKET " + ticket}
 }
 
@@ -634,7 +649,7 @@ func (d *daemon) logout(req *Request) Response {
 		}
 	}
 	d.db.write("logout " + target)
-	d.db.save(d.root)
+	d.save()
 	return ok("User %s logged out.\n", target)
 }
 

@@ -24,8 +24,13 @@ type DB struct {
 	Servers     map[string]*Server `json:"servers"`
 	Users       map[string]*User   `json:"users"`
 	Protections []string           `json:"protections"`
-	Config      map[string]string  `json:"config"`  // "any#P4LOG" / "standby#P4TARGET" → value
-	Tickets     map[string]string  `json:"tickets"` // ticket → user
+	Config      map[string]string  `json:"config"` // "any#P4LOG" / "standby#P4TARGET" → value
+	// AppliedConfig is, on a replica, the master's configurables as last
+	// replicated: what the master changes since is applied, the replica's
+	// own p4d -cset changes stay.
+	AppliedConfig map[string]string `json:"applied_config,omitempty"`
+	configChanged bool              // a configurable changed since the last save
+	Tickets       map[string]string `json:"tickets"` // ticket → user
 	// TicketExpiry is when each ticket (of Tickets or LocalTickets) stops
 	// being valid, in Unix seconds by the simulator's clock (simNow).
 	TicketExpiry map[string]int64 `json:"ticket_expiry,omitempty"`
@@ -108,6 +113,11 @@ func loadDB(root string) (*DB, error) {
 }
 
 func (db *DB) save(root string) error {
+	// Real p4d keeps configurables in db.config, so that file's mtime
+	// moves when one changes and not otherwise: a checkpoint older than
+	// it lacks a configuration change.
+	configChanged := db.configChanged
+	db.configChanged = false
 	data, _ := json.MarshalIndent(db, "", " ")
 	tmp := filepath.Join(root, dbFile+".tmp")
 	if err := os.WriteFile(tmp, data, 0o600); err != nil {
@@ -118,7 +128,7 @@ func (db *DB) save(root string) error {
 	}
 	for _, t := range tables {
 		p := filepath.Join(root, t)
-		if _, err := os.Stat(p); err != nil {
+		if _, err := os.Stat(p); err != nil || t == "db.config" && configChanged {
 			if err := os.WriteFile(p, nil, 0o600); err != nil {
 				return err
 			}

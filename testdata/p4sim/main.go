@@ -180,6 +180,11 @@ func removeTicket(path, port, user string) {
 func p4d(args []string) int {
 	root, port, xd, jr := os.Getenv("P4ROOT"), os.Getenv("P4PORT"), "", ""
 	showID, xi := false, false
+	// -c is p4d's "command" option: "-cset [server#]var=value", "-cunset
+	// [server#]var" and "-cshow", written as one word with its argument
+	// ("-cset edge1#P4TARGET=host:port", as the HA manual quotes it) or
+	// as separate words.
+	cmd, cmdArg := "", ""
 	for i := 0; i < len(args); i++ {
 		next := func() string {
 			if i+1 < len(args) {
@@ -203,11 +208,19 @@ func p4d(args []string) int {
 			jr = next()
 		case "-xi":
 			xi = true
+		case "-cshow":
+			cmd = "show"
+		case "-cset", "-cunset":
+			cmd, cmdArg = strings.TrimPrefix(args[i], "-c"), next()
 		case "-V":
 			fmt.Println("Perforce - The Fast Software Configuration Management System.\nRev. " + version + ".")
 			return 0
 		case "-d", "-q":
 		default:
+			if c, rest, ok := strings.Cut(strings.TrimPrefix(args[i], "-c"), " "); strings.HasPrefix(args[i], "-c") && ok && (c == "set" || c == "unset") {
+				cmd, cmdArg = c, rest
+				continue
+			}
 			return die("Usage: p4d [ -r root ] [ -p port ] [ -xD [serverID] ] [ -jr checkpoint ]\nInvalid option: %s", args[i])
 		}
 	}
@@ -218,6 +231,10 @@ func p4d(args []string) int {
 		return die("Perforce server error:\n\tServer root '%s' does not exist.", root)
 	}
 	switch {
+	case cmd == "show":
+		return cshow(root)
+	case cmd != "":
+		return cset(root, cmdArg, cmd == "unset")
 	case xi:
 		// p4d -xi switches a (stopped) server to unicode mode, for good.
 		db, err := loadDB(root)
@@ -276,6 +293,7 @@ func restore(root, file string) int {
 	if err := jsonUnmarshal(body, db); err != nil {
 		return die("Perforce server error:\n\tbad checkpoint %s: %v", file, err)
 	}
+	db.AppliedConfig = copyMap(db.Config) // the replica starts from the master's configurables
 	if err := db.save(root); err != nil {
 		return die("Perforce server error:\n\t%v", err)
 	}

@@ -28,6 +28,7 @@ func (d *daemon) replicate() {
 		case <-time.After(100 * time.Millisecond):
 		}
 		d.mu.Lock()
+		d.reloadConfig()
 		if !d.isReplica() {
 			d.mu.Unlock()
 			continue
@@ -76,7 +77,7 @@ func (d *daemon) replicate() {
 			d.db.Replica.Journal, d.db.Replica.Sequence, d.db.Replica.Modified = pending.Journal, pending.Sequence, now
 			pending = nil
 			if changed {
-				d.db.save(d.root)
+				d.save()
 			}
 		}
 		d.mu.Unlock()
@@ -98,7 +99,8 @@ func replicaError(err error, target string) string {
 // apply takes the replicated tables; the server's own identity stays.
 func (d *daemon) apply(m *DB) {
 	d.db.Servers, d.db.Users, d.db.Protections = m.Servers, m.Users, m.Protections
-	d.db.Config, d.db.Tickets, d.db.Unicode = m.Config, m.Tickets, m.Unicode
+	d.applyConfig(m.Config)
+	d.db.Tickets, d.db.Unicode = m.Tickets, m.Unicode
 	// The master's tickets come with their expiry; the replica's own
 	// logins keep theirs.
 	expiry := map[string]int64{}
@@ -266,6 +268,16 @@ func (d *daemon) failover(req *Request) Response {
 		// Command Reference's p4 failover runs on the standby only).
 		svc := cfg["serviceUser"]
 		ticket, _ := readTicket(cfg["P4TICKETS"], target, svc)
+		// "Waiting for 'journalcopy' / 'pull -L' to complete its work":
+		// with the master taking part, the standby has everything the
+		// master journalled before it stops it.
+		var last DB
+		r, err := call(target, &Request{User: svc, Ticket: ticket, Cmd: "rpl-fetch", Args: []string{d.id}, Port: target})
+		if err == nil && r.Code == 0 && json.Unmarshal([]byte(r.Out), &last) == nil {
+			d.apply(&last)
+		} else {
+			return fail("%s\nFailover failed: 'journalcopy' cannot complete: %v %s", strings.Join(execution[:5], "\n"), err, r.Err)
+		}
 		if r, err := call(target, &Request{User: svc, Ticket: ticket, Cmd: "shutdown", Port: target}); err != nil || r.Code != 0 {
 			return fail("Unable to stop server %s: %v %s", from, err, r.Err)
 		}
@@ -283,6 +295,7 @@ func (d *daemon) failover(req *Request) Response {
 	for k := range d.db.Config {
 		if strings.HasPrefix(k, from+"#") && (strings.Contains(k, "#startup.") || strings.HasSuffix(k, "#P4TARGET")) {
 			delete(d.db.Config, k)
+			d.db.configChanged = true
 		}
 	}
 	d.db.Replica = nil

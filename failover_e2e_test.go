@@ -1,0 +1,253 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// roleInventory is the pair's inventory written as the example is: host
+// names apart from role names, the roles' values (server ID, services)
+// under [roles.*], the machines' (P4ROOT, P4PORT, p4dctl entry) under
+// [hosts.*], so --swap-roles can turn the pair round. extra is appended
+// (replica hosts).
+func (p *pair) roleInventory(t *testing.T, extra string) string {
+	t.Helper()
+	port := func(hp string) string { return hp[strings.LastIndexByte(hp, ':')+1:] }
+	inv := fmt.Sprintf(`[defaults]
+user = "root"
+identity_file = %q
+known_hosts = %q
+
+[vars]
+super_user = "super"
+service_user = "service"
+os_user = "perforce"
+
+[roles.master]
+label = { ja = "マスターサーバ", en = "master server" }
+[roles.master.vars]
+server_id = "master"
+services = "commit-server"
+
+[roles.standby]
+label = { ja = "スタンバイサーバ", en = "standby server" }
+[roles.standby.vars]
+server_id = "standby"
+services = "standby"
+
+[hosts.p4-1]
+address = %q
+port = %d
+roles = ["master"]
+[hosts.p4-1.vars]
+p4port = %s
+p4root = "/master"
+p4dctl = "master"
+
+[hosts.p4-2]
+address = %q
+port = %d
+roles = ["standby"]
+[hosts.p4-2.vars]
+p4port = %s
+p4root = "/standby"
+p4dctl = "standby"
+`, p.bed.KeyFile, p.bed.KnownHosts, p.master.Address, p.master.Port, port(p.mport), p.standby.Address, p.standby.Port, port(p.sport)) + extra
+	path := filepath.Join(t.TempDir(), "inventory.toml")
+	if err := os.WriteFile(path, []byte(inv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// addReplica makes host name a read-only replica of the master by hand, as
+// an administrator would have before the HA pair existed: its server spec
+// (P4TARGET the master), a checkpoint restored into its root as perforce,
+// its server ID, p4d started, and its service user logged in to the
+// master with the ticket file its spec names.
+func (p *pair) addReplica(t *testing.T, name string) {
+	t.Helper()
+	root, h := "/"+name, p.bed.Host(name)
+	spec := fmt.Sprintf("ServerID:\t%s\nType:\tserver\nServices:\treplica\nReplicatingFrom:\tmaster\nDescription:\n\treplica\nDistributedConfig:\n\tP4TARGET=%s\n\tserviceUser=service\n\tP4TICKETS=%s/.p4tickets\n\tdb.replication=readonly\n", name, p.mport, root)
+	p.on(t, "master", spec, "p4", "-u", "super", "-p", p.mport, "server", "-i")
+	out := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "admin", "checkpoint", "/tmp/"+name)
+	ckp := regexp.MustCompile(`Checkpointing to (\S+)\.\.\.`).FindStringSubmatch(out)
+	if ckp == nil {
+		t.Fatalf("no checkpoint in %q", out)
+	}
+	data, err := os.ReadFile(p.master.Path("/tmp/" + ckp[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.on(t, name, "", "install", "-d", "-o", "perforce", "-g", "perforce", root)
+	os.WriteFile(h.Path(root+"/replica.ckp"), data, 0o600)
+	os.Chown(h.Path(root+"/replica.ckp"), 1666, 1666)
+	p.on(t, name, "", "sudo", "-u", "perforce", "p4d", "-r", root, "-jr", root+"/replica.ckp")
+	p.on(t, name, "", "sudo", "-u", "perforce", "p4d", "-r", root, "-xD", name)
+	p.on(t, name, "", "p4dctl", "start", name)
+	pw, _ := os.ReadFile(p.secret)
+	p.on(t, name, string(pw), "sudo", "-u", "perforce", "p4", "-p", p.mport, "-u", "service", "-E", "P4TICKETS="+root+"/.p4tickets", "login")
+	p.waitInSync(t, name)
+}
+
+// waitInSync waits until the replica on host name has the journal
+// position its master has.
+func (p *pair) waitInSync(t *testing.T, name string) string {
+	t.Helper()
+	var out string
+	for i := 0; i < 100; i++ {
+		out, _ = p.try(name, "", "p4", "-u", "super", "-p", p.ports[name], "pull", "-lj")
+		m := regexp.MustCompile(`replica journal state is: Journal (\d+), Sequence (\d+)\.\nCurrent master journal state is: Journal (\d+), Sequence (\d+)\.`).FindStringSubmatch(out)
+		if m != nil && m[1] == m[3] && m[2] == m[4] {
+			return out
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s does not catch up:\n%s", name, out)
+	return ""
+}
+
+func (p *pair) runFailover(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	out, errOut, code := run(t, append([]string{"run", "examples/perforce-ha/failover.toml", "-i", p.inventory,
+		"--secret", "super_password=@" + p.superSecret, "--secret", "service_password=@" + p.secret}, args...)...)
+	return out + errOut, code
+}
+
+// The failover chapter's last part: after the drill, the replica that
+// pulled from the old master pulls from the new one. tejun changes its
+// P4TARGET with p4d -cset as perforce, the new master's db.config agrees
+// (p4 configure set), the replica's service user has a ticket for the new
+// master, and replication catches up; run again, nothing changes.
+func TestPerforceFailoverRepointsReplica(t *testing.T) {
+	p := newPairWith(t, false, "replica1")
+	rport := p.ports["replica1"]
+	p.inventory = p.roleInventory(t, fmt.Sprintf(`
+[hosts.replica1]
+address = %q
+port = %d
+roles = ["replica"]
+[hosts.replica1.vars]
+server_id = "replica1"
+p4port = %s
+p4root = "/replica1"
+master_alias = ""
+`, p.bed.Host("replica1").Address, p.bed.Host("replica1").Port, rport[strings.LastIndexByte(rport, ':')+1:]))
+	if out, code := p.build(t); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	p.addReplica(t, "replica1")
+
+	out, code := p.runFailover(t, "--section", "master-up", "--yes")
+	if code != 0 {
+		t.Fatalf("drill: exit %d\n%s", code, out)
+	}
+	st := statuses(out)
+	for key, want := range map[string]string{
+		"failover p4-2": "changed", "new-master-info p4-2": "ok", "configure-set replica1": "changed",
+		"replica-service-login replica1": "changed", "replica-status replica1": "ok", "set-p4target replica1": "changed",
+		"show-p4target replica1": "ok", "replica-pull-lj replica1": "ok",
+	} {
+		if st[key] != want {
+			t.Errorf("%s = %q, want %s\n%s", key, st[key], want, out)
+		}
+	}
+	if !strings.Contains(out, "cannot reach its P4TARGET") {
+		t.Errorf("the replica's state before the change is not reported:\n%s", out)
+	}
+	show := p.on(t, "replica1", "", "sudo", "-u", "perforce", "p4d", "-r", "/replica1", "-cshow")
+	if !strings.Contains(show, "replica1: P4TARGET = "+p.sport) {
+		t.Errorf("the replica's P4TARGET after the drill:\n%s", show)
+	}
+	cfg := p.on(t, "standby", "", "p4", "-u", "super", "-p", p.sport, "configure", "show", "allservers")
+	if !strings.Contains(cfg, "replica1: P4TARGET = "+p.sport) {
+		t.Errorf("the new master's db.config still points the replica elsewhere:\n%s", cfg)
+	}
+	// A change on the new master reaches the replica.
+	p.on(t, "standby", "User:\tnewuser\nEmail:\tn@x\nFullName:\tn\n", "p4", "-u", "super", "-p", p.sport, "user", "-i", "-f")
+	p.waitInSync(t, "replica1")
+	if users := p.on(t, "replica1", "", "p4", "-u", "super", "-p", rport, "users", "newuser"); !strings.Contains(users, "newuser") {
+		t.Errorf("a user made on the new master did not replicate:\n%s", users)
+	}
+	for _, f := range []string{"/root/.p4tickets-tejun"} {
+		for _, h := range []string{"standby", "replica1"} {
+			if _, err := os.Stat(p.bed.Host(h).Path(f)); err == nil {
+				t.Errorf("%s:%s left behind", h, f)
+			}
+		}
+	}
+
+	// Again, alone: everything is found done.
+	out, code = p.runFailover(t, "--section", "repoint")
+	if code != 0 {
+		t.Fatalf("repoint again: exit %d\n%s", code, out)
+	}
+	p.rerunOK(t, out)
+}
+
+// Drill, then failback: the old master's machine is rebuilt as the
+// standby of the new master with the same inventory and --swap-roles, and
+// the next drill fails over back to it. Without replicas the after-failover
+// sections say there is nothing to repoint.
+func TestPerforceFailback(t *testing.T) {
+	p := newPair(t)
+	p.inventory = p.roleInventory(t, "")
+	if out, code := p.build(t); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	out, code := p.runFailover(t, "--section", "master-up", "--yes")
+	if code != 0 || statuses(out)["failover p4-2"] != "changed" {
+		t.Fatalf("drill 1: exit %d\n%s", code, out)
+	}
+	if !strings.Contains(out, "no replica or edge server") {
+		t.Errorf("the repoint is not said to be unneeded:\n%s", out)
+	}
+	if id := p.serverID(t, "standby", p.sport); id != "master" {
+		t.Fatalf("after drill 1 the standby machine is %s", id)
+	}
+
+	// Failback: the standby is rebuilt on the old master's machine.
+	out, code = p.build(t, "--swap-roles", "master,standby")
+	if code != 0 {
+		t.Fatalf("failback build: exit %d\n%s", code, out)
+	}
+	st := statuses(out)
+	// The checkpoint is new: the one of the first build, in the new
+	// master's root under the current journal's number, predates the
+	// standby's new P4TARGET.
+	for _, key := range []string{"checkpoint p4-2", "transfer-checkpoint p4-2", "restore p4-1", "start-standby p4-1"} {
+		if st[key] != "changed" {
+			t.Errorf("failback: %s = %q, want changed", key, st[key])
+		}
+	}
+	if id := p.serverID(t, "master", p.mport); id != "standby" {
+		t.Fatalf("after failback the old master's machine is %s, want standby", id)
+	}
+	servers := p.on(t, "standby", "", "p4", "-u", "super", "-p", p.sport, "-ztag", "servers")
+	if !regexp.MustCompile(`(?s)ServerID standby.*Options mandatory`).MatchString(servers) {
+		t.Errorf("the rebuilt standby is not mandatory:\n%s", servers)
+	}
+	// Re-run of the failback changes nothing.
+	out, code = p.build(t, "--swap-roles", "master,standby")
+	if code != 0 {
+		t.Fatalf("failback re-run: exit %d\n%s", code, out)
+	}
+	p.rerunOK(t, out)
+
+	// Drill 2, the other way round.
+	out, code = p.runFailover(t, "--section", "master-up", "--yes", "--swap-roles", "master,standby")
+	if code != 0 || statuses(out)["failover p4-1"] != "changed" {
+		t.Fatalf("drill 2: exit %d\n%s", code, out)
+	}
+	if id := p.serverID(t, "master", p.mport); id != "master" {
+		t.Errorf("after drill 2 the first machine is %s, want master", id)
+	}
+	if _, err := p.try("standby", "", "p4", "-u", "super", "-p", p.sport, "info"); err == nil {
+		t.Error("the second machine still answers after drill 2")
+	}
+}
