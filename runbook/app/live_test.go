@@ -185,3 +185,21 @@ func TestLiveConnecting(t *testing.T) {
 		t.Errorf("still connecting once a step runs: %q", l)
 	}
 }
+
+// Plain lines wait for a question's answer too, with the times they
+// happened at.
+func TestPlainHoldsForAPrompt(t *testing.T) {
+	var buf bytes.Buffer
+	h, clock := testHuman(&buf, false, 0, 0)
+	wipe := step("wipe", 1)
+	release := h.hold()
+	h.Started(wipe, "n2")
+	*clock = clock.Add(5 * time.Second)
+	if buf.Len() != 0 {
+		t.Errorf("written during a prompt: %q", buf.String())
+	}
+	release()
+	if got := buf.String(); got != "2026-12-01T09:00:00Z 3-①   wipe                         n2         started\n" {
+		t.Errorf("after the answer: %q", got)
+	}
+}

@@ -38,7 +38,8 @@ type human struct {
 	// taken for hung and killed.
 	stillEvery time.Duration
 	running    []*task
-	begun      time.Time // the run's start, for the live "connecting" line
+	plainHeld  *strings.Builder // plain lines made while a question is up
+	begun      time.Time        // the run's start, for the live "connecting" line
 	anyStarted bool
 	stop       chan struct{}
 	stopped    sync.WaitGroup
@@ -226,6 +227,10 @@ func (h *human) printLocked(lines ...string) {
 	for _, l := range lines {
 		b.WriteString(h.now().Format(stampFormat) + " " + l + "\n")
 	}
+	if h.plainHeld != nil {
+		h.plainHeld.WriteString(b.String()) // stamped when it happened
+		return
+	}
 	io.WriteString(h.w, b.String())
 }
 
@@ -240,7 +245,15 @@ func (h *human) hold() func() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.live == nil {
-		return func() {}
+		// Plain lines may share the terminal with the question (TERM=dumb):
+		// they wait too, keeping the times they happened at.
+		h.plainHeld = &strings.Builder{}
+		return func() {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			io.WriteString(h.w, h.plainHeld.String())
+			h.plainHeld = nil
+		}
 	}
 	h.live.pause()
 	return func() {
