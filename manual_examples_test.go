@@ -63,7 +63,7 @@ func TestDryRunShowsManualExamples(t *testing.T) {
 				"standby '2019/10/18 14:07:43' standby 1/  1/8575 wAdl/4 18575"}},
 			"6-②": {fromManual: []string{"解説", "pull -ljコマンド：レプリカとマスターにおけるカレントジャーナルの状態を表示するコマンドです",
 				"p4 servers -J：ジャーナルコピーの進行状況を確認するコマンドです。"}},
-			"6-③": {ours: []string{"Options: mandatory  ● nomandatoryからの書き換え"}},
+			"6-③": {fromManual: []string{"Services: standby", "ReplicatingFrom: master"}, ours: []string{"Options: mandatory  ● nomandatoryからの書き換え"}},
 			"6-④": {fromManual: []string{"実行結果：※末尾に「mandatory」と表示されます",
 				"standby '2019/10/18 14:10:40' standby 1/9179 1/9179 wAdl/4 1 mandatory"}},
 		},
