@@ -251,3 +251,44 @@ func TestPerforceFailback(t *testing.T) {
 		t.Error("the second machine still answers after drill 2")
 	}
 }
+
+// Failback after the drill without the master: the old master's machine
+// was fenced (its p4dctl entry disabled); rebuilt as the standby, its
+// entry is re-enabled only then, and it replicates from the new master.
+func TestPerforceFailbackAfterMasterDown(t *testing.T) {
+	p := newPair(t)
+	p.inventory = p.roleInventory(t, "")
+	if out, code := p.build(t); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	p.on(t, "master", "", "p4dctl", "stop", "master")
+	out, code := p.runFailover(t, "--section", "master-down", "--yes")
+	if code != 0 || statuses(out)["failover-master-down p4-2"] != "changed" {
+		t.Fatalf("drill: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(p.master.Path("/etc/perforce/p4dctl.conf.d/master.conf.fenced-by-tejun")); err != nil {
+		t.Fatalf("the old master is not fenced: %v", err)
+	}
+	// Starting the fenced old master alone, not rebuilt, is refused.
+	out, code = p.build(t, "--swap-roles", "master,standby", "--only", "start-standby")
+	if code != 1 || !strings.Contains(out, "is fenced") {
+		t.Fatalf("start of the fenced old master: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(p.master.Path("/etc/perforce/p4dctl.conf.d/master.conf")); err == nil {
+		t.Fatal("the fenced old master's entry was re-enabled without a rebuild")
+	}
+	out, code = p.build(t, "--swap-roles", "master,standby")
+	if code != 0 {
+		t.Fatalf("failback build: exit %d\n%s", code, out)
+	}
+	st := statuses(out)
+	if st["stop-standby p4-1"] != "ok" || st["start-standby p4-1"] != "changed" {
+		t.Errorf("fenced entry: stop %q, start %q\n%s", st["stop-standby p4-1"], st["start-standby p4-1"], out)
+	}
+	if _, err := os.Stat(p.master.Path("/etc/perforce/p4dctl.conf.d/master.conf")); err != nil {
+		t.Errorf("the rebuilt standby's p4dctl entry is not re-enabled: %v", err)
+	}
+	if id := p.serverID(t, "master", p.mport); id != "standby" {
+		t.Errorf("the old master's machine is %s after failback, want standby", id)
+	}
+}
