@@ -149,7 +149,7 @@ master_alias = ""
 	}
 	st := statuses(out)
 	for key, want := range map[string]string{
-		"failover p4-2": "changed", "new-master-info p4-2": "ok", "configure-set replica1": "changed",
+		"failover p4-2": "changed", "new-master-info p4-2": "ok", "master-spec-address p4-2": "changed", "configure-set replica1": "changed",
 		"replica-service-login replica1": "changed", "replica-status replica1": "ok", "set-p4target replica1": "changed",
 		"show-p4target replica1": "ok", "replica-pull-lj replica1": "ok",
 	} {
@@ -167,6 +167,9 @@ master_alias = ""
 	cfg := p.on(t, "standby", "", "p4", "-u", "super", "-p", p.sport, "configure", "show", "allservers")
 	if !strings.Contains(cfg, "replica1: P4TARGET = "+p.sport) {
 		t.Errorf("the new master's db.config still points the replica elsewhere:\n%s", cfg)
+	}
+	if spec := p.on(t, "standby", "", "p4", "-u", "super", "-p", p.sport, "server", "-o", "master"); !strings.Contains(spec, "Address:\t"+p.sport) {
+		t.Errorf("the master's server spec does not give the new master's address:\n%s", spec)
 	}
 	// A change on the new master reaches the replica.
 	p.on(t, "standby", "User:\tnewuser\nEmail:\tn@x\nFullName:\tn\n", "p4", "-u", "super", "-p", p.sport, "user", "-i", "-f")
