@@ -17,14 +17,14 @@ type Server struct {
 	Conn
 	ServerID string `toml:"server_id"`
 	// Create makes the spec with the server's defaults if it is missing.
-	Create            bool     `toml:"create"`
-	Type              string   `toml:"type"`
-	Services          string   `toml:"services"`
-	Options           string   `toml:"options"`
-	ReplicatingFrom   string   `toml:"replicating_from"`
+	Create          bool   `toml:"create"`
+	Type            string `toml:"type"`
+	Services        string `toml:"services"`
+	Options         string `toml:"options"`
+	ReplicatingFrom string `toml:"replicating_from"`
 	// Address is the server's P4PORT in its spec: after a failover the
 	// admin guide updates it to the new master's host and port.
-	Address string `toml:"address"`
+	Address           string   `toml:"address"`
 	Description       string   `toml:"description"`
 	DistributedConfig []string `toml:"distributed_config"`
 	// IfUnicode lines join DistributedConfig only when the master runs in
