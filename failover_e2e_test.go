@@ -149,7 +149,7 @@ master_alias = ""
 	}
 	st := statuses(out)
 	for key, want := range map[string]string{
-		"failover p4-2": "changed", "new-master-info p4-2": "ok", "configure-set replica1": "changed",
+		"failover p4-2": "changed", "new-master-info p4-2": "ok", "master-spec-address p4-2": "changed", "configure-set replica1": "changed",
 		"replica-service-login replica1": "changed", "replica-status replica1": "ok", "set-p4target replica1": "changed",
 		"show-p4target replica1": "ok", "replica-pull-lj replica1": "ok",
 	} {
@@ -167,6 +167,9 @@ master_alias = ""
 	cfg := p.on(t, "standby", "", "p4", "-u", "super", "-p", p.sport, "configure", "show", "allservers")
 	if !strings.Contains(cfg, "replica1: P4TARGET = "+p.sport) {
 		t.Errorf("the new master's db.config still points the replica elsewhere:\n%s", cfg)
+	}
+	if spec := p.on(t, "standby", "", "p4", "-u", "super", "-p", p.sport, "server", "-o", "master"); !strings.Contains(spec, "Address:\t"+p.sport) {
+		t.Errorf("the master's server spec does not give the new master's address:\n%s", spec)
 	}
 	// A change on the new master reaches the replica.
 	p.on(t, "standby", "User:\tnewuser\nEmail:\tn@x\nFullName:\tn\n", "p4", "-u", "super", "-p", p.sport, "user", "-i", "-f")
@@ -249,5 +252,46 @@ func TestPerforceFailback(t *testing.T) {
 	}
 	if _, err := p.try("standby", "", "p4", "-u", "super", "-p", p.sport, "info"); err == nil {
 		t.Error("the second machine still answers after drill 2")
+	}
+}
+
+// Failback after the drill without the master: the old master's machine
+// was fenced (its p4dctl entry disabled); rebuilt as the standby, its
+// entry is re-enabled only then, and it replicates from the new master.
+func TestPerforceFailbackAfterMasterDown(t *testing.T) {
+	p := newPair(t)
+	p.inventory = p.roleInventory(t, "")
+	if out, code := p.build(t); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	p.on(t, "master", "", "p4dctl", "stop", "master")
+	out, code := p.runFailover(t, "--section", "master-down", "--yes")
+	if code != 0 || statuses(out)["failover-master-down p4-2"] != "changed" {
+		t.Fatalf("drill: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(p.master.Path("/etc/perforce/p4dctl.conf.d/master.conf.fenced-by-tejun")); err != nil {
+		t.Fatalf("the old master is not fenced: %v", err)
+	}
+	// Starting the fenced old master alone, not rebuilt, is refused.
+	out, code = p.build(t, "--swap-roles", "master,standby", "--only", "start-standby")
+	if code != 1 || !strings.Contains(out, "is fenced") {
+		t.Fatalf("start of the fenced old master: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(p.master.Path("/etc/perforce/p4dctl.conf.d/master.conf")); err == nil {
+		t.Fatal("the fenced old master's entry was re-enabled without a rebuild")
+	}
+	out, code = p.build(t, "--swap-roles", "master,standby")
+	if code != 0 {
+		t.Fatalf("failback build: exit %d\n%s", code, out)
+	}
+	st := statuses(out)
+	if st["stop-standby p4-1"] != "ok" || st["start-standby p4-1"] != "changed" {
+		t.Errorf("fenced entry: stop %q, start %q\n%s", st["stop-standby p4-1"], st["start-standby p4-1"], out)
+	}
+	if _, err := os.Stat(p.master.Path("/etc/perforce/p4dctl.conf.d/master.conf")); err != nil {
+		t.Errorf("the rebuilt standby's p4dctl entry is not re-enabled: %v", err)
+	}
+	if id := p.serverID(t, "master", p.mport); id != "standby" {
+		t.Errorf("the old master's machine is %s after failback, want standby", id)
 	}
 }

@@ -118,10 +118,12 @@ func checkValue(t *testing.T, rbSrc, invSrc []byte, v string) bool {
 	if _, err := toml.Decode(string(invSrc), &tree); err != nil {
 		t.Fatal(err)
 	}
+	// The example keeps the machine's values on the host (p4-2) and the
+	// role's (server ID) on the role.
 	hosts := tree["hosts"].(map[string]any)
-	standby := hosts["standby"].(map[string]any)["vars"].(map[string]any)
+	standby := hosts["p4-2"].(map[string]any)["vars"].(map[string]any)
 	standby["p4root"] = "/p4/" + v // a root must be absolute
-	standby["server_id"] = v
+	tree["roles"].(map[string]any)["standby"].(map[string]any)["vars"].(map[string]any)["server_id"] = v
 	tree["vars"].(map[string]any)["os_user"] = v
 	var buf strings.Builder
 	if err := toml.NewEncoder(&buf).Encode(tree); err != nil {
@@ -131,7 +133,7 @@ func checkValue(t *testing.T, rbSrc, invSrc []byte, v string) bool {
 	if err != nil {
 		t.Fatalf("inventory with value %q: %v", v, err)
 	}
-	if got, _ := inv.Var(inv.Host("standby"), "server_id"); got != v {
+	if got, _ := inv.Var(inv.Host("p4-2"), "server_id"); got != v {
 		t.Fatalf("value changed on the way through TOML: %q became %q", v, got)
 	}
 	rb, err := runbook.Parse("standby.toml", rbSrc, registry())

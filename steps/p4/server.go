@@ -17,11 +17,14 @@ type Server struct {
 	Conn
 	ServerID string `toml:"server_id"`
 	// Create makes the spec with the server's defaults if it is missing.
-	Create            bool     `toml:"create"`
-	Type              string   `toml:"type"`
-	Services          string   `toml:"services"`
-	Options           string   `toml:"options"`
-	ReplicatingFrom   string   `toml:"replicating_from"`
+	Create          bool   `toml:"create"`
+	Type            string `toml:"type"`
+	Services        string `toml:"services"`
+	Options         string `toml:"options"`
+	ReplicatingFrom string `toml:"replicating_from"`
+	// Address is the server's P4PORT in its spec: after a failover the
+	// admin guide updates it to the new master's host and port.
+	Address           string   `toml:"address"`
 	Description       string   `toml:"description"`
 	DistributedConfig []string `toml:"distributed_config"`
 	// IfUnicode lines join DistributedConfig only when the master runs in
@@ -75,6 +78,9 @@ func (s *Server) fields() []string {
 	add("Services", s.Services)
 	add("Options", s.Options)
 	add("ReplicatingFrom", s.ReplicatingFrom)
+	if s.Address != "" {
+		add("Address", P4Port(s.Address))
+	}
 	add("Description", s.Description)
 	if len(s.DistributedConfig)+len(s.IfUnicode) > 0 {
 		lines = append(lines, "DistributedConfig:")
@@ -170,6 +176,9 @@ func (s *Server) desired(f *form, unicode bool) []string {
 	add(f.set("Services", s.Services))
 	add(f.set("Options", s.Options))
 	add(f.set("ReplicatingFrom", s.ReplicatingFrom))
+	if s.Address != "" {
+		add(f.set("Address", P4Port(s.Address)))
+	}
 	lines := portLines(s.DistributedConfig)
 	if unicode {
 		lines = append(lines, s.IfUnicode...)
