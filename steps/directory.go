@@ -89,7 +89,7 @@ func (d *Directory) Plan() Plan {
 }
 
 func (d *Directory) stat() transport.Cmd {
-	return d.As(transport.Cmd{Argv: []string{"stat", "-c", "%f %U %G %a", "--", d.Path}})[0]
+	return d.As(Parsed(transport.Cmd{Argv: []string{"stat", "-c", "%f %U %G %a", "--", d.Path}}))[0]
 }
 
 // sIFMT and sIFDIR are the file type bits of stat's %f (the raw mode in

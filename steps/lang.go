@@ -26,10 +26,11 @@ func CommandBlock(lang string, cmds ...transport.Cmd) Block {
 }
 
 // ManualLine is a command as a person types it: sudo without -n (the person
-// can answer a prompt) and quoted so it can be pasted.
+// can answer a prompt), in the person's own locale (they read the output
+// themselves), and quoted so it can be pasted.
 func ManualLine(c transport.Cmd) string {
 	user := c.User
-	c.User = ""
+	c.User, c.CLocale = "", false
 	line := c.String()
 	if c.Shell != "" {
 		// A person types the shell line itself; only as another user does
@@ -148,4 +149,13 @@ func FindPath(p string) string {
 		return p
 	}
 	return "./" + p
+}
+
+// Parsed marks a command whose output tejun reads (a check's fields, a
+// pattern matched on what it prints): it runs in the C locale, so a
+// Japanese host answers in the words the parser expects (see
+// transport.Cmd.CLocale).
+func Parsed(c transport.Cmd) transport.Cmd {
+	c.CLocale = true
+	return c
 }

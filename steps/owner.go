@@ -59,7 +59,7 @@ func (o *Owner) find() transport.Cmd {
 	if !o.Recursive {
 		argv = append(argv, "-maxdepth", "0")
 	}
-	return transport.Cmd{Argv: append(append(argv, match...), "-print", "-quit")}
+	return Parsed(transport.Cmd{Argv: append(append(argv, match...), "-print", "-quit")})
 }
 
 func (o *Owner) chown() transport.Cmd {

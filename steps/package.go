@@ -53,14 +53,14 @@ func (p *Package) want() bool { return p.State != "absent" }
 
 // detect finds the package manager; its output is the manager's name.
 func detectManager() transport.Cmd {
-	return transport.Cmd{Argv: []string{"sh", "-c", `for m in apt-get dnf yum; do if command -v "$m" >/dev/null 2>&1; then echo "$m"; exit 0; fi; done; exit 1`}}
+	return Parsed(transport.Cmd{Argv: []string{"sh", "-c", `for m in apt-get dnf yum; do if command -v "$m" >/dev/null 2>&1; then echo "$m"; exit 0; fi; done; exit 1`}})
 }
 
 func (p *Package) query(manager string) transport.Cmd {
 	if manager == "apt-get" {
-		return transport.Cmd{Argv: append([]string{"dpkg-query", "-W", "-f", `${Status}\n`, "--"}, p.names()...)}
+		return Parsed(transport.Cmd{Argv: append([]string{"dpkg-query", "-W", "-f", `${Status}\n`, "--"}, p.names()...)})
 	}
-	return transport.Cmd{Argv: append([]string{"rpm", "-q", "--"}, p.names()...)}
+	return Parsed(transport.Cmd{Argv: append([]string{"rpm", "-q", "--"}, p.names()...)})
 }
 
 func (p *Package) verb() string {

@@ -53,7 +53,7 @@ func (r *Reboot) wait() time.Duration {
 	return 10 * time.Minute
 }
 
-func (r *Reboot) check() transport.Cmd { return transport.Cmd{Argv: r.Check_} }
+func (r *Reboot) check() transport.Cmd { return Parsed(transport.Cmd{Argv: r.Check_}) }
 
 // boot detaches the reboot so the command returns before the connection
 // goes down with the host.

@@ -66,7 +66,10 @@ func (r *Remove) find(p string, action ...string) transport.Cmd {
 	if strings.HasSuffix(p, "/") {
 		argv = append(argv, "-type", "d")
 	}
-	return transport.Cmd{Argv: append(argv, action...)}
+	// The C locale for the removal too, not only for the listing read:
+	// -name's "?" and "[...]" match bytes there and characters in a UTF-8
+	// locale, and the check and the removal must agree on what matches.
+	return Parsed(transport.Cmd{Argv: append(argv, action...)})
 }
 
 func (r *Remove) Plan() Plan {

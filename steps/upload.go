@@ -49,7 +49,7 @@ func (u *Upload) Describe(lang string) Description {
 }
 
 func (u *Upload) stat() transport.Cmd {
-	return transport.Cmd{Argv: []string{"stat", "-c", "%U %G %a", "--", u.Dst}}
+	return Parsed(transport.Cmd{Argv: []string{"stat", "-c", "%U %G %a", "--", u.Dst}})
 }
 
 func (u *Upload) Plan() Plan {

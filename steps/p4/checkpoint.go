@@ -97,7 +97,7 @@ func (c *Checkpoint) Apply(ctx context.Context, env steps.Env) error {
 	if o == nil {
 		return fmt.Errorf("the server reported no checkpoint file for the new journal")
 	}
-	sum, err := env.Run(ctx, transport.Cmd{Argv: []string{"sha256sum", "--", o["path"]}}, nil)
+	sum, err := env.Run(ctx, steps.Parsed(transport.Cmd{Argv: []string{"sha256sum", "--", o["path"]}}), nil)
 	if err != nil {
 		return err
 	}
@@ -123,6 +123,6 @@ func (c *Checkpoint) Plan() steps.Plan {
 	return steps.Plan{
 		Check: c.checks(c.ztag("counter", "journal"), current),
 		Apply: steps.Ops(c.exec("admin", "checkpoint", c.Prefix), c.ztag("counter", "journal"), current,
-			transport.Cmd{Argv: []string{"sha256sum", "--", c.Outputs()["path"]}}),
+			steps.Parsed(transport.Cmd{Argv: []string{"sha256sum", "--", c.Outputs()["path"]}})),
 	}
 }

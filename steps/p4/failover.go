@@ -137,7 +137,7 @@ func (f *Failover) probe() transport.Cmd {
 }
 
 func (f *Failover) masterStatus() transport.Cmd {
-	return transport.Cmd{Argv: []string{"p4dctl", "status", f.MasterP4dctl}}
+	return steps.Parsed(transport.Cmd{Argv: []string{"p4dctl", "status", f.MasterP4dctl}})
 }
 
 func (f *Failover) Plan() steps.Plan {

@@ -172,7 +172,7 @@ func (c Conn) exec(args ...string) transport.Cmd {
 	if c.Charset != "" && c.Charset != "none" {
 		argv = append(argv, "-C", c.Charset)
 	}
-	return transport.Cmd{Argv: append(argv, args...), User: c.Become}
+	return transport.Cmd{Argv: append(argv, args...), User: c.Become, CLocale: true}
 }
 
 // P4Port writes HOST:PORT as Perforce reads it. An IPv6 address joined
@@ -200,7 +200,7 @@ func P4Port(port string) string {
 
 // p4d is a server-side command on a P4ROOT, run as the OS owner when given.
 func p4d(user, root string, args ...string) transport.Cmd {
-	return transport.Cmd{Argv: append([]string{"p4d", "-r", root}, args...), User: user}
+	return transport.Cmd{Argv: append([]string{"p4d", "-r", root}, args...), User: user, CLocale: true}
 }
 
 // ztag is exec with tagged output, which tejun parses instead of prose.

@@ -65,11 +65,11 @@ func (p *Pull) Plan() steps.Plan {
 }
 
 func (p *Pull) findDB() transport.Cmd {
-	return transport.Cmd{Argv: []string{"find", steps.FindPath(p.Root), "-maxdepth", "1", "-name", "db.*", "-print", "-quit"}}
+	return steps.Parsed(transport.Cmd{Argv: []string{"find", steps.FindPath(p.Root), "-maxdepth", "1", "-name", "db.*", "-print", "-quit"}})
 }
 
 func (p *Pull) catID() transport.Cmd {
-	return transport.Cmd{Argv: []string{"cat", "--", p.Root + "/server.id"}}
+	return steps.Parsed(transport.Cmd{Argv: []string{"cat", "--", p.Root + "/server.id"}})
 }
 
 // ErrTicket is replication failing to log in to the master: waiting will

@@ -39,7 +39,7 @@ func (r *Restore) Describe(lang string) steps.Description {
 }
 
 func (r *Restore) find() transport.Cmd {
-	return transport.Cmd{Argv: []string{"find", steps.FindPath(r.Root), "-mindepth", "1", "-maxdepth", "1", "-name", "db.*", "-printf", "%u %f\n"}}
+	return steps.Parsed(transport.Cmd{Argv: []string{"find", steps.FindPath(r.Root), "-mindepth", "1", "-maxdepth", "1", "-name", "db.*", "-printf", "%u %f\n"}})
 }
 
 func (r *Restore) Plan() steps.Plan {

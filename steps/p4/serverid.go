@@ -37,7 +37,7 @@ func (s *ServerID) Describe(lang string) steps.Description {
 }
 
 func (s *ServerID) stat() transport.Cmd {
-	return transport.Cmd{Argv: []string{"stat", "-c", "%U", "--", s.Root + "/server.id"}}
+	return steps.Parsed(transport.Cmd{Argv: []string{"stat", "-c", "%U", "--", s.Root + "/server.id"}})
 }
 
 // remove clears a server.id someone else owns: the owner of P4ROOT may
