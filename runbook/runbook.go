@@ -199,7 +199,7 @@ func Parse(file string, src []byte, reg *steps.Registry) (*Runbook, error) {
 			default:
 				kinds[path] = k
 				ps = append(ps, s.Check(path, st, commonType, k.Type())...)
-				if _, waits := k.New().(steps.Waiter); !waits {
+				if !k.Caps.Verify {
 					for _, key := range []string{"retries", "interval"} {
 						if _, set := st[key]; set {
 							ps = append(ps, s.At(path+"."+key, "%s: only verify kinds wait and retry, %s does not", key, kindName))
@@ -437,7 +437,7 @@ func (rb *Runbook) link() tomlsrc.Problems {
 			ps = append(ps, rb.src.At(st.path+".done_when", "step %s: done_when names the step itself", st.ID))
 		case !u.Runnable():
 		default:
-			if _, ok := u.Kind.New().(steps.Waiter); !ok {
+			if !u.Kind.Caps.Verify {
 				ps = append(ps, rb.src.At(st.path+".done_when", "step %s: done_when %s: a %s step checks nothing; name a verify step", st.ID, u.ID, u.Kind.Name))
 			}
 		}

@@ -347,7 +347,7 @@ func (sc *scope) output(id, name, ref string) (string, error) {
 	if !src.Runnable() {
 		return "", fmt.Errorf("{{ %s }}: step %s has an unknown kind", ref, id)
 	}
-	if _, ok := src.Kind.New().(steps.Producer); !ok {
+	if !src.Kind.Caps.Produces {
 		return "", fmt.Errorf("{{ %s }}: a %s step produces nothing", ref, src.Kind.Name)
 	}
 	outs, ok := sc.outputs[id]

@@ -205,7 +205,7 @@ func execFor(lang string, inv *inventory.Inventory, in *runbook.Instance) execPa
 	}
 	add("check", plan.Check)
 	add("apply", plan.Apply)
-	if _, manual := in.Impl.(*steps.Manual); manual {
+	if in.Step.Kind.Caps.Manual {
 		ep.lines = append(ep.lines, [2]string{"apply", t(lang, "（作業者の確認を待ちます）", "(waits for the operator to confirm)")})
 	}
 	return ep

@@ -220,7 +220,7 @@ func Check(b *runbook.Binding, opt Options) error {
 		if !st.Runnable() {
 			continue
 		}
-		if _, ok := st.Kind.New().(steps.Runner); !ok {
+		if st.Kind.Caps.DryRunOnly {
 			problems = append(problems, fmt.Sprintf("step %s: kind %s cannot run yet (dry-run only)", st.ID, st.Kind.Name))
 		}
 	}
@@ -541,7 +541,7 @@ func (x *Executor) learnOutputs(ctx context.Context, order []*runbook.Step, sele
 		if selected[st.ID] || !st.Runnable() {
 			continue
 		}
-		if _, ok := st.Kind.New().(steps.RealProducer); !ok {
+		if !st.Kind.Caps.RealOutputs {
 			continue
 		}
 		for _, base := range x.b.Instances[st.ID] {
@@ -662,7 +662,7 @@ func (x *Executor) runStep(ctx context.Context, st *runbook.Step, forks chan str
 // on every host: that is one piece of work for the operator (an AWS console
 // page, a GUI), so it is asked once, not once per host.
 func (x *Executor) sameManualWork(st *runbook.Step, hosts []*inventory.Host) bool {
-	if _, manual := st.Kind.New().(*steps.Manual); !manual {
+	if !st.Kind.Caps.Manual {
 		return false
 	}
 	first := ""
@@ -673,8 +673,10 @@ func (x *Executor) sameManualWork(st *runbook.Step, hosts []*inventory.Host) boo
 		if err != nil {
 			return false
 		}
-		m := in.Impl.(*steps.Manual)
-		text := m.Instruction.JA + "\x00" + m.Instruction.EN
+		// What the operator is shown, in both languages: no need to know
+		// the manual kind's fields.
+		ja, en := in.Impl.Describe("ja"), in.Impl.Describe("en")
+		text := fmt.Sprint(ja, "\x00", en)
 		if i == 0 {
 			first = text
 		} else if text != first {
@@ -812,7 +814,7 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 		return Event{Status: OK, Reason: status.Reason}
 	}
 	if len(step.Plan().Apply) == 0 {
-		if _, isManual := step.(*steps.Manual); !isManual {
+		if !st.Kind.Caps.Manual {
 			return Event{Status: Failed, Error: x.mask.Replace("not reached: " + status.Reason)}
 		}
 	}
@@ -980,7 +982,7 @@ func (x *Executor) check(ctx context.Context, st *runbook.Step, step steps.Runne
 	tries := 1
 	// A plan waits too, unless what it waits for depends on changes the
 	// plan will not make.
-	if _, waits := step.(steps.Waiter); waits && !(x.opt.Plan && x.upstreamChanges(st)) {
+	if st.Kind.Caps.Verify && !(x.opt.Plan && x.upstreamChanges(st)) {
 		tries += st.Retries
 	}
 	var status steps.Status

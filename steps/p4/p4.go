@@ -17,19 +17,19 @@ func Kinds() []steps.Kind {
 	return []steps.Kind{
 		{Name: "p4.server", New: func() steps.Step { return &Server{} }},
 		{Name: "p4.user", New: func() steps.Step { return &User{} }},
-		{Name: "p4.passwd", New: func() steps.Step { return &Passwd{} }},
+		{Name: "p4.passwd", New: func() steps.Step { return &Passwd{} }, Caps: steps.Caps{Credentials: true}},
 		{Name: "p4.protect", New: func() steps.Step { return &Protect{} }},
-		{Name: "p4.checkpoint", New: func() steps.Step { return &Checkpoint{} }},
+		{Name: "p4.checkpoint", New: func() steps.Step { return &Checkpoint{} }, Caps: steps.Caps{Produces: true, RealOutputs: true}},
 		{Name: "p4.server_id", New: func() steps.Step { return &ServerID{} }},
 		{Name: "p4.restore", New: func() steps.Step { return &Restore{} }},
-		{Name: "p4.login", New: func() steps.Step { return &Login{} }},
-		{Name: "p4.ticket", New: func() steps.Step { return &Ticket{} }},
+		{Name: "p4.login", New: func() steps.Step { return &Login{} }, Caps: steps.Caps{Credentials: true}},
+		{Name: "p4.ticket", New: func() steps.Step { return &Ticket{} }, Caps: steps.Caps{Verify: true}},
 		{Name: "p4.logout", New: func() steps.Step { return &Logout{} }},
-		{Name: "p4.pull", New: func() steps.Step { return &Pull{} }},
-		{Name: "p4.servers", New: func() steps.Step { return &Servers{} }},
-		{Name: "p4.failover", New: func() steps.Step { return &Failover{} }},
-		{Name: "p4dctl", New: func() steps.Step { return &P4dctl{} }},
-		{Name: "p4.parity", New: func() steps.Step { return &Parity{} }},
+		{Name: "p4.pull", New: func() steps.Step { return &Pull{} }, Caps: steps.Caps{Verify: true}},
+		{Name: "p4.servers", New: func() steps.Step { return &Servers{} }, Caps: steps.Caps{Verify: true}},
+		{Name: "p4.failover", New: func() steps.Step { return &Failover{} }, Caps: steps.Caps{MayDestroy: true}},
+		{Name: "p4dctl", New: func() steps.Step { return &P4dctl{} }, Caps: steps.Caps{MayDestroy: true}},
+		{Name: "p4.parity", New: func() steps.Step { return &Parity{} }, Caps: steps.Caps{Verify: true, Produces: true, RealOutputs: true}},
 	}
 }
 
