@@ -85,9 +85,6 @@ func (o *Owner) Check(ctx context.Context, env Env) (Status, error) {
 	return Done("owned by %s", ownerSpec(o.Owner, o.Group)), nil
 }
 
-func (o *Owner) Apply(ctx context.Context, env Env) error {
-	_, err := env.Run(ctx, o.chown(), nil)
-	return err
-}
+func (o *Owner) Apply(ctx context.Context, env Env) error { return ApplyPlan(ctx, env, o) }
 
 func (o *Owner) Verify(ctx context.Context, env Env) error { return VerifyByCheck(ctx, env, o) }

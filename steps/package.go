@@ -145,8 +145,14 @@ func (p *Package) Apply(ctx context.Context, env Env) error {
 	if err != nil {
 		return err
 	}
-	_, err = env.Run(ctx, p.change(m), nil)
-	return err
+	// The plan holds the change for every manager; the host's is run.
+	for _, op := range p.Plan().Apply {
+		if op.Cmd.Argv[0] == m || op.Cmd.Argv[0] == "env" && m == "apt-get" {
+			_, err = env.Run(ctx, op.Cmd, nil)
+			return err
+		}
+	}
+	return fmt.Errorf("no change planned for package manager %s", m)
 }
 
 func (p *Package) Verify(ctx context.Context, env Env) error { return VerifyByCheck(ctx, env, p) }

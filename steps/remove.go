@@ -107,13 +107,6 @@ func (r *Remove) Check(ctx context.Context, env Env) (Status, error) {
 	return NotDone("would remove %s", strings.Join(found, ", ")), nil
 }
 
-func (r *Remove) Apply(ctx context.Context, env Env) error {
-	for _, op := range r.Plan().Apply {
-		if _, err := env.Run(ctx, op.Cmd, nil); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (r *Remove) Apply(ctx context.Context, env Env) error { return ApplyPlan(ctx, env, r) }
 
 func (r *Remove) Verify(ctx context.Context, env Env) error { return VerifyByCheck(ctx, env, r) }

@@ -34,12 +34,14 @@ func (x *Executor) readOnly(e *hostEnv, step steps.Step) *readOnlyEnv {
 				host = hs[0]
 			}
 		}
-		line, err := steps.Sudo([]transport.Cmd{op.Cmd}, host.SSH.Become)[0].Line()
-		if err != nil {
-			continue
+		for _, c := range append([]transport.Cmd{op.Cmd}, op.Variants...) {
+			line, err := steps.Sudo([]transport.Cmd{c}, host.SSH.Become)[0].Line()
+			if err != nil {
+				continue
+			}
+			pat := "^" + strings.ReplaceAll(regexp.QuoteMeta(line), `\.ckp\.N`, `\.ckp\.[0-9]+`) + "$"
+			r.allowed[host.Name] = append(r.allowed[host.Name], regexp.MustCompile(pat))
 		}
-		pat := "^" + strings.ReplaceAll(regexp.QuoteMeta(line), `\.ckp\.N`, `\.ckp\.[0-9]+`) + "$"
-		r.allowed[host.Name] = append(r.allowed[host.Name], regexp.MustCompile(pat))
 	}
 	return r
 }

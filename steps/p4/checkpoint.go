@@ -118,7 +118,9 @@ func (c *Checkpoint) Describe(lang string) steps.Description {
 	}
 }
 
-func (c *Checkpoint) Plan() steps.Plan {
+func (c *Checkpoint) Plan() steps.Plan { return c.Conn.learnt(c.plan()) }
+
+func (c *Checkpoint) plan() steps.Plan {
 	current := transport.Cmd{Argv: []string{"test", "-f", c.Outputs()["path"]}}
 	return steps.Plan{
 		Check: c.checks(c.ztag("counter", "journal"), current),

@@ -140,7 +140,9 @@ func (f *Failover) masterStatus() transport.Cmd {
 	return steps.Parsed(transport.Cmd{Argv: []string{"p4dctl", "status", f.MasterP4dctl}})
 }
 
-func (f *Failover) Plan() steps.Plan {
+func (f *Failover) Plan() steps.Plan { return f.Conn.learnt(f.plan()) }
+
+func (f *Failover) plan() steps.Plan {
 	p := steps.Plan{Check: f.checks(f.ztag("info"))}
 	if f.MasterDown {
 		p.Check = append(p.Check, steps.Op{Cmd: f.probe()})

@@ -47,7 +47,9 @@ func (l *Login) Describe(lang string) steps.Description {
 	}
 }
 
-func (l *Login) Plan() steps.Plan {
+func (l *Login) Plan() steps.Plan { return l.Conn.learnt(l.plan()) }
+
+func (l *Login) plan() steps.Plan {
 	apply := l.manualCmd()
 	apply.Stdin = "secret " + l.Secret
 	check := l.manualCmd()

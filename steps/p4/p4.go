@@ -98,6 +98,34 @@ func (c Conn) checks(cmds ...transport.Cmd) []steps.Op {
 	return ops
 }
 
+// learnt declares, on each p4 command of a plan, the form it takes once
+// the server has said it is Unicode (Conn.run and Logout re-send it with
+// -C utf8): a step given no charset finds out only from the refusal. Plan
+// mode's gate admits the variant; --show-exec shows the command as first
+// sent.
+func (c Conn) learnt(p steps.Plan) steps.Plan {
+	if c.Charset != "" {
+		return p
+	}
+	login, _ := c.loginCmd().Line()
+	add := func(ops []steps.Op) []steps.Op {
+		out := make([]steps.Op, len(ops))
+		for i, op := range ops {
+			if line, _ := op.Cmd.Line(); line == login {
+				u := c
+				u.Charset = "utf8"
+				op.Variants = append(op.Variants, u.loginCmd())
+			} else if v := withCharset(op.Cmd, "utf8"); len(op.Cmd.Argv) > 0 && op.Cmd.Argv[0] == "p4" {
+				op.Variants = append(op.Variants, v)
+			}
+			out[i] = op
+		}
+		return out
+	}
+	p.Check, p.Apply = add(p.Check), add(p.Apply)
+	return p
+}
+
 // ticketRefused: the server wants a (new) login. The texts are Perforce's
 // own: no ticket at all, an expired one, one logged out elsewhere.
 func ticketRefused(err error) bool {

@@ -45,7 +45,7 @@ func (p *P4dctl) Describe(lang string) steps.Description {
 func (p *P4dctl) Plan() steps.Plan {
 	return steps.Plan{
 		Check: steps.Ops(p.status()),
-		Apply: steps.Ops(transport.Cmd{Argv: []string{"p4dctl", p.verb(), p.Name}}),
+		Apply: steps.Ops(p.change()),
 	}
 }
 
@@ -89,8 +89,11 @@ func p4dctlRunning(ctx context.Context, env steps.Env, name string) (bool, strin
 }
 
 func (p *P4dctl) Apply(ctx context.Context, env steps.Env) error {
-	_, err := env.Run(ctx, transport.Cmd{Argv: []string{"p4dctl", p.verb(), p.Name}}, nil)
-	return err
+	return steps.ApplyPlan(ctx, env, p)
+}
+
+func (p *P4dctl) change() transport.Cmd {
+	return transport.Cmd{Argv: []string{"p4dctl", p.verb(), p.Name}}
 }
 
 func (p *P4dctl) Verify(ctx context.Context, env steps.Env) error {

@@ -57,12 +57,15 @@ func (p *Parity) Describe(lang string) steps.Description {
 	}
 }
 
-func (p *Parity) Plan() steps.Plan {
-	return steps.Plan{Check: []steps.Op{
-		{Cmd: p.ztag("info")},
-		{Host: p.Standby, Cmd: version()},
-		{Host: p.Standby, Cmd: zone()},
-	}}
+func (p *Parity) Plan() steps.Plan { return p.Conn.learnt(p.plan()) }
+
+func (p *Parity) plan() steps.Plan {
+	// The login the info may need, as every p4 check lists it (plan
+	// mode's gate refused it before, and --show-exec did not show it).
+	return steps.Plan{Check: append(p.checks(p.ztag("info")),
+		steps.Op{Host: p.Standby, Cmd: version()},
+		steps.Op{Host: p.Standby, Cmd: zone()},
+	)}
 }
 
 // version and zone are read on the standby; both outputs are parsed.

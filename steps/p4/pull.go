@@ -56,7 +56,9 @@ func (p *Pull) Describe(lang string) steps.Description {
 	}
 }
 
-func (p *Pull) Plan() steps.Plan {
+func (p *Pull) Plan() steps.Plan { return p.Conn.learnt(p.plan()) }
+
+func (p *Pull) plan() steps.Plan {
 	cmds := []transport.Cmd{p.ztag("pull", "-lj")}
 	if p.Root != "" {
 		cmds = append(cmds, p.findDB(), p.catID())

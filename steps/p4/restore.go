@@ -67,8 +67,7 @@ func (r *Restore) Check(ctx context.Context, env steps.Env) (steps.Status, error
 }
 
 func (r *Restore) Apply(ctx context.Context, env steps.Env) error {
-	_, err := env.Run(ctx, r.cmd("-jr", r.Checkpoint), nil)
-	return err
+	return steps.ApplyPlan(ctx, env, r)
 }
 
 func (r *Restore) Verify(ctx context.Context, env steps.Env) error {

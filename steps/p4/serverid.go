@@ -78,12 +78,7 @@ func (s *ServerID) Check(ctx context.Context, env steps.Env) (steps.Status, erro
 }
 
 func (s *ServerID) Apply(ctx context.Context, env steps.Env) error {
-	for _, c := range s.Plan().Apply {
-		if _, err := env.Run(ctx, c.Cmd, nil); err != nil {
-			return err
-		}
-	}
-	return nil
+	return steps.ApplyPlan(ctx, env, s)
 }
 
 func (s *ServerID) Verify(ctx context.Context, env steps.Env) error {
