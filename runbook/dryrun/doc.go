@@ -13,7 +13,6 @@ import (
 	"tejun/inventory"
 	"tejun/runbook"
 	"tejun/steps"
-	"tejun/transport"
 )
 
 // Options say how to print.
@@ -195,7 +194,7 @@ func execFor(lang string, inv *inventory.Inventory, in *runbook.Instance) execPa
 						host = hs[0]
 					}
 				}
-				line = steps.Sudo([]transport.Cmd{c}, host.SSH.Become)[0].String()
+				line = steps.RunAsDefault(c, host.SSH.Become).String()
 			}
 			if op.Host != "" {
 				line = "[" + op.Host + "] " + line
