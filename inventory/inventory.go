@@ -5,7 +5,6 @@
 package inventory
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -114,15 +113,6 @@ type hostSchema struct {
 type roleSchema struct {
 	Label Text           `toml:"label"`
 	Vars  map[string]any `toml:"vars"`
-}
-
-// Load reads and checks an inventory file.
-func Load(path string) (*Inventory, error) {
-	src, err := tomlsrc.ReadFile(context.Background(), path)
-	if err != nil {
-		return nil, err
-	}
-	return Parse(path, src)
 }
 
 // Parse checks src, named file in messages, and returns every problem in it.

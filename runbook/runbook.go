@@ -4,7 +4,6 @@
 package runbook
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -165,16 +164,9 @@ type stepCommon struct {
 
 var commonType = reflect.TypeFor[stepCommon]()
 
-// Load reads a runbook file and reports every problem in it at once.
-func Load(path string, reg *steps.Registry) (*Runbook, error) {
-	src, err := tomlsrc.ReadFile(context.Background(), path)
-	if err != nil {
-		return nil, err
-	}
-	return Parse(path, src, reg)
-}
-
-// Parse is Load on bytes already read; file names them in messages.
+// Parse reads a runbook from src (the CLI reads the file, bounded, with
+// tomlsrc.ReadFile) and reports every problem in it at once; file names
+// it in messages.
 func Parse(file string, src []byte, reg *steps.Registry) (*Runbook, error) {
 	s, err := tomlsrc.Parse(file, src)
 	if err != nil {

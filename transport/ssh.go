@@ -461,6 +461,3 @@ func (s *SSH) Close() error {
 	s.closeJump()
 	return err
 }
-
-// Lost is closed when the connection has died.
-func (s *SSH) Lost() <-chan struct{} { return s.lost }
