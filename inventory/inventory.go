@@ -125,7 +125,11 @@ func Parse(file string, src []byte) (*Inventory, error) {
 	s.Prune(ps)
 	var f fileSchema
 	if _, err := s.Decode(&f); err != nil {
-		return nil, append(ps, err.(tomlsrc.Problems)...).Err()
+		var more tomlsrc.Problems
+		if !errors.As(err, &more) {
+			return nil, err
+		}
+		return nil, append(ps, more...).Err()
 	}
 	inv := &Inventory{File: file, Roles: map[string]*Role{}}
 	inv.Vars = Vars(s, &ps, "vars", f.Vars)

@@ -110,7 +110,10 @@ func Bind(rb *Runbook, inv *inventory.Inventory) (*Binding, error) {
 		}
 	}
 	if err := b.Warnings.Err(); err != nil {
-		b.Warnings = err.(tomlsrc.Problems)
+		var ws tomlsrc.Problems
+		if errors.As(err, &ws) {
+			b.Warnings = ws
+		}
 	}
 	return b, ps.Err()
 }

@@ -4,6 +4,7 @@
 package runbook
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -206,7 +207,11 @@ func Parse(file string, src []byte, reg *steps.Registry) (*Runbook, error) {
 	var f fileSchema[toml.Primitive]
 	md, err := s.Decode(&f)
 	if err != nil {
-		return nil, append(ps, err.(tomlsrc.Problems)...).Err()
+		var more tomlsrc.Problems
+		if !errors.As(err, &more) {
+			return nil, err
+		}
+		return nil, append(ps, more...).Err()
 	}
 	rb := &Runbook{
 		File: file, Name: f.Runbook.Name, Title: f.Runbook.Title, Source: f.Runbook.Source, StepStyle: f.Runbook.StepStyle,

@@ -211,10 +211,16 @@ type groupOnce struct {
 	err  string
 }
 
+// Problems are every reason a run cannot work, one each, sorted: a caller
+// can count, test or print them; as an error they read one per line.
+type Problems []string
+
+func (p Problems) Error() string { return strings.Join(p, "\n") }
+
 // Check refuses, before any host is contacted, a run that cannot work: a
 // step whose kind cannot run yet, a --from/--only/--limit naming nothing,
-// a secret with no value.
-func Check(b *runbook.Binding, opt Options) error {
+// a secret with no value. It returns every problem, nil when there is none.
+func Check(b *runbook.Binding, opt Options) Problems {
 	var problems []string
 	for _, st := range b.Runbook.Steps {
 		if !st.Runnable() {
@@ -256,7 +262,7 @@ func Check(b *runbook.Binding, opt Options) error {
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
-		return errors.New(strings.Join(dedupe(problems), "\n"))
+		return Problems(dedupe(problems))
 	}
 	return nil
 }
@@ -792,7 +798,10 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 		}
 		return x.fail(err)
 	}
-	step := in.Impl.(steps.Runner)
+	step, ok := in.Impl.(steps.Runner)
+	if !ok { // Check refuses such a run; this keeps a bad caller from a panic
+		return x.fail(fmt.Errorf("kind %s cannot run yet (dry-run only)", st.Kind.Name))
+	}
 	env := x.env(h, st.ID, step)
 
 	status, err := x.check(ctx, st, step, env)

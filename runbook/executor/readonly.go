@@ -75,7 +75,11 @@ func (r *readOnlyEnv) On(name string) (steps.Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &readOnlyEnv{hostEnv: other.(*hostEnv), allowed: r.allowed}, nil
+	he, ok := other.(*hostEnv)
+	if !ok {
+		return nil, fmt.Errorf("plan mode: %s is not a host of this run", name)
+	}
+	return &readOnlyEnv{hostEnv: he, allowed: r.allowed}, nil
 }
 
 func (r *readOnlyEnv) Confirm(context.Context, string) error { return steps.ErrNoOperator }
