@@ -173,7 +173,7 @@ func (b *Binding) instantiate(st *Step, h *inventory.Host, outputs Outputs, warn
 	return &Instance{Step: st, Host: h, Impl: impl, Texts: texts}, nil
 }
 
-// place turns an instantiation error into problems at the right lines: a
+// placeAt turns an instantiation error into problems at the right lines: a
 // parameter's own line, or a [vars] entry's line (once) when the var is
 // what is wrong.
 func (b *Binding) placeAt(path, what string, err error, reportedVars map[string]bool) tomlsrc.Problems {

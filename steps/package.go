@@ -51,7 +51,7 @@ func (p *Package) names() []string {
 
 func (p *Package) want() bool { return p.State != "absent" }
 
-// detect finds the package manager; its output is the manager's name.
+// detectManager finds the package manager; its output is the manager's name.
 func detectManager() transport.Cmd {
 	return Parsed(transport.Cmd{Argv: []string{"sh", "-c", `for m in apt-get dnf yum; do if command -v "$m" >/dev/null 2>&1; then echo "$m"; exit 0; fi; done; exit 1`}})
 }

@@ -55,7 +55,7 @@ func (r *Reboot) wait() time.Duration {
 
 func (r *Reboot) check() transport.Cmd { return Parsed(transport.Cmd{Argv: r.Check_}) }
 
-// boot detaches the reboot so the command returns before the connection
+// rebootCmd detaches the reboot so the command returns before the connection
 // goes down with the host.
 func rebootCmd() transport.Cmd {
 	return transport.Cmd{Argv: []string{"sh", "-c", "nohup sh -c 'sleep 1; systemctl reboot || reboot' >/dev/null 2>&1 &"}}

@@ -263,7 +263,7 @@ func (c Conn) notes(lang string) []string {
 	return n
 }
 
-// Fields renders spec fields as the spec form shows them: multi-line values
+// fieldLines renders spec fields as the spec form shows them: multi-line values
 // on tab-indented lines under the field name.
 func fieldLines(name string, values ...string) []string {
 	if len(values) == 1 {
