@@ -94,7 +94,7 @@ var advFixups = map[string]func(s steps.Step, variant, v, local string){
 	},
 	"reboot": func(s steps.Step, _, v, _ string) {
 		r := s.(*steps.Reboot)
-		r.Check_, r.Pattern = []string{"printf", "%s", v}, "x"
+		r.CheckArgv, r.Pattern = []string{"printf", "%s", v}, "x"
 	},
 	"p4.server": nil, "p4.user": nil, "p4.passwd": nil, "p4.protect": nil, "p4.checkpoint": nil,
 	"p4.server_id": nil, "p4.restore": nil, "p4.login": nil, "p4.ticket": nil, "p4.pull": nil,

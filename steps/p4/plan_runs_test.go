@@ -112,7 +112,7 @@ var samples = map[string]sample{
 	"mount": {step: func(string) steps.Step {
 		return &steps.Mount{Src: "nfs1:/export", Path: "/mnt/data", FSType: "nfs", State: "mounted"}
 	}, h: []rule{r(`tejun-read`, out("file 9 root root 644\n/ / ext4\n")), r(`findmnt`, absent)}},
-	"reboot": {step: func(string) steps.Step { return &steps.Reboot{Check_: []string{"getenforce"}, Pattern: "^Disabled"} },
+	"reboot": {step: func(string) steps.Step { return &steps.Reboot{CheckArgv: []string{"getenforce"}, Pattern: "^Disabled"} },
 		h: []rule{r(`getenforce`, out("Enforcing\n"))}},
 
 	"p4dctl": {step: func(string) steps.Step { return &p4.P4dctl{Name: "standby", State: "started"} },
