@@ -3,6 +3,7 @@ package runbook
 import (
 	"errors"
 	"fmt"
+	"sort"
 
 	"tejun/inventory"
 	"tejun/inventory/tomlsrc"
@@ -89,16 +90,22 @@ func Bind(rb *Runbook, inv *inventory.Inventory) (*Binding, error) {
 			in, err := b.instantiate(st, nil, outputs, warn)
 			if err != nil {
 				ps = append(ps, b.placeAt(st.path, "step "+st.ID, err, reportedVars)...)
-			} else if p, ok := in.Impl.(steps.Producer); ok {
-				outputs[st.ID] = p.Outputs()
+			} else {
+				deprecated(in.Impl, warn)
+				if p, ok := in.Impl.(steps.Producer); ok {
+					outputs[st.ID] = p.Outputs()
+				}
 			}
 			continue
 		}
-		for _, h := range hosts {
+		for i, h := range hosts {
 			in, err := b.instantiate(st, h, outputs, warn)
 			if err != nil {
 				ps = append(ps, b.placeAt(st.path, "step "+st.ID, err, reportedVars)...)
 				continue
+			}
+			if i == 0 {
+				deprecated(in.Impl, warn)
 			}
 			b.Instances[st.ID] = append(b.Instances[st.ID], in)
 			if p, ok := in.Impl.(steps.Producer); ok {
@@ -207,4 +214,21 @@ func flatten(err error) []error {
 		return out
 	}
 	return []error{err}
+}
+
+// deprecated warns, once per step, of each old key it still uses.
+func deprecated(impl steps.Step, warn func(key string) func(string)) {
+	d, ok := impl.(steps.Deprecated)
+	if !ok {
+		return
+	}
+	old := d.Deprecated()
+	keys := make([]string, 0, len(old))
+	for k := range old {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		warn(k)(old[k])
+	}
 }

@@ -118,6 +118,37 @@ type RunAs struct {
 // As sets the run-as user on cmds.
 func (r RunAs) As(cmds ...transport.Cmd) []transport.Cmd { return Sudo(cmds, r.Become) }
 
+// writeAs is the run-as user of the kinds that write files (upload, file,
+// line). They called it "as" before tejun settled on "become" for every
+// kind; "as" is still read, and tejun check warns (Deprecated).
+type writeAs struct {
+	Become string `toml:"become"`
+	As     string `toml:"as"`
+}
+
+func (w writeAs) user() string {
+	if w.Become != "" {
+		return w.Become
+	}
+	return w.As
+}
+
+// Deprecated names the old key when the step uses it.
+func (w writeAs) Deprecated() map[string]string {
+	if w.As == "" {
+		return nil
+	}
+	return map[string]string{"as": `"as" is deprecated: write become = "` + w.As + `"`}
+}
+
+// validate refuses both keys at once: which one wins would be a guess.
+func (w writeAs) validate() []Problem {
+	if w.As != "" && w.Become != "" {
+		return []Problem{{"as", "give become, not as (its deprecated name) as well"}}
+	}
+	return nil
+}
+
 // Require reports each empty parameter: pairs of key and value, in the
 // order a person would fill them in.
 func Require(kind string, kv ...string) []Problem {

@@ -248,3 +248,9 @@ func (op Op) describe() string {
 	}
 	return op.Cmd.String()
 }
+
+// Deprecated is implemented by kinds that still read an old key: the
+// runbook warns, naming the key and what to write instead (tejun check).
+type Deprecated interface {
+	Deprecated() map[string]string
+}
