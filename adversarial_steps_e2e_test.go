@@ -121,6 +121,8 @@ func fillHostile(s steps.Step, variant, v string) {
 	fill = func(rv reflect.Value, key string) {
 		value := func() string {
 			switch {
+			case key == "as":
+				return "" // the deprecated alias of become, which gets the value
 			case pathKeys[key] && variant == "raw":
 				return v
 			case pathKeys[key] && variant == "abs":
@@ -146,8 +148,8 @@ func fillHostile(s steps.Step, variant, v string) {
 			t := rv.Type()
 			for i := 0; i < t.NumField(); i++ {
 				f := t.Field(i)
-				if !f.IsExported() {
-					continue
+				if !f.IsExported() && !f.Anonymous {
+					continue // an embedded unexported struct (writeAs) holds keys too
 				}
 				name := strings.Split(f.Tag.Get("toml"), ",")[0]
 				if f.Anonymous {
