@@ -68,7 +68,7 @@ func TestFailoverUnverifiedDown(t *testing.T) {
 	// Not running there: down, and Apply fences it before failover -s -y.
 	master.On(`^env LC_ALL=C p4dctl status master$`, transporttest.Reply{Stdout: "p4d 'master' is not running.\n", Code: 1}).
 		On(`^p4dctl stop master$`, transporttest.Reply{}).
-		On(`^mv -f -- /etc/perforce/p4dctl.conf.d/master.conf`, transporttest.Reply{})
+		On(`^env LC_ALL=C mv -f -- /etc/perforce/p4dctl.conf.d/master.conf`, transporttest.Reply{})
 	env.hosts["standby"].On(`failover -s master -y$`, transporttest.Reply{})
 	f.AcceptUnverifiedDown = false
 	if st, err := f.Check(context.Background(), env); err != nil || !strings.Contains(st.Reason, "not running") {
@@ -77,6 +77,6 @@ func TestFailoverUnverifiedDown(t *testing.T) {
 	if err := f.Apply(context.Background(), env); err != nil {
 		t.Fatal(err)
 	}
-	master.AssertReceived(t, `^mv -f -- /etc/perforce/p4dctl.conf.d/master.conf /etc/perforce/p4dctl.conf.d/master.conf.fenced-by-tejun$`)
+	master.AssertReceived(t, `^env LC_ALL=C mv -f -- /etc/perforce/p4dctl.conf.d/master.conf /etc/perforce/p4dctl.conf.d/master.conf.fenced-by-tejun$`)
 	env.hosts["standby"].AssertReceived(t, `failover -s master -y$`)
 }
