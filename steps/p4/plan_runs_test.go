@@ -131,16 +131,25 @@ var samples = map[string]sample{
 		return &p4.Login{Conn: p4.Conn{Port: "m:1666", User: "service", Tickets: "/p4/.p4tickets"}, Secret: "pw"}
 	}, h: []rule{r(`login -s$`, transporttest.Reply{Code: 1, Stderr: "Perforce password (P4PASSWD) invalid or unset.\n"}), r(`stat`, absent)},
 		notRun: map[string]string{`stat`: "the ticket file's owner and mode are read once a ticket exists"}},
-	"p4.passwd":  {step: func(string) steps.Step { return &p4.Passwd{Conn: superConn(), Name: "service", Secret: "pw"} }},
-	"p4.protect": {step: func(string) steps.Step { return &p4.Protect{Conn: superConn(), Line: "super user service * //..."} }},
-	"p4.user":    {step: func(string) steps.Step { return &p4.User{Conn: superConn(), Name: "service", Type: "service"} }},
+	"p4.passwd": {step: func(string) steps.Step { return &p4.Passwd{Conn: superConn(), Name: "service", Secret: "pw"} },
+		h:      []rule{r(`-ztag users -a service$`, out("... User service\n... Password enabled\n")), r(`login -p$`, transporttest.Reply{Code: 1, Stderr: "Password invalid.\n"})},
+		notRun: map[string]string{`-E P4TICKETS=/root/.p4tickets-tejun login$`: "super logs in only when the server refuses its ticket"}},
+	"p4.protect": {step: func(string) steps.Step { return &p4.Protect{Conn: superConn(), Line: "super user service * //..."} },
+		h:      []rule{r(`protect -o$`, out("Protections:\n\tsuper user super * //...\n"))},
+		notRun: map[string]string{`-E P4TICKETS=/root/.p4tickets-tejun login$`: "super logs in only when the server refuses its ticket"}},
+	"p4.user": {step: func(string) steps.Step { return &p4.User{Conn: superConn(), Name: "service", Type: "service"} },
+		h:      []rule{r(`-ztag users -a service$`, transporttest.Reply{Code: 1, Stderr: "service - no such user(s).\n"}), r(`user -o service$`, out("User:\tservice\n\nType:\tstandard\n"))},
+		notRun: map[string]string{`-E P4TICKETS=/root/.p4tickets-tejun login$`: "super logs in only when the server refuses its ticket"}},
 	"p4.server": {step: func(string) steps.Step {
 		return &p4.Server{Conn: superConn(), ServerID: "standby", Create: true, Type: "server"}
 	}},
 	"p4.checkpoint": {step: func(string) steps.Step { return &p4.Checkpoint{Conn: superConn(), Prefix: "ckp", Root: "/master"} }},
 	"p4.pull":       {step: func(string) steps.Step { return &p4.Pull{Conn: superConn(), Root: "/standby", ServerID: "standby"} }},
 	"p4.servers":    {step: func(string) steps.Step { return &p4.Servers{Conn: superConn(), Master: "master", Standby: "standby"} }},
-	"p4.parity":     {step: func(string) steps.Step { return &p4.Parity{Conn: superConn(), Standby: "o"} }},
+	"p4.parity": {step: func(string) steps.Step { return &p4.Parity{Conn: superConn(), Standby: "o"} },
+		h:      []rule{r(`-ztag info$`, out("... serverVersion P4D/LINUX26X86_64/2023.1/2468153 (2023/05/17)\n... tzoffset 32400\n... monitor enabled\n"))},
+		o:      []rule{r(`p4d -V$`, out("Rev. P4D/LINUX26X86_64/2023.1/2468153 (2023/05/17).\n")), r(`date`, out("+0900\n"))},
+		notRun: map[string]string{`-E P4TICKETS=/root/.p4tickets-tejun login$`: "super logs in only when the server refuses its ticket"}},
 	"p4.failover": {step: func(string) steps.Step {
 		return &p4.Failover{Conn: superConn(), Master: "master", MasterDown: true, MasterPort: "m:1666", Yes: true, MasterHost: "o", MasterP4dctl: "master"}
 	}},
@@ -151,11 +160,13 @@ func superConn() p4.Conn {
 }
 
 // exact lists the kinds whose sample's commands must equal the plan's,
-// less the sample's notRun. The Perforce kinds that read spec forms and
-// tagged records only explore branches (TestEveryKindRunsOnlyItsPlan).
+// less the sample's notRun. Not yet here, only explored at random
+// (TestEveryKindRunsOnlyItsPlan): p4.server, p4.checkpoint, p4.pull,
+// p4.servers and p4.failover, whose checks need a whole replication
+// state of tagged records to find work.
 var exact = []string{"command", "manual", "directory", "owner", "move", "remove", "transfer", "upload", "service",
 	"wait_until", "wait_fields", "log_match", "secret_env_file", "file", "line", "package", "mount", "reboot",
-	"p4dctl", "p4.server_id", "p4.restore", "p4.ticket", "p4.logout", "p4.login"}
+	"p4dctl", "p4.server_id", "p4.restore", "p4.ticket", "p4.logout", "p4.login", "p4.passwd", "p4.protect", "p4.user", "p4.parity"}
 
 func kinds() []steps.Kind { return append(steps.Generic(), p4.Kinds()...) }
 
