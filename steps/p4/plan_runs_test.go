@@ -373,7 +373,7 @@ func TestEveryKindRunsOnlyItsPlan(t *testing.T) {
 		}
 		t.Run(k.Name, func(t *testing.T) {
 			unplanned := map[string]bool{}
-			for seed := int64(0); seed < 150; seed++ {
+			for seed := int64(0); seed < 100; seed++ {
 				rnd := rand.New(rand.NewSource(seed))
 				answer := func(string) transporttest.Reply { return replies[rnd.Intn(len(replies))] }
 				h, o := transporttest.New().OnFunc(`.`, answer), transporttest.New().OnFunc(`.`, answer)
