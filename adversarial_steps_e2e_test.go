@@ -94,7 +94,7 @@ var advFixups = map[string]func(s steps.Step, variant, v, local string){
 	},
 	"reboot": func(s steps.Step, _, v, _ string) {
 		r := s.(*steps.Reboot)
-		r.Check_, r.Pattern = []string{"printf", "%s", v}, "x"
+		r.CheckArgv, r.Pattern = []string{"printf", "%s", v}, "x"
 	},
 	"p4.server": nil, "p4.user": nil, "p4.passwd": nil, "p4.protect": nil, "p4.checkpoint": nil,
 	"p4.server_id": nil, "p4.restore": nil, "p4.login": nil, "p4.ticket": nil, "p4.pull": nil,
@@ -133,6 +133,8 @@ func fillHostile(s steps.Step, variant, v string) {
 	fill = func(rv reflect.Value, key string) {
 		value := func() string {
 			switch {
+			case key == "as":
+				return "" // the deprecated alias of become, which gets the value
 			case pathKeys[key] && variant == "raw":
 				return v
 			case pathKeys[key] && variant == "abs":
@@ -158,8 +160,8 @@ func fillHostile(s steps.Step, variant, v string) {
 			t := rv.Type()
 			for i := 0; i < t.NumField(); i++ {
 				f := t.Field(i)
-				if !f.IsExported() {
-					continue
+				if !f.IsExported() && !f.Anonymous {
+					continue // an embedded unexported struct (writeAs) holds keys too
 				}
 				name := strings.Split(f.Tag.Get("toml"), ",")[0]
 				if f.Anonymous {

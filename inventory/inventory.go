@@ -5,7 +5,6 @@
 package inventory
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -119,15 +118,6 @@ type roleSchema struct {
 	Vars  map[string]any `toml:"vars"`
 }
 
-// Load reads and checks an inventory file.
-func Load(path string) (*Inventory, error) {
-	src, err := tomlsrc.ReadFile(context.Background(), path)
-	if err != nil {
-		return nil, err
-	}
-	return Parse(path, src)
-}
-
 // Parse checks src, named file in messages, and returns every problem in it.
 func Parse(file string, src []byte) (*Inventory, error) {
 	s, err := tomlsrc.Parse(file, src)
@@ -138,7 +128,11 @@ func Parse(file string, src []byte) (*Inventory, error) {
 	s.Prune(ps)
 	var f fileSchema
 	if _, err := s.Decode(&f); err != nil {
-		return nil, append(ps, err.(tomlsrc.Problems)...).Err()
+		var more tomlsrc.Problems
+		if !errors.As(err, &more) {
+			return nil, err
+		}
+		return nil, append(ps, more...).Err()
 	}
 	inv := &Inventory{File: file, Roles: map[string]*Role{}}
 	inv.Vars = Vars(s, &ps, "vars", f.Vars)

@@ -3,6 +3,7 @@ package runbook
 import (
 	"errors"
 	"fmt"
+	"sort"
 
 	"tejun/inventory"
 	"tejun/inventory/tomlsrc"
@@ -99,16 +100,22 @@ func Bind(rb *Runbook, inv *inventory.Inventory) (*Binding, error) {
 			in, err := b.instantiate(st, nil, outputs, warn)
 			if err != nil {
 				ps = append(ps, b.placeAt(st.path, "step "+st.ID, err, reportedVars)...)
-			} else if p, ok := in.Impl.(steps.Producer); ok {
-				outputs[st.ID] = p.Outputs()
+			} else {
+				deprecated(in.Impl, warn)
+				if p, ok := in.Impl.(steps.Producer); ok {
+					outputs[st.ID] = p.Outputs()
+				}
 			}
 			continue
 		}
-		for _, h := range hosts {
+		for i, h := range hosts {
 			in, err := b.instantiate(st, h, outputs, warn)
 			if err != nil {
 				ps = append(ps, b.placeAt(st.path, "step "+st.ID, err, reportedVars)...)
 				continue
+			}
+			if i == 0 {
+				deprecated(in.Impl, warn)
 			}
 			b.Instances[st.ID] = append(b.Instances[st.ID], in)
 			if p, ok := in.Impl.(steps.Producer); ok {
@@ -120,7 +127,10 @@ func Bind(rb *Runbook, inv *inventory.Inventory) (*Binding, error) {
 		}
 	}
 	if err := b.Warnings.Err(); err != nil {
-		b.Warnings = err.(tomlsrc.Problems)
+		var ws tomlsrc.Problems
+		if errors.As(err, &ws) {
+			b.Warnings = ws
+		}
 	}
 	return b, ps.Err()
 }
@@ -187,7 +197,7 @@ func (b *Binding) instantiate(st *Step, h *inventory.Host, outputs Outputs, warn
 	return &Instance{Step: st, Host: h, Impl: impl, Texts: texts}, nil
 }
 
-// place turns an instantiation error into problems at the right lines: a
+// placeAt turns an instantiation error into problems at the right lines: a
 // parameter's own line, or a [vars] entry's line (once) when the var is
 // what is wrong.
 func (b *Binding) placeAt(path, what string, err error, reportedVars map[string]bool) tomlsrc.Problems {
@@ -221,4 +231,21 @@ func flatten(err error) []error {
 		return out
 	}
 	return []error{err}
+}
+
+// deprecated warns, once per step, of each old key it still uses.
+func deprecated(impl steps.Step, warn func(key string) func(string)) {
+	d, ok := impl.(steps.Deprecated)
+	if !ok {
+		return
+	}
+	old := d.Deprecated()
+	keys := make([]string, 0, len(old))
+	for k := range old {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		warn(k)(old[k])
+	}
 }

@@ -4,7 +4,7 @@
 package runbook
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -204,16 +204,9 @@ type stepCommon struct {
 
 var commonType = reflect.TypeFor[stepCommon]()
 
-// Load reads a runbook file and reports every problem in it at once.
-func Load(path string, reg *steps.Registry) (*Runbook, error) {
-	src, err := tomlsrc.ReadFile(context.Background(), path)
-	if err != nil {
-		return nil, err
-	}
-	return Parse(path, src, reg)
-}
-
-// Parse is Load on bytes already read; file names them in messages.
+// Parse reads a runbook from src (the CLI reads the file, bounded, with
+// tomlsrc.ReadFile) and reports every problem in it at once; file names
+// it in messages.
 func Parse(file string, src []byte, reg *steps.Registry) (*Runbook, error) {
 	s, err := tomlsrc.Parse(file, src)
 	if err != nil {
@@ -238,7 +231,7 @@ func Parse(file string, src []byte, reg *steps.Registry) (*Runbook, error) {
 			default:
 				kinds[path] = k
 				ps = append(ps, s.Check(path, st, commonType, k.Type())...)
-				if _, waits := k.New().(steps.Waiter); !waits {
+				if !k.Caps.Verify {
 					for _, key := range []string{"retries", "interval"} {
 						if _, set := st[key]; set {
 							ps = append(ps, s.At(path+"."+key, "%s: only verify kinds wait and retry, %s does not", key, kindName))
@@ -253,7 +246,11 @@ func Parse(file string, src []byte, reg *steps.Registry) (*Runbook, error) {
 	var f fileSchema[toml.Primitive]
 	md, err := s.Decode(&f)
 	if err != nil {
-		return nil, append(ps, err.(tomlsrc.Problems)...).Err()
+		var more tomlsrc.Problems
+		if !errors.As(err, &more) {
+			return nil, err
+		}
+		return nil, append(ps, more...).Err()
 	}
 	rb := &Runbook{
 		File: file, Name: f.Runbook.Name, Title: f.Runbook.Title, Source: f.Runbook.Source, StepStyle: f.Runbook.StepStyle,
@@ -488,7 +485,7 @@ func (rb *Runbook) link() tomlsrc.Problems {
 			ps = append(ps, rb.src.At(st.path+".done_when", "step %s: done_when names the step itself", st.ID))
 		case !u.Runnable():
 		default:
-			if _, ok := u.Kind.New().(steps.Waiter); !ok {
+			if !u.Kind.Caps.Verify {
 				ps = append(ps, rb.src.At(st.path+".done_when", "step %s: done_when %s: a %s step checks nothing; name a verify step", st.ID, u.ID, u.Kind.Name))
 			}
 		}

@@ -9,7 +9,6 @@ import (
 
 	"tejun/inventory"
 	"tejun/steps"
-	"tejun/transport"
 )
 
 // A template reference is {{ namespace.name[.field] }}:
@@ -150,7 +149,7 @@ func (sc *scope) filter(v, ref, filter string, mode steps.Mode, inQuotes bool) (
 		return "", fmt.Errorf("{{ %s }} is inside quotes in shell text; a value is quoted as one word already, so put the template outside the quotes (or | %s for a value that is shell code)", ref, filterRaw)
 	}
 	if filter == filterQuote || mode == steps.ShellText {
-		return transport.Quote(v)
+		return steps.Quote(v)
 	}
 	return v, nil
 }
@@ -347,7 +346,7 @@ func (sc *scope) output(id, name, ref string) (string, error) {
 	if !src.Runnable() {
 		return "", fmt.Errorf("{{ %s }}: step %s has an unknown kind", ref, id)
 	}
-	if _, ok := src.Kind.New().(steps.Producer); !ok {
+	if !src.Kind.Caps.Produces {
 		return "", fmt.Errorf("{{ %s }}: a %s step produces nothing", ref, src.Kind.Name)
 	}
 	outs, ok := sc.outputs[id]

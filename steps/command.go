@@ -117,7 +117,4 @@ func (c *Command) Check(ctx context.Context, env Env) (Status, error) {
 	return NotDone("will run"), nil
 }
 
-func (c *Command) Apply(ctx context.Context, env Env) error {
-	_, err := env.Run(ctx, c.cmd(), nil)
-	return err
-}
+func (c *Command) Apply(ctx context.Context, env Env) error { return ApplyPlan(ctx, env, c) }

@@ -89,7 +89,7 @@ func (d *Directory) Plan() Plan {
 }
 
 func (d *Directory) stat() transport.Cmd {
-	return d.As(transport.Cmd{Argv: []string{"stat", "-c", "%f %U %G %a", "--", d.Path}})[0]
+	return d.As(Parsed(transport.Cmd{Argv: []string{"stat", "-c", "%f %U %G %a", "--", d.Path}}))[0]
 }
 
 // sIFMT and sIFDIR are the file type bits of stat's %f (the raw mode in
@@ -145,13 +145,6 @@ func sameMode(a, b string) bool {
 	return err1 == nil && err2 == nil && x == y
 }
 
-func (d *Directory) Apply(ctx context.Context, env Env) error {
-	for _, op := range d.Plan().Apply {
-		if _, err := env.Run(ctx, op.Cmd, nil); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (d *Directory) Apply(ctx context.Context, env Env) error { return ApplyPlan(ctx, env, d) }
 
 func (d *Directory) Verify(ctx context.Context, env Env) error { return VerifyByCheck(ctx, env, d) }

@@ -19,9 +19,9 @@ type File struct {
 	Owner   string `toml:"owner"`
 	Group   string `toml:"group"`
 	Mode    string `toml:"mode"`
-	// As writes as this user through sudo, for files the login user may
-	// not write.
-	As string `toml:"as"`
+	// become writes as this user through sudo, for files the login user
+	// may not write.
+	writeAs
 	// Follow edits the target of a symlink at Path; without it a symlink
 	// is refused, so a link planted where a file was expected cannot
 	// redirect the write.
@@ -44,6 +44,7 @@ func (f *File) Script() bool {
 
 func (f *File) Validate() []Problem {
 	ps := Require("file", "path", f.Path)
+	ps = append(ps, f.validate()...)
 	ps = append(ps, Absolute("path", f.Path)...)
 	if f.Mode != "" && !validMode(f.Mode) {
 		ps = append(ps, Problem{"mode", "mode " + f.Mode + " is not an octal mode such as 0644"})
@@ -72,15 +73,15 @@ func (f *File) Describe(lang string) Description {
 
 func (f *File) Plan() Plan {
 	return Plan{
-		Check: Ops(readCmd(f.Path, f.Follow, f.As)),
-		Apply: []Op{{Cmd: lookCmd(f.Path, f.Follow, f.As)}, {Action: "sftp write " + f.Path + " (atomic rename, owner and mode set)"}},
+		Check: Ops(readCmd(f.Path, f.Follow, f.user())),
+		Apply: []Op{{Cmd: lookCmd(f.Path, f.Follow, f.user())}, {Action: "sftp write " + f.Path + " (atomic rename, owner and mode set)"}},
 	}
 }
 
 // Check reads what the write would replace: a FIFO, a device or a file
 // larger than MaxRead is an error, never "differs".
 func (f *File) Check(ctx context.Context, env Env) (Status, error) {
-	have, err := readRemote(ctx, env, f.Path, f.Follow, f.As)
+	have, err := readRemote(ctx, env, f.Path, f.Follow, f.user())
 	if err != nil {
 		return Status{}, err
 	}
@@ -121,14 +122,14 @@ func parseMode(m string) os.FileMode {
 // Apply looks first and refuses what Check refuses (a FIFO, a symlink
 // without follow): the write would replace it.
 func (f *File) Apply(ctx context.Context, env Env) error {
-	if _, err := lookRemote(ctx, env, f.Path, f.Follow, f.As); err != nil {
+	if _, err := lookRemote(ctx, env, f.Path, f.Follow, f.user()); err != nil {
 		return err
 	}
 	files, err := env.Files()
 	if err != nil {
 		return err
 	}
-	_, err = files.WriteFile(ctx, f.Path, strings.NewReader(f.Content), transport.WriteOptions{Mode: parseMode(f.Mode), Owner: f.Owner, Group: f.Group, As: f.As, Follow: f.Follow})
+	_, err = files.WriteFile(ctx, f.Path, strings.NewReader(f.Content), transport.WriteOptions{Mode: parseMode(f.Mode), Owner: f.Owner, Group: f.Group, As: f.user(), Follow: f.Follow})
 	return err
 }
 

@@ -26,10 +26,11 @@ func CommandBlock(lang string, cmds ...transport.Cmd) Block {
 }
 
 // ManualLine is a command as a person types it: sudo without -n (the person
-// can answer a prompt) and quoted so it can be pasted.
+// can answer a prompt), in the person's own locale (they read the output
+// themselves), and quoted so it can be pasted.
 func ManualLine(c transport.Cmd) string {
 	user := c.User
-	c.User = ""
+	c.User, c.CLocale = "", false
 	line := c.String()
 	if c.Shell != "" {
 		// A person types the shell line itself; only as another user does
@@ -87,6 +88,18 @@ func Sudo(cmds []transport.Cmd, user string) []transport.Cmd {
 	return out
 }
 
+// RunAsDefault is Sudo for one command: what the executor sends for c on a
+// host whose default run-as user is user. The dry-run shows commands with
+// it, naming no transport type.
+func RunAsDefault(c transport.Cmd, user string) transport.Cmd {
+	return Sudo([]transport.Cmd{c}, user)[0]
+}
+
+// Quote is transport.Quote, for the model (runbook's templates quote
+// values in shell text) so that it need not import the transport, whose
+// package also holds the SSH client until that moves to its own.
+func Quote(s string) (string, error) { return transport.Quote(s) }
+
 // Ops wraps commands as ops on the step's own host.
 func Ops(cmds ...transport.Cmd) []Op {
 	ops := make([]Op, len(cmds))
@@ -104,6 +117,37 @@ type RunAs struct {
 
 // As sets the run-as user on cmds.
 func (r RunAs) As(cmds ...transport.Cmd) []transport.Cmd { return Sudo(cmds, r.Become) }
+
+// writeAs is the run-as user of the kinds that write files (upload, file,
+// line). They called it "as" before tejun settled on "become" for every
+// kind; "as" is still read, and tejun check warns (Deprecated).
+type writeAs struct {
+	Become string `toml:"become"`
+	As     string `toml:"as"`
+}
+
+func (w writeAs) user() string {
+	if w.Become != "" {
+		return w.Become
+	}
+	return w.As
+}
+
+// Deprecated names the old key when the step uses it.
+func (w writeAs) Deprecated() map[string]string {
+	if w.As == "" {
+		return nil
+	}
+	return map[string]string{"as": `"as" is deprecated: write become = "` + w.As + `"`}
+}
+
+// validate refuses both keys at once: which one wins would be a guess.
+func (w writeAs) validate() []Problem {
+	if w.As != "" && w.Become != "" {
+		return []Problem{{"as", "give become, not as (its deprecated name) as well"}}
+	}
+	return nil
+}
 
 // Require reports each empty parameter: pairs of key and value, in the
 // order a person would fill them in.
@@ -148,4 +192,13 @@ func FindPath(p string) string {
 		return p
 	}
 	return "./" + p
+}
+
+// Parsed marks a command whose output tejun reads (a check's fields, a
+// pattern matched on what it prints): it runs in the C locale, so a
+// Japanese host answers in the words the parser expects (see
+// transport.Cmd.CLocale).
+func Parsed(c transport.Cmd) transport.Cmd {
+	c.CLocale = true
+	return c
 }

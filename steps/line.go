@@ -18,8 +18,9 @@ type Line struct {
 	Regexp string `toml:"regexp"`
 	State  string `toml:"state"` // present (default) or absent
 	// Create makes the file when it is missing (mode 0644).
-	Create bool   `toml:"create"`
-	As     string `toml:"as"`
+	Create bool `toml:"create"`
+	// become reads and writes as this user through sudo.
+	writeAs
 	// Follow edits the target of a symlink at Path (/etc/hosts may be
 	// one); without it a symlink is refused.
 	Follow bool `toml:"follow"`
@@ -28,6 +29,7 @@ type Line struct {
 func (l *Line) Validate() []Problem {
 	var ps []Problem
 	ps = append(ps, Require("line", "path", l.Path)...)
+	ps = append(ps, l.validate()...)
 	ps = append(ps, Absolute("path", l.Path)...)
 	switch l.State {
 	case "", "present":
@@ -71,7 +73,7 @@ func (l *Line) Describe(lang string) Description {
 	return Description{Notes: notes, Blocks: []Block{{Heading: heading, Lines: lines, Code: Literal}}}
 }
 
-func (l *Line) read() transport.Cmd { return readCmd(l.Path, l.Follow, l.As) }
+func (l *Line) read() transport.Cmd { return readCmd(l.Path, l.Follow, l.user()) }
 
 func (l *Line) Plan() Plan {
 	return Plan{Check: Ops(l.read()), Apply: []Op{{Action: "sftp write " + l.Path + " with the line changed (atomic rename, owner and mode kept)"}}}
@@ -127,7 +129,7 @@ func joinLines(ls []string) string {
 }
 
 func (l *Line) Check(ctx context.Context, env Env) (Status, error) {
-	have, err := readRemote(ctx, env, l.Path, l.Follow, l.As)
+	have, err := readRemote(ctx, env, l.Path, l.Follow, l.user())
 	if err != nil {
 		return Status{}, err
 	}
@@ -152,7 +154,7 @@ func (m *missingFile) Error() string {
 // Apply reads the file again (the same checked read) and writes it back
 // with the line changed, keeping its owner and mode.
 func (l *Line) Apply(ctx context.Context, env Env) error {
-	have, err := readRemote(ctx, env, l.Path, l.Follow, l.As)
+	have, err := readRemote(ctx, env, l.Path, l.Follow, l.user())
 	if err != nil {
 		return err
 	}
@@ -166,7 +168,7 @@ func (l *Line) Apply(ctx context.Context, env Env) error {
 	if !changed && have.Exists {
 		return nil
 	}
-	o := transport.WriteOptions{Mode: 0o644, As: l.As, Follow: l.Follow}
+	o := transport.WriteOptions{Mode: 0o644, As: l.user(), Follow: l.Follow}
 	if have.Exists {
 		o.Owner, o.Group, o.Mode = have.Owner, have.Group, parseMode(have.Mode)
 	}

@@ -49,14 +49,14 @@ func (l *LogMatch) Validate() []Problem {
 func (l *LogMatch) Waits() {}
 
 func (l *LogMatch) size() transport.Cmd {
-	return l.As(transport.Cmd{Argv: []string{"env", "LC_ALL=C", "stat", "-L", "-c", "%s", "--", l.file()}})[0]
+	return l.As(Parsed(transport.Cmd{Argv: []string{"stat", "-L", "-c", "%s", "--", l.file()}}))[0]
 }
 
 // read is the whole log: the same command every time, so plan mode's gate
 // (a step may run only its planned checks) admits it; since_start cuts it
 // here.
 func (l *LogMatch) read() transport.Cmd {
-	return l.As(transport.Cmd{Argv: []string{"cat", "--", l.file()}})[0]
+	return l.As(Parsed(transport.Cmd{Argv: []string{"cat", "--", l.file()}}))[0]
 }
 
 func (l *LogMatch) Describe(lang string) Description {

@@ -87,7 +87,7 @@ func (m *Mount) mountCmd(manual bool) transport.Cmd {
 }
 
 func (m *Mount) findmnt() transport.Cmd {
-	return transport.Cmd{Argv: []string{"findmnt", "-n", "-o", "SOURCE", "--mountpoint", m.Path}}
+	return Parsed(transport.Cmd{Argv: []string{"findmnt", "-n", "-o", "SOURCE", "--mountpoint", m.Path}})
 }
 
 func (m *Mount) Describe(lang string) Description {

@@ -77,9 +77,6 @@ func present(ctx context.Context, env Env, test transport.Cmd) (bool, error) {
 	return false, err
 }
 
-func (m *Move) Apply(ctx context.Context, env Env) error {
-	_, err := env.Run(ctx, m.mv(), nil)
-	return err
-}
+func (m *Move) Apply(ctx context.Context, env Env) error { return ApplyPlan(ctx, env, m) }
 
 func (m *Move) Verify(ctx context.Context, env Env) error { return VerifyByCheck(ctx, env, m) }

@@ -59,7 +59,7 @@ func (o *Owner) find() transport.Cmd {
 	if !o.Recursive {
 		argv = append(argv, "-maxdepth", "0")
 	}
-	return transport.Cmd{Argv: append(append(argv, match...), "-print", "-quit")}
+	return Parsed(transport.Cmd{Argv: append(append(argv, match...), "-print", "-quit")})
 }
 
 func (o *Owner) chown() transport.Cmd {
@@ -85,9 +85,6 @@ func (o *Owner) Check(ctx context.Context, env Env) (Status, error) {
 	return Done("owned by %s", ownerSpec(o.Owner, o.Group)), nil
 }
 
-func (o *Owner) Apply(ctx context.Context, env Env) error {
-	_, err := env.Run(ctx, o.chown(), nil)
-	return err
-}
+func (o *Owner) Apply(ctx context.Context, env Env) error { return ApplyPlan(ctx, env, o) }
 
 func (o *Owner) Verify(ctx context.Context, env Env) error { return VerifyByCheck(ctx, env, o) }

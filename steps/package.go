@@ -51,16 +51,16 @@ func (p *Package) names() []string {
 
 func (p *Package) want() bool { return p.State != "absent" }
 
-// detect finds the package manager; its output is the manager's name.
+// detectManager finds the package manager; its output is the manager's name.
 func detectManager() transport.Cmd {
-	return transport.Cmd{Argv: []string{"sh", "-c", `for m in apt-get dnf yum; do if command -v "$m" >/dev/null 2>&1; then echo "$m"; exit 0; fi; done; exit 1`}}
+	return Parsed(transport.Cmd{Argv: []string{"sh", "-c", `for m in apt-get dnf yum; do if command -v "$m" >/dev/null 2>&1; then echo "$m"; exit 0; fi; done; exit 1`}})
 }
 
 func (p *Package) query(manager string) transport.Cmd {
 	if manager == "apt-get" {
-		return transport.Cmd{Argv: append([]string{"dpkg-query", "-W", "-f", `${Status}\n`, "--"}, p.names()...)}
+		return Parsed(transport.Cmd{Argv: append([]string{"dpkg-query", "-W", "-f", `${Status}\n`, "--"}, p.names()...)})
 	}
-	return transport.Cmd{Argv: append([]string{"rpm", "-q", "--"}, p.names()...)}
+	return Parsed(transport.Cmd{Argv: append([]string{"rpm", "-q", "--"}, p.names()...)})
 }
 
 func (p *Package) verb() string {
@@ -145,8 +145,14 @@ func (p *Package) Apply(ctx context.Context, env Env) error {
 	if err != nil {
 		return err
 	}
-	_, err = env.Run(ctx, p.change(m), nil)
-	return err
+	// The plan holds the change for every manager; the host's is run.
+	for _, op := range p.Plan().Apply {
+		if op.Cmd.Argv[0] == m || op.Cmd.Argv[0] == "env" && m == "apt-get" {
+			_, err = env.Run(ctx, op.Cmd, nil)
+			return err
+		}
+	}
+	return fmt.Errorf("no change planned for package manager %s", m)
 }
 
 func (p *Package) Verify(ctx context.Context, env Env) error { return VerifyByCheck(ctx, env, p) }

@@ -21,15 +21,15 @@ type Reconnector interface {
 // output already matches: a host already in the wanted state is not
 // rebooted again.
 type Reboot struct {
-	Check_  []string `toml:"check"`
-	Pattern string   `toml:"pattern"`
+	CheckArgv []string `toml:"check"`
+	Pattern   string   `toml:"pattern"`
 	// Wait bounds how long the host may take to come back (default 10m).
 	Wait string `toml:"wait"`
 }
 
 func (r *Reboot) Validate() []Problem {
 	var ps []Problem
-	if len(r.Check_) == 0 {
+	if len(r.CheckArgv) == 0 {
 		ps = append(ps, Problem{"check", "reboot needs a check command whose output shows the reboot is done (getenforce)"})
 	}
 	if _, err := regexp.Compile(r.Pattern); err != nil || r.Pattern == "" {
@@ -53,9 +53,9 @@ func (r *Reboot) wait() time.Duration {
 	return 10 * time.Minute
 }
 
-func (r *Reboot) check() transport.Cmd { return transport.Cmd{Argv: r.Check_} }
+func (r *Reboot) check() transport.Cmd { return Parsed(transport.Cmd{Argv: r.CheckArgv}) }
 
-// boot detaches the reboot so the command returns before the connection
+// rebootCmd detaches the reboot so the command returns before the connection
 // goes down with the host.
 func rebootCmd() transport.Cmd {
 	return transport.Cmd{Argv: []string{"sh", "-c", "nohup sh -c 'sleep 1; systemctl reboot || reboot' >/dev/null 2>&1 &"}}
@@ -81,9 +81,9 @@ func (r *Reboot) Check(ctx context.Context, env Env) (Status, error) {
 		return Status{}, err
 	}
 	if err == nil && regexp.MustCompile(r.Pattern).MatchString(out) {
-		return Done("%s: %s", r.Check_[0], firstLineOf(out)), nil
+		return Done("%s: %s", r.CheckArgv[0], firstLineOf(out)), nil
 	}
-	return NotDone("%s: %s; a reboot applies the change", r.Check_[0], firstLineOf(out)), nil
+	return NotDone("%s: %s; a reboot applies the change", r.CheckArgv[0], firstLineOf(out)), nil
 }
 
 func (r *Reboot) Apply(ctx context.Context, env Env) error {

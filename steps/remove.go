@@ -66,7 +66,10 @@ func (r *Remove) find(p string, action ...string) transport.Cmd {
 	if strings.HasSuffix(p, "/") {
 		argv = append(argv, "-type", "d")
 	}
-	return transport.Cmd{Argv: append(argv, action...)}
+	// The C locale for the removal too, not only for the listing read:
+	// -name's "?" and "[...]" match bytes there and characters in a UTF-8
+	// locale, and the check and the removal must agree on what matches.
+	return Parsed(transport.Cmd{Argv: append(argv, action...)})
 }
 
 func (r *Remove) Plan() Plan {
@@ -104,13 +107,6 @@ func (r *Remove) Check(ctx context.Context, env Env) (Status, error) {
 	return NotDone("would remove %s", strings.Join(found, ", ")), nil
 }
 
-func (r *Remove) Apply(ctx context.Context, env Env) error {
-	for _, op := range r.Plan().Apply {
-		if _, err := env.Run(ctx, op.Cmd, nil); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (r *Remove) Apply(ctx context.Context, env Env) error { return ApplyPlan(ctx, env, r) }
 
 func (r *Remove) Verify(ctx context.Context, env Env) error { return VerifyByCheck(ctx, env, r) }

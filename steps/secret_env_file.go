@@ -88,7 +88,7 @@ func (s *SecretEnvFile) Describe(lang string) Description {
 }
 
 func (s *SecretEnvFile) sum() transport.Cmd {
-	return transport.Cmd{Argv: []string{"sha256sum", "--", s.Path}}
+	return Parsed(transport.Cmd{Argv: []string{"sha256sum", "--", s.Path}})
 }
 
 // look refuses a symlink, FIFO or device before sha256sum could follow or

@@ -115,7 +115,9 @@ func (s *Service) Apply(ctx context.Context, env Env) error {
 	if err != nil {
 		return err
 	}
-	for _, c := range s.changes(false) {
+	// The plan's commands, less those whose state already holds.
+	for _, op := range s.Plan().Apply {
+		c := op.Cmd
 		verb := c.Argv[1]
 		if verb == "start" && active || verb == "stop" && !active || verb == "enable" && enabled || verb == "disable" && !enabled {
 			continue

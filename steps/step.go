@@ -71,6 +71,11 @@ type Op struct {
 	Cmd transport.Cmd
 	// Action describes an op that is not a shell command (an SFTP stream).
 	Action string
+	// Variants are forms of Cmd the kind may send instead, as the host's
+	// answer decides (a Perforce command re-sent with -C utf8 once the
+	// server says it is Unicode). Plan mode's gate admits them;
+	// --show-exec shows Cmd.
+	Variants []transport.Cmd
 }
 
 // Checker is the read-only half of running a step: it reports whether the
@@ -215,4 +220,37 @@ type Destroyer interface {
 // anything.
 type Waiter interface {
 	Waits()
+}
+
+// ApplyPlan is Apply for kinds whose change is plain commands on their own
+// host: it runs the Plan's Apply ops in order, so what --show-exec prints
+// is what runs, written once. An op that is something else (an SFTP
+// stream, a command on another host, a secret on stdin) is refused: a kind
+// with one writes its own Apply and its Plan says so with an Action.
+func ApplyPlan(ctx context.Context, env Env, s Step) error {
+	for _, op := range s.Plan().Apply {
+		if op.Action != "" || op.Host != "" || op.Cmd.Stdin != "" {
+			return fmt.Errorf("steps: %s is not a plain command on this host; the kind needs an Apply of its own", op.describe())
+		}
+		if _, err := env.Run(ctx, op.Cmd, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (op Op) describe() string {
+	if op.Action != "" {
+		return op.Action
+	}
+	if op.Host != "" {
+		return "[" + op.Host + "] " + op.Cmd.String()
+	}
+	return op.Cmd.String()
+}
+
+// Deprecated is implemented by kinds that still read an old key: the
+// runbook warns, naming the key and what to write instead (tejun check).
+type Deprecated interface {
+	Deprecated() map[string]string
 }

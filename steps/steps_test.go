@@ -64,8 +64,8 @@ func TestRemoveStaysInsideDir(t *testing.T) {
 		t.Fatalf("the manual's remove refused: %v", ps)
 	}
 	p := r.Plan()
-	want := []string{"find /standby -mindepth 1 -maxdepth 1 -name 'db.*' -exec rm -f -- '{}' +",
-		"find /standby -mindepth 1 -maxdepth 1 -name server.locks -type d -exec rm -rf -- '{}' +"}
+	want := []string{"env LC_ALL=C find /standby -mindepth 1 -maxdepth 1 -name 'db.*' -exec rm -f -- '{}' +",
+		"env LC_ALL=C find /standby -mindepth 1 -maxdepth 1 -name server.locks -type d -exec rm -rf -- '{}' +"}
 	for i, op := range p.Apply {
 		if op.Cmd.Shell != "" || op.Cmd.String() != want[i] {
 			t.Errorf("apply %d = %s, want %s", i, op.Cmd.String(), want[i])

@@ -89,7 +89,7 @@ if [ ! -f "$1" ]; then echo "not a regular file" >&2; exit 3; fi
 sha256sum -- "$1" || exit 4`
 
 func sha256Cmd(p string) transport.Cmd {
-	return transport.Cmd{Argv: []string{"sh", "-c", sumScript, "tejun-sum", p}}
+	return Parsed(transport.Cmd{Argv: []string{"sh", "-c", sumScript, "tejun-sum", p}})
 }
 
 // remoteSum returns the file's SHA-256, or "" when it does not exist.

@@ -23,13 +23,14 @@ type Upload struct {
 	Owner string `toml:"owner"`
 	Group string `toml:"group"`
 	Mode  string `toml:"mode"`
-	// As writes as this user through sudo, for places the login user may
-	// not write.
-	As string `toml:"as"`
+	// become writes as this user through sudo, for places the login user
+	// may not write.
+	writeAs
 }
 
 func (u *Upload) Validate() []Problem {
 	ps := Require("upload", "src", u.Src, "dst", u.Dst)
+	ps = append(ps, u.validate()...)
 	ps = append(ps, Absolute("dst", u.Dst)...)
 	if u.Mode != "" && !validMode(u.Mode) {
 		ps = append(ps, Problem{"mode", "mode " + u.Mode + " is not an octal mode such as 0644"})
@@ -49,7 +50,7 @@ func (u *Upload) Describe(lang string) Description {
 }
 
 func (u *Upload) stat() transport.Cmd {
-	return transport.Cmd{Argv: []string{"stat", "-c", "%U %G %a", "--", u.Dst}}
+	return Parsed(transport.Cmd{Argv: []string{"stat", "-c", "%U %G %a", "--", u.Dst}})
 }
 
 func (u *Upload) Plan() Plan {
@@ -119,7 +120,7 @@ func (u *Upload) Apply(ctx context.Context, env Env) error {
 		fmt.Sscanf(u.Mode, "%o", &m)
 		mode = os.FileMode(m)
 	}
-	_, err = files.WriteFile(ctx, u.Dst, f, transport.WriteOptions{Mode: mode, Owner: u.Owner, Group: u.Group, As: u.As})
+	_, err = files.WriteFile(ctx, u.Dst, f, transport.WriteOptions{Mode: mode, Owner: u.Owner, Group: u.Group, As: u.user()})
 	return err
 }
 

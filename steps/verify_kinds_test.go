@@ -58,7 +58,7 @@ func TestLogMatchSinceStartIgnoresOldLines(t *testing.T) {
 	log := "Oct 12 10:40:58 h pcheck[1]: (/usr/bin/java ,pid=12742) Up\n"
 	env := scriptEnv{func(argv []string) (string, error) {
 		switch argv[0] {
-		case "env": // stat -c %s
+		case "stat":
 			return strconv.Itoa(len(log)) + "\n", nil
 		case "cat":
 			return log, nil

@@ -58,7 +58,7 @@ func (w *WaitFields) Waits() {}
 
 // cmd runs under LC_ALL=C: the output is parsed.
 func (w *WaitFields) cmd() transport.Cmd {
-	return w.As(transport.Cmd{Argv: append([]string{"env", "LC_ALL=C"}, w.Argv...)})[0]
+	return w.As(Parsed(transport.Cmd{Argv: w.Argv}))[0]
 }
 
 func (w *WaitFields) Describe(lang string) Description {

@@ -29,7 +29,7 @@ func (w *WaitUntil) Validate() []Problem {
 
 func (w *WaitUntil) Waits() {}
 
-func (w *WaitUntil) cmd() transport.Cmd { return w.As(transport.Cmd{Argv: w.Argv})[0] }
+func (w *WaitUntil) cmd() transport.Cmd { return w.As(Parsed(transport.Cmd{Argv: w.Argv}))[0] }
 
 func (w *WaitUntil) Describe(lang string) Description {
 	return Description{Blocks: []Block{

@@ -25,6 +25,16 @@ type Cmd struct {
 	// reading the plan; the bytes themselves (often a secret) are supplied at
 	// run time and never appear in a command line.
 	Stdin string
+	// CLocale runs the program under "env LC_ALL=C": tejun reads what it
+	// prints (stat fields, p4's tagged output, a pattern matched on a
+	// check's output), and a host whose login locale is ja_JP.UTF-8
+	// would otherwise answer in words no parser expects. It is in the
+	// argv, inside sudo, rather than in the session's environment:
+	// sshd passes a client's variables only where AcceptEnv says so,
+	// and sudoers may drop or keep them. Commands whose output is not
+	// read (a runbook's own command, a service start) keep the host's
+	// locale: a JVM started under LC_ALL=C writes Japanese as '?'.
+	CLocale bool
 }
 
 // ErrNUL is returned for an argument holding a NUL byte: no command line can
@@ -37,6 +47,9 @@ func (c Cmd) Words() []string {
 	var w []string
 	if c.User != "" {
 		w = append(w, "sudo", "-n", "-u", c.User, "--")
+	}
+	if c.CLocale {
+		w = append(w, "env", "LC_ALL=C")
 	}
 	if c.Shell != "" {
 		return append(w, "/bin/sh", "-c", c.Shell)

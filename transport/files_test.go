@@ -57,7 +57,6 @@ func waitTemp(t *testing.T, dir string) string {
 type gate struct {
 	first, rest io.Reader
 	open        chan struct{}
-	started     bool
 }
 
 func newGate(first, rest []byte) *gate {

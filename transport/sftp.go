@@ -68,7 +68,7 @@ func (s *SSH) sftp(ctx context.Context, as string) (*sftpConn, error) {
 	if c, ok := s.sftps[as]; ok {
 		return c, nil
 	}
-	out, err := Output(ctx, s, Cmd{Argv: []string{"id", "-u"}, User: as}, nil)
+	out, err := Output(ctx, s, Cmd{Argv: []string{"id", "-u"}, User: as, CLocale: true}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: who is writing: %w", s.cfg.Name, err)
 	}
@@ -431,7 +431,7 @@ func (s *SSH) ReadFile(ctx context.Context, p string, w io.Writer, as string) (s
 func (s *SSH) ids(ctx context.Context, owner, group string) (int, int, error) {
 	uid, gid := -1, -1
 	get := func(args ...string) (int, error) {
-		out, err := Output(ctx, s, Cmd{Argv: args}, nil)
+		out, err := Output(ctx, s, Cmd{Argv: args, CLocale: true}, nil)
 		if err != nil {
 			return 0, err
 		}
@@ -447,7 +447,7 @@ func (s *SSH) ids(ctx context.Context, owner, group string) (int, int, error) {
 		}
 	}
 	if group != "" {
-		out, err := Output(ctx, s, Cmd{Argv: []string{"getent", "group", "--", group}}, nil)
+		out, err := Output(ctx, s, Cmd{Argv: []string{"getent", "group", "--", group}, CLocale: true}, nil)
 		if err != nil {
 			return 0, 0, fmt.Errorf("group %s: %w", group, err)
 		}

@@ -268,9 +268,23 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 		// not pass on a SIGKILL. The marker goes inside sudo (whose
 		// env_reset would drop it outside), and the kill runs as the
 		// command's user.
+		//
+		// sudo itself runs under LC_ALL=C, because its refusals are
+		// recognised by their words (sudoRefusal) and a Japanese host's
+		// sudo says "パスワードが必要です". Stock sudoers keeps LC_*
+		// through env_reset (env_check), so that C would reach the
+		// command too: unless the command asked for the C locale itself,
+		// "env -u LC_ALL" takes it away again and the command sees the
+		// login's LANG as it would without tejun (a login whose own
+		// environment set LC_ALL falls back to its LANG).
 		job = newJob()
 		w := cmd.Words() // sudo -n -u USER -- ...
-		marked := append(append(append([]string{}, w[:5]...), "env", "TEJUN_JOB="+job), w[5:]...)
+		inner := []string{"env"}
+		if !cmd.CLocale {
+			inner = append(inner, "-u", "LC_ALL")
+		}
+		inner = append(inner, "TEJUN_JOB="+job)
+		marked := append(append(append([]string{"env", "LC_ALL=C"}, w[:5]...), inner...), w[5:]...)
 		if remote, err = (Cmd{Argv: marked}).Line(); err != nil {
 			return err
 		}
@@ -447,6 +461,3 @@ func (s *SSH) Close() error {
 	s.closeJump()
 	return err
 }
-
-// Lost is closed when the connection has died.
-func (s *SSH) Lost() <-chan struct{} { return s.lost }

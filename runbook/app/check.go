@@ -5,8 +5,6 @@ import (
 	"sort"
 
 	"github.com/urfave/cli/v2"
-
-	"tejun/steps"
 )
 
 func (a *App) checkCommand() *cli.Command {
@@ -52,11 +50,10 @@ func (a *App) kindsCommand() *cli.Command {
 			for _, n := range names {
 				k, _ := reg.Lookup(n)
 				flags := ""
-				impl := k.New()
-				if _, ok := impl.(steps.Waiter); ok {
+				if k.Caps.Verify {
 					flags += " (verify: retries, interval)"
 				}
-				if _, ok := impl.(steps.Destroyer); ok {
+				if k.Caps.MayDestroy {
 					flags += " (may be destructive)"
 				}
 				fmt.Fprintf(a.stdout, "%s%s\n", n, flags)

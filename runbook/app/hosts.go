@@ -129,7 +129,7 @@ func probe(ctx context.Context, inv *inventory.Inventory, h *inventory.Host, use
 		return row
 	}
 	defer conn.Close()
-	who, err := transport.Output(ctx, conn, transport.Cmd{Argv: []string{"id", "-un"}}, nil)
+	who, err := transport.Output(ctx, conn, transport.Cmd{Argv: []string{"id", "-un"}, CLocale: true}, nil)
 	if err != nil {
 		row[2] = "failed: " + firstLine(err.Error())
 		return row

@@ -92,7 +92,7 @@ func (p *planCollector) Finished(ev executor.Event) {
 	p.mu.Unlock()
 }
 
-// planWords are the verdicts as a person reads them.
+// planWord is a verdict as a person reads it.
 func planWord(lang string, s executor.Status) string {
 	words := map[executor.Status][2]string{
 		executor.OK:         {"作業不要（完了済み）", "already done"},

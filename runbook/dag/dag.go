@@ -81,18 +81,6 @@ func (g *Graph) Ancestors(node string) map[string]bool {
 	return seen
 }
 
-// Descendants returns everything that needs node, directly or not: what a
-// failure of node must skip.
-func (g *Graph) Descendants(node string) map[string]bool {
-	out := map[string]bool{}
-	for _, n := range g.nodes {
-		if g.Ancestors(n)[node] {
-			out[n] = true
-		}
-	}
-	return out
-}
-
 // Order returns a topological order (dependencies first), preferring
 // insertion order among nodes that are ready together. It returns false if
 // the graph has a cycle.

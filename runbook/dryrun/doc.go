@@ -13,7 +13,6 @@ import (
 	"tejun/inventory"
 	"tejun/runbook"
 	"tejun/steps"
-	"tejun/transport"
 )
 
 // Options say how to print.
@@ -266,7 +265,7 @@ func execFor(lang string, inv *inventory.Inventory, in *runbook.Instance) execPa
 						host = hs[0]
 					}
 				}
-				line = steps.Sudo([]transport.Cmd{c}, host.SSH.Become)[0].String()
+				line = steps.RunAsDefault(c, host.SSH.Become).String()
 			}
 			if op.Host != "" {
 				line = "[" + op.Host + "] " + line
@@ -276,7 +275,7 @@ func execFor(lang string, inv *inventory.Inventory, in *runbook.Instance) execPa
 	}
 	add("check", plan.Check)
 	add("apply", plan.Apply)
-	if _, manual := in.Impl.(*steps.Manual); manual {
+	if in.Step.Kind.Caps.Manual {
 		ep.lines = append(ep.lines, [2]string{"apply", t(lang, "（作業者の確認を待ちます）", "(waits for the operator to confirm)")})
 	}
 	return ep

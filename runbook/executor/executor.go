@@ -223,16 +223,22 @@ type groupOnce struct {
 	err  string
 }
 
+// Problems are every reason a run cannot work, one each, sorted: a caller
+// can count, test or print them; as an error they read one per line.
+type Problems []string
+
+func (p Problems) Error() string { return strings.Join(p, "\n") }
+
 // Check refuses, before any host is contacted, a run that cannot work: a
 // step whose kind cannot run yet, a --from/--only/--limit naming nothing,
-// a secret with no value.
-func Check(b *runbook.Binding, opt Options) error {
+// a secret with no value. It returns every problem, nil when there is none.
+func Check(b *runbook.Binding, opt Options) Problems {
 	var problems []string
 	for _, st := range b.Runbook.Steps {
 		if !st.Runnable() {
 			continue
 		}
-		if _, ok := st.Kind.New().(steps.Runner); !ok {
+		if st.Kind.Caps.DryRunOnly {
 			problems = append(problems, fmt.Sprintf("step %s: kind %s cannot run yet (dry-run only)", st.ID, st.Kind.Name))
 		}
 	}
@@ -268,7 +274,7 @@ func Check(b *runbook.Binding, opt Options) error {
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
-		return errors.New(strings.Join(dedupe(problems), "\n"))
+		return Problems(dedupe(problems))
 	}
 	return nil
 }
@@ -553,7 +559,7 @@ func (x *Executor) learnOutputs(ctx context.Context, order []*runbook.Step, sele
 		if selected[st.ID] || !st.Runnable() {
 			continue
 		}
-		if _, ok := st.Kind.New().(steps.RealProducer); !ok {
+		if !st.Kind.Caps.RealOutputs {
 			continue
 		}
 		for _, base := range x.b.Instances[st.ID] {
@@ -680,7 +686,7 @@ func (x *Executor) runStep(ctx context.Context, st *runbook.Step, forks chan str
 // on every host: that is one piece of work for the operator (an AWS console
 // page, a GUI), so it is asked once, not once per host.
 func (x *Executor) sameManualWork(st *runbook.Step, hosts []*inventory.Host) bool {
-	if _, manual := st.Kind.New().(*steps.Manual); !manual {
+	if !st.Kind.Caps.Manual {
 		return false
 	}
 	first := ""
@@ -691,8 +697,10 @@ func (x *Executor) sameManualWork(st *runbook.Step, hosts []*inventory.Host) boo
 		if err != nil {
 			return false
 		}
-		m := in.Impl.(*steps.Manual)
-		text := m.Instruction.JA + "\x00" + m.Instruction.EN
+		// What the operator is shown, in both languages: no need to know
+		// the manual kind's fields.
+		ja, en := in.Impl.Describe("ja"), in.Impl.Describe("en")
+		text := fmt.Sprint(ja, "\x00", en)
 		if i == 0 {
 			first = text
 		} else if text != first {
@@ -811,7 +819,10 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 		}
 		return x.fail(err)
 	}
-	step := in.Impl.(steps.Runner)
+	step, ok := in.Impl.(steps.Runner)
+	if !ok { // Check refuses such a run; this keeps a bad caller from a panic
+		return x.fail(fmt.Errorf("kind %s cannot run yet (dry-run only)", st.Kind.Name))
+	}
 	env := x.env(h, st.ID, step)
 
 	status, err := x.check(ctx, st, step, env)
@@ -833,7 +844,7 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 		return Event{Status: OK, Reason: status.Reason}
 	}
 	if len(step.Plan().Apply) == 0 {
-		if _, isManual := step.(*steps.Manual); !isManual {
+		if !st.Kind.Caps.Manual {
 			return Event{Status: Failed, Error: x.mask.Replace("not reached: " + status.Reason)}
 		}
 	}
@@ -1001,7 +1012,7 @@ func (x *Executor) check(ctx context.Context, st *runbook.Step, step steps.Runne
 	tries := 1
 	// A plan waits too, unless what it waits for depends on changes the
 	// plan will not make.
-	if _, waits := step.(steps.Waiter); waits && !(x.opt.Plan && x.upstreamChanges(st)) {
+	if st.Kind.Caps.Verify && !(x.opt.Plan && x.upstreamChanges(st)) {
 		tries += st.Retries
 	}
 	var status steps.Status

@@ -79,9 +79,9 @@ paths = ["db.*"]
 // The operator's answer decides, per host; no answer, no deletion.
 func TestConfirmationPerHost(t *testing.T) {
 	b := bind(t, wipe)
-	gone := func(f *transporttest.Fake) { f.On(`^find /standby .* -print$`, transporttest.Reply{}) }
-	h1 := transporttest.New().On(`^find /standby .* -print$`, transporttest.Reply{Stdout: "/standby/db.have\n"}).On(`-exec rm`, transporttest.Reply{Then: gone})
-	h2 := transporttest.New().On(`^find /standby .* -print$`, transporttest.Reply{Stdout: "/standby/db.have\n"}).On(`-exec rm`, transporttest.Reply{Then: gone})
+	gone := func(f *transporttest.Fake) { f.On(`^env LC_ALL=C find /standby .* -print$`, transporttest.Reply{}) }
+	h1 := transporttest.New().On(`^env LC_ALL=C find /standby .* -print$`, transporttest.Reply{Stdout: "/standby/db.have\n"}).On(`-exec rm`, transporttest.Reply{Then: gone})
+	h2 := transporttest.New().On(`^env LC_ALL=C find /standby .* -print$`, transporttest.Reply{Stdout: "/standby/db.have\n"}).On(`-exec rm`, transporttest.Reply{Then: gone})
 	var asked []string
 	var mu sync.Mutex
 	rec := &recorder{}
@@ -253,9 +253,9 @@ interval = "10ms"
 		if n >= 3 {
 			out = "ready\n"
 		}
-		f.On(`^status$`, transporttest.Reply{Stdout: out, Then: answer})
+		f.On(`^env LC_ALL=C status$`, transporttest.Reply{Stdout: out, Then: answer})
 	}
-	h1.On(`^status$`, transporttest.Reply{Stdout: "starting\n", Then: answer})
+	h1.On(`^env LC_ALL=C status$`, transporttest.Reply{Stdout: "starting\n", Then: answer})
 	rec := &recorder{}
 	if _, err := Run(context.Background(), b, Options{Dial: fakes(map[string]*transporttest.Fake{"h1": h1})}, rec); err != nil {
 		t.Fatal(err)
@@ -362,14 +362,14 @@ interval = "1ms"
 // manual's freshly installed standby), whose database tejun would remove.
 func standbyHost() *transporttest.Fake {
 	stopped := func(f *transporttest.Fake) {
-		f.On(`^p4dctl status standby$`, transporttest.Reply{Stdout: "p4d 'standby' is not running.\n", Code: 1})
+		f.On(`^env LC_ALL=C p4dctl status standby$`, transporttest.Reply{Stdout: "p4d 'standby' is not running.\n", Code: 1})
 	}
-	gone := func(f *transporttest.Fake) { f.On(`^find /standby .* -print$`, transporttest.Reply{}) }
+	gone := func(f *transporttest.Fake) { f.On(`^env LC_ALL=C find /standby .* -print$`, transporttest.Reply{}) }
 	return transporttest.New().
 		On(`pull -lj$`, transporttest.Reply{Stderr: "Command only valid on a replica server.\n", Code: 1}).
-		On(`^p4dctl status standby$`, transporttest.Reply{Stdout: "p4d 'standby' is running with pid 42.\n"}).
+		On(`^env LC_ALL=C p4dctl status standby$`, transporttest.Reply{Stdout: "p4d 'standby' is running with pid 42.\n"}).
 		On(`^p4dctl stop standby$`, transporttest.Reply{Then: stopped}).
-		On(`^find /standby .* -print$`, transporttest.Reply{Stdout: "/standby/db.have\n"}).
+		On(`^env LC_ALL=C find /standby .* -print$`, transporttest.Reply{Stdout: "/standby/db.have\n"}).
 		On(`-exec rm`, transporttest.Reply{Then: gone})
 }
 
@@ -415,8 +415,8 @@ func TestDestructiveGroupConfirmedOnce(t *testing.T) {
 func TestDoneWhenUnknownFailsClosed(t *testing.T) {
 	h1 := standbyHost().
 		On(`pull -lj$`, transporttest.Reply{Stderr: "Perforce client error:\n\tConnect to server failed; check $P4PORT.\n\tconnect: standby:1666: Connection refused\n", Code: 1}).
-		On(`^cat -- /standby/server.id$`, transporttest.Reply{Stdout: "standby\n"}).
-		On(`^find /standby -maxdepth 1 -name 'db\.\*' -print -quit$`, transporttest.Reply{Stdout: "/standby/db.have\n"})
+		On(`^env LC_ALL=C cat -- /standby/server.id$`, transporttest.Reply{Stdout: "standby\n"}).
+		On(`^env LC_ALL=C find /standby -maxdepth 1 -name 'db\.\*' -print -quit$`, transporttest.Reply{Stdout: "/standby/db.have\n"})
 	rec := &recorder{}
 	if _, err := Run(context.Background(), bind(t, rebuild), Options{Yes: true, Dial: fakes(map[string]*transporttest.Fake{"h1": h1})}, rec); err != nil {
 		t.Fatal(err)
@@ -433,7 +433,7 @@ func TestDoneWhenUnknownFailsClosed(t *testing.T) {
 		t.Errorf("stop: %+v", stop)
 	}
 	// With no database there, nothing can be lost: the rebuild goes ahead.
-	h1.On(`^find /standby -maxdepth 1 -name 'db\.\*' -print -quit$`, transporttest.Reply{})
+	h1.On(`^env LC_ALL=C find /standby -maxdepth 1 -name 'db\.\*' -print -quit$`, transporttest.Reply{})
 	rec = &recorder{}
 	if _, err := Run(context.Background(), bind(t, rebuild), Options{Yes: true, Dial: fakes(map[string]*transporttest.Fake{"h1": h1})}, rec); err != nil {
 		t.Fatal(err)

@@ -139,7 +139,7 @@ const lockRelease = lockPrologue + `grep -qF "\"run_id\":\"$1\"" "$l/info" && rm
 const lockTouch = lockPrologue + `touch -c -- "$l/info"`
 
 func lockCmd(script, become string, args ...string) transport.Cmd {
-	c := transport.Cmd{Argv: append([]string{"sh", "-c", script, "tejun-lock"}, args...)}
+	c := transport.Cmd{Argv: append([]string{"sh", "-c", script, "tejun-lock"}, args...), CLocale: true}
 	if become == "root" {
 		c = steps.Sudo([]transport.Cmd{c}, become)[0]
 	}

@@ -34,12 +34,14 @@ func (x *Executor) readOnly(e *hostEnv, step steps.Step) *readOnlyEnv {
 				host = hs[0]
 			}
 		}
-		line, err := steps.Sudo([]transport.Cmd{op.Cmd}, host.SSH.Become)[0].Line()
-		if err != nil {
-			continue
+		for _, c := range append([]transport.Cmd{op.Cmd}, op.Variants...) {
+			line, err := steps.Sudo([]transport.Cmd{c}, host.SSH.Become)[0].Line()
+			if err != nil {
+				continue
+			}
+			pat := "^" + strings.ReplaceAll(regexp.QuoteMeta(line), `\.ckp\.N`, `\.ckp\.[0-9]+`) + "$"
+			r.allowed[host.Name] = append(r.allowed[host.Name], regexp.MustCompile(pat))
 		}
-		pat := "^" + strings.ReplaceAll(regexp.QuoteMeta(line), `\.ckp\.N`, `\.ckp\.[0-9]+`) + "$"
-		r.allowed[host.Name] = append(r.allowed[host.Name], regexp.MustCompile(pat))
 	}
 	return r
 }
@@ -73,7 +75,11 @@ func (r *readOnlyEnv) On(name string) (steps.Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &readOnlyEnv{hostEnv: other.(*hostEnv), allowed: r.allowed}, nil
+	he, ok := other.(*hostEnv)
+	if !ok {
+		return nil, fmt.Errorf("plan mode: %s is not a host of this run", name)
+	}
+	return &readOnlyEnv{hostEnv: he, allowed: r.allowed}, nil
 }
 
 func (r *readOnlyEnv) Confirm(context.Context, string) error { return steps.ErrNoOperator }

@@ -123,7 +123,7 @@ func (c *Checkpoint) Apply(ctx context.Context, env steps.Env) error {
 	if o == nil {
 		return fmt.Errorf("the server reported no checkpoint file for the new journal")
 	}
-	sum, err := env.Run(ctx, transport.Cmd{Argv: []string{"sha256sum", "--", o["path"]}}, nil)
+	sum, err := env.Run(ctx, steps.Parsed(transport.Cmd{Argv: []string{"sha256sum", "--", o["path"]}}), nil)
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,9 @@ func (c *Checkpoint) Describe(lang string) steps.Description {
 	}
 }
 
-func (c *Checkpoint) Plan() steps.Plan {
+func (c *Checkpoint) Plan() steps.Plan { return c.Conn.learnt(c.plan()) }
+
+func (c *Checkpoint) plan() steps.Plan {
 	current := transport.Cmd{Argv: []string{"test", "-f", c.Outputs()["path"]}}
 	checks := []transport.Cmd{c.ztag("counter", "journal"), current}
 	if c.Root != "" {
@@ -153,6 +155,6 @@ func (c *Checkpoint) Plan() steps.Plan {
 	return steps.Plan{
 		Check: c.checks(checks...),
 		Apply: steps.Ops(append(append([]transport.Cmd{c.exec("admin", "checkpoint", c.Prefix)}, checks...),
-			transport.Cmd{Argv: []string{"sha256sum", "--", c.Outputs()["path"]}})...),
+			steps.Parsed(transport.Cmd{Argv: []string{"sha256sum", "--", c.Outputs()["path"]}}))...),
 	}
 }

@@ -74,7 +74,9 @@ func (c *Configure) Describe(lang string) steps.Description {
 	}
 }
 
-func (c *Configure) Plan() steps.Plan {
+func (c *Configure) Plan() steps.Plan { return c.Conn.learnt(c.plan()) }
+
+func (c *Configure) plan() steps.Plan {
 	if c.Alias != "" {
 		return steps.Plan{}
 	}

@@ -83,7 +83,8 @@ func (f *Failover) conf() string { return "/etc/perforce/p4dctl.conf.d/" + f.Mas
 func (f *Failover) fence() []transport.Cmd {
 	return []transport.Cmd{
 		{Argv: []string{"p4dctl", "stop", f.MasterP4dctl}},
-		{Argv: []string{"mv", "-f", "--", f.conf(), fencedConf(f.MasterP4dctl)}},
+		// Its stderr is read ("No such file": fenced already).
+		steps.Parsed(transport.Cmd{Argv: []string{"mv", "-f", "--", f.conf(), fencedConf(f.MasterP4dctl)}}),
 	}
 }
 
@@ -137,10 +138,12 @@ func (f *Failover) probe() transport.Cmd {
 }
 
 func (f *Failover) masterStatus() transport.Cmd {
-	return transport.Cmd{Argv: []string{"p4dctl", "status", f.MasterP4dctl}}
+	return steps.Parsed(transport.Cmd{Argv: []string{"p4dctl", "status", f.MasterP4dctl}})
 }
 
-func (f *Failover) Plan() steps.Plan {
+func (f *Failover) Plan() steps.Plan { return f.Conn.learnt(f.plan()) }
+
+func (f *Failover) plan() steps.Plan {
 	p := steps.Plan{Check: f.checks(f.ztag("info"))}
 	if f.MasterDown {
 		p.Check = append(p.Check, steps.Op{Cmd: f.probe()})

@@ -41,7 +41,7 @@ func TestFailoverUnverifiedDown(t *testing.T) {
 	standby := func() *transporttest.Fake {
 		return transporttest.New().
 			On(`-ztag info$`, transporttest.Reply{Stdout: "... ServerID standby\n"}).
-			On(`^timeout 5 p4 .* -ztag info$`, transporttest.Reply{Code: 124}).
+			On(`^env LC_ALL=C timeout 5 p4 .* -ztag info$`, transporttest.Reply{Code: 124}).
 			On(`-ztag servers$`, transporttest.Reply{Stdout: "... ServerID standby\n... Options mandatory\n"}).
 			On(`failover -s master$`, transporttest.Reply{Stdout: "use --yes or -y to execute the failover.\n"})
 	}
@@ -60,15 +60,15 @@ func TestFailoverUnverifiedDown(t *testing.T) {
 	}
 
 	// The host answers and p4dctl says p4d runs: hung, refused even so.
-	master := transporttest.New().On(`^p4dctl status master$`, transporttest.Reply{Stdout: "p4d 'master' is running with pid 7.\n"})
+	master := transporttest.New().On(`^env LC_ALL=C p4dctl status master$`, transporttest.Reply{Stdout: "p4d 'master' is running with pid 7.\n"})
 	env = &hostEnv{name: "standby", hosts: map[string]*transporttest.Fake{"standby": standby(), "master": master}}
 	if _, err := f.Check(context.Background(), env); err == nil || !strings.Contains(err.Error(), "hung") {
 		t.Fatalf("hung master: %v", err)
 	}
 	// Not running there: down, and Apply fences it before failover -s -y.
-	master.On(`^p4dctl status master$`, transporttest.Reply{Stdout: "p4d 'master' is not running.\n", Code: 1}).
+	master.On(`^env LC_ALL=C p4dctl status master$`, transporttest.Reply{Stdout: "p4d 'master' is not running.\n", Code: 1}).
 		On(`^p4dctl stop master$`, transporttest.Reply{}).
-		On(`^mv -f -- /etc/perforce/p4dctl.conf.d/master.conf`, transporttest.Reply{})
+		On(`^env LC_ALL=C mv -f -- /etc/perforce/p4dctl.conf.d/master.conf`, transporttest.Reply{})
 	env.hosts["standby"].On(`failover -s master -y$`, transporttest.Reply{})
 	f.AcceptUnverifiedDown = false
 	if st, err := f.Check(context.Background(), env); err != nil || !strings.Contains(st.Reason, "not running") {
@@ -77,6 +77,6 @@ func TestFailoverUnverifiedDown(t *testing.T) {
 	if err := f.Apply(context.Background(), env); err != nil {
 		t.Fatal(err)
 	}
-	master.AssertReceived(t, `^mv -f -- /etc/perforce/p4dctl.conf.d/master.conf /etc/perforce/p4dctl.conf.d/master.conf.fenced-by-tejun$`)
+	master.AssertReceived(t, `^env LC_ALL=C mv -f -- /etc/perforce/p4dctl.conf.d/master.conf /etc/perforce/p4dctl.conf.d/master.conf.fenced-by-tejun$`)
 	env.hosts["standby"].AssertReceived(t, `failover -s master -y$`)
 }

@@ -34,7 +34,7 @@ func (i *Info) Describe(lang string) steps.Description {
 	return steps.Description{Notes: notes, Blocks: []steps.Block{steps.CommandBlock(lang, i.manual("info"))}}
 }
 
-func (i *Info) Plan() steps.Plan { return steps.Plan{Check: i.checks(i.ztag("info"))} }
+func (i *Info) Plan() steps.Plan { return i.Conn.learnt(steps.Plan{Check: i.checks(i.ztag("info"))}) }
 
 func (i *Info) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
 	cmd := i.ztag("info")

@@ -35,7 +35,7 @@ func (l *Login) manualCmd() transport.Cmd {
 	if l.Charset != "" && l.Charset != "none" {
 		argv = append(argv, "-C", l.Charset)
 	}
-	return transport.Cmd{Argv: append(argv, "login"), User: l.Become}
+	return transport.Cmd{Argv: append(argv, "login"), User: l.Become, CLocale: true}
 }
 
 func (l *Login) Describe(lang string) steps.Description {
@@ -47,7 +47,9 @@ func (l *Login) Describe(lang string) steps.Description {
 	}
 }
 
-func (l *Login) Plan() steps.Plan {
+func (l *Login) Plan() steps.Plan { return l.Conn.learnt(l.plan()) }
+
+func (l *Login) plan() steps.Plan {
 	apply := l.manualCmd()
 	apply.Stdin = "secret " + l.Secret
 	check := l.manualCmd()
@@ -56,7 +58,7 @@ func (l *Login) Plan() steps.Plan {
 }
 
 func (l *Login) stat() transport.Cmd {
-	return transport.Cmd{Argv: []string{"stat", "-c", "%U %a", "--", l.Tickets}}
+	return steps.Parsed(transport.Cmd{Argv: []string{"stat", "-c", "%U %a", "--", l.Tickets}})
 }
 
 // Check: the stored ticket works (login -s), and the ticket file belongs to

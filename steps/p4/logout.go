@@ -50,7 +50,9 @@ func (l *Logout) Describe(lang string) steps.Description {
 	return d
 }
 
-func (l *Logout) Plan() steps.Plan {
+func (l *Logout) Plan() steps.Plan { return l.Conn.learnt(l.plan()) }
+
+func (l *Logout) plan() steps.Plan {
 	return steps.Plan{Check: steps.Ops(l.exists()), Apply: steps.Ops(l.cmds()...)}
 }
 

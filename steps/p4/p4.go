@@ -17,20 +17,20 @@ func Kinds() []steps.Kind {
 	return []steps.Kind{
 		{Name: "p4.server", New: func() steps.Step { return &Server{} }},
 		{Name: "p4.user", New: func() steps.Step { return &User{} }},
-		{Name: "p4.passwd", New: func() steps.Step { return &Passwd{} }},
+		{Name: "p4.passwd", New: func() steps.Step { return &Passwd{} }, Caps: steps.Caps{Credentials: true}},
 		{Name: "p4.protect", New: func() steps.Step { return &Protect{} }},
-		{Name: "p4.checkpoint", New: func() steps.Step { return &Checkpoint{} }},
+		{Name: "p4.checkpoint", New: func() steps.Step { return &Checkpoint{} }, Caps: steps.Caps{Produces: true, RealOutputs: true}},
 		{Name: "p4.server_id", New: func() steps.Step { return &ServerID{} }},
 		{Name: "p4.restore", New: func() steps.Step { return &Restore{} }},
-		{Name: "p4.login", New: func() steps.Step { return &Login{} }},
-		{Name: "p4.ticket", New: func() steps.Step { return &Ticket{} }},
+		{Name: "p4.login", New: func() steps.Step { return &Login{} }, Caps: steps.Caps{Credentials: true}},
+		{Name: "p4.ticket", New: func() steps.Step { return &Ticket{} }, Caps: steps.Caps{Verify: true}},
 		{Name: "p4.logout", New: func() steps.Step { return &Logout{} }},
-		{Name: "p4.pull", New: func() steps.Step { return &Pull{} }},
-		{Name: "p4.servers", New: func() steps.Step { return &Servers{} }},
-		{Name: "p4.failover", New: func() steps.Step { return &Failover{} }},
-		{Name: "p4dctl", New: func() steps.Step { return &P4dctl{} }},
-		{Name: "p4.parity", New: func() steps.Step { return &Parity{} }},
-		{Name: "p4.info", New: func() steps.Step { return &Info{} }},
+{Name: "p4.pull", New: func() steps.Step { return &Pull{} }, Caps: steps.Caps{Verify: true}},
+		{Name: "p4.servers", New: func() steps.Step { return &Servers{} }, Caps: steps.Caps{Verify: true}},
+		{Name: "p4.failover", New: func() steps.Step { return &Failover{} }, Caps: steps.Caps{MayDestroy: true}},
+		{Name: "p4dctl", New: func() steps.Step { return &P4dctl{} }, Caps: steps.Caps{MayDestroy: true}},
+		{Name: "p4.parity", New: func() steps.Step { return &Parity{} }, Caps: steps.Caps{Verify: true, Produces: true, RealOutputs: true}},
+		{Name: "p4.info", New: func() steps.Step { return &Info{} }, Caps: steps.Caps{Verify: true}},
 		{Name: "p4.configure", New: func() steps.Step { return &Configure{} }},
 		{Name: "p4.target", New: func() steps.Step { return &Target{} }},
 	}
@@ -99,6 +99,34 @@ func (c Conn) checks(cmds ...transport.Cmd) []steps.Op {
 		ops = append(ops, steps.Op{Cmd: login})
 	}
 	return ops
+}
+
+// learnt declares, on each p4 command of a plan, the form it takes once
+// the server has said it is Unicode (Conn.run and Logout re-send it with
+// -C utf8): a step given no charset finds out only from the refusal. Plan
+// mode's gate admits the variant; --show-exec shows the command as first
+// sent.
+func (c Conn) learnt(p steps.Plan) steps.Plan {
+	if c.Charset != "" {
+		return p
+	}
+	login, _ := c.loginCmd().Line()
+	add := func(ops []steps.Op) []steps.Op {
+		out := make([]steps.Op, len(ops))
+		for i, op := range ops {
+			if line, _ := op.Cmd.Line(); line == login {
+				u := c
+				u.Charset = "utf8"
+				op.Variants = append(op.Variants, u.loginCmd())
+			} else if v := withCharset(op.Cmd, "utf8"); len(op.Cmd.Argv) > 0 && op.Cmd.Argv[0] == "p4" {
+				op.Variants = append(op.Variants, v)
+			}
+			out[i] = op
+		}
+		return out
+	}
+	p.Check, p.Apply = add(p.Check), add(p.Apply)
+	return p
 }
 
 // ticketRefused: the server wants a (new) login. The texts are Perforce's
@@ -179,7 +207,7 @@ func (c Conn) exec(args ...string) transport.Cmd {
 	if c.Charset != "" && c.Charset != "none" {
 		argv = append(argv, "-C", c.Charset)
 	}
-	return transport.Cmd{Argv: append(argv, args...), User: c.Become}
+	return transport.Cmd{Argv: append(argv, args...), User: c.Become, CLocale: true}
 }
 
 // P4Port writes HOST:PORT as Perforce reads it. An IPv6 address joined
@@ -207,7 +235,7 @@ func P4Port(port string) string {
 
 // p4d is a server-side command on a P4ROOT, run as the OS owner when given.
 func p4d(user, root string, args ...string) transport.Cmd {
-	return transport.Cmd{Argv: append([]string{"p4d", "-r", root}, args...), User: user}
+	return transport.Cmd{Argv: append([]string{"p4d", "-r", root}, args...), User: user, CLocale: true}
 }
 
 // ztag is exec with tagged output, which tejun parses instead of prose.
@@ -242,7 +270,7 @@ func (c Conn) notes(lang string) []string {
 	return n
 }
 
-// Fields renders spec fields as the spec form shows them: multi-line values
+// fieldLines renders spec fields as the spec form shows them: multi-line values
 // on tab-indented lines under the field name.
 func fieldLines(name string, values ...string) []string {
 	if len(values) == 1 {

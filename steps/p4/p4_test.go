@@ -25,10 +25,10 @@ func TestFailoverForms(t *testing.T) {
 	}{
 		{Failover{Conn: c, Master: "master"}, "p4 failover", nil},
 		{Failover{Conn: c, Master: "master", Yes: true}, "p4 failover -y",
-			[]string{"p4 -u super -p 127.0.0.12:1666 failover -y", "p4 -u super -p 127.0.0.12:1666 -ztag info"}},
+			[]string{"env LC_ALL=C p4 -u super -p 127.0.0.12:1666 failover -y", "env LC_ALL=C p4 -u super -p 127.0.0.12:1666 -ztag info"}},
 		{Failover{Conn: c, Master: "master", MasterDown: true, MasterPort: "m:1"}, "p4 failover -s master", nil},
 		{Failover{Conn: c, Master: "master", MasterDown: true, MasterPort: "m:1", Yes: true}, "p4 failover -s master -y",
-			[]string{"p4 -u super -p 127.0.0.12:1666 failover -s master -y", "p4 -u super -p 127.0.0.12:1666 -ztag info"}},
+			[]string{"env LC_ALL=C p4 -u super -p 127.0.0.12:1666 failover -s master -y", "env LC_ALL=C p4 -u super -p 127.0.0.12:1666 -ztag info"}},
 	} {
 		if got := tc.f.Describe("ja").Blocks[0].Lines[0]; got != tc.manual {
 			t.Errorf("manual form %q, want %q", got, tc.manual)

@@ -112,7 +112,7 @@ func (p *P4dctl) Plan() steps.Plan {
 }
 
 func (p *P4dctl) status() transport.Cmd {
-	return transport.Cmd{Argv: []string{"p4dctl", "status", p.Name}}
+	return steps.Parsed(transport.Cmd{Argv: []string{"p4dctl", "status", p.Name}})
 }
 
 // Destructive: stopping a server is an outage, and on a standby it is the
@@ -146,7 +146,7 @@ func (p *P4dctl) Check(ctx context.Context, env steps.Env) (steps.Status, error)
 
 // p4dctlRunning asks p4dctl whether service name runs on env's host.
 func p4dctlRunning(ctx context.Context, env steps.Env, name string) (bool, string, error) {
-	out, err := env.Run(ctx, transport.Cmd{Argv: []string{"p4dctl", "status", name}}, nil)
+	out, err := env.Run(ctx, steps.Parsed(transport.Cmd{Argv: []string{"p4dctl", "status", name}}), nil)
 	text := strings.TrimSpace(out)
 	switch {
 	case strings.Contains(out, " is not running"):

@@ -57,13 +57,20 @@ func (p *Parity) Describe(lang string) steps.Description {
 	}
 }
 
-func (p *Parity) Plan() steps.Plan {
-	return steps.Plan{Check: []steps.Op{
-		{Cmd: p.ztag("info")},
-		{Host: p.Standby, Cmd: transport.Cmd{Argv: []string{"p4d", "-V"}}},
-		{Host: p.Standby, Cmd: transport.Cmd{Argv: []string{"date", "+%z"}}},
-	}}
+func (p *Parity) Plan() steps.Plan { return p.Conn.learnt(p.plan()) }
+
+func (p *Parity) plan() steps.Plan {
+	// The login the info may need, as every p4 check lists it (plan
+	// mode's gate refused it before, and --show-exec did not show it).
+	return steps.Plan{Check: append(p.checks(p.ztag("info")),
+		steps.Op{Host: p.Standby, Cmd: version()},
+		steps.Op{Host: p.Standby, Cmd: zone()},
+	)}
 }
+
+// version and zone are read on the standby; both outputs are parsed.
+func version() transport.Cmd { return steps.Parsed(transport.Cmd{Argv: []string{"p4d", "-V"}}) }
+func zone() transport.Cmd    { return steps.Parsed(transport.Cmd{Argv: []string{"date", "+%z"}}) }
 
 var release = regexp.MustCompile(`P4D/[^/]+/([0-9]+\.[0-9]+)/`)
 
@@ -103,11 +110,11 @@ func (p *Parity) Check(ctx context.Context, env steps.Env) (steps.Status, error)
 	if err != nil {
 		return steps.Status{}, err
 	}
-	v, err := standby.Run(ctx, transport.Cmd{Argv: []string{"p4d", "-V"}}, nil)
+	v, err := standby.Run(ctx, version(), nil)
 	if err != nil {
 		return steps.Status{}, err
 	}
-	z, err := standby.Run(ctx, transport.Cmd{Argv: []string{"date", "+%z"}}, nil)
+	z, err := standby.Run(ctx, zone(), nil)
 	if err != nil {
 		return steps.Status{}, err
 	}

@@ -43,7 +43,9 @@ func (p *Passwd) Describe(lang string) steps.Description {
 	}
 }
 
-func (p *Passwd) Plan() steps.Plan {
+func (p *Passwd) Plan() steps.Plan { return p.Conn.learnt(p.plan()) }
+
+func (p *Passwd) plan() steps.Plan {
 	check := p.loginCheck()
 	check.Stdin = "secret " + p.Secret
 	set := p.exec("passwd", p.Name)

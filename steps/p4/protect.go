@@ -35,7 +35,9 @@ func (p *Protect) Describe(lang string) steps.Description {
 	}
 }
 
-func (p *Protect) Plan() steps.Plan {
+func (p *Protect) Plan() steps.Plan { return p.Conn.learnt(p.plan()) }
+
+func (p *Protect) plan() steps.Plan {
 	in := p.exec("protect", "-i")
 	in.Stdin = "protections table (from protect -o, line above appended)"
 	return steps.Plan{Check: p.checks(p.exec("protect", "-o")), Apply: steps.Ops(p.exec("protect", "-o"), in)}

@@ -130,7 +130,9 @@ func (p *Pull) Describe(lang string) steps.Description {
 	return d
 }
 
-func (p *Pull) Plan() steps.Plan {
+func (p *Pull) Plan() steps.Plan { return p.Conn.learnt(p.plan()) }
+
+func (p *Pull) plan() steps.Plan {
 	cmds := []transport.Cmd{p.ztag("pull", "-lj")}
 	if p.Root != "" {
 		cmds = append(cmds, p.findDB(), p.catID())
@@ -146,11 +148,11 @@ func (p *Pull) Plan() steps.Plan {
 }
 
 func (p *Pull) findDB() transport.Cmd {
-	return transport.Cmd{Argv: []string{"find", steps.FindPath(p.Root), "-maxdepth", "1", "-name", "db.*", "-print", "-quit"}}
+	return steps.Parsed(transport.Cmd{Argv: []string{"find", steps.FindPath(p.Root), "-maxdepth", "1", "-name", "db.*", "-print", "-quit"}})
 }
 
 func (p *Pull) catID() transport.Cmd {
-	return transport.Cmd{Argv: []string{"cat", "--", p.Root + "/server.id"}}
+	return steps.Parsed(transport.Cmd{Argv: []string{"cat", "--", p.Root + "/server.id"}})
 }
 
 // errReplicationLogin is replication failing to log in to the master:

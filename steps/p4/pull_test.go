@@ -39,7 +39,7 @@ func TestPullProvesReplication(t *testing.T) {
 	if err != nil || st.Done || !strings.Contains(st.Reason, "has not heard from standby") {
 		t.Fatalf("no line for the standby on the master: %+v, %v", st, err)
 	}
-	master.AssertReceived(t, `^p4 -u super -p m:1666 -ztag servers -J$`)
+	master.AssertReceived(t, `^env LC_ALL=C p4 -u super -p m:1666 -ztag servers -J$`)
 
 	master.On(`servers -J$`, serversJ([3]string{"master", "2/400", "2/400"}, [3]string{"standby", "2/100", "2/60"}))
 	st, err = p.Check(context.Background(), env)

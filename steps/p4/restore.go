@@ -39,7 +39,7 @@ func (r *Restore) Describe(lang string) steps.Description {
 }
 
 func (r *Restore) find() transport.Cmd {
-	return transport.Cmd{Argv: []string{"find", steps.FindPath(r.Root), "-mindepth", "1", "-maxdepth", "1", "-name", "db.*", "-printf", "%u %f\n"}}
+	return steps.Parsed(transport.Cmd{Argv: []string{"find", steps.FindPath(r.Root), "-mindepth", "1", "-maxdepth", "1", "-name", "db.*", "-printf", "%u %f\n"}})
 }
 
 func (r *Restore) Plan() steps.Plan {
@@ -67,8 +67,7 @@ func (r *Restore) Check(ctx context.Context, env steps.Env) (steps.Status, error
 }
 
 func (r *Restore) Apply(ctx context.Context, env steps.Env) error {
-	_, err := env.Run(ctx, r.cmd("-jr", r.Checkpoint), nil)
-	return err
+	return steps.ApplyPlan(ctx, env, r)
 }
 
 func (r *Restore) Verify(ctx context.Context, env steps.Env) error {

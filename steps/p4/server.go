@@ -131,7 +131,9 @@ func (s *Server) Describe(lang string) steps.Description {
 	return d
 }
 
-func (s *Server) Plan() steps.Plan {
+func (s *Server) Plan() steps.Plan { return s.Conn.learnt(s.plan()) }
+
+func (s *Server) plan() steps.Plan {
 	p := steps.Plan{Check: s.checks(s.ztag("servers"), s.exec("server", "-o", s.ServerID))}
 	if len(s.IfUnicode) > 0 {
 		p.Check = append(p.Check, steps.Op{Cmd: s.ztag("info")})

@@ -37,7 +37,7 @@ func (s *ServerID) Describe(lang string) steps.Description {
 }
 
 func (s *ServerID) stat() transport.Cmd {
-	return transport.Cmd{Argv: []string{"stat", "-c", "%U", "--", s.Root + "/server.id"}}
+	return steps.Parsed(transport.Cmd{Argv: []string{"stat", "-c", "%U", "--", s.Root + "/server.id"}})
 }
 
 // remove clears a server.id someone else owns: the owner of P4ROOT may
@@ -78,12 +78,7 @@ func (s *ServerID) Check(ctx context.Context, env steps.Env) (steps.Status, erro
 }
 
 func (s *ServerID) Apply(ctx context.Context, env steps.Env) error {
-	for _, c := range s.Plan().Apply {
-		if _, err := env.Run(ctx, c.Cmd, nil); err != nil {
-			return err
-		}
-	}
-	return nil
+	return steps.ApplyPlan(ctx, env, s)
 }
 
 func (s *ServerID) Verify(ctx context.Context, env steps.Env) error {

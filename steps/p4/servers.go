@@ -43,7 +43,9 @@ func (s *Servers) Describe(lang string) steps.Description {
 	}
 }
 
-func (s *Servers) Plan() steps.Plan {
+func (s *Servers) Plan() steps.Plan { return s.Conn.learnt(s.plan()) }
+
+func (s *Servers) plan() steps.Plan {
 	return steps.Plan{Check: s.checks(s.ztag("servers", "-J"))}
 }
 

@@ -99,7 +99,9 @@ func (t *Target) Describe(lang string) steps.Description {
 	return d
 }
 
-func (t *Target) Plan() steps.Plan {
+func (t *Target) Plan() steps.Plan { return t.Conn.learnt(t.plan()) }
+
+func (t *Target) plan() steps.Plan {
 	switch {
 	case t.Alias != "":
 		return steps.Plan{}

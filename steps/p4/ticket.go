@@ -42,7 +42,7 @@ func (t *Ticket) Describe(lang string) steps.Description {
 }
 
 func (t *Ticket) stat() transport.Cmd {
-	return transport.Cmd{Argv: []string{"stat", "-c", "%U %a %s", "--", t.Path}}
+	return steps.Parsed(transport.Cmd{Argv: []string{"stat", "-c", "%U %a %s", "--", t.Path}})
 }
 
 func (t *Ticket) Plan() steps.Plan { return steps.Plan{Check: steps.Ops(t.stat())} }

@@ -52,7 +52,9 @@ func (u *User) Describe(lang string) steps.Description {
 	return d
 }
 
-func (u *User) Plan() steps.Plan {
+func (u *User) Plan() steps.Plan { return u.Conn.learnt(u.plan()) }
+
+func (u *User) plan() steps.Plan {
 	in := u.exec("user", "-i", "-f")
 	in.Stdin = "user spec " + u.Name + " (from user -o, fields above changed)"
 	return steps.Plan{

@@ -5,6 +5,8 @@ package transporttest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"regexp"
@@ -29,6 +31,7 @@ type Reply struct {
 type rule struct {
 	re    *regexp.Regexp
 	reply Reply
+	fn    func(line string) Reply
 }
 
 // Fake is a transport.Conn and transport.Files.
@@ -49,7 +52,16 @@ func New() *Fake { return &Fake{stdin: map[string]string{}, files: map[string]st
 func (f *Fake) On(pattern string, reply Reply) *Fake {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.rules = append(f.rules, rule{regexp.MustCompile(pattern), reply})
+	f.rules = append(f.rules, rule{re: regexp.MustCompile(pattern), reply: reply})
+	return f
+}
+
+// OnFunc adds a rule whose reply is worked out per command line: a test
+// that explores a kind's branches answers at random.
+func (f *Fake) OnFunc(pattern string, fn func(line string) Reply) *Fake {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rules = append(f.rules, rule{re: regexp.MustCompile(pattern), fn: fn})
 	return f
 }
 
@@ -78,20 +90,24 @@ func (f *Fake) Run(ctx context.Context, cmd transport.Cmd, stdio transport.Stdio
 	if r == nil {
 		return fmt.Errorf("transporttest: no rule for %q", line)
 	}
-	if r.reply.Then != nil {
-		r.reply.Then(f)
+	reply := r.reply
+	if r.fn != nil {
+		reply = r.fn(line)
 	}
-	if r.reply.Err != nil {
-		return r.reply.Err
+	if reply.Then != nil {
+		reply.Then(f)
+	}
+	if reply.Err != nil {
+		return reply.Err
 	}
 	if stdio.Stdout != nil {
-		io.WriteString(stdio.Stdout, r.reply.Stdout)
+		io.WriteString(stdio.Stdout, reply.Stdout)
 	}
 	if stdio.Stderr != nil {
-		io.WriteString(stdio.Stderr, r.reply.Stderr)
+		io.WriteString(stdio.Stderr, reply.Stderr)
 	}
-	if r.reply.Code != 0 {
-		return &transport.ExitError{Cmd: line, Code: r.reply.Code, Stderr: strings.TrimRight(r.reply.Stderr, "\n")}
+	if reply.Code != 0 {
+		return &transport.ExitError{Cmd: line, Code: reply.Code, Stderr: strings.TrimRight(reply.Stderr, "\n")}
 	}
 	return nil
 }
@@ -108,7 +124,22 @@ func (f *Fake) WriteFile(ctx context.Context, path string, r io.Reader, o transp
 	f.files[path] = string(b)
 	f.received = append(f.received, "write "+path)
 	f.mu.Unlock()
-	return "", nil
+	return sum(string(b)), nil
+}
+
+// Put stores a file as if the host had it already; unlike WriteFile it
+// is not recorded as received.
+func (f *Fake) Put(path, content string) *Fake {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.files[path] = content
+	return f
+}
+
+// sum is the SHA-256 the real connections return for what they moved.
+func sum(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
 }
 
 // ReadFile returns what WriteFile stored.
@@ -120,7 +151,7 @@ func (f *Fake) ReadFile(ctx context.Context, path string, w io.Writer, as string
 		return "", fmt.Errorf("transporttest: no file %s", path)
 	}
 	_, err := io.WriteString(w, data)
-	return "", err
+	return sum(data), err
 }
 
 // Received lists the command lines run, in order.

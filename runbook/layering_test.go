@@ -1,0 +1,62 @@
+package runbook_test
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The model (runbook) and the dry-run writer (runbook/dryrun) must not be
+// able to reach a host: rendering a procedure cannot dial, by
+// construction. go list says what they are built from.
+//
+// Until the SSH client moves out of package transport (which also holds
+// Cmd and quoting, needed through steps), the model reaches
+// x/crypto/ssh through tejun/transport alone: the test holds that no other
+// package of theirs imports a network or SSH package, and that they do not
+// import the transport themselves. Once the client has its own package,
+// that package importing x/crypto/ssh would be a second path, and fails
+// here.
+
+// clientPkgs are the packages that reach a host.
+var clientPkgs = []string{"golang.org/x/crypto/ssh", "golang.org/x/crypto/ssh/agent", "golang.org/x/crypto/ssh/knownhosts",
+	"github.com/pkg/sftp", "github.com/skeema/knownhosts", "net", "os/exec"}
+
+// forbidden are tejun packages the model and the dry-run must never be
+// built with: the run, the CLI, the fakes and the test-bed.
+var forbidden = []string{"tejun/runbook/executor", "tejun/runbook/app", "tejun/transport/transporttest", "tejun/transport/testbed"}
+
+func TestLayering(t *testing.T) {
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool to list packages with")
+	}
+	for _, root := range []string{"tejun/runbook", "tejun/runbook/dryrun"} {
+		out, err := exec.Command(gobin, "list", "-deps", "-f", `{{.ImportPath}}:{{join .Imports " "}}`, root).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", root, err, out)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			pkg, imports, _ := strings.Cut(line, ":")
+			deps := strings.Fields(imports)
+			if slices.Contains(forbidden, pkg) {
+				t.Errorf("%s is built with %s", root, pkg)
+			}
+			if !strings.HasPrefix(pkg, "tejun/") {
+				continue
+			}
+			if pkg == root && slices.Contains(deps, "tejun/transport") {
+				t.Errorf("%s imports tejun/transport, which holds the SSH client: use what steps gives (Cmd, Quote, RunAsDefault)", root)
+			}
+			if pkg == "tejun/transport" {
+				continue
+			}
+			for _, d := range deps {
+				if slices.Contains(clientPkgs, d) {
+					t.Errorf("%s reaches %s through %s: the model and the dry-run cannot touch a host", root, d, pkg)
+				}
+			}
+		}
+	}
+}
