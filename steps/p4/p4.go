@@ -25,7 +25,7 @@ func Kinds() []steps.Kind {
 		{Name: "p4.login", New: func() steps.Step { return &Login{} }, Caps: steps.Caps{Credentials: true}},
 		{Name: "p4.ticket", New: func() steps.Step { return &Ticket{} }, Caps: steps.Caps{Verify: true}},
 		{Name: "p4.logout", New: func() steps.Step { return &Logout{} }},
-{Name: "p4.pull", New: func() steps.Step { return &Pull{} }, Caps: steps.Caps{Verify: true}},
+		{Name: "p4.pull", New: func() steps.Step { return &Pull{} }, Caps: steps.Caps{Verify: true}},
 		{Name: "p4.servers", New: func() steps.Step { return &Servers{} }, Caps: steps.Caps{Verify: true}},
 		{Name: "p4.failover", New: func() steps.Step { return &Failover{} }, Caps: steps.Caps{MayDestroy: true}},
 		{Name: "p4dctl", New: func() steps.Step { return &P4dctl{} }, Caps: steps.Caps{MayDestroy: true}},
