@@ -138,11 +138,11 @@ func (a *App) cli() *cli.App {
 		Reader:          a.stdin,
 		Writer:          a.stdout,
 		ErrWriter:       a.stderr,
-		HideVersion:     true,
+		Version:         fullVersion(),                // --version, -v; printed as "tejun version ..." like tejun version
 		ExitErrHandler:  func(*cli.Context, error) {}, // exit codes are decided in Run
 		OnUsageError:    usageError,
 		Flags:           []cli.Flag{sshConfigFlag},
-		Commands:        []*cli.Command{a.dryRunCommand(), a.planCommand(), a.runCommand(), a.checkCommand(), a.hostsCommand(), a.graphCommand(), a.kindsCommand()},
+		Commands:        []*cli.Command{a.dryRunCommand(), a.planCommand(), a.runCommand(), a.checkCommand(), a.hostsCommand(), a.graphCommand(), a.kindsCommand(), a.versionCommand()},
 		CommandNotFound: func(c *cli.Context, name string) {},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
