@@ -49,6 +49,9 @@ func (a *App) plan(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := executor.CheckSelection(l.binding, executor.Options{Limit: c.String("limit"), Section: c.String("section")}); err != nil {
+		return invalid(err) // before any secret is asked for
+	}
 	secrets, err := a.secrets(l.binding, c.StringSlice("secret"))
 	if err != nil {
 		return err

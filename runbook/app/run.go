@@ -28,6 +28,11 @@ func (a *App) run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	sel := executor.Options{Limit: c.String("limit"), From: c.String("from"), Only: c.String("only"), Section: c.String("section"),
+		AssumeDone: c.StringSlice("assume-done")}
+	if err := executor.CheckSelection(l.binding, sel); err != nil {
+		return invalid(err) // before any secret is asked for
+	}
 	secrets, err := a.secrets(l.binding, c.StringSlice("secret"))
 	if err != nil {
 		return err

@@ -224,25 +224,7 @@ func Check(b *runbook.Binding, opt Options) error {
 			problems = append(problems, fmt.Sprintf("step %s: kind %s cannot run yet (dry-run only)", st.ID, st.Kind.Name))
 		}
 	}
-	for _, id := range append([]string{opt.From, opt.Only}, opt.AssumeDone...) {
-		if id != "" && b.Runbook.Step(id) == nil {
-			problems = append(problems, fmt.Sprintf("no step %q", id))
-		}
-	}
-	if opt.Section != "" {
-		found := false
-		for _, sec := range b.Runbook.Sections {
-			found = found || sec.ID == opt.Section
-		}
-		if !found {
-			problems = append(problems, fmt.Sprintf("no section %q", opt.Section))
-		}
-	}
-	if opt.Limit != "" {
-		if _, err := b.Inventory.Select(opt.Limit); err != nil {
-			problems = append(problems, "--limit: "+err.Error())
-		}
-	}
+	problems = append(problems, selectionProblems(b, opt)...)
 	for _, ins := range b.Instances {
 		for _, in := range ins {
 			if su, ok := in.Impl.(steps.SecretUser); ok {
@@ -259,6 +241,73 @@ func Check(b *runbook.Binding, opt Options) error {
 		return errors.New(strings.Join(dedupe(problems), "\n"))
 	}
 	return nil
+}
+
+// optionalOnly refuses a run without --section that would do nothing:
+// a runbook made only of optional sections (the failover drills), or a
+// --from/--only step inside one. A run that silently checks no step reads
+// as "all done" to a CI job; saying which sections exist is the fix.
+func optionalOnly(rb *runbook.Runbook, opt Options) []string {
+	var problems []string
+	for _, id := range []string{opt.From, opt.Only} {
+		if st := rb.Step(id); id != "" && st != nil && st.Section.Optional {
+			problems = append(problems, fmt.Sprintf("step %s is in the optional section %s, which runs only when chosen: add --section %s", id, st.Section.ID, st.Section.ID))
+		}
+	}
+	var optional []string
+	for _, sec := range rb.Sections {
+		if !sec.Optional {
+			return problems
+		}
+		optional = append(optional, sec.ID)
+	}
+	if len(optional) > 0 && len(problems) == 0 {
+		problems = append(problems, fmt.Sprintf("every section of %s is optional, so nothing would run: choose one with --section (%s)", rb.File, strings.Join(optional, ", ")))
+	}
+	return problems
+}
+
+// CheckSelection refuses what the run's selection flags name that does
+// not exist, or a selection that would run nothing. It needs no secret,
+// so the app calls it before asking for any.
+func CheckSelection(b *runbook.Binding, opt Options) error {
+	problems := selectionProblems(b, opt)
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return errors.New(strings.Join(dedupe(problems), "\n"))
+	}
+	return nil
+}
+
+func selectionProblems(b *runbook.Binding, opt Options) []string {
+	var problems []string
+	for _, id := range append([]string{opt.From, opt.Only}, opt.AssumeDone...) {
+		if id != "" && b.Runbook.Step(id) == nil {
+			problems = append(problems, fmt.Sprintf("no step %q", id))
+		}
+	}
+	if opt.Section != "" {
+		found := false
+		for _, sec := range b.Runbook.Sections {
+			found = found || sec.ID == opt.Section
+		}
+		if !found {
+			var ids []string
+			for _, sec := range b.Runbook.Sections {
+				ids = append(ids, sec.ID)
+			}
+			problems = append(problems, fmt.Sprintf("no section %q (sections: %s)", opt.Section, strings.Join(ids, ", ")))
+		}
+	}
+	if opt.Section == "" {
+		problems = append(problems, optionalOnly(b.Runbook, opt)...)
+	}
+	if opt.Limit != "" {
+		if _, err := b.Inventory.Select(opt.Limit); err != nil {
+			problems = append(problems, "--limit: "+err.Error())
+		}
+	}
+	return problems
 }
 
 func dedupe(ss []string) []string {
