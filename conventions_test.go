@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -78,4 +81,96 @@ func TestGraphInventory(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	golden(t, out)
+}
+
+// localPlanBed is a runbook on three "local" hosts (this machine, no
+// sshd), each with its own directory under a temp dir: h1 and h2 exist,
+// h3 not. It returns the runbook, the inventory, and the temp dir.
+func localPlanBed(t *testing.T) (string, string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	var inv strings.Builder
+	inv.WriteString("[defaults]\nconnection = \"local\"\n")
+	for _, h := range []string{"h1", "h2", "h3"} {
+		fmt.Fprintf(&inv, "[hosts.%s]\naddress = \"127.0.0.1\"\nroles = [\"nodes\"]\n[hosts.%s.vars]\ndir = %q\n", h, h, filepath.Join(dir, h))
+	}
+	for _, h := range []string{"h1", "h2"} {
+		if err := os.Mkdir(filepath.Join(dir, h), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	invPath := filepath.Join(dir, "inventory.toml")
+	os.WriteFile(invPath, []byte(inv.String()), 0o644)
+	rb := writeRunbook(t, `
+[runbook]
+name = "plan-order"
+title.en = "Plan | order"
+title.ja = "計画の順序"
+[[section]]
+id = "s"
+on = "nodes"
+title.en = "Directories"
+title.ja = "ディレクトリ"
+[[section.step]]
+id = "dir"
+kind = "directory"
+title.en = "the node's directory"
+title.ja = "ノードのディレクトリ"
+path = "{{ host.dir }}"
+[[section.step]]
+id = "marker"
+kind = "command"
+title.en = "a marker | with a pipe"
+title.ja = "目印"
+argv = ["touch", "{{ host.dir }}/marker"]
+unless = ["test", "-e", "{{ host.dir }}/marker"]
+`)
+	return rb, invPath, dir
+}
+
+// TestPlanDetailedExitcode: as terraform plan -detailed-exitcode, 2 means
+// changes pending, 0 nothing to change, and every error is 1 (so 2 stays
+// unambiguous, even for a flag error). Five plans of one state print the
+// same text, hosts in the inventory's order.
+func TestPlanDetailedExitcode(t *testing.T) {
+	rb, inv, dir := localPlanBed(t)
+	clean := func(s string) string {
+		return strings.NewReplacer(dir, "$DIR", rb, "$RUNBOOK").Replace(s)
+	}
+	var first string
+	for i := 0; i < 5; i++ {
+		out, errOut, code := run(t, "plan", rb, "-i", inv, "--lang", "en", "--detailed-exitcode")
+		if code != app.ExitChanges || errOut != "" {
+			t.Fatalf("changes pending: exit %d, want %d; stderr %q", code, app.ExitChanges, errOut)
+		}
+		if i == 0 {
+			first = out
+		} else if out != first {
+			t.Fatalf("plan %d differs from the first:\n%s", i+1, diff(first, out))
+		}
+	}
+	golden(t, clean(first))
+	if _, _, code := run(t, "plan", rb, "-i", inv, "--lang", "en"); code != 0 {
+		t.Errorf("without --detailed-exitcode, changes pending: exit %d, want 0", code)
+	}
+	for name, args := range map[string][]string{
+		"flag error":   {"plan", rb, "-i", inv, "--detailed-exitcode", "--bogus"},
+		"bad lang":     {"plan", rb, "-i", inv, "--detailed-exitcode", "--lang", "fr"},
+		"no runbook":   {"plan", "--detailed-exitcode"},
+		"no such file": {"plan", "no-such.toml", "--detailed-exitcode=true"},
+	} {
+		if _, _, code := run(t, args...); code != app.ExitFailed {
+			t.Errorf("%s: exit %d, want 1", name, code)
+		}
+	}
+	if _, _, code := run(t, "plan", rb, "-i", inv, "--bogus"); code != app.ExitInvalid {
+		t.Errorf("flag error without --detailed-exitcode: exit %d, want 2", code)
+	}
+	// Apply, then nothing is left to change.
+	if out, errOut, code := run(t, "run", rb, "-i", inv, "--lang", "en"); code != 0 {
+		t.Fatalf("run: exit %d\n%s%s", code, out, errOut)
+	}
+	if out, _, code := run(t, "plan", rb, "-i", inv, "--lang", "en", "--detailed-exitcode"); code != 0 {
+		t.Errorf("nothing to change: exit %d, want 0\n%s", code, out)
+	}
 }

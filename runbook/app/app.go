@@ -31,6 +31,9 @@ const (
 	ExitUnreachable = 3 // a host could not be reached
 	ExitRefused     = 4 // a destructive step was not confirmed
 	ExitLocked      = 5 // another run holds a host
+	// ExitChanges is plan --detailed-exitcode's "something would change";
+	// with that flag every error is ExitFailed, so 2 is unambiguous.
+	ExitChanges     = 2
 	ExitInterrupted = 130
 )
 
@@ -85,7 +88,12 @@ type exitError struct {
 	err  error
 }
 
-func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
 func (e *exitError) Unwrap() error { return e.err }
 
 func invalid(err error) error { return &exitError{ExitInvalid, err} }
@@ -109,7 +117,11 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		code = ee.code
+		if ee.err == nil {
+			return code // a result, not an error: nothing to say
+		}
 	}
+	code = detailedExitCode(args, code)
 	var ps tomlsrc.Problems
 	if errors.As(err, &ps) {
 		for _, p := range ps {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 
@@ -29,6 +30,7 @@ func (a *App) planCommand() *cli.Command {
 			&cli.StringFlag{Name: "section", Usage: "only this `SECTION`"},
 			&cli.StringSliceFlag{Name: "secret", Usage: "`NAME=@FILE`: read a secret from a file (checks may log in)"},
 			stepTimeoutFlag,
+			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when nothing would change, 2 when something would, 1 on any error (as terraform plan)"},
 		},
 		Action: a.plan,
 	}
@@ -78,7 +80,31 @@ func (a *App) plan(c *cli.Context) error {
 	if res.Count(executor.Failed) > 0 {
 		return &exitError{ExitFailed, fmt.Errorf("%s could not be checked", count(res.Count(executor.Failed), "step"))}
 	}
+	if c.Bool("detailed-exitcode") && res.Count(executor.WillChange)+res.Count(executor.MayChange) > 0 {
+		// Not an error: the plan said it all on stdout.
+		return &exitError{code: ExitChanges}
+	}
 	return nil
+}
+
+// detailedExitCode maps an exit code for plan --detailed-exitcode, where 2
+// means "changes pending" and so can no longer mean a usage error: every
+// failure is 1, as terraform plan -detailed-exitcode has it. It is decided
+// from the arguments, so a flag error (found before the plan runs) is 1 too.
+// An interrupt stays 130, as a shell expects of any command.
+func detailedExitCode(args []string, code int) int {
+	if code == ExitOK || code == ExitInterrupted || len(args) < 2 || args[1] != "plan" {
+		return code
+	}
+	for _, a := range args[2:] {
+		if a == "--" {
+			break
+		}
+		if a == "--detailed-exitcode" || a == "-detailed-exitcode" || a == "--detailed-exitcode=true" || a == "-detailed-exitcode=true" {
+			return ExitFailed
+		}
+	}
+	return code
 }
 
 type planCollector struct {
@@ -115,6 +141,16 @@ func writePlan(w io.Writer, l *loaded, lang string, markdown bool, order []*runb
 	byStep := map[string][]executor.Event{}
 	for _, e := range events {
 		byStep[e.Step.ID] = append(byStep[e.Step.ID], e)
+	}
+	// Hosts finish in any order; the plan lists them in the inventory's
+	// order for the step, so that two plans of one state read the same
+	// and diff clean.
+	for id, evs := range byStep {
+		rank := map[string]int{"": -1}
+		for i, in := range l.binding.Instances[id] {
+			rank[in.Host.Name] = i
+		}
+		sort.SliceStable(evs, func(i, j int) bool { return rank[evs[i].Host] < rank[evs[j].Host] })
 	}
 	title := func(st *runbook.Step) string {
 		if ins := l.binding.Instances[st.ID]; len(ins) > 0 {
