@@ -174,3 +174,60 @@ func TestPlanDetailedExitcode(t *testing.T) {
 		t.Errorf("nothing to change: exit %d, want 0\n%s", code, out)
 	}
 }
+
+// TestLimitPatterns: --limit takes lists, globs and exclusions, a
+// repeated --limit adds to the selection, and a step can run on = "all".
+func TestLimitPatterns(t *testing.T) {
+	rb, inv, _ := localPlanBed(t)
+	hostsOf := func(out string) string {
+		seen := map[string]bool{}
+		var hs []string
+		for _, l := range strings.Split(out, "\n") {
+			if f := strings.Fields(l); len(f) > 3 && f[1] == "dir" && !seen[f[2]] {
+				seen[f[2]] = true
+				hs = append(hs, f[2])
+			}
+		}
+		return strings.Join(hs, " ")
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--limit", "h1,h3"}, "h1 h3"},
+		{[]string{"--limit", "h1", "--limit", "h3"}, "h1 h3"},
+		{[]string{"-l", "h3", "-l", "h1"}, "h1 h3"},
+		{[]string{"--limit", "h*", "--limit", "!h2"}, "h1 h3"},
+		{[]string{"--limit", "!h2"}, "h1 h3"},
+		{[]string{"--limit", "nodes,!h1"}, "h2 h3"},
+		{[]string{"--limit", "all"}, "h1 h2 h3"},
+	} {
+		out, errOut, code := run(t, append([]string{"plan", rb, "-i", inv, "--lang", "en"}, c.args...)...)
+		if code != 0 || hostsOf(out) != c.want {
+			t.Errorf("%q: exit %d, hosts %q, want %q\n%s%s", c.args, code, hostsOf(out), c.want, out, errOut)
+		}
+	}
+	_, errOut, code := run(t, "run", rb, "-i", inv, "--limit", "h1,!h4")
+	if code != app.ExitInvalid || !strings.Contains(errOut, `--limit: no host or role "h4"`) {
+		t.Errorf("a mistyped exclusion: exit %d, %s", code, errOut)
+	}
+
+	all := writeRunbook(t, strings.Replace(string(mustReadFile(t, rb)), `on = "nodes"`, `on = "all"`, 1))
+	out, errOut, code := run(t, "plan", all, "-i", inv, "--lang", "en", "--limit", "!h3")
+	if code != 0 || hostsOf(out) != "h1 h2" {
+		t.Errorf(`on = "all" with --limit !h3: exit %d, hosts %q\n%s%s`, code, hostsOf(out), out, errOut)
+	}
+	out, _, _ = run(t, "dry-run", all, "-i", inv, "--lang", "ja")
+	if !strings.Contains(out, "【全ホストで作業します】") {
+		t.Errorf(`on = "all" has no host marker:\n%s`, out)
+	}
+}
+
+func mustReadFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -163,6 +163,14 @@ func Parse(file string, src []byte) (*Inventory, error) {
 			host.SSH.Port = 22
 		}
 		checkHost(s, &ps, path, host)
+		if msg := checkName("host", n); msg != "" {
+			ps = append(ps, s.At(path, "%s", msg))
+		}
+		for _, r := range host.Roles {
+			if msg := checkName("role", r); msg != "" {
+				ps = append(ps, s.At(path+".roles", "%s", msg))
+			}
+		}
 		inv.Hosts = append(inv.Hosts, host)
 		for _, r := range host.Roles {
 			role := inv.Roles[r]
@@ -320,7 +328,8 @@ func (inv *Inventory) Host(name string) *Host {
 	return nil
 }
 
-// Select returns the hosts a target names: a host name, or a role.
+// Select returns the hosts a target names: a host name, a role, or
+// "all" (every host).
 func (inv *Inventory) Select(target string) ([]*Host, error) {
 	if h := inv.Host(target); h != nil {
 		return []*Host{h}, nil
@@ -328,16 +337,11 @@ func (inv *Inventory) Select(target string) ([]*Host, error) {
 	if r := inv.Roles[target]; r != nil {
 		return r.Hosts, nil
 	}
-	known := make([]string, 0, len(inv.Hosts)+len(inv.Roles))
-	for _, h := range inv.Hosts {
-		known = append(known, h.Name)
+	if target == All {
+		return inv.Hosts, nil
 	}
-	for r := range inv.Roles {
-		known = append(known, r)
-	}
-	sort.Strings(known)
 	hint := ""
-	if c := tomlsrc.Closest(target, known); c != "" {
+	if c := inv.closestName(target); c != "" {
 		hint = fmt.Sprintf(" (did you mean %q?)", c)
 	}
 	return nil, fmt.Errorf("no host or role %q in %s%s", target, inv.File, hint)
@@ -356,6 +360,13 @@ func (inv *Inventory) Label(target, lang string) string {
 		if len(r.Hosts) == 1 && r.Hosts[0].Label.In(lang) != "" {
 			return r.Hosts[0].Label.In(lang)
 		}
+	}
+	if target == All {
+		// 【全ホストで作業します】, "on every host"
+		if lang == "ja" {
+			return "全ホスト"
+		}
+		return "every host"
 	}
 	return target
 }

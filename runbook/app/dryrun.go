@@ -59,7 +59,7 @@ func (a *App) runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the procedure; contact no host"},
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "run destructive steps without asking (required when not on a terminal)"},
 			&cli.IntFlag{Name: "forks", Value: 10, Usage: "hosts worked on at once for a step", Action: positiveForks},
-			&cli.StringFlag{Name: "limit", Usage: "only this `HOST or ROLE`"},
+			limitFlag,
 			&cli.StringFlag{Name: "from", Usage: "start at this `STEP`; the steps before it are taken as done"},
 			&cli.StringFlag{Name: "only", Usage: "run this `STEP` alone"},
 			&cli.StringFlag{Name: "section", Usage: "run the steps of this `SECTION` only (one failover drill)"},

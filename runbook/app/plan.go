@@ -26,7 +26,7 @@ func (a *App) planCommand() *cli.Command {
 			inventoryFlag,
 			&cli.StringFlag{Name: "lang", Value: "ja", Usage: "language of step titles: ja or en"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, or markdown for a change ticket"},
-			&cli.StringFlag{Name: "limit", Usage: "only this `HOST or ROLE`"},
+			limitFlag,
 			&cli.StringFlag{Name: "section", Usage: "only this `SECTION`"},
 			&cli.StringSliceFlag{Name: "secret", Usage: "`NAME=@FILE`: read a secret from a file (checks may log in)"},
 			stepTimeoutFlag,
@@ -51,7 +51,7 @@ func (a *App) plan(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := executor.CheckSelection(l.binding, executor.Options{Limit: c.String("limit"), Section: c.String("section")}); err != nil {
+	if err := executor.CheckSelection(l.binding, executor.Options{Limit: limit(c), Section: c.String("section")}); err != nil {
 		return invalid(err) // before any secret is asked for
 	}
 	secrets, err := a.secrets(l.binding, c.StringSlice("secret"))
@@ -59,7 +59,7 @@ func (a *App) plan(c *cli.Context) error {
 		return err
 	}
 	userCfg := a.userConfig(c)
-	opt := executor.Options{Plan: true, StepTimeout: st, Limit: c.String("limit"), Section: c.String("section"), Secrets: secrets,
+	opt := executor.Options{Plan: true, StepTimeout: st, Limit: limit(c), Section: c.String("section"), Secrets: secrets,
 		Dir: filepath.Dir(l.runbookPath), UserConfig: userCfg}
 	if err := executor.Check(l.binding, opt); err != nil {
 		return invalid(err)

@@ -28,7 +28,7 @@ func (a *App) run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	sel := executor.Options{Limit: c.String("limit"), From: c.String("from"), Only: c.String("only"), Section: c.String("section"),
+	sel := executor.Options{Limit: limit(c), From: c.String("from"), Only: c.String("only"), Section: c.String("section"),
 		AssumeDone: c.StringSlice("assume-done")}
 	if err := executor.CheckSelection(l.binding, sel); err != nil {
 		return invalid(err) // before any secret is asked for
@@ -41,7 +41,7 @@ func (a *App) run(c *cli.Context) error {
 	opt := executor.Options{
 		StepTimeout: st,
 		Forks:       c.Int("forks"), Yes: c.Bool("yes"), Confirm: a.confirm(),
-		Limit: c.String("limit"), From: c.String("from"), Only: c.String("only"), Section: c.String("section"),
+		Limit: limit(c), From: c.String("from"), Only: c.String("only"), Section: c.String("section"),
 		AssumeDone: c.StringSlice("assume-done"), Secrets: secrets, FailFast: c.Bool("fail-fast"),
 		Dir: filepath.Dir(l.runbookPath), UserConfig: userCfg,
 	}
@@ -121,6 +121,13 @@ func (a *App) run(c *cli.Context) error {
 	}
 	return exit
 }
+
+var limitFlag = &cli.StringSliceFlag{Name: "limit", Aliases: []string{"l"},
+	Usage: "only the hosts of `PATTERN`: hosts, roles, all, globs (db-*), !h3 to leave one out, &role to intersect; h1,h2 is a list and a repeated --limit adds"}
+
+// limit is every --limit given, as one pattern: a repeated flag adds to
+// the selection, as ansible's --limit a --limit b does not (and should).
+func limit(c *cli.Context) string { return strings.Join(c.StringSlice("limit"), ",") }
 
 // exitFor maps a run's result to the documented exit codes.
 func exitFor(res *executor.Result) *exitError {

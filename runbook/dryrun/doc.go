@@ -279,7 +279,7 @@ func heading(lang string, sec *runbook.Section, title, label string) string {
 // English when the inventory gives a label, the bare name otherwise.
 func label(inv *inventory.Inventory, target, lang string) string {
 	l := inv.Label(target, lang)
-	if lang == "en" && l != target {
+	if lang == "en" && l != target && target != inventory.All {
 		return "the " + l
 	}
 	return l

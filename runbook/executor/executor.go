@@ -76,7 +76,8 @@ type Options struct {
 	// there (not a terminal), which refuses destructive steps and fails
 	// manual ones.
 	Confirm func(ctx context.Context, question string) (bool, error)
-	// Limit restricts the run to a host or role.
+	// Limit restricts the run to the hosts of a pattern (see
+	// inventory.Limit): "db-*,!db-03".
 	Limit string
 	// From starts at this step: the steps before it are taken as done.
 	From string
@@ -303,8 +304,8 @@ func selectionProblems(b *runbook.Binding, opt Options) []string {
 		problems = append(problems, optionalOnly(b.Runbook, opt)...)
 	}
 	if opt.Limit != "" {
-		if _, err := b.Inventory.Select(opt.Limit); err != nil {
-			problems = append(problems, "--limit: "+err.Error())
+		if _, err := b.Inventory.Limit(opt.Limit); err != nil {
+			problems = append(problems, err.Error())
 		}
 	}
 	return problems
@@ -369,7 +370,7 @@ func Run(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter) (*R
 func (x *Executor) stepHosts(st *runbook.Step) []*inventory.Host {
 	var limit map[string]bool
 	if x.opt.Limit != "" {
-		hs, _ := x.b.Inventory.Select(x.opt.Limit)
+		hs, _ := x.b.Inventory.Limit(x.opt.Limit)
 		limit = map[string]bool{}
 		for _, h := range hs {
 			limit[h.Name] = true
