@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -230,4 +232,66 @@ func mustReadFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// runEnv runs the CLI with the given environment (and this test's state
+// directory).
+func runEnv(t *testing.T, env map[string]string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	state := stateDir(t)
+	a := app.New(strings.NewReader(""), &out, &errOut, app.WithBundled(bundled), app.WithEnv(func(k string) string {
+		if k == "XDG_STATE_HOME" {
+			return state
+		}
+		return env[k]
+	}))
+	code := a.Run(context.Background(), append([]string{"tejun"}, args...))
+	return out.String(), errOut.String(), code
+}
+
+// TestLangFromLocale: without --lang, the locale decides (LC_ALL, then
+// LC_MESSAGES, then LANG); --lang wins over it. In English no step
+// number is a circled ①: the plan and the run say 1-1.
+func TestLangFromLocale(t *testing.T) {
+	rb := "examples/perforce-ha/standby.toml"
+	en, _, _ := run(t, "dry-run", rb, "--lang", "en")
+	ja, _, _ := run(t, "dry-run", rb, "--lang", "ja")
+	for _, c := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"LANG": "en_US.UTF-8"}, nil, en},
+		{map[string]string{"LANG": "ja_JP.UTF-8"}, nil, ja},
+		{map[string]string{"LANG": "C.UTF-8"}, nil, ja},
+		{nil, nil, ja},
+		{map[string]string{"LANG": "ja_JP.UTF-8", "LC_ALL": "en_US.UTF-8"}, nil, en},
+		{map[string]string{"LANG": "en_US.UTF-8"}, []string{"--lang", "ja"}, ja},
+		{map[string]string{"LC_ALL": "ja_JP.UTF-8"}, []string{"--lang", "en"}, en},
+	} {
+		out, errOut, code := runEnv(t, c.env, append([]string{"dry-run", rb}, c.args...)...)
+		if code != 0 || out != c.want {
+			t.Errorf("%v %q: exit %d, %.60q..., want the %s dry-run\n%s", c.env, c.args, code, out, map[bool]string{true: "English", false: "Japanese"}[c.want == en], errOut)
+		}
+	}
+	if strings.ContainsAny(en, "①②③④⑤⑥⑦⑧⑨") {
+		t.Error("a circled number in the English dry-run")
+	}
+
+	rbl, inv, _ := localPlanBed(t)
+	plan, _, _ := runEnv(t, map[string]string{"LANG": "en_US.UTF-8"}, "plan", rbl, "-i", inv)
+	out, errOut, code := runEnv(t, map[string]string{"LANG": "en_US.UTF-8"}, "run", rbl, "-i", inv)
+	if code != 0 {
+		t.Fatalf("run: exit %d\n%s%s", code, out, errOut)
+	}
+	for name, s := range map[string]string{"plan": plan, "run": out} {
+		if !strings.Contains(s, "1-1 ") || !strings.Contains(s, "1-2 ") || strings.ContainsAny(s, "①②") {
+			t.Errorf("English %s has no 1-1 / 1-2 step labels, or a circled one:\n%s", name, s)
+		}
+	}
+	out, _, _ = runEnv(t, map[string]string{"LANG": "ja_JP.UTF-8"}, "plan", rbl, "-i", inv)
+	if !strings.Contains(out, "1-①") || !strings.Contains(out, "作業不要") {
+		t.Errorf("Japanese plan:\n%s", out)
+	}
 }

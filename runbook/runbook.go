@@ -490,6 +490,23 @@ func (st *Step) Label() string {
 	return sec + "-" + st.Mark()
 }
 
+// LabelIn is Label for a reader of lang: in English the step's number
+// is a plain one ("5-3"), as ①, a Japanese typographic numeral, reads
+// as noise (or a missing glyph) to someone who asked for English.
+func (st *Step) LabelIn(lang string) string {
+	if lang != "en" {
+		return st.Label()
+	}
+	sec := "■"
+	switch {
+	case st.Section.Numbered != "":
+		sec = st.Section.Numbered
+	case st.Section.Number > 0:
+		sec = strconv.Itoa(st.Section.Number)
+	}
+	return sec + "-" + strconv.Itoa(st.Number)
+}
+
 // Mark is the step's own number as its document writes it: ① or (1).
 func (st *Step) Mark() string {
 	if st.style == "paren" {

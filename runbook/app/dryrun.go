@@ -13,7 +13,7 @@ import (
 func dryRunFlags() []cli.Flag {
 	return []cli.Flag{
 		inventoryFlag,
-		&cli.StringFlag{Name: "lang", Value: "ja", Usage: "language of the procedure: ja or en"},
+		langFlag("language of the procedure"),
 		&cli.StringFlag{Name: "format", Value: "text", Usage: "text (terminal) or markdown (for a change ticket)"},
 		&cli.BoolFlag{Name: "show-exec", Usage: "also show the exact commands tejun runs on each host"},
 	}
@@ -30,7 +30,8 @@ func (a *App) dryRunCommand() *cli.Command {
 }
 
 func (a *App) dryRun(c *cli.Context) error {
-	if err := oneOf("lang", c.String("lang"), "ja", "en"); err != nil {
+	lang, err := a.lang(c)
+	if err != nil {
 		return err
 	}
 	if err := oneOf("format", c.String("format"), "text", "markdown"); err != nil {
@@ -41,7 +42,7 @@ func (a *App) dryRun(c *cli.Context) error {
 		return err
 	}
 	return dryrun.Write(a.stdout, l.binding, dryrun.Options{
-		Lang:          c.String("lang"),
+		Lang:          lang,
 		Markdown:      c.String("format") == "markdown",
 		ShowExec:      c.Bool("show-exec"),
 		Color:         c.String("format") == "text" && a.colorFor(a.stdout),

@@ -24,7 +24,7 @@ func (a *App) planCommand() *cli.Command {
 		ArgsUsage: "RUNBOOK",
 		Flags: []cli.Flag{
 			inventoryFlag,
-			&cli.StringFlag{Name: "lang", Value: "ja", Usage: "language of step titles: ja or en"},
+			langFlag("language of step titles"),
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, or markdown for a change ticket"},
 			limitFlag,
 			&cli.StringFlag{Name: "section", Usage: "only this `SECTION`"},
@@ -37,7 +37,8 @@ func (a *App) planCommand() *cli.Command {
 }
 
 func (a *App) plan(c *cli.Context) error {
-	if err := oneOf("lang", c.String("lang"), "ja", "en"); err != nil {
+	lang, err := a.lang(c)
+	if err != nil {
 		return err
 	}
 	if err := oneOf("format", c.String("format"), "text", "markdown"); err != nil {
@@ -72,7 +73,7 @@ func (a *App) plan(c *cli.Context) error {
 	// Plain text, no styling: made visible as a whole (hosts' output is in
 	// the reasons).
 	var out strings.Builder
-	writePlan(&out, l, c.String("lang"), c.String("format") == "markdown", l.binding.Runbook.Order(), col.events)
+	writePlan(&out, l, lang, c.String("format") == "markdown", l.binding.Runbook.Order(), col.events)
 	io.WriteString(a.stdout, mask.Visible(out.String()))
 	if res.Unreachable() {
 		return &exitError{ExitUnreachable, fmt.Errorf("a host could not be reached")}
@@ -180,9 +181,9 @@ func writePlan(w io.Writer, l *loaded, lang string, markdown bool, order []*runb
 				host = "-"
 			}
 			if markdown {
-				fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", st.Label(), dryrun.EscapeMarkdownCell(title(st)), host, planWord(lang, e.Status), dryrun.EscapeMarkdownCell(reason))
+				fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", st.LabelIn(lang), dryrun.EscapeMarkdownCell(title(st)), host, planWord(lang, e.Status), dryrun.EscapeMarkdownCell(reason))
 			} else {
-				fmt.Fprintf(w, "%-5s %-28s %-10s %-12s %s\n", st.Label(), trim(st.ID, 28), host, planWord(lang, e.Status), reason)
+				fmt.Fprintf(w, "%-5s %-28s %-10s %-12s %s\n", st.LabelIn(lang), trim(st.ID, 28), host, planWord(lang, e.Status), reason)
 			}
 		}
 	}

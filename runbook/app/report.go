@@ -58,7 +58,7 @@ func (h *human) Finished(ev executor.Event) {
 	if host == "" {
 		host = "-"
 	}
-	line := fmt.Sprintf("%-5s %-28s %-10s %s", ev.Step.Label(), trim(mask.Visible(ev.Step.ID), 28), host, h.styles[ev.Status].Render(fmt.Sprintf("%-8s", ev.Status)))
+	line := fmt.Sprintf("%-5s %-28s %-10s %s", ev.Step.LabelIn(h.lang), trim(mask.Visible(ev.Step.ID), 28), host, h.styles[ev.Status].Render(fmt.Sprintf("%-8s", ev.Status)))
 	if ev.Host != "" {
 		line += h.faint.Render(fmt.Sprintf(" %6.2fs", ev.Duration.Seconds()))
 	}

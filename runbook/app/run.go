@@ -17,7 +17,8 @@ import (
 )
 
 func (a *App) run(c *cli.Context) error {
-	if err := oneOf("lang", c.String("lang"), "ja", "en"); err != nil {
+	lang, err := a.lang(c)
+	if err != nil {
 		return err
 	}
 	st, err := stepTimeout(c)
@@ -66,7 +67,7 @@ func (a *App) run(c *cli.Context) error {
 		events.start(l.runbookPath, l.inventoryPath, c.Args().Slice())
 		reps = append(reps, events)
 	} else {
-		human = newHuman(a.stdout, l.binding, c.String("lang"), c.Bool("verbose"), a.colorFor(a.stdout))
+		human = newHuman(a.stdout, l.binding, lang, c.Bool("verbose"), a.colorFor(a.stdout))
 		reps = append(reps, human)
 	}
 	auditFile, err := openAudit(a.getenv, l.binding.Runbook, runID)

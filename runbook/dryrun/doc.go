@@ -115,7 +115,7 @@ func buildStep(b *runbook.Binding, o Options, st *runbook.Step) step {
 	}
 	if st.DoneWhen != "" {
 		if u := b.Runbook.Step(st.DoneWhen); u != nil && len(b.Instances[u.ID]) > 0 {
-			label := u.Label()
+			label := u.LabelIn(lang)
 			title := b.Instances[u.ID][0].Title.In(lang)
 			sd.notes = append(sd.notes, t(lang, label+"「"+title+"」が既に成立していれば作業不要です",
 				"Nothing to do if "+label+" ("+title+") already holds"))
