@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
@@ -293,5 +295,52 @@ func TestLangFromLocale(t *testing.T) {
 	out, _, _ = runEnv(t, map[string]string{"LANG": "ja_JP.UTF-8"}, "plan", rbl, "-i", inv)
 	if !strings.Contains(out, "1-①") || !strings.Contains(out, "作業不要") {
 		t.Errorf("Japanese plan:\n%s", out)
+	}
+}
+
+// auditStart reads the run_start event of the newest audit record under
+// state.
+func auditStart(t *testing.T, state string) app.Event {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(state, "tejun", "runs", "*.jsonl"))
+	if len(files) == 0 {
+		t.Fatal("no audit record")
+	}
+	sort.Strings(files)
+	f, err := os.ReadFile(files[len(files)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(f), "\n")
+	var e app.Event
+	if err := json.Unmarshal([]byte(first), &e); err != nil || e.Event != "run_start" {
+		t.Fatalf("first event %q: %v", first, err)
+	}
+	return e
+}
+
+// TestAuditArgs: the audit record's run_start holds every flag given,
+// in a canonical spelling, and the tejun version that ran.
+func TestAuditArgs(t *testing.T) {
+	rb, inv, dir := localPlanBed(t)
+	secret := filepath.Join(dir, "pw")
+	os.WriteFile(secret, []byte("s3cret-value\n"), 0o600)
+	out, errOut, code := run(t, "run", rb, "-i", inv, "-y", "--limit", "h*", "-l", "!h2", "--section", "s", "--force-unlock",
+		"--lang", "en", "--forks", "2", "--step-timeout", "5m", "--secret", "pw=@"+secret, "--fail-fast")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	e := auditStart(t, stateDir(t))
+	want := []string{"--inventory=" + inv, "--lang=en", "--yes", "--forks=2", "--limit=h*", "--limit=!h2", "--section=s",
+		"--secret=pw=@" + secret, "--force-unlock", "--step-timeout=5m0s", "--fail-fast", rb}
+	if strings.Join(e.Args, " ") != strings.Join(want, " ") {
+		t.Errorf("run_start.args:\n got %q\nwant %q", e.Args, want)
+	}
+	if e.TejunVersion == "" {
+		t.Error("run_start has no tejun_version")
+	}
+	raw, _ := json.Marshal(e)
+	if strings.Contains(string(raw), "s3cret") {
+		t.Errorf("the secret's value is in the audit record: %s", raw)
 	}
 }

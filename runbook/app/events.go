@@ -38,6 +38,7 @@ type Event struct {
 	User            string   `json:"user,omitempty"`
 	Machine         string   `json:"machine,omitempty"`
 	Args            []string `json:"args,omitempty"`
+	TejunVersion    string   `json:"tejun_version,omitempty"`
 
 	// step_start, step_end, command
 	Step  string `json:"step,omitempty"`
@@ -130,7 +131,8 @@ func (l *eventLog) start(rbPath, invPath string, args []string) {
 		invPath = abs
 	}
 	l.emit(Event{Event: "run_start", Runbook: rbPath, RunbookSHA256: fileSHA256(rbPath, nil), Inventory: invPath,
-		InventorySHA256: fileSHA256(invPath, nil), User: who, Machine: machine, Args: args})
+		InventorySHA256: fileSHA256(invPath, nil), User: who, Machine: machine, Args: args,
+		TejunVersion: Version()})
 }
 
 func (l *eventLog) end(r *executor.Result, exit int, d time.Duration) {

@@ -64,7 +64,7 @@ func (a *App) run(c *cli.Context) error {
 	var events *eventLog
 	if c.String("output") == "json" {
 		events = &eventLog{w: a.stdout, runID: runID}
-		events.start(l.runbookPath, l.inventoryPath, c.Args().Slice())
+		events.start(l.runbookPath, l.inventoryPath, givenArgs(c))
 		reps = append(reps, events)
 	} else {
 		human = newHuman(a.stdout, l.binding, lang, c.Bool("verbose"), a.colorFor(a.stdout))
@@ -76,7 +76,7 @@ func (a *App) run(c *cli.Context) error {
 	}
 	defer auditFile.Close()
 	audit := &eventLog{w: auditFile, runID: runID}
-	audit.start(l.runbookPath, l.inventoryPath, c.Args().Slice())
+	audit.start(l.runbookPath, l.inventoryPath, givenArgs(c))
 	reps = append(reps, audit)
 	opt.Audit = audit.command
 	var ju *junitReport
