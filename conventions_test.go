@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"testing"
 
 	"tejun/runbook/app"
+	"tejun/transport/testbed"
 )
 
 // TestVersion builds the real binary in this checkout: tejun version and
@@ -87,24 +87,19 @@ func TestGraphInventory(t *testing.T) {
 	golden(t, out)
 }
 
-// localPlanBed is a runbook on three "local" hosts (this machine, no
-// sshd), each with its own directory under a temp dir: h1 and h2 exist,
-// h3 not. It returns the runbook, the inventory, and the temp dir.
+// localPlanBed is a runbook on three sshd hosts h1, h2, h3 (the role
+// nodes), where /srv/d exists on h1 and h2, not on h3. It returns the
+// runbook, the inventory, and the inventory's directory.
 func localPlanBed(t *testing.T) (string, string, string) {
 	t.Helper()
-	dir := t.TempDir()
-	var inv strings.Builder
-	inv.WriteString("[defaults]\nconnection = \"local\"\n")
-	for _, h := range []string{"h1", "h2", "h3"} {
-		fmt.Fprintf(&inv, "[hosts.%s]\naddress = \"127.0.0.1\"\nroles = [\"nodes\"]\n[hosts.%s.vars]\ndir = %q\n", h, h, filepath.Join(dir, h))
-	}
-	for _, h := range []string{"h1", "h2"} {
-		if err := os.Mkdir(filepath.Join(dir, h), 0o755); err != nil {
+	b := testbed.Start(t, "h1", "h2", "h3")
+	for _, h := range b.Hosts[:2] {
+		if err := os.MkdirAll(h.Path("/srv/d"), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	invPath := filepath.Join(dir, "inventory.toml")
-	os.WriteFile(invPath, []byte(inv.String()), 0o644)
+	invPath := inventoryFor(t, b, "", map[string]map[string]string{"h1": {"dir": "/srv/d"}, "h2": {"dir": "/srv/d"}, "h3": {"dir": "/srv/d"}})
+	dir := filepath.Dir(invPath)
 	rb := writeRunbook(t, `
 [runbook]
 name = "plan-order"
