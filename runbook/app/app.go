@@ -48,6 +48,9 @@ type App struct {
 	// signals are the process's SIGINT and SIGTERM; nil in tests that
 	// drive the app with a context instead.
 	signals <-chan os.Signal
+	// sigpipe and pipeOut: see WithBrokenPipe.
+	sigpipe <-chan os.Signal
+	pipeOut *os.File
 	exit    func(code int)
 	// leftover says, when the process must exit before a command has
 	// cleaned up, what may be left half-done; set by the run command.
@@ -101,13 +104,29 @@ func invalid(err error) error { return &exitError{ExitInvalid, err} }
 // Run parses args (args[0] is the program name) and returns the exit code.
 func (a *App) Run(ctx context.Context, args []string) int {
 	c := a.cli()
-	if a.signals != nil {
+	if a.signals != nil || a.sigpipe != nil {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)
 		defer cancel()
 		stop := make(chan struct{})
 		defer close(stop)
-		go a.watchSignals(cancel, stop)
+		// Interrupts are the process's signals, and a standard output
+		// whose reader is gone, once.
+		interrupts := make(chan os.Signal, 2)
+		go func() {
+			for {
+				select {
+				case s := <-a.signals: // nil: never
+					interrupts <- s
+				case <-stop:
+					return
+				}
+			}
+		}()
+		if a.sigpipe != nil {
+			go a.watchPipe(interrupts, stop)
+		}
+		go a.watchSignals(interrupts, cancel, stop)
 	}
 	err := c.RunContext(ctx, interspersed(c, args))
 	if err == nil {
@@ -207,9 +226,9 @@ func oneOf(name, v string, allowed ...string) error {
 
 // watchSignals turns the first interrupt into a cancelled context and a
 // second one (or a cleanup that outlasts interruptGrace) into an exit.
-func (a *App) watchSignals(cancel context.CancelFunc, stop <-chan struct{}) {
+func (a *App) watchSignals(signals <-chan os.Signal, cancel context.CancelFunc, stop <-chan struct{}) {
 	select {
-	case <-a.signals:
+	case <-signals:
 	case <-stop:
 		return
 	}
@@ -217,7 +236,7 @@ func (a *App) watchSignals(cancel context.CancelFunc, stop <-chan struct{}) {
 	fmt.Fprintf(a.stderr, "tejun: interrupted: no new steps start, running commands are being stopped (at most %s); interrupt again to exit at once\n", interruptGrace)
 	why := "interrupted again"
 	select {
-	case <-a.signals:
+	case <-signals:
 	case <-time.After(interruptGrace):
 		why = "stopping took longer than " + interruptGrace.String()
 	case <-stop:
