@@ -59,6 +59,11 @@ func TestRunNeedsRunbook(t *testing.T) {
 		"no_such_section":      {"plan", "examples/perforce-ha/failover.toml", "--section", "master-dwn"},
 		"hosts_no_inventory":   {"hosts"},
 		"hosts_argument":       {"hosts", "inv.toml"},
+		"mistyped_command":     {"plna", "x.toml"},
+		"mistyped_flag":        {"run", "x.toml", "--lmit", "db"},
+		"mistyped_flag_after":  {"run", "x.toml", "-y", "--forse-unlock"},
+		"mistyped_global_flag": {"--ssh-confg", "x", "plan", "x.toml"},
+		"mistyped_short_flag":  {"hosts", "-j", "x"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			out, errOut, code := run(t, args...)

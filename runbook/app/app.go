@@ -177,7 +177,15 @@ func (a *App) cli() *cli.App {
 		CommandNotFound: func(c *cli.Context, name string) {},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
-				return invalid(fmt.Errorf("unknown command %q; see tejun --help", c.Args().First()))
+				word := c.Args().First()
+				var names []string
+				for _, cmd := range c.App.Commands {
+					names = append(names, cmd.Names()...)
+				}
+				if near := tomlsrc.Closest(word, names); near != "" {
+					return invalid(fmt.Errorf("unknown command %q (did you mean %q?); see tejun --help", word, near))
+				}
+				return invalid(fmt.Errorf("unknown command %q; see tejun --help", word))
 			}
 			return cli.ShowAppHelp(c)
 		},
@@ -202,7 +210,38 @@ func (a *App) userConfig(c *cli.Context) *transport.UserConfig {
 }
 
 func usageError(c *cli.Context, err error, _ bool) error {
-	return invalid(fmt.Errorf("%v; see tejun %s --help", err, c.Command.Name))
+	name := "tejun"
+	var flags []cli.Flag
+	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
+		name += " " + c.Command.Name
+		flags = c.Command.Flags
+	} else {
+		flags = c.App.Flags
+	}
+	msg := err.Error()
+	// "flag provided but not defined: -lmit": name the flag it is
+	// closest to, with its dashes, as git and cargo do.
+	if word, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		word = strings.TrimLeft(word, "-")
+		var names []string
+		for _, f := range flags {
+			names = append(names, f.Names()...)
+		}
+		msg = "unknown flag " + dashed(word)
+		// Any letter is one edit from any other: no guess for -j.
+		if near := tomlsrc.Closest(word, names); near != "" && len(word) > 2 && len(near) > 2 {
+			msg += fmt.Sprintf(" (did you mean %s?)", dashed(near))
+		}
+	}
+	return invalid(fmt.Errorf("%s; see %s --help", msg, name))
+}
+
+// dashed spells a flag name as it is typed: -i, --limit.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 // colorFor decides styling for w: only a terminal gets color, and NO_COLOR
