@@ -344,3 +344,71 @@ func TestAuditArgs(t *testing.T) {
 		t.Errorf("the secret's value is in the audit record: %s", raw)
 	}
 }
+
+// TestKindsReference: tejun kinds lists the kinds, tejun kinds KIND and
+// tejun help kinds describe them from their structs, each with an example
+// taken from the bundled runbooks.
+func TestKindsReference(t *testing.T) {
+	for name, args := range map[string][]string{
+		"list":      {"kinds"},
+		"directory": {"kinds", "directory"},
+		"help":      {"help", "kinds"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			out, errOut, code := run(t, args...)
+			if code != 0 || errOut != "" {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			golden(t, out)
+		})
+	}
+	all, _, _ := run(t, "kinds", "--all")
+	help, _, _ := run(t, "help", "kinds")
+	if all != help {
+		t.Error("tejun help kinds differs from tejun kinds --all")
+	}
+	// Every kind is described, and every key of its example is one of
+	// the parameters listed (or a key every step has).
+	common := "id kind title note on needs timeout retries interval destructive done_when"
+	var kinds [][]string
+	for _, l := range strings.Split(all, "\n") {
+		if l != "" && !strings.HasPrefix(l, " ") {
+			kinds = append(kinds, nil)
+		}
+		if len(kinds) > 0 {
+			kinds[len(kinds)-1] = append(kinds[len(kinds)-1], l)
+		}
+	}
+	list, _, _ := run(t, "kinds")
+	if n := strings.Count(strings.Split(list, "\n\n")[0], "\n") + 1; len(kinds) != n {
+		t.Errorf("%d kinds described, %d listed", len(kinds), n)
+	}
+	for _, k := range kinds {
+		name := k[0]
+		params := map[string]bool{}
+		inParams, inExample, inString := false, false, false
+		for _, l := range k {
+			switch {
+			case strings.HasPrefix(l, "  Parameters:"):
+				inParams = true
+			case strings.HasPrefix(l, "  Example"):
+				inExample, inParams = true, false
+			case strings.HasPrefix(l, "  Every"):
+				inParams = false
+			case inParams && strings.HasPrefix(l, "    ") && !strings.HasPrefix(l, "    ("):
+				params[strings.Fields(l)[0]] = true
+			case inExample && !inString && strings.Contains(l, " = ") && !strings.HasPrefix(l, "    ["):
+				key := strings.TrimSpace(strings.SplitN(strings.SplitN(l, " = ", 2)[0], ".", 2)[0])
+				if !params[key] && !strings.Contains(" "+common+" ", " "+key+" ") {
+					t.Errorf("%s: its example sets %q, which is not a listed parameter", name, key)
+				}
+			}
+			if inExample && strings.Count(l, `"""`)%2 == 1 {
+				inString = !inString
+			}
+		}
+	}
+	if _, errOut, code := run(t, "kinds", "directroy"); code != app.ExitInvalid || !strings.Contains(errOut, `did you mean "directory"`) {
+		t.Errorf("a mistyped kind: exit %d, %s", code, errOut)
+	}
+}

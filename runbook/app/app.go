@@ -128,6 +128,15 @@ func (a *App) Run(ctx context.Context, args []string) int {
 		}
 		go a.watchSignals(interrupts, cancel, stop)
 	}
+	// tejun help kinds is the reference of every kind, not the usage of
+	// the kinds command; tejun help kinds KIND is that kind's.
+	if len(args) >= 3 && args[1] == "help" && args[2] == "kinds" {
+		rest := args[3:]
+		if len(rest) == 0 {
+			rest = []string{"--all"}
+		}
+		args = append([]string{args[0], "kinds"}, rest...)
+	}
 	err := c.RunContext(ctx, interspersed(c, args))
 	if err == nil {
 		return ExitOK

@@ -2,11 +2,8 @@ package app
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/urfave/cli/v2"
-
-	"tejun/steps"
 )
 
 func (a *App) checkCommand() *cli.Command {
@@ -36,31 +33,6 @@ func (a *App) checkCommand() *cli.Command {
 			}
 			fmt.Fprintf(a.stdout, "%s: ok (%s, %s on %s)\n", l.runbookPath,
 				count(len(b.Runbook.Steps), "step"), count(n, "step run"), count(len(hosts), "host"))
-			return nil
-		},
-	}
-}
-
-func (a *App) kindsCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "kinds",
-		Usage: "list the step kinds a runbook can use",
-		Action: func(c *cli.Context) error {
-			reg := registry()
-			names := reg.Names()
-			sort.Strings(names)
-			for _, n := range names {
-				k, _ := reg.Lookup(n)
-				flags := ""
-				impl := k.New()
-				if _, ok := impl.(steps.Waiter); ok {
-					flags += " (verify: retries, interval)"
-				}
-				if _, ok := impl.(steps.Destroyer); ok {
-					flags += " (may be destructive)"
-				}
-				fmt.Fprintf(a.stdout, "%s%s\n", n, flags)
-			}
 			return nil
 		},
 	}
