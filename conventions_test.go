@@ -412,3 +412,58 @@ func TestKindsReference(t *testing.T) {
 		t.Errorf("a mistyped kind: exit %d, %s", code, errOut)
 	}
 }
+
+// TestInit: tejun init writes a starter runbook and inventory that pass
+// check and run on real hosts (a re-run changes nothing), and never
+// overwrites a file, not even one of the two.
+func TestInit(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "site")
+	out, errOut, code := run(t, "init", dir)
+	if code != 0 {
+		t.Fatalf("init: exit %d\n%s", code, errOut)
+	}
+	golden(t, strings.ReplaceAll(out, dir, "$DIR"))
+	rb := filepath.Join(dir, "runbook.toml")
+	if out, errOut, code := run(t, "check", rb); code != 0 || errOut != "" {
+		t.Fatalf("check of the starter: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, lang := range []string{"ja", "en"} {
+		if _, errOut, code := run(t, "dry-run", rb, "--lang", lang); code != 0 {
+			t.Errorf("dry-run --lang %s: exit %d\n%s", lang, code, errOut)
+		}
+	}
+	before := mustReadFile(t, rb)
+	os.Remove(rb)
+	os.WriteFile(filepath.Join(dir, "inventory.toml"), []byte("# mine\n"), 0o644)
+	_, errOut, code = run(t, "init", dir)
+	if code != app.ExitInvalid || !strings.Contains(errOut, "inventory.toml already exists") {
+		t.Errorf("init over an inventory: exit %d, %s", code, errOut)
+	}
+	if _, err := os.Stat(rb); err == nil {
+		t.Error("init wrote the runbook although the inventory was there")
+	}
+	if string(mustReadFile(t, filepath.Join(dir, "inventory.toml"))) != "# mine\n" {
+		t.Error("init overwrote an inventory")
+	}
+
+	// The starter works: its steps run on two hosts of role web, and a
+	// second run finds everything done.
+	b := testbed.Start(t, "web-01", "web-02")
+	inv := inventoryFor(t, b, "", nil)
+	invSrc := strings.ReplaceAll(string(mustReadFile(t, inv)), `roles = ["nodes"]`, `roles = ["web"]`)
+	os.WriteFile(inv, []byte(invSrc), 0o644)
+	os.WriteFile(rb, before, 0o644)
+	for i := 0; i < 2; i++ {
+		out, errOut, code := run(t, "run", rb, "-i", inv, "--lang", "en")
+		if code != 0 {
+			t.Fatalf("run %d of the starter: exit %d\n%s%s", i+1, code, out, errOut)
+		}
+		if i == 1 && strings.Contains(out, "changed") && !strings.Contains(out, "changed=0") {
+			for _, l := range strings.Split(out, "\n") {
+				if strings.Contains(l, " changed ") {
+					t.Errorf("the second run changed something: %s", l)
+				}
+			}
+		}
+	}
+}

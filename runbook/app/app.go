@@ -182,7 +182,7 @@ func (a *App) cli() *cli.App {
 		ExitErrHandler:  func(*cli.Context, error) {}, // exit codes are decided in Run
 		OnUsageError:    usageError,
 		Flags:           []cli.Flag{sshConfigFlag},
-		Commands:        []*cli.Command{a.dryRunCommand(), a.planCommand(), a.runCommand(), a.checkCommand(), a.hostsCommand(), a.graphCommand(), a.kindsCommand(), a.versionCommand()},
+		Commands:        []*cli.Command{a.dryRunCommand(), a.planCommand(), a.runCommand(), a.checkCommand(), a.hostsCommand(), a.graphCommand(), a.kindsCommand(), a.initCommand(), a.versionCommand()},
 		CommandNotFound: func(c *cli.Context, name string) {},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
