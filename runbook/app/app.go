@@ -175,15 +175,16 @@ func (a *App) cli() *cli.App {
 		Usage: "run HA build procedures (runbooks) over SSH, the way the manual reads",
 		Description: "A runbook is a TOML step graph; an inventory says which hosts play which role.\n" +
 			"Every step checks first whether it is already done, so a re-run changes nothing.",
-		Reader:          a.stdin,
-		Writer:          a.stdout,
-		ErrWriter:       a.stderr,
-		Version:         fullVersion(),                // --version, -v; printed as "tejun version ..." like tejun version
-		ExitErrHandler:  func(*cli.Context, error) {}, // exit codes are decided in Run
-		OnUsageError:    usageError,
-		Flags:           []cli.Flag{sshConfigFlag},
-		Commands:        []*cli.Command{a.dryRunCommand(), a.planCommand(), a.runCommand(), a.checkCommand(), a.hostsCommand(), a.graphCommand(), a.kindsCommand(), a.initCommand(), a.versionCommand()},
-		CommandNotFound: func(c *cli.Context, name string) {},
+		Reader:               a.stdin,
+		Writer:               a.stdout,
+		ErrWriter:            a.stderr,
+		EnableBashCompletion: true,                         // --generate-bash-completion, for tejun completion's scripts
+		Version:              fullVersion(),                // --version, -v; printed as "tejun version ..." like tejun version
+		ExitErrHandler:       func(*cli.Context, error) {}, // exit codes are decided in Run
+		OnUsageError:         usageError,
+		Flags:                []cli.Flag{sshConfigFlag},
+		Commands:             []*cli.Command{a.dryRunCommand(), a.planCommand(), a.runCommand(), a.checkCommand(), a.hostsCommand(), a.graphCommand(), a.kindsCommand(), a.initCommand(), a.versionCommand(), a.completionCommand(), a.manCommand()},
+		CommandNotFound:      func(c *cli.Context, name string) {},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
 				word := c.Args().First()

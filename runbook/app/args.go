@@ -13,6 +13,10 @@ import (
 // "tejun dry-run FILE --lang en" as they would with any other tool. A flag
 // that takes a value keeps its value; "--" ends the reordering.
 func interspersed(app *cli.App, args []string) []string {
+	// Completion's marker must stay last, where urfave looks for it.
+	if n := len(args); n > 1 && args[n-1] == "--generate-bash-completion" {
+		return append(interspersed(app, args[:n-1]), args[n-1])
+	}
 	// The command is the first word after the global flags (-F FILE).
 	at := 1
 	globalValue := map[string]bool{}

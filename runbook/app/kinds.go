@@ -17,10 +17,11 @@ import (
 
 func (a *App) kindsCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "kinds",
-		Usage:     "list the step kinds a runbook can use; with a KIND, its parameters, their types, what is required, and an example",
-		ArgsUsage: "[KIND...]",
-		Flags:     []cli.Flag{&cli.BoolFlag{Name: "all", Usage: "describe every kind (as tejun help kinds does)"}},
+		Name:         "kinds",
+		Usage:        "list the step kinds a runbook can use; with a KIND, its parameters, their types, what is required, and an example",
+		ArgsUsage:    "[KIND...]",
+		Flags:        []cli.Flag{&cli.BoolFlag{Name: "all", Usage: "describe every kind (as tejun help kinds does)"}},
+		BashComplete: completeKinds,
 		Action: func(c *cli.Context) error {
 			reg := registry()
 			names := reg.Names()
