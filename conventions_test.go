@@ -103,6 +103,8 @@ func localPlanBed(t *testing.T) (string, string, string) {
 			t.Fatal(err)
 		}
 	}
+	// h1's configuration differs by two lines: the plan shows the diff.
+	os.WriteFile(b.Hosts[0].Path("/srv/d/app.conf"), []byte("mode = a|b\nport = 1\nname = *old*\n"), 0o644)
 	invPath := inventoryFor(t, b, "", map[string]map[string]string{"h1": {"dir": "/srv/d"}, "h2": {"dir": "/srv/d"}, "h3": {"dir": "/srv/d"}})
 	dir := filepath.Dir(invPath)
 	rb := writeRunbook(t, `
@@ -128,6 +130,18 @@ title.en = "a marker | with a pipe"
 title.ja = "目印"
 argv = ["touch", "{{ host.dir }}/marker"]
 unless = ["test", "-e", "{{ host.dir }}/marker"]
+[[section.step]]
+id = "conf"
+kind = "file"
+title.en = "the | configuration"
+title.ja = "設定ファイル"
+path = "{{ host.dir }}/app.conf"
+mode = "0644"
+content = """
+mode = a|b
+port = 2
+name = *new*
+"""
 `)
 	return rb, invPath, dir
 }
@@ -154,6 +168,24 @@ func TestPlanDetailedExitcode(t *testing.T) {
 		}
 	}
 	golden(t, clean(first))
+	t.Run("markdown", func(t *testing.T) {
+		out, errOut, code := run(t, "plan", rb, "-i", inv, "--lang", "en", "--format", "markdown")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		// Every row of the table has the table's five cells: a diff
+		// inside a cell must not break it.
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, "|") && strings.Count(strings.ReplaceAll(l, `\|`, ""), "|") != 6 {
+				t.Errorf("a broken table row: %s", l)
+			}
+		}
+		golden(t, clean(out))
+	})
+	t.Run("ja", func(t *testing.T) {
+		out, _, _ := run(t, "plan", rb, "-i", inv, "--lang", "ja")
+		golden(t, clean(out))
+	})
 	if _, _, code := run(t, "plan", rb, "-i", inv, "--lang", "en"); code != 0 {
 		t.Errorf("without --detailed-exitcode, changes pending: exit %d, want 0", code)
 	}
@@ -465,5 +497,33 @@ func TestInit(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestJapaneseShowExec: the commands --show-exec lists in the Japanese
+// procedure say what they read and do in Japanese, for every bundled
+// runbook (the words a kind writes beside a command line).
+func TestJapaneseShowExec(t *testing.T) {
+	files, _ := filepath.Glob("examples/*/*.toml")
+	english := regexp.MustCompile(`sftp write|atomic rename|< secret|only when|fields above|line above|wait until|streamed|SHA-256 compared|from the first byte`)
+	n := 0
+	for _, f := range files {
+		if strings.Contains(f, "inventory") {
+			continue
+		}
+		out, errOut, code := run(t, "dry-run", f, "--lang", "ja", "--show-exec")
+		if code != 0 {
+			t.Errorf("%s: exit %d %s", f, code, errOut)
+			continue
+		}
+		n++
+		for _, l := range strings.Split(out, "\n") {
+			if english.MatchString(l) {
+				t.Errorf("%s: English in the Japanese procedure: %s", f, strings.TrimSpace(l))
+			}
+		}
+	}
+	if n < 4 {
+		t.Errorf("only %d runbooks checked", n)
 	}
 }

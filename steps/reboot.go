@@ -72,7 +72,8 @@ func (r *Reboot) Describe(lang string) Description {
 }
 
 func (r *Reboot) Plan() Plan {
-	return Plan{Check: Ops(r.check()), Apply: []Op{{Cmd: rebootCmd()}, {Action: "wait until SSH answers again (up to " + r.wait().String() + ")"}}}
+	return Plan{Check: Ops(r.check()), Apply: []Op{{Cmd: rebootCmd()}, {Action: "wait until SSH answers again (up to " + r.wait().String() + ")",
+		ActionJa: "SSH が再び応答するまで待機（最大 " + r.wait().String() + "）"}}}
 }
 
 func (r *Reboot) Check(ctx context.Context, env Env) (Status, error) {

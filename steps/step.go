@@ -71,6 +71,8 @@ type Op struct {
 	Cmd transport.Cmd
 	// Action describes an op that is not a shell command (an SFTP stream).
 	Action string
+	// ActionJa is Action for the Japanese procedure; empty: Action.
+	ActionJa string
 }
 
 // Checker is the read-only half of running a step: it reports whether the

@@ -25,6 +25,9 @@ type Cmd struct {
 	// reading the plan; the bytes themselves (often a secret) are supplied at
 	// run time and never appear in a command line.
 	Stdin string
+	// StdinJa is Stdin for the Japanese procedure (--show-exec); empty:
+	// Stdin is shown as it is.
+	StdinJa string
 }
 
 // ErrNUL is returned for an argument holding a NUL byte: no command line can

@@ -14,7 +14,7 @@ func dryRunFlags() []cli.Flag {
 	return []cli.Flag{
 		inventoryFlag,
 		langFlag("language of the procedure"),
-		&cli.StringFlag{Name: "format", Value: "text", Usage: "text (terminal) or markdown (for a change ticket)"},
+		&cli.StringFlag{Name: "format", Value: "text", Usage: "text (terminal) or markdown (GitHub Flavored Markdown, for a change ticket)"},
 		&cli.BoolFlag{Name: "show-exec", Usage: "also show the exact commands tejun runs on each host"},
 	}
 }

@@ -25,7 +25,7 @@ func (a *App) planCommand() *cli.Command {
 		Flags: []cli.Flag{
 			inventoryFlag,
 			langFlag("language of step titles"),
-			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, or markdown for a change ticket"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, or markdown (GitHub Flavored Markdown) for a change ticket"},
 			limitFlag,
 			&cli.StringFlag{Name: "section", Usage: "only this `SECTION`"},
 			&cli.StringSliceFlag{Name: "secret", Usage: "`NAME=@FILE`: read a secret from a file (checks may log in)"},
@@ -162,11 +162,16 @@ func writePlan(w io.Writer, l *loaded, lang string, markdown bool, order []*runb
 	rb := l.binding.Runbook
 	if markdown {
 		fmt.Fprintf(w, "# %s: plan\n\n", dryrun.EscapeMarkdownCell(rb.Title.In(lang)))
-		fmt.Fprintf(w, "%s `%s`, %s `%s`\n\n", steps.T(lang, "ランブック", "Runbook"), l.runbookPath, steps.T(lang, "インベントリ", "inventory"), l.inventoryPath)
+		// GitHub Flavored Markdown: a table per step and host.
+		fmt.Fprintf(w, "%s %s, %s %s\n\n", steps.T(lang, "ランブック", "Runbook"), dryrun.MarkdownCode(l.runbookPath), steps.T(lang, "インベントリ", "inventory"), dryrun.MarkdownCode(l.inventoryPath))
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n|---|---|---|---|---|\n", steps.T(lang, "手順", "Step"), steps.T(lang, "内容", "Title"),
 			steps.T(lang, "ホスト", "Host"), steps.T(lang, "判定", "Plan"), steps.T(lang, "理由", "Reason"))
 	} else {
 		fmt.Fprintf(w, "%s: plan (%s, %s)\n\n", rb.Title.In(lang), l.runbookPath, l.inventoryPath)
+	}
+	verdictW := 12
+	for _, s := range []executor.Status{executor.OK, executor.WillChange, executor.MayChange, executor.Failed, executor.Skipped} {
+		verdictW = max(verdictW, dryrun.Width(planWord(lang, s)))
 	}
 	counts := map[executor.Status]int{}
 	for _, st := range order {
@@ -181,9 +186,14 @@ func writePlan(w io.Writer, l *loaded, lang string, markdown bool, order []*runb
 				host = "-"
 			}
 			if markdown {
-				fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", st.LabelIn(lang), dryrun.EscapeMarkdownCell(title(st)), host, planWord(lang, e.Status), dryrun.EscapeMarkdownCell(reason))
+				fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", st.LabelIn(lang), dryrun.EscapeMarkdownCell(title(st)), dryrun.EscapeMarkdownCell(host), planWord(lang, e.Status), dryrun.EscapeMarkdownCell(reason))
 			} else {
-				fmt.Fprintf(w, "%-5s %-28s %-10s %-12s %s\n", st.LabelIn(lang), trim(st.ID, 28), host, planWord(lang, e.Status), reason)
+				// Columns by display width (a Japanese verdict takes two
+				// columns a character); a reason of several lines (a diff)
+				// goes on under its own column.
+				head := dryrun.PadRight(st.LabelIn(lang), 5) + " " + dryrun.PadRight(trim(st.ID, 28), 28) + " " +
+					dryrun.PadRight(host, 10) + " " + dryrun.PadRight(planWord(lang, e.Status), verdictW) + " "
+				fmt.Fprintln(w, head+strings.ReplaceAll(strings.TrimRight(reason, "\n"), "\n", "\n"+strings.Repeat(" ", dryrun.Width(head))))
 			}
 		}
 	}

@@ -187,8 +187,14 @@ func execFor(lang string, inv *inventory.Inventory, in *runbook.Instance) execPa
 	add := func(kind string, ops []steps.Op) {
 		for _, op := range ops {
 			line := op.Action
+			if lang == "ja" && op.ActionJa != "" {
+				line = op.ActionJa
+			}
 			if line == "" {
 				c := op.Cmd
+				if lang == "ja" && c.StdinJa != "" {
+					c.Stdin = c.StdinJa
+				}
 				host := in.Host
 				if op.Host != "" {
 					if hs, err := inv.Select(op.Host); err == nil && len(hs) == 1 {

@@ -49,7 +49,7 @@ func (l *Login) Describe(lang string) steps.Description {
 
 func (l *Login) Plan() steps.Plan {
 	apply := l.manualCmd()
-	apply.Stdin = "secret " + l.Secret
+	apply.Stdin, apply.StdinJa = "secret "+l.Secret, "シークレット "+l.Secret
 	check := l.manualCmd()
 	check.Argv = append(check.Argv, "-s")
 	return steps.Plan{Check: steps.Ops(check, l.stat()), Apply: steps.Ops(apply)}

@@ -45,9 +45,9 @@ func (p *Passwd) Describe(lang string) steps.Description {
 
 func (p *Passwd) Plan() steps.Plan {
 	check := p.loginCheck()
-	check.Stdin = "secret " + p.Secret
+	check.Stdin, check.StdinJa = "secret "+p.Secret, "シークレット "+p.Secret
 	set := p.exec("passwd", p.Name)
-	set.Stdin = "secret " + p.Secret + ", twice"
+	set.Stdin, set.StdinJa = "secret "+p.Secret+", twice", "シークレット "+p.Secret+"（2回）"
 	return steps.Plan{Check: p.checks(p.users(), check), Apply: steps.Ops(set)}
 }
 
