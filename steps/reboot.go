@@ -63,10 +63,11 @@ func rebootCmd() transport.Cmd {
 
 func (r *Reboot) Describe(lang string) Description {
 	return Description{
-		Notes: []string{T(lang, "設定を反映させる為、再起動します。再起動後、次の出力が "+r.Pattern+" に一致することを確認します", "Reboots so the change takes effect; afterwards the output below must match "+r.Pattern)},
+		Notes: []string{T(lang, "設定を反映させる為、再起動します。再起動後、下のコマンドの出力を確認します", "Reboots so the change takes effect; afterwards the output of the command below is checked")},
 		Blocks: []Block{
 			CommandBlock(lang, transport.Cmd{Argv: []string{"reboot"}}),
 			{Heading: T(lang, "再起動後の確認", "After the reboot"), Lines: []string{ManualLine(r.check())}, Code: Shell},
+			{Heading: T(lang, "確認する内容", "Expected"), Lines: ExpectedLines(lang, "出力", r.Pattern)},
 		},
 	}
 }
