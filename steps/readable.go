@@ -56,6 +56,9 @@ func Readable(lang, pattern string) (lines []string, whole, line, ok bool) {
 	}
 	whole = begin == syntax.OpBeginText && end == syntax.OpEndText
 	line = !whole && begin != 0 && end != 0
+	if begin != 0 && end == 0 {
+		text += "…" // "^Disabled": starts with, then anything
+	}
 	return strings.Split(text, "\n"), whole, line, true
 }
 
@@ -140,6 +143,8 @@ func ExpectedLines(lang, subject, pattern string) []string {
 		out = append(out, T(lang, subject+"が「"+lines[0]+"」であること", "the "+subjectEN(subject)+" is “"+lines[0]+"”"))
 	case line:
 		out = append(out, T(lang, subject+"に「"+lines[0]+"」の行があること", "the "+subjectEN(subject)+" has the line “"+lines[0]+"”"))
+	case strings.HasPrefix(pattern, "^") || strings.HasPrefix(pattern, "(?m)^"):
+		out = append(out, T(lang, subject+"に「"+lines[0]+"」で始まる行があること", "the "+subjectEN(subject)+" has a line “"+lines[0]+"”"))
 	default:
 		out = append(out, T(lang, subject+"に「"+lines[0]+"」があること", "the "+subjectEN(subject)+" has “"+lines[0]+"”"))
 	}
