@@ -24,6 +24,7 @@ type human struct {
 	styles  map[executor.Status]lipgloss.Style
 	faint   lipgloss.Style
 	titles  map[*runbook.Step]string
+	skips   *skipped // said once, grouped by cause, in the summary
 }
 
 func newHuman(w io.Writer, b *runbook.Binding, lang string, verbose, color bool) *human {
@@ -44,6 +45,12 @@ func newHuman(w io.Writer, b *runbook.Binding, lang string, verbose, color bool)
 			h.titles[b.Runbook.Step(id)] = ins[0].Title.In(lang)
 		}
 	}
+	h.skips = newSkipped(lang, func(id string) string {
+		if st := b.Runbook.Step(id); st != nil {
+			return st.LabelIn(lang)
+		}
+		return ""
+	})
 	return h
 }
 
@@ -52,6 +59,10 @@ func (h *human) Started(*runbook.Step, string) {}
 func (h *human) Finished(ev executor.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if ev.Status == executor.Skipped && ev.Reason != "" {
+		h.skips.add(ev)
+		return
+	}
 	// Hosts' names come from the inventory, reasons and errors from what
 	// the hosts printed: neither may drive the terminal.
 	host := mask.Visible(ev.Host)
@@ -84,6 +95,11 @@ func (h *human) Log(st *runbook.Step, host, line string) {
 }
 
 func (h *human) summary(r *executor.Result, elapsed time.Duration) {
+	h.mu.Lock()
+	for _, l := range h.skips.lines() {
+		fmt.Fprintln(h.w, h.styles[executor.Skipped].Render(l))
+	}
+	h.mu.Unlock()
 	counts := []string{}
 	for _, s := range []executor.Status{executor.OK, executor.Changed, executor.Failed, executor.Refused, executor.Skipped} {
 		if n := r.Count(s); n > 0 {
