@@ -103,3 +103,37 @@ func stripOverstrike(s string) string {
 	}
 	return b.String()
 }
+
+// TestZshCompletion runs the zsh function with compadd and _files
+// stubbed (they need an interactive completion system): it must offer
+// what tejun itself says comes next.
+func TestZshCompletion(t *testing.T) {
+	if _, err := exec.LookPath("zsh"); err != nil {
+		t.Skip("no zsh")
+	}
+	bin := tejunBinary(t)
+	script, err := exec.Command(bin, "completion", "zsh").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "_tejun")
+	os.WriteFile(path, script, 0o644)
+	for line, want := range map[string]string{
+		"tejun run x.toml --li": "--limit",
+		"tejun kinds p4.se":     "p4.servers",
+		"tejun pl":              "plan",
+	} {
+		words := strings.Fields(line)
+		sh := `compdef() {}; compadd() { shift; for v in "${(@P)1}"; do print -r -- "$v"; done }; _files() { print FILES }; source ` + path +
+			`; words=(` + strings.Join(words, " ") + `); CURRENT=` + strconv.Itoa(len(words)) + `; _tejun`
+		cmd := exec.Command("zsh", "-f", "-c", sh)
+		cmd.Env = []string{"PATH=" + filepath.Dir(bin) + ":/usr/bin:/bin", "HOME=" + t.TempDir()}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%q: %v\n%s", line, err, out)
+		}
+		if !strings.Contains("\n"+string(out), "\n"+want+"\n") {
+			t.Errorf("%q offers %q, not %q", line, out, want)
+		}
+	}
+}
