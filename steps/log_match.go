@@ -17,7 +17,7 @@ import (
 // changes nothing.
 type LogMatch struct {
 	RunAs
-	Path    string `toml:"path"`
+	Path    string `toml:"path" default:"/var/log/messages"`
 	Pattern string `toml:"pattern"`
 	// SinceStart limits the search to lines written after the step began.
 	SinceStart bool `toml:"since_start"`

@@ -24,7 +24,7 @@ type Reboot struct {
 	Check_  []string `toml:"check"`
 	Pattern string   `toml:"pattern"`
 	// Wait bounds how long the host may take to come back (default 10m).
-	Wait string `toml:"wait"`
+	Wait string `toml:"wait" default:"10m"`
 }
 
 func (r *Reboot) Validate() []Problem {

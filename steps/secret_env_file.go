@@ -21,7 +21,7 @@ type SecretEnvFile struct {
 	Owner string `toml:"owner"`
 	Group string `toml:"group"`
 	// Mode defaults to 0600 and may not let group or others read.
-	Mode string `toml:"mode"`
+	Mode string `toml:"mode" default:"0600"`
 	// Exports are "VARIABLE = secret_name" lines, in the file's order.
 	Exports []string `toml:"exports"`
 }

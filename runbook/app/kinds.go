@@ -75,7 +75,7 @@ func kindTraits(k steps.Kind) string {
 
 // param is one parameter of a kind, read from its struct.
 type param struct {
-	key, typ string
+	key, typ, def string
 }
 
 // kindParams reads a kind's parameters from its struct's toml tags (and
@@ -105,7 +105,7 @@ func kindParams(t reflect.Type) []param {
 		if name == "" {
 			continue
 		}
-		out = append(out, param{key: name, typ: tomlType(f.Type, f.Tag.Get("tejun"))})
+		out = append(out, param{key: name, typ: tomlType(f.Type, f.Tag.Get("tejun")), def: f.Tag.Get("default")})
 	}
 	return out
 }
@@ -173,6 +173,9 @@ func (a *App) describeKind(w io.Writer, k steps.Kind) {
 	}
 	for _, p := range ps {
 		note := "optional"
+		if p.def != "" {
+			note = fmt.Sprintf("optional, default %q", p.def)
+		}
 		if msgs := required[p.key]; len(msgs) > 0 {
 			note = "required: " + strings.Join(msgs, "; ")
 		}
