@@ -44,7 +44,7 @@ func (a *App) run(c *cli.Context) error {
 		Forks:       c.Int("forks"), Yes: c.Bool("yes"), Confirm: a.confirm(),
 		Limit: limit(c), From: c.String("from"), Only: c.String("only"), Section: c.String("section"),
 		AssumeDone: c.StringSlice("assume-done"), Secrets: secrets, FailFast: c.Bool("fail-fast"),
-		Dir: filepath.Dir(l.runbookPath), UserConfig: userCfg,
+		Dir: filepath.Dir(l.runbookPath), UserConfig: userCfg, Lang: lang,
 	}
 	if err := executor.Check(l.binding, opt); err != nil {
 		return invalid(err)

@@ -116,6 +116,9 @@ type Options struct {
 	// FailFast stops starting steps on every host at the first failure,
 	// whatever the runbook's max_fail says.
 	FailFast bool
+	// Lang is the operator's language, for the step numbers in questions
+	// (5-3 in English, 5-③ in Japanese).
+	Lang string
 }
 
 // Command is one command run on a host, for the audit record. The line
@@ -1002,18 +1005,18 @@ func (x *Executor) confirmGroup(ctx context.Context, st *runbook.Step, h *invent
 			return
 		}
 		var q strings.Builder
-		fmt.Fprintf(&q, "On %s: %s %s (%s)", h.Name, st.Label(), st.ID, x.mask.Replace(reason))
+		fmt.Fprintf(&q, "On %s: %s %s (%s)", h.Name, st.LabelIn(x.opt.Lang), st.ID, x.mask.Replace(reason))
 		if len(members) > 1 {
 			var rest []string
 			for _, m := range members[1:] {
-				rest = append(rest, m.Label()+" "+m.ID)
+				rest = append(rest, m.LabelIn(x.opt.Lang)+" "+m.ID)
 			}
 			fmt.Fprintf(&q, ", then %s", strings.Join(rest, ", "))
 		}
 		q.WriteString(". Run them?")
 		if len(members) == 1 {
 			q.Reset()
-			fmt.Fprintf(&q, "%s %s on %s: %s. Run it?", st.Label(), st.ID, h.Name, x.mask.Replace(reason))
+			fmt.Fprintf(&q, "%s %s on %s: %s. Run it?", st.LabelIn(x.opt.Lang), st.ID, h.Name, x.mask.Replace(reason))
 		}
 		ok, err := x.opt.Confirm(ctx, q.String())
 		g.ok = err == nil && ok
