@@ -56,6 +56,20 @@ func statuses(out string) map[string]string {
 		if m := line.FindStringSubmatch(l); m != nil {
 			got[m[1]+" "+m[2]] = m[3]
 		}
+		// Skips are said once per cause at the end:
+		// "skipped: 2 steps after 1-① breaks failed on n1: 1-② after, 1-③ next (n2)".
+		if rest, ok := strings.CutPrefix(l, "skipped: "); ok {
+			if i := strings.LastIndex(rest, ": "); i >= 0 {
+				for _, item := range strings.Split(rest[i+2:], ", ") {
+					f := strings.Fields(item)
+					if len(f) == 2 {
+						got[f[1]+" -"] = "skipped"
+					} else if len(f) == 3 {
+						got[f[1]+" "+strings.Trim(f[2], "()")] = "skipped"
+					}
+				}
+			}
+		}
 	}
 	return got
 }
@@ -224,8 +238,11 @@ argv = ["sleep", "20"]
 	if got["breaks n1"] != "failed" || got["after -"] != "skipped" || got["after-after -"] != "skipped" || got["independent n1"] != "changed" || got["slow n1"] != "failed" {
 		t.Errorf("statuses %v\n%s", got, out)
 	}
-	if !strings.Contains(out, "the disk is full") || strings.Count(out, "upstream step breaks failed") != 1 {
-		t.Errorf("want the failure's stderr and one skip naming it:\n%s", out)
+	// The failure once with its reason; its dependents once, naming it
+	// (after-after was skipped for after, itself skipped for breaks).
+	if !strings.Contains(out, "the disk is full") || strings.Count(out, "breaks") != 2 ||
+		!strings.Contains(out, "skipped: 2 steps after 1-① breaks failed on n1: 1-② after, 1-③ after-after\n") {
+		t.Errorf("want the failure's stderr and one line for its dependents:\n%s", out)
 	}
 	if _, err := os.Stat(b.Hosts[0].Path("/tmp/after")); err == nil {
 		t.Error("a dependent of a failed step ran")

@@ -32,7 +32,9 @@ func tejunBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "tejun")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		// -buildvcs=auto: the commit is stamped in a checkout (tejun
+		// version shows it) whatever GOFLAGS says, and skipped outside one.
+		out, err := exec.Command("go", "build", "-buildvcs=auto", "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			binErr = err
 			t.Logf("%s", out)

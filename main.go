@@ -23,6 +23,12 @@ func main() {
 	// and a second one do.
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	code := app.New(os.Stdin, os.Stdout, os.Stderr, app.WithBundled(bundled), app.WithSignals(sigs)).Run(context.Background(), os.Args)
+	// SIGPIPE is caught, not left to kill tejun mid-run: a closed
+	// standard output (tejun run ... | head) stops the run cleanly. Being
+	// caught, not ignored, it is still default in the commands tejun starts.
+	pipes := make(chan os.Signal, 8)
+	signal.Notify(pipes, syscall.SIGPIPE)
+	code := app.New(os.Stdin, os.Stdout, os.Stderr, app.WithBundled(bundled), app.WithSignals(sigs),
+		app.WithBrokenPipe(pipes, os.Stdout)).Run(context.Background(), os.Args)
 	os.Exit(code)
 }

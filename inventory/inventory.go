@@ -160,6 +160,14 @@ func Parse(file string, src []byte) (*Inventory, error) {
 			host.SSH.Port = 22
 		}
 		checkHost(s, &ps, path, host)
+		if msg := checkName("host", n); msg != "" {
+			ps = append(ps, s.At(path, "%s", msg))
+		}
+		for _, r := range host.Roles {
+			if msg := checkName("role", r); msg != "" {
+				ps = append(ps, s.At(path+".roles", "%s", msg))
+			}
+		}
 		inv.Hosts = append(inv.Hosts, host)
 		for _, r := range host.Roles {
 			role := inv.Roles[r]
@@ -317,9 +325,9 @@ func (inv *Inventory) Host(name string) *Host {
 	return nil
 }
 
-// Select returns the hosts a target names: a host name, a role, or a
-// comma-separated list of them ("replica,edge"), each host once in file
-// order.
+// Select returns the hosts a target names: a host name, a role, "all"
+// (every host), or a comma-separated list of them ("replica,edge"),
+// each host once in file order.
 func (inv *Inventory) Select(target string) ([]*Host, error) {
 	return inv.selectHosts(target, false)
 }
@@ -366,16 +374,11 @@ func (inv *Inventory) selectOne(target string) ([]*Host, error) {
 	if r := inv.Roles[target]; r != nil {
 		return r.Hosts, nil
 	}
-	known := make([]string, 0, len(inv.Hosts)+len(inv.Roles))
-	for _, h := range inv.Hosts {
-		known = append(known, h.Name)
+	if target == All {
+		return inv.Hosts, nil
 	}
-	for r := range inv.Roles {
-		known = append(known, r)
-	}
-	sort.Strings(known)
 	hint := ""
-	if c := tomlsrc.Closest(target, known); c != "" {
+	if c := inv.closestName(target); c != "" {
 		hint = fmt.Sprintf(" (did you mean %q?)", c)
 	}
 	return nil, fmt.Errorf("no host or role %q in %s%s", target, inv.File, hint)
@@ -438,6 +441,13 @@ func (inv *Inventory) Label(target, lang string) string {
 		if len(r.Hosts) == 1 && r.Hosts[0].Label.In(lang) != "" {
 			return r.Hosts[0].Label.In(lang)
 		}
+	}
+	if target == All {
+		// 【全ホストで作業します】, "on every host"
+		if lang == "ja" {
+			return "全ホスト"
+		}
+		return "every host"
 	}
 	return target
 }

@@ -204,6 +204,16 @@ type stepCommon struct {
 
 var commonType = reflect.TypeFor[stepCommon]()
 
+// CommonKeys are the keys every step takes besides its kind's parameters,
+// read from stepCommon so that tejun kinds cannot list other ones.
+func CommonKeys() []string {
+	var keys []string
+	for i := 0; i < commonType.NumField(); i++ {
+		keys = append(keys, commonType.Field(i).Tag.Get("toml"))
+	}
+	return keys
+}
+
 // Parse reads a runbook from src (the CLI reads the file, bounded, with
 // tomlsrc.ReadFile) and reports every problem in it at once; file names
 // it in messages.
@@ -536,6 +546,23 @@ func (st *Step) Label() string {
 		sec = strconv.Itoa(st.Section.Number)
 	}
 	return sec + "-" + st.Mark()
+}
+
+// LabelIn is Label for a reader of lang: in English the step's number
+// is a plain one ("5-3"), as ①, a Japanese typographic numeral, reads
+// as noise (or a missing glyph) to someone who asked for English.
+func (st *Step) LabelIn(lang string) string {
+	if lang != "en" {
+		return st.Label()
+	}
+	sec := "■"
+	switch {
+	case st.Section.Numbered != "":
+		sec = st.Section.Numbered
+	case st.Section.Number > 0:
+		sec = strconv.Itoa(st.Section.Number)
+	}
+	return sec + "-" + strconv.Itoa(st.Number)
 }
 
 // Mark is the step's own number as its document writes it: ① or (1).

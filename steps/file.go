@@ -59,7 +59,7 @@ func (f *File) Describe(lang string) Description {
 		if mode != "" {
 			mode += " (" + symbolic(parseMode(f.Mode)) + ")"
 		}
-		notes = append(notes, T(lang, "所有者 ", "Owner ")+ownerSpec(f.Owner, f.Group)+T(lang, "、パーミッション ", ", mode ")+mode)
+		notes = append(notes, ownerModeNote(lang, f.Owner, f.Group, mode))
 	}
 	notes = append(notes, T(lang, "内容・所有者・パーミッションが同じであれば作業不要です", "Nothing to do if content, owner and mode already match"))
 	if f.Follow {
@@ -74,7 +74,8 @@ func (f *File) Describe(lang string) Description {
 func (f *File) Plan() Plan {
 	return Plan{
 		Check: Ops(readCmd(f.Path, f.Follow, f.user())),
-		Apply: []Op{{Cmd: lookCmd(f.Path, f.Follow, f.user())}, {Action: "sftp write " + f.Path + " (atomic rename, owner and mode set)"}},
+		Apply: []Op{{Cmd: lookCmd(f.Path, f.Follow, f.user())}, {Action: "sftp write " + f.Path + " (atomic rename, owner and mode set)",
+			ActionJa: "sftp で " + f.Path + " に書き込み（一時ファイルから置き換え、所有者・パーミッションを設定）"}},
 	}
 }
 

@@ -202,3 +202,20 @@ func Parsed(c transport.Cmd) transport.Cmd {
 	c.CLocale = true
 	return c
 }
+
+// ownerModeNote says what owner and mode a file gets, naming only what
+// is set: "Owner root:root, mode 0644", "Mode 0600", never "Owner , mode".
+func ownerModeNote(lang, owner, group, mode string) string {
+	var parts []string
+	if owner != "" {
+		parts = append(parts, T(lang, "所有者 ", "owner ")+ownerSpec(owner, group))
+	}
+	if mode != "" {
+		parts = append(parts, T(lang, "パーミッション ", "mode ")+mode)
+	}
+	s := strings.Join(parts, T(lang, "、", ", "))
+	if s != "" && lang == "en" {
+		s = strings.ToUpper(s[:1]) + s[1:]
+	}
+	return s
+}

@@ -76,7 +76,8 @@ func (l *Line) Describe(lang string) Description {
 func (l *Line) read() transport.Cmd { return readCmd(l.Path, l.Follow, l.user()) }
 
 func (l *Line) Plan() Plan {
-	return Plan{Check: Ops(l.read()), Apply: []Op{{Action: "sftp write " + l.Path + " with the line changed (atomic rename, owner and mode kept)"}}}
+	return Plan{Check: Ops(l.read()), Apply: []Op{{Action: "sftp write " + l.Path + " with the line changed (atomic rename, owner and mode kept)",
+		ActionJa: "sftp で " + l.Path + " に行を変更して書き込み（一時ファイルから置き換え、所有者・パーミッションはそのまま）"}}}
 }
 
 // edit returns the file's new text, and whether anything changes.

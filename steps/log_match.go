@@ -17,7 +17,7 @@ import (
 // changes nothing.
 type LogMatch struct {
 	RunAs
-	Path    string `toml:"path"`
+	Path    string `toml:"path" default:"/var/log/messages"`
 	Pattern string `toml:"pattern"`
 	// SinceStart limits the search to lines written after the step began.
 	SinceStart bool `toml:"since_start"`
@@ -62,7 +62,7 @@ func (l *LogMatch) read() transport.Cmd {
 func (l *LogMatch) Describe(lang string) Description {
 	d := Description{Blocks: []Block{
 		CommandBlock(lang, transport.Cmd{Argv: []string{"vi", l.file()}}),
-		{Heading: T(lang, "確認する内容", "Expected"), Lines: []string{T(lang, l.Pattern+" に一致する行があること", "a line matches "+l.Pattern)}},
+		{Heading: T(lang, "確認する内容", "Expected"), Lines: ExpectedLines(lang, "ログ", l.Pattern)},
 	}}
 	if l.SinceStart {
 		d.Notes = append(d.Notes, T(lang, "このステップの開始後に出力された行だけを見ます", "Only lines written after this step began count"))

@@ -16,14 +16,14 @@ type Mount struct {
 	Src     string `toml:"src" tejun:"path"`
 	Path    string `toml:"path" tejun:"path"`
 	FSType  string `toml:"fstype"`
-	Options string `toml:"options"`
+	Options string `toml:"options" default:"defaults"`
 	Dump    int    `toml:"dump"`
 	Pass    int    `toml:"pass"`
 	// State is "mounted" (default: in fstab and mounted) or "present"
 	// (in fstab only).
 	State string `toml:"state"`
 	// Fstab is the table to edit; /etc/fstab unless a test says otherwise.
-	Fstab string `toml:"fstab" tejun:"path"`
+	Fstab string `toml:"fstab" tejun:"path" default:"/etc/fstab"`
 }
 
 func (m *Mount) Validate() []Problem {

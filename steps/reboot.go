@@ -24,7 +24,7 @@ type Reboot struct {
 	CheckArgv []string `toml:"check"`
 	Pattern   string   `toml:"pattern"`
 	// Wait bounds how long the host may take to come back (default 10m).
-	Wait string `toml:"wait"`
+	Wait string `toml:"wait" default:"10m"`
 }
 
 func (r *Reboot) Validate() []Problem {
@@ -63,16 +63,18 @@ func rebootCmd() transport.Cmd {
 
 func (r *Reboot) Describe(lang string) Description {
 	return Description{
-		Notes: []string{T(lang, "設定を反映させる為、再起動します。再起動後、次の出力が "+r.Pattern+" に一致することを確認します", "Reboots so the change takes effect; afterwards the output below must match "+r.Pattern)},
+		Notes: []string{T(lang, "設定を反映させる為、再起動します。再起動後、下のコマンドの出力を確認します", "Reboots so the change takes effect; afterwards the output of the command below is checked")},
 		Blocks: []Block{
 			CommandBlock(lang, transport.Cmd{Argv: []string{"reboot"}}),
 			{Heading: T(lang, "再起動後の確認", "After the reboot"), Lines: []string{ManualLine(r.check())}, Code: Shell},
+			{Heading: T(lang, "確認する内容", "Expected"), Lines: ExpectedLines(lang, "出力", r.Pattern)},
 		},
 	}
 }
 
 func (r *Reboot) Plan() Plan {
-	return Plan{Check: Ops(r.check()), Apply: []Op{{Cmd: rebootCmd()}, {Action: "wait until SSH answers again (up to " + r.wait().String() + ")"}}}
+	return Plan{Check: Ops(r.check()), Apply: []Op{{Cmd: rebootCmd()}, {Action: "wait until SSH answers again (up to " + r.wait().String() + ")",
+		ActionJa: "SSH が再び応答するまで待機（最大 " + r.wait().String() + "）"}}}
 }
 
 func (r *Reboot) Check(ctx context.Context, env Env) (Status, error) {

@@ -21,7 +21,7 @@ type SecretEnvFile struct {
 	Owner string `toml:"owner"`
 	Group string `toml:"group"`
 	// Mode defaults to 0600 and may not let group or others read.
-	Mode string `toml:"mode"`
+	Mode string `toml:"mode" default:"0600"`
 	// Exports are "VARIABLE = secret_name" lines, in the file's order.
 	Exports []string `toml:"exports"`
 }
@@ -79,7 +79,7 @@ func (s *SecretEnvFile) Describe(lang string) Description {
 	}
 	return Description{
 		Notes: []string{
-			T(lang, "所有者 ", "Owner ") + ownerSpec(s.Owner, s.Group) + T(lang, "、パーミッション ", ", mode ") + s.mode() + " (" + symbolic(parseMode(s.mode())) + ")",
+			ownerModeNote(lang, s.Owner, s.Group, s.mode()+" ("+symbolic(parseMode(s.mode()))+")"),
 			T(lang, "値は秘密情報で、表示も記録もされません。内容（SHA-256）・所有者・パーミッションが同じであれば作業不要です",
 				"The values are secrets, never shown or logged. Nothing to do if content (SHA-256), owner and mode already match"),
 		},
@@ -98,7 +98,8 @@ func (s *SecretEnvFile) look() transport.Cmd { return lookCmd(s.Path, false, "")
 func (s *SecretEnvFile) Plan() Plan {
 	return Plan{
 		Check: Ops(s.look(), s.sum()),
-		Apply: []Op{{Action: "sftp write " + s.Path + " (secrets, mode " + s.mode() + " from the first byte)"}},
+		Apply: []Op{{Action: "sftp write " + s.Path + " (secrets, mode " + s.mode() + " from the first byte)",
+			ActionJa: "sftp で " + s.Path + " に書き込み（秘密情報。最初の1バイトからパーミッション " + s.mode() + "）"}},
 	}
 }
 

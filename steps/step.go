@@ -76,6 +76,8 @@ type Op struct {
 	// server says it is Unicode). Plan mode's gate admits them;
 	// --show-exec shows Cmd.
 	Variants []transport.Cmd
+	// ActionJa is Action for the Japanese procedure; empty: Action.
+	ActionJa string
 }
 
 // Checker is the read-only half of running a step: it reports whether the

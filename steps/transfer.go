@@ -75,7 +75,8 @@ func (t *Transfer) Plan() Plan {
 	return Plan{
 		Check: t.checks(),
 		Apply: []Op{
-			{Action: "sftp " + t.Src + " → " + t.To + ":" + t.target() + " (streamed, SHA-256 compared)"},
+			{Action: "sftp " + t.Src + " → " + t.To + ":" + t.target() + " (streamed, SHA-256 compared)",
+				ActionJa: "sftp " + t.Src + " → " + t.To + ":" + t.target() + "（ストリーム転送、SHA-256 で照合）"},
 			{Host: t.To, Cmd: sha256Cmd(t.target())},
 		},
 	}

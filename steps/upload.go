@@ -56,7 +56,8 @@ func (u *Upload) stat() transport.Cmd {
 func (u *Upload) Plan() Plan {
 	return Plan{
 		Check: Ops(sha256Cmd(u.Dst), u.stat()),
-		Apply: []Op{{Action: "sftp " + u.Src + " → " + u.Dst + " (atomic rename, SHA-256 compared)"}},
+		Apply: []Op{{Action: "sftp " + u.Src + " → " + u.Dst + " (atomic rename, SHA-256 compared)",
+			ActionJa: "sftp " + u.Src + " → " + u.Dst + "（一時ファイルから置き換え、SHA-256 で照合）"}},
 	}
 }
 

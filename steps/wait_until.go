@@ -34,7 +34,7 @@ func (w *WaitUntil) cmd() transport.Cmd { return w.As(Parsed(transport.Cmd{Argv:
 func (w *WaitUntil) Describe(lang string) Description {
 	return Description{Blocks: []Block{
 		CommandBlock(lang, w.cmd()),
-		{Heading: T(lang, "確認する内容", "Expected"), Lines: []string{T(lang, "出力が "+w.Pattern+" に一致すること", "output matches "+w.Pattern)}},
+		{Heading: T(lang, "確認する内容", "Expected"), Lines: ExpectedLines(lang, "出力", w.Pattern)},
 	}}
 }
 

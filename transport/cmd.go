@@ -35,6 +35,9 @@ type Cmd struct {
 	// read (a runbook's own command, a service start) keep the host's
 	// locale: a JVM started under LC_ALL=C writes Japanese as '?'.
 	CLocale bool
+	// StdinJa is Stdin for the Japanese procedure (--show-exec); empty:
+	// Stdin is shown as it is.
+	StdinJa string
 }
 
 // ErrNUL is returned for an argument holding a NUL byte: no command line can

@@ -31,6 +31,9 @@ const (
 	ExitUnreachable = 3 // a host could not be reached
 	ExitRefused     = 4 // a destructive step was not confirmed
 	ExitLocked      = 5 // another run holds a host
+	// ExitChanges is plan --detailed-exitcode's "something would change";
+	// with that flag every error is ExitFailed, so 2 is unambiguous.
+	ExitChanges     = 2
 	ExitInterrupted = 130
 )
 
@@ -45,6 +48,9 @@ type App struct {
 	// signals are the process's SIGINT and SIGTERM; nil in tests that
 	// drive the app with a context instead.
 	signals <-chan os.Signal
+	// sigpipe and pipeOut: see WithBrokenPipe.
+	sigpipe <-chan os.Signal
+	pipeOut *os.File
 	exit    func(code int)
 	// leftover says, when the process must exit before a command has
 	// cleaned up, what may be left half-done; set by the run command.
@@ -90,7 +96,12 @@ type exitError struct {
 	err  error
 }
 
-func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
 func (e *exitError) Unwrap() error { return e.err }
 
 func invalid(err error) error { return &exitError{ExitInvalid, err} }
@@ -98,13 +109,38 @@ func invalid(err error) error { return &exitError{ExitInvalid, err} }
 // Run parses args (args[0] is the program name) and returns the exit code.
 func (a *App) Run(ctx context.Context, args []string) int {
 	c := a.cli()
-	if a.signals != nil {
+	if a.signals != nil || a.sigpipe != nil {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)
 		defer cancel()
 		stop := make(chan struct{})
 		defer close(stop)
-		go a.watchSignals(cancel, stop)
+		// Interrupts are the process's signals, and a standard output
+		// whose reader is gone, once.
+		interrupts := make(chan os.Signal, 2)
+		go func() {
+			for {
+				select {
+				case s := <-a.signals: // nil: never
+					interrupts <- s
+				case <-stop:
+					return
+				}
+			}
+		}()
+		if a.sigpipe != nil {
+			go a.watchPipe(interrupts, stop)
+		}
+		go a.watchSignals(interrupts, cancel, stop)
+	}
+	// tejun help kinds is the reference of every kind, not the usage of
+	// the kinds command; tejun help kinds KIND is that kind's.
+	if len(args) >= 3 && args[1] == "help" && args[2] == "kinds" {
+		rest := args[3:]
+		if len(rest) == 0 {
+			rest = []string{"--all"}
+		}
+		args = append([]string{args[0], "kinds"}, rest...)
 	}
 	err := c.RunContext(ctx, interspersed(c, args))
 	if err == nil {
@@ -114,7 +150,11 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		code = ee.code
+		if ee.err == nil {
+			return code // a result, not an error: nothing to say
+		}
 	}
+	code = detailedExitCode(args, code)
 	var ps tomlsrc.Problems
 	if errors.As(err, &ps) {
 		for _, p := range ps {
@@ -140,18 +180,27 @@ func (a *App) cli() *cli.App {
 		Usage: "run HA build procedures (runbooks) over SSH, the way the manual reads",
 		Description: "A runbook is a TOML step graph; an inventory says which hosts play which role.\n" +
 			"Every step checks first whether it is already done, so a re-run changes nothing.",
-		Reader:          a.stdin,
-		Writer:          a.stdout,
-		ErrWriter:       a.stderr,
-		HideVersion:     true,
-		ExitErrHandler:  func(*cli.Context, error) {}, // exit codes are decided in Run
-		OnUsageError:    usageError,
-		Flags:           []cli.Flag{sshConfigFlag},
-		Commands:        []*cli.Command{a.dryRunCommand(), a.planCommand(), a.runCommand(), a.checkCommand(), a.hostsCommand(), a.graphCommand(), a.kindsCommand(), a.reportCommand()},
-		CommandNotFound: func(c *cli.Context, name string) {},
+		Reader:               a.stdin,
+		Writer:               a.stdout,
+		ErrWriter:            a.stderr,
+		EnableBashCompletion: true,                         // --generate-bash-completion, for tejun completion's scripts
+		Version:              fullVersion(),                // --version, -v; printed as "tejun version ..." like tejun version
+		ExitErrHandler:       func(*cli.Context, error) {}, // exit codes are decided in Run
+		OnUsageError:         usageError,
+		Flags:                []cli.Flag{sshConfigFlag},
+		Commands:             []*cli.Command{a.dryRunCommand(), a.planCommand(), a.runCommand(), a.checkCommand(), a.hostsCommand(), a.graphCommand(), a.kindsCommand(), a.reportCommand(), a.initCommand(), a.versionCommand(), a.completionCommand(), a.manCommand()},
+		CommandNotFound:      func(c *cli.Context, name string) {},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
-				return invalid(fmt.Errorf("unknown command %q; see tejun --help", c.Args().First()))
+				word := c.Args().First()
+				var names []string
+				for _, cmd := range c.App.Commands {
+					names = append(names, cmd.Names()...)
+				}
+				if near := tomlsrc.Closest(word, names); near != "" {
+					return invalid(fmt.Errorf("unknown command %q (did you mean %q?); see tejun --help", word, near))
+				}
+				return invalid(fmt.Errorf("unknown command %q; see tejun --help", word))
 			}
 			return cli.ShowAppHelp(c)
 		},
@@ -176,7 +225,38 @@ func (a *App) userConfig(c *cli.Context) *transport.UserConfig {
 }
 
 func usageError(c *cli.Context, err error, _ bool) error {
-	return invalid(fmt.Errorf("%v; see tejun %s --help", err, c.Command.Name))
+	name := "tejun"
+	var flags []cli.Flag
+	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
+		name += " " + c.Command.Name
+		flags = c.Command.Flags
+	} else {
+		flags = c.App.Flags
+	}
+	msg := err.Error()
+	// "flag provided but not defined: -lmit": name the flag it is
+	// closest to, with its dashes, as git and cargo do.
+	if word, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		word = strings.TrimLeft(word, "-")
+		var names []string
+		for _, f := range flags {
+			names = append(names, f.Names()...)
+		}
+		msg = "unknown flag " + dashed(word)
+		// Any letter is one edit from any other: no guess for -j.
+		if near := tomlsrc.Closest(word, names); near != "" && len(word) > 2 && len(near) > 2 {
+			msg += fmt.Sprintf(" (did you mean %s?)", dashed(near))
+		}
+	}
+	return invalid(fmt.Errorf("%s; see %s --help", msg, name))
+}
+
+// dashed spells a flag name as it is typed: -i, --limit.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 // colorFor decides styling for w: only a terminal gets color, and NO_COLOR
@@ -200,9 +280,9 @@ func oneOf(name, v string, allowed ...string) error {
 
 // watchSignals turns the first interrupt into a cancelled context and a
 // second one (or a cleanup that outlasts interruptGrace) into an exit.
-func (a *App) watchSignals(cancel context.CancelFunc, stop <-chan struct{}) {
+func (a *App) watchSignals(signals <-chan os.Signal, cancel context.CancelFunc, stop <-chan struct{}) {
 	select {
-	case <-a.signals:
+	case <-signals:
 	case <-stop:
 		return
 	}
@@ -210,7 +290,7 @@ func (a *App) watchSignals(cancel context.CancelFunc, stop <-chan struct{}) {
 	fmt.Fprintf(a.errOut(), "tejun: interrupted: no new steps start, running commands are being stopped (at most %s); interrupt again to exit at once\n", interruptGrace)
 	why := "interrupted again"
 	select {
-	case <-a.signals:
+	case <-signals:
 	case <-time.After(interruptGrace):
 		why = "stopping took longer than " + interruptGrace.String()
 	case <-stop:

@@ -3,7 +3,10 @@ package app
 import (
 	"bytes"
 	"os"
+	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 func TestColorOnlyOnTerminals(t *testing.T) {
@@ -42,7 +45,7 @@ func TestColorOnlyOnTerminals(t *testing.T) {
 func TestInterspersedFlags(t *testing.T) {
 	a := New(nil, nil, nil)
 	got := interspersed(a.cli(), []string{"tejun", "dry-run", "rb.toml", "--lang", "en", "--show-exec", "-i", "inv.toml", "--", "-x"})
-	want := []string{"tejun", "dry-run", "--lang", "en", "--show-exec", "-i", "inv.toml", "rb.toml", "--", "-x"}
+	want := []string{"tejun", "dry-run", "--lang", "en", "--show-exec", "--inventory", "inv.toml", "rb.toml", "--", "-x"}
 	if len(got) != len(want) {
 		t.Fatalf("got %q", got)
 	}
@@ -50,5 +53,28 @@ func TestInterspersedFlags(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("got %q, want %q", got, want)
 		}
+	}
+}
+
+// TestGivenArgs: the audit record's args hold every flag given, however
+// it was spelled (alias, after the runbook, repeated), and no default.
+func TestGivenArgs(t *testing.T) {
+	var got []string
+	a := New(nil, &bytes.Buffer{}, &bytes.Buffer{})
+	c := a.cli()
+	for _, cmd := range c.Commands {
+		if cmd.Name == "run" {
+			cmd.Action = func(c *cli.Context) error { got = givenArgs(c); return nil }
+		}
+	}
+	args := []string{"tejun", "-F", "ssh.conf", "run", "rb.toml", "-y", "--limit", "db-*", "-l", "!db-03", "--section", "s1",
+		"--force-unlock", "--step-timeout", "30m", "--secret", "pw=@/run/pw", "--forks", "3", "--lang", "en", "--resume=false"}
+	if err := c.Run(interspersed(c, args)); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"--ssh-config=ssh.conf", "--lang=en", "--yes", "--forks=3", "--limit=db-*", "--limit=!db-03", "--section=s1",
+		"--secret=pw=@/run/pw", "--force-unlock", "--step-timeout=30m0s", "--resume=false", "rb.toml"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("givenArgs:\n got %q\nwant %q", got, want)
 	}
 }

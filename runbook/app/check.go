@@ -2,7 +2,6 @@ package app
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/urfave/cli/v2"
 )
@@ -34,30 +33,6 @@ func (a *App) checkCommand() *cli.Command {
 			}
 			fmt.Fprintf(a.stdout, "%s: ok (%s, %s on %s)\n", l.runbookPath,
 				count(len(b.Runbook.Steps), "step"), count(n, "step run"), count(len(hosts), "host"))
-			return nil
-		},
-	}
-}
-
-func (a *App) kindsCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "kinds",
-		Usage: "list the step kinds a runbook can use",
-		Action: func(c *cli.Context) error {
-			reg := registry()
-			names := reg.Names()
-			sort.Strings(names)
-			for _, n := range names {
-				k, _ := reg.Lookup(n)
-				flags := ""
-				if k.Caps.Verify {
-					flags += " (verify: retries, interval)"
-				}
-				if k.Caps.MayDestroy {
-					flags += " (may be destructive)"
-				}
-				fmt.Fprintf(a.stdout, "%s%s\n", n, flags)
-			}
 			return nil
 		},
 	}

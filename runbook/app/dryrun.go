@@ -14,8 +14,8 @@ func dryRunFlags() []cli.Flag {
 	return []cli.Flag{
 		inventoryFlag,
 		swapRolesFlag,
-		&cli.StringFlag{Name: "lang", Value: "ja", Usage: "language of the procedure: ja or en"},
-		&cli.StringFlag{Name: "format", Value: "text", Usage: "text (terminal) or markdown (for a change ticket)"},
+		langFlag("language of the procedure"),
+		&cli.StringFlag{Name: "format", Value: "text", Usage: "text (terminal) or markdown (GitHub Flavored Markdown, for a change ticket)"},
 		&cli.BoolFlag{Name: "show-exec", Usage: "also show the exact commands tejun runs on each host"},
 	}
 }
@@ -31,7 +31,8 @@ func (a *App) dryRunCommand() *cli.Command {
 }
 
 func (a *App) dryRun(c *cli.Context) error {
-	if err := oneOf("lang", c.String("lang"), "ja", "en"); err != nil {
+	lang, err := a.lang(c)
+	if err != nil {
 		return err
 	}
 	if err := oneOf("format", c.String("format"), "text", "markdown"); err != nil {
@@ -42,7 +43,7 @@ func (a *App) dryRun(c *cli.Context) error {
 		return err
 	}
 	return dryrun.Write(a.stdout, l.binding, dryrun.Options{
-		Lang:          c.String("lang"),
+		Lang:          lang,
 		Markdown:      c.String("format") == "markdown",
 		ShowExec:      c.Bool("show-exec"),
 		Color:         c.String("format") == "text" && a.colorFor(a.stdout),
@@ -52,7 +53,7 @@ func (a *App) dryRun(c *cli.Context) error {
 		// pasted into a ticket is checked against what later runs.
 		RunbookSHA256:   a.sourceSHA256(l.runbookPath),
 		InventorySHA256: a.sourceSHA256(l.inventoryPath),
-		Version:         tejunVersion(),
+		Version:         Version(),
 		Date:            a.now(),
 	})
 }
@@ -66,7 +67,7 @@ func (a *App) runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the procedure; contact no host"},
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "run destructive steps without asking (required when not on a terminal)"},
 			&cli.IntFlag{Name: "forks", Value: 10, Usage: "hosts worked on at once for a step", Action: positiveForks},
-			&cli.StringFlag{Name: "limit", Usage: "only this `HOST or ROLE`"},
+			limitFlag,
 			&cli.StringFlag{Name: "from", Usage: "start at this `STEP`; the steps before it are taken as done"},
 			&cli.StringFlag{Name: "only", Usage: "run this `STEP` alone"},
 			&cli.StringFlag{Name: "section", Usage: "run the steps of this `SECTION` only (one failover drill)"},

@@ -23,11 +23,19 @@ func (a *App) hostsCommand() *cli.Command {
 		Name:  "hosts",
 		Usage: "check that every host of an inventory answers over SSH and can sudo, in parallel",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Required: true, Usage: "inventory `FILE`"},
+			&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "inventory `FILE` (required)"},
 			&cli.BoolFlag{Name: "show-config", Usage: "connect to nothing: print how each host would be reached (user, address, port, jump, identity...), as ssh -G does"},
 		},
 		Action: func(c *cli.Context) error {
 			path := c.String("inventory")
+			if path == "" {
+				// A usage error like any other (exit 2), not urfave's
+				// required-flag error, which would exit 1 as a failure.
+				return invalid(errors.New("missing -i FILE: hosts needs the inventory whose hosts it checks; see tejun hosts --help"))
+			}
+			if c.Args().Present() {
+				return invalid(fmt.Errorf("hosts takes no arguments, got %q; the inventory is -i FILE", c.Args().First()))
+			}
 			src, err := a.readFile(c.Context, path, false)
 			if err != nil {
 				return invalid(err)

@@ -40,16 +40,16 @@ func TestLiveRedrawsInPlace(t *testing.T) {
 	buf.Reset()
 	h.tick()
 	want := "\r\x1b[2A\x1b[J" +
-		"⠴ 3-①   restore                      db-01      1m15s   \n" +
-		"⠴ 3-②   send                         db-02      1m15s    [██░░░░░░░░]  25% 1.0 GiB/4.0 GiB 102.4 MiB/s ETA 30s\n"
+		"⠴ 3-1   restore                      db-01      1m15s   \n" +
+		"⠴ 3-2   send                         db-02      1m15s    [██░░░░░░░░]  25% 1.0 GiB/4.0 GiB 102.4 MiB/s ETA 30s\n"
 	if got := buf.String(); got != want {
 		t.Errorf("redraw:\n got %q\nwant %q", got, want)
 	}
 	buf.Reset()
 	h.Finished(executor.Event{Step: restore, Host: "db-01", Status: executor.Changed, Duration: 75 * time.Second})
 	want = "\r\x1b[2A\x1b[J" +
-		"3-①   restore                      db-01      changed   75.00s\n" +
-		"⠴ 3-②   send                         db-02      1m15s    [██░░░░░░░░]  25% 1.0 GiB/4.0 GiB 102.4 MiB/s ETA 30s\n"
+		"3-1   restore                      db-01      changed   75.00s\n" +
+		"⠴ 3-2   send                         db-02      1m15s    [██░░░░░░░░]  25% 1.0 GiB/4.0 GiB 102.4 MiB/s ETA 30s\n"
 	if got := buf.String(); got != want {
 		t.Errorf("finished:\n got %q\nwant %q", got, want)
 	}
@@ -103,7 +103,7 @@ func TestLiveHoldsForAPrompt(t *testing.T) {
 	}
 	release()
 	got := buf.String()
-	if !strings.HasPrefix(got, "      wipe n2 | $ find /standby\n3-①   wipe") || !strings.HasSuffix(got, "n1         0.0s    \n") {
+	if !strings.HasPrefix(got, "      wipe n2 | $ find /standby\n3-1   wipe") || !strings.HasSuffix(got, "n1         0.0s    \n") {
 		t.Errorf("after the answer: %q", got)
 	}
 }
@@ -122,9 +122,9 @@ func TestPlainLines(t *testing.T) {
 	h.tick()
 	h.tick()
 	h.Finished(executor.Event{Step: ckp, Host: "db-02", Status: executor.Changed, Duration: 90 * time.Second})
-	want := "2026-12-01T09:00:00Z 3-④   send-checkpoint              db-02      started\n" +
-		"2026-12-01T09:01:00Z 3-④   send-checkpoint              db-02      running  1m00s [███░░░░░░░]  33% 1.0 GiB/3.0 GiB 34.1 MiB/s ETA 1m00s\n" +
-		"2026-12-01T09:01:00Z 3-④   send-checkpoint              db-02      changed   90.00s\n"
+	want := "2026-12-01T09:00:00Z 3-4   send-checkpoint              db-02      started\n" +
+		"2026-12-01T09:01:00Z 3-4   send-checkpoint              db-02      running  1m00s [███░░░░░░░]  33% 1.0 GiB/3.0 GiB 34.1 MiB/s ETA 1m00s\n" +
+		"2026-12-01T09:01:00Z 3-4   send-checkpoint              db-02      changed   90.00s\n"
 	if got := buf.String(); got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
@@ -199,7 +199,7 @@ func TestPlainHoldsForAPrompt(t *testing.T) {
 		t.Errorf("written during a prompt: %q", buf.String())
 	}
 	release()
-	if got := buf.String(); got != "2026-12-01T09:00:00Z 3-①   wipe                         n2         started\n" {
+	if got := buf.String(); got != "2026-12-01T09:00:00Z 3-1   wipe                         n2         started\n" {
 		t.Errorf("after the answer: %q", got)
 	}
 }

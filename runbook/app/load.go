@@ -76,6 +76,12 @@ func interrupted() error {
 func (a *App) runbookArg(c *cli.Context) (string, bool, error) {
 	switch c.NArg() {
 	case 0:
+		// The bundled runbooks carry the manual's example addresses:
+		// fine to print, never to contact. Only a command that contacts
+		// no host falls back on them.
+		if c.Command.Name == "plan" || c.Command.Name == "run" && !c.Bool("dry-run") {
+			return "", false, invalid(fmt.Errorf("missing RUNBOOK: %s needs a runbook file (the bundled examples serve tejun dry-run only, which contacts no host)", c.Command.Name))
+		}
 		if a.bundled == nil {
 			return "", false, invalid(errors.New("missing RUNBOOK argument"))
 		}

@@ -43,6 +43,7 @@ type human struct {
 	anyStarted bool
 	stop       chan struct{}
 	stopped    sync.WaitGroup
+	skips      *skipped // said once, grouped by cause, in the summary
 }
 
 // task is a step running on a host.
@@ -76,6 +77,12 @@ func newHuman(w io.Writer, b *runbook.Binding, lang string, verbose, color bool)
 			h.titles[b.Runbook.Step(id)] = ins[0].Title.In(lang)
 		}
 	}
+	h.skips = newSkipped(lang, func(id string) string {
+		if st := b.Runbook.Step(id); st != nil {
+			return st.LabelIn(lang)
+		}
+		return ""
+	})
 	return h
 }
 
@@ -179,6 +186,10 @@ func (h *human) Finished(ev executor.Event) {
 			break
 		}
 	}
+	if ev.Status == executor.Skipped && ev.Reason != "" {
+		h.skips.add(ev)
+		return
+	}
 	dur := ""
 	if ev.Host != "" {
 		dur = h.faint.Render(fmt.Sprintf(" %6.2fs", ev.Duration.Seconds()))
@@ -198,7 +209,7 @@ func (h *human) stepLine(st *runbook.Step, host, status, dur, detail string) str
 	if host == "" {
 		host = "-"
 	}
-	line := fmt.Sprintf("%-5s %-28s %-10s %s", st.Label(), trim(mask.Visible(st.ID), 28), host, status) + dur
+	line := fmt.Sprintf("%-5s %-28s %-10s %s", st.LabelIn(h.lang), trim(mask.Visible(st.ID), 28), host, status) + dur
 	if detail != "" {
 		line += "  " + mask.Visible(detail)
 	}
@@ -282,6 +293,14 @@ type writerFunc func([]byte) (int, error)
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 func (h *human) summary(r *executor.Result, took time.Duration) {
+	h.mu.Lock()
+	for _, l := range h.skips.lines() {
+		if h.live == nil {
+			l = h.now().Format(stampFormat) + " " + l
+		}
+		fmt.Fprintln(h.w, h.styles[executor.Skipped].Render(l))
+	}
+	h.mu.Unlock()
 	counts := []string{}
 	for _, s := range []executor.Status{executor.OK, executor.Changed, executor.Failed, executor.Refused, executor.Skipped} {
 		if n := r.Count(s); n > 0 {

@@ -17,7 +17,8 @@ import (
 )
 
 func (a *App) run(c *cli.Context) error {
-	if err := oneOf("lang", c.String("lang"), "ja", "en"); err != nil {
+	lang, err := a.lang(c)
+	if err != nil {
 		return err
 	}
 	st, err := stepTimeout(c)
@@ -28,6 +29,11 @@ func (a *App) run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	sel := executor.Options{Limit: limit(c), From: c.String("from"), Only: c.String("only"), Section: c.String("section"),
+		AssumeDone: c.StringSlice("assume-done")}
+	if err := executor.CheckSelection(l.binding, sel); err != nil {
+		return invalid(err) // before any secret is asked for
+	}
 	secrets, err := a.secrets(l.binding, c.StringSlice("secret"))
 	if err != nil {
 		return err
@@ -36,9 +42,9 @@ func (a *App) run(c *cli.Context) error {
 	opt := executor.Options{
 		StepTimeout: st,
 		Forks:       c.Int("forks"), Yes: c.Bool("yes"),
-		Limit: c.String("limit"), From: c.String("from"), Only: c.String("only"), Section: c.String("section"),
+		Limit: limit(c), From: c.String("from"), Only: c.String("only"), Section: c.String("section"),
 		AssumeDone: c.StringSlice("assume-done"), Secrets: secrets, FailFast: c.Bool("fail-fast"),
-		Dir: filepath.Dir(l.runbookPath), UserConfig: userCfg,
+		Dir: filepath.Dir(l.runbookPath), UserConfig: userCfg, Lang: lang,
 	}
 	if err := executor.Check(l.binding, opt); err != nil {
 		return invalid(err)
@@ -58,10 +64,10 @@ func (a *App) run(c *cli.Context) error {
 	var events *eventLog
 	if c.String("output") == "json" {
 		events = &eventLog{w: a.stdout, runID: runID, swap: c.String("swap-roles")}
-		events.start(l.runbookPath, l.inventoryPath, c.Args().Slice())
+		events.start(l.runbookPath, l.inventoryPath, givenArgs(c))
 		reps = append(reps, events)
 	} else {
-		human = newHuman(a.stdout, l.binding, c.String("lang"), c.Bool("verbose"), a.colorFor(a.stdout))
+		human = newHuman(a.stdout, l.binding, lang, c.Bool("verbose"), a.colorFor(a.stdout))
 		human.live = a.liveFor(a.stdout)
 		reps = append(reps, human)
 		human.start()
@@ -80,7 +86,7 @@ func (a *App) run(c *cli.Context) error {
 	}
 	defer auditFile.Close()
 	audit := &eventLog{w: auditFile, runID: runID, swap: c.String("swap-roles")}
-	audit.start(l.runbookPath, l.inventoryPath, c.Args().Slice())
+	audit.start(l.runbookPath, l.inventoryPath, givenArgs(c))
 	reps = append(reps, audit)
 	opt.Audit = audit.command
 	var ju *junitReport
@@ -129,6 +135,13 @@ func (a *App) run(c *cli.Context) error {
 	}
 	return exit
 }
+
+var limitFlag = &cli.StringSliceFlag{Name: "limit", Aliases: []string{"l"},
+	Usage: "only the hosts of `PATTERN`: hosts, roles, all, globs (db-*), !h3 to leave one out, &role to intersect; h1,h2 is a list and a repeated --limit adds"}
+
+// limit is every --limit given, as one pattern: a repeated flag adds to
+// the selection, as ansible's --limit a --limit b does not (and should).
+func limit(c *cli.Context) string { return strings.Join(c.StringSlice("limit"), ",") }
 
 // exitFor maps a run's result to the documented exit codes.
 func exitFor(res *executor.Result) *exitError {

@@ -161,7 +161,7 @@ func buildStep(b *runbook.Binding, o Options, st *runbook.Step) step {
 	}
 	if st.DoneWhen != "" {
 		if u := b.Runbook.Step(st.DoneWhen); u != nil && len(b.Instances[u.ID]) > 0 {
-			label := u.Label()
+			label := u.LabelIn(lang)
 			title := b.Instances[u.ID][0].Title.In(lang)
 			sd.notes = append(sd.notes, t(lang, label+"「"+title+"」が既に成立していれば作業不要です",
 				"Nothing to do if "+label+" ("+title+") already holds"))
@@ -257,8 +257,14 @@ func execFor(lang string, inv *inventory.Inventory, in *runbook.Instance) execPa
 	add := func(kind string, ops []steps.Op) {
 		for _, op := range ops {
 			line := op.Action
+			if lang == "ja" && op.ActionJa != "" {
+				line = op.ActionJa
+			}
 			if line == "" {
 				c := op.Cmd
+				if lang == "ja" && c.StdinJa != "" {
+					c.Stdin = c.StdinJa
+				}
 				host := in.Host
 				if op.Host != "" {
 					if hs, err := inv.Select(op.Host); err == nil && len(hs) == 1 {
@@ -353,7 +359,7 @@ func heading(lang string, sec *runbook.Section, title, label string) string {
 // English when the inventory gives a label, the bare name otherwise.
 func label(inv *inventory.Inventory, target, lang string) string {
 	l := inv.Label(target, lang)
-	if lang == "en" && l != target {
+	if lang == "en" && l != target && target != inventory.All {
 		return "the " + l
 	}
 	return l

@@ -69,10 +69,10 @@ func text(d doc, lang string, s styles) string {
 		line(s.note, "", t(lang, "対象ホスト:", "Hosts:"))
 		width := 0
 		for _, h := range d.hosts {
-			width = max(width, len(h[0]))
+			width = max(width, Width(h[0]))
 		}
 		for _, h := range d.hosts {
-			l := fmt.Sprintf("%-*s  %s", width, h[0], h[1])
+			l := PadRight(h[0], width) + "  " + h[1]
 			if h[2] != "" {
 				l += t(lang, "  ロール: ", "  roles: ") + h[2]
 			}
@@ -165,7 +165,7 @@ func markdown(d doc, lang string) string {
 	if len(d.hosts) > 0 {
 		p("\n| %s | SSH | %s | %s |\n|---|---|---|---|\n", t(lang, "対象ホスト", "Host"), t(lang, "ロール", "Roles"), t(lang, "踏み台", "Jump host"))
 		for _, h := range d.hosts {
-			p("| %s | %s | %s | %s |\n", mdCell(h[0]), mdCell(h[1]), mdCell(h[2]), mdCell(h[3]))
+			p("| %s | %s | %s | %s |\n", mdCell(h[0]), MarkdownCode(h[1]), mdCell(h[2]), MarkdownCode(h[3]))
 		}
 	}
 	if len(d.secrets) > 0 {
@@ -247,7 +247,41 @@ var mdSpecial = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`",
 
 func mdEscape(s string) string { return mdSpecial.Replace(s) }
 
-func mdCell(s string) string { return strings.ReplaceAll(mdEscape(s), "|", `\|`) }
+// mdCell makes s one GFM table cell: a pipe would end the cell and a
+// newline the row (a file diff in a plan's reason broke every later row),
+// so pipes are escaped and lines joined with <br>.
+func mdCell(s string) string {
+	s = strings.ReplaceAll(strings.TrimRight(s, "\n"), "\r\n", "\n")
+	return strings.ReplaceAll(strings.ReplaceAll(mdEscape(s), "|", `\|`), "\n", "<br>")
+}
 
 // EscapeMarkdownCell makes s safe inside a Markdown table cell.
 func EscapeMarkdownCell(s string) string { return mdCell(s) }
+
+// MarkdownCode is s as a GFM code span: commands, paths and user@host
+// read literally (no emphasis from _, no mailto: link from @). A span
+// cannot hold a newline, so lines are joined with spaces; the fence is
+// longer than any run of backticks inside; pipes are escaped for tables
+// (GFM removes the backslash inside a table's code span).
+func MarkdownCode(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+	fence, run := "`", 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			if run >= len(fence) {
+				fence += "`"
+			}
+		} else {
+			run = 0
+		}
+	}
+	pad := ""
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		pad = " "
+	}
+	return fence + pad + strings.ReplaceAll(s, "|", `\|`) + pad + fence
+}

@@ -10,11 +10,11 @@ import (
 func TestCheckReturnsEveryProblem(t *testing.T) {
 	b := bind(t, chain)
 	ps := Check(b, Options{From: "nope", Only: "nope", Section: "missing", AssumeDone: []string{"gone"}})
-	want := Problems{`no section "missing"`, `no step "gone"`, `no step "nope"`}
+	want := Problems{`no section "missing" (sections: s)`, `no step "gone"`, `no step "nope"`}
 	if !slices.Equal(ps, want) {
 		t.Fatalf("problems %q, want %q", ps, want)
 	}
-	if ps.Error() != `no section "missing"`+"\n"+`no step "gone"`+"\n"+`no step "nope"` {
+	if ps.Error() != `no section "missing" (sections: s)`+"\n"+`no step "gone"`+"\n"+`no step "nope"` {
 		t.Errorf("as an error: %q", ps.Error())
 	}
 	if ps := Check(b, Options{}); ps != nil {

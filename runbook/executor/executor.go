@@ -79,7 +79,8 @@ type Options struct {
 	// there (not a terminal), which refuses destructive steps and fails
 	// manual ones.
 	Confirm func(ctx context.Context, question string) (bool, error)
-	// Limit restricts the run to a host or role.
+	// Limit restricts the run to the hosts of a pattern (see
+	// inventory.Limit): "db-*,!db-03".
 	Limit string
 	// From starts at this step: the steps before it are taken as done.
 	From string
@@ -118,6 +119,9 @@ type Options struct {
 	// FailFast stops starting steps on every host at the first failure,
 	// whatever the runbook's max_fail says.
 	FailFast bool
+	// Lang is the operator's language, for the step numbers in questions
+	// (5-3 in English, 5-③ in Japanese).
+	Lang string
 }
 
 // Command is one command run on a host, for the audit record. The line
@@ -242,25 +246,7 @@ func Check(b *runbook.Binding, opt Options) Problems {
 			problems = append(problems, fmt.Sprintf("step %s: kind %s cannot run yet (dry-run only)", st.ID, st.Kind.Name))
 		}
 	}
-	for _, id := range append([]string{opt.From, opt.Only}, opt.AssumeDone...) {
-		if id != "" && b.Runbook.Step(id) == nil {
-			problems = append(problems, fmt.Sprintf("no step %q", id))
-		}
-	}
-	if opt.Section != "" {
-		found := false
-		for _, sec := range b.Runbook.Sections {
-			found = found || sec.ID == opt.Section
-		}
-		if !found {
-			problems = append(problems, fmt.Sprintf("no section %q", opt.Section))
-		}
-	}
-	if opt.Limit != "" {
-		if _, err := b.Inventory.Select(opt.Limit); err != nil {
-			problems = append(problems, "--limit: "+err.Error())
-		}
-	}
+	problems = append(problems, selectionProblems(b, opt)...)
 	for _, ins := range b.Instances {
 		for _, in := range ins {
 			if su, ok := in.Impl.(steps.SecretUser); ok {
@@ -277,6 +263,73 @@ func Check(b *runbook.Binding, opt Options) Problems {
 		return Problems(dedupe(problems))
 	}
 	return nil
+}
+
+// optionalOnly refuses a run without --section that would do nothing:
+// a runbook made only of optional sections (the failover drills), or a
+// --from/--only step inside one. A run that silently checks no step reads
+// as "all done" to a CI job; saying which sections exist is the fix.
+func optionalOnly(rb *runbook.Runbook, opt Options) []string {
+	var problems []string
+	for _, id := range []string{opt.From, opt.Only} {
+		if st := rb.Step(id); id != "" && st != nil && st.Section.Optional {
+			problems = append(problems, fmt.Sprintf("step %s is in the optional section %s, which runs only when chosen: add --section %s", id, st.Section.ID, st.Section.ID))
+		}
+	}
+	var optional []string
+	for _, sec := range rb.Sections {
+		if !sec.Optional {
+			return problems
+		}
+		optional = append(optional, sec.ID)
+	}
+	if len(optional) > 0 && len(problems) == 0 {
+		problems = append(problems, fmt.Sprintf("every section of %s is optional, so nothing would run: choose one with --section (%s)", rb.File, strings.Join(optional, ", ")))
+	}
+	return problems
+}
+
+// CheckSelection refuses what the run's selection flags name that does
+// not exist, or a selection that would run nothing. It needs no secret,
+// so the app calls it before asking for any.
+func CheckSelection(b *runbook.Binding, opt Options) error {
+	problems := selectionProblems(b, opt)
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return errors.New(strings.Join(dedupe(problems), "\n"))
+	}
+	return nil
+}
+
+func selectionProblems(b *runbook.Binding, opt Options) []string {
+	var problems []string
+	for _, id := range append([]string{opt.From, opt.Only}, opt.AssumeDone...) {
+		if id != "" && b.Runbook.Step(id) == nil {
+			problems = append(problems, fmt.Sprintf("no step %q", id))
+		}
+	}
+	if opt.Section != "" {
+		found := false
+		for _, sec := range b.Runbook.Sections {
+			found = found || sec.ID == opt.Section
+		}
+		if !found {
+			var ids []string
+			for _, sec := range b.Runbook.Sections {
+				ids = append(ids, sec.ID)
+			}
+			problems = append(problems, fmt.Sprintf("no section %q (sections: %s)", opt.Section, strings.Join(ids, ", ")))
+		}
+	}
+	if opt.Section == "" {
+		problems = append(problems, optionalOnly(b.Runbook, opt)...)
+	}
+	if opt.Limit != "" {
+		if _, err := b.Inventory.Limit(opt.Limit); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	return problems
 }
 
 func dedupe(ss []string) []string {
@@ -338,7 +391,7 @@ func Run(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter) (*R
 func (x *Executor) stepHosts(st *runbook.Step) []*inventory.Host {
 	var limit map[string]bool
 	if x.opt.Limit != "" {
-		hs, _ := x.b.Inventory.Select(x.opt.Limit)
+		hs, _ := x.b.Inventory.Limit(x.opt.Limit)
 		limit = map[string]bool{}
 		for _, h := range hs {
 			limit[h.Name] = true
@@ -984,18 +1037,18 @@ func (x *Executor) confirmGroup(ctx context.Context, st *runbook.Step, h *invent
 			return
 		}
 		var q strings.Builder
-		fmt.Fprintf(&q, "On %s: %s %s (%s)", h.Name, st.Label(), st.ID, x.mask.Replace(reason))
+		fmt.Fprintf(&q, "On %s: %s %s (%s)", h.Name, st.LabelIn(x.opt.Lang), st.ID, x.mask.Replace(reason))
 		if len(members) > 1 {
 			var rest []string
 			for _, m := range members[1:] {
-				rest = append(rest, m.Label()+" "+m.ID)
+				rest = append(rest, m.LabelIn(x.opt.Lang)+" "+m.ID)
 			}
 			fmt.Fprintf(&q, ", then %s", strings.Join(rest, ", "))
 		}
 		q.WriteString(". Run them?")
 		if len(members) == 1 {
 			q.Reset()
-			fmt.Fprintf(&q, "%s %s on %s: %s. Run it?", st.Label(), st.ID, h.Name, x.mask.Replace(reason))
+			fmt.Fprintf(&q, "%s %s on %s: %s. Run it?", st.LabelIn(x.opt.Lang), st.ID, h.Name, x.mask.Replace(reason))
 		}
 		ok, err := x.opt.Confirm(ctx, q.String())
 		g.ok = err == nil && ok

@@ -495,3 +495,31 @@ instruction.en = "Run passwd on {{ host.name }}."
 		}
 	}
 }
+
+// TestQuestionLabelsInLang: an English operator is asked about step 1-1,
+// a Japanese one about 1-①.
+func TestQuestionLabelsInLang(t *testing.T) {
+	for lang, want := range map[string]string{"en": "1-1 wipe", "ja": "1-① wipe", "": "1-① wipe"} {
+		b := bind(t, wipe)
+		h := func() *transporttest.Fake {
+			return transporttest.New().On(`find /standby .* -print$`, transporttest.Reply{Stdout: "/standby/db.have\n"})
+		}
+		var mu sync.Mutex
+		var asked []string
+		_, err := Run(context.Background(), b, Options{Lang: lang,
+			Dial: fakes(map[string]*transporttest.Fake{"h1": h(), "h2": h()}),
+			Confirm: func(ctx context.Context, q string) (bool, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				asked = append(asked, q)
+				return false, nil
+			},
+		}, &recorder{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(asked) == 0 || !strings.Contains(asked[0], want) {
+			t.Errorf("lang %q: asked %q, want %q in it", lang, asked, want)
+		}
+	}
+}

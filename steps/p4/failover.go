@@ -35,7 +35,7 @@ type Failover struct {
 	MasterHost   string `toml:"master_host"`
 	MasterP4dctl string `toml:"master_p4dctl"`
 	// ProbeTimeout bounds the wait for the master's answer (default 10s).
-	ProbeTimeout string `toml:"probe_timeout"`
+	ProbeTimeout string `toml:"probe_timeout" default:"10"`
 	// AcceptUnverifiedDown fails over on a timeout alone: for an operator
 	// who knows the master is off (powered down, isolated) when tejun
 	// cannot see it. The name says the risk.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -79,4 +80,13 @@ func TestFailoverUnverifiedDown(t *testing.T) {
 	}
 	master.AssertReceived(t, `^env LC_ALL=C mv -f -- /etc/perforce/p4dctl.conf.d/master.conf /etc/perforce/p4dctl.conf.d/master.conf.fenced-by-tejun$`)
 	env.hosts["standby"].AssertReceived(t, `failover -s master -y$`)
+}
+
+// TestProbeTimeoutDefaultTag: tejun kinds p4.failover shows the default
+// the step really uses.
+func TestProbeTimeoutDefaultTag(t *testing.T) {
+	f, _ := reflect.TypeOf(Failover{}).FieldByName("ProbeTimeout")
+	if got := (&Failover{}).timeout(); got != f.Tag.Get("default") {
+		t.Errorf("probe_timeout: uses %q, tag says %q", got, f.Tag.Get("default"))
+	}
 }

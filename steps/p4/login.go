@@ -51,7 +51,7 @@ func (l *Login) Plan() steps.Plan { return l.Conn.learnt(l.plan()) }
 
 func (l *Login) plan() steps.Plan {
 	apply := l.manualCmd()
-	apply.Stdin = "secret " + l.Secret
+	apply.Stdin, apply.StdinJa = "secret "+l.Secret, "シークレット "+l.Secret
 	check := l.manualCmd()
 	check.Argv = append(check.Argv, "-s")
 	return steps.Plan{Check: steps.Ops(check, l.stat()), Apply: steps.Ops(apply)}

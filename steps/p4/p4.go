@@ -96,6 +96,7 @@ func (c Conn) checks(cmds ...transport.Cmd) []steps.Op {
 	if c.Password != "" {
 		login := c.loginCmd()
 		login.Stdin = "secret " + c.Password + ", only when the ticket is missing or expired"
+		login.StdinJa = "シークレット " + c.Password + "（チケットが無いか期限切れのときだけ）"
 		ops = append(ops, steps.Op{Cmd: login})
 	}
 	return ops

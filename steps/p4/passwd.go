@@ -47,9 +47,9 @@ func (p *Passwd) Plan() steps.Plan { return p.Conn.learnt(p.plan()) }
 
 func (p *Passwd) plan() steps.Plan {
 	check := p.loginCheck()
-	check.Stdin = "secret " + p.Secret
+	check.Stdin, check.StdinJa = "secret "+p.Secret, "シークレット "+p.Secret
 	set := p.exec("passwd", p.Name)
-	set.Stdin = "secret " + p.Secret + ", twice"
+	set.Stdin, set.StdinJa = "secret "+p.Secret+", twice", "シークレット "+p.Secret+"（2回）"
 	return steps.Plan{Check: p.checks(p.users(), check), Apply: steps.Ops(set)}
 }
 

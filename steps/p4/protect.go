@@ -40,6 +40,7 @@ func (p *Protect) Plan() steps.Plan { return p.Conn.learnt(p.plan()) }
 func (p *Protect) plan() steps.Plan {
 	in := p.exec("protect", "-i")
 	in.Stdin = "protections table (from protect -o, line above appended)"
+	in.StdinJa = "保護テーブル（protect -o の出力に上の行を追加したもの）"
 	return steps.Plan{Check: p.checks(p.exec("protect", "-o")), Apply: steps.Ops(p.exec("protect", "-o"), in)}
 }
 

@@ -144,6 +144,7 @@ func (s *Server) plan() steps.Plan {
 		}
 		in := s.exec("server", "-i")
 		in.Stdin = "server spec " + s.ServerID + " (from server -o, fields above changed)"
+		in.StdinJa = "サーバ仕様 " + s.ServerID + "（server -o の出力の上記フィールドを変更したもの）"
 		p.Apply = append(p.Apply, steps.Ops(s.exec("server", "-o", s.ServerID))...)
 		if len(s.IfUnicode) > 0 {
 			p.Apply = append(p.Apply, steps.Op{Cmd: s.ztag("info")})

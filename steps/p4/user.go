@@ -57,6 +57,7 @@ func (u *User) Plan() steps.Plan { return u.Conn.learnt(u.plan()) }
 func (u *User) plan() steps.Plan {
 	in := u.exec("user", "-i", "-f")
 	in.Stdin = "user spec " + u.Name + " (from user -o, fields above changed)"
+	in.StdinJa = "ユーザ仕様 " + u.Name + "（user -o の出力の上記フィールドを変更したもの）"
 	return steps.Plan{
 		Check: u.checks(u.ztag("users", "-a", u.Name)),
 		Apply: steps.Ops(u.exec("user", "-o", u.Name), in),
