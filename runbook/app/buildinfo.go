@@ -9,7 +9,6 @@ import (
 	"time"
 )
 
-
 // WithClock dates what tejun prints for a person (the dry-run's header)
 // by now instead of the system clock, so golden files stay fixed.
 func WithClock(now func() time.Time) Option { return func(a *App) { a.now = now } }
