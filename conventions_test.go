@@ -280,7 +280,7 @@ func runEnv(t *testing.T, env map[string]string, args ...string) (string, string
 			return state
 		}
 		return env[k]
-	}))
+	}), app.WithClock(fixedClock))
 	code := a.Run(context.Background(), append([]string{"tejun"}, args...))
 	return out.String(), errOut.String(), code
 }

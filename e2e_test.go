@@ -238,9 +238,10 @@ argv = ["sleep", "20"]
 	if got["breaks n1"] != "failed" || got["after -"] != "skipped" || got["after-after -"] != "skipped" || got["independent n1"] != "changed" || got["slow n1"] != "failed" {
 		t.Errorf("statuses %v\n%s", got, out)
 	}
-	// The failure once with its reason; its dependents once, naming it
+	// The failure once with its reason (besides its "started" line); its
+	// dependents once, naming it
 	// (after-after was skipped for after, itself skipped for breaks).
-	if !strings.Contains(out, "the disk is full") || strings.Count(out, "breaks") != 2 ||
+	if !strings.Contains(out, "the disk is full") || strings.Count(out, "breaks") != 3 ||
 		!strings.Contains(out, "skipped: 2 steps after 1-① breaks failed on n1: 1-② after, 1-③ after-after\n") {
 		t.Errorf("want the failure's stderr and one line for its dependents:\n%s", out)
 	}
