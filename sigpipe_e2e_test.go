@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"tejun/runbook/app"
+	"tejun/runbook/cli"
 	"tejun/runbook/executor"
 	"tejun/transport/testbed"
 )
@@ -82,8 +82,8 @@ argv = ["touch", "/tmp/last"]
 	if ee, ok := werr.(*exec.ExitError); ok {
 		code = ee.ExitCode() // -1 when killed by a signal (SIGPIPE)
 	}
-	if code != app.ExitInterrupted {
-		t.Errorf("exit %d (%v), want %d\nstderr:\n%s", code, werr, app.ExitInterrupted, errOut.String())
+	if code != cli.ExitInterrupted {
+		t.Errorf("exit %d (%v), want %d\nstderr:\n%s", code, werr, cli.ExitInterrupted, errOut.String())
 	}
 	if d := time.Since(start); d > 25*time.Second {
 		t.Errorf("took %s: the sleep was not stopped", d)
@@ -107,7 +107,7 @@ argv = ["touch", "/tmp/last"]
 	}
 	rec, _ := os.ReadFile(files[0])
 	lines := strings.Split(strings.TrimSpace(string(rec)), "\n")
-	var last app.Event
+	var last cli.Event
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.Event != "run_end" || last.Status != "interrupted" {
 		t.Errorf("the audit record does not end with an interrupted run_end (%v):\n%s", err, rec)
 	}

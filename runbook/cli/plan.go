@@ -1,0 +1,208 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/urfave/cli/v2"
+
+	"tejun/runbook"
+	"tejun/runbook/dryrun"
+	"tejun/runbook/executor"
+	"tejun/runbook/mask"
+	"tejun/steps"
+)
+
+func (a *App) planCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "plan",
+		Usage:     "connect and run every step's read-only check: what a run would change, and why; changes nothing",
+		ArgsUsage: "RUNBOOK",
+		Flags: []cli.Flag{
+			inventoryFlag,
+			swapRolesFlag,
+			langFlag("language of step titles"),
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, or markdown (GitHub Flavored Markdown) for a change ticket"},
+			limitFlag,
+			&cli.StringFlag{Name: "section", Usage: "only this `SECTION`"},
+			&cli.StringSliceFlag{Name: "secret", Usage: "`NAME=@FILE`: read a secret from a file (checks may log in)"},
+			stepTimeoutFlag,
+			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when nothing would change, 2 when something would, 1 on any error (as terraform plan)"},
+		},
+		Action: a.plan,
+	}
+}
+
+func (a *App) plan(c *cli.Context) error {
+	lang, err := a.lang(c)
+	if err != nil {
+		return err
+	}
+	if err := oneOf("format", c.String("format"), "text", "markdown"); err != nil {
+		return err
+	}
+	st, err := stepTimeout(c)
+	if err != nil {
+		return err
+	}
+	l, err := a.load(c)
+	if err != nil {
+		return err
+	}
+	if err := executor.CheckSelection(l.binding, executor.Options{Limit: limit(c), Section: c.String("section")}); err != nil {
+		return invalid(err) // before any secret is asked for
+	}
+	secrets, err := a.secrets(l.binding, c.StringSlice("secret"))
+	if err != nil {
+		return err
+	}
+	userCfg := a.userConfig(c)
+	opt := executor.Options{Plan: true, StepTimeout: st, Limit: limit(c), Section: c.String("section"), Secrets: secrets,
+		Dir: filepath.Dir(l.runbookPath), UserConfig: userCfg}
+	if err := executor.Check(l.binding, opt); err != nil {
+		return invalid(err)
+	}
+	col := &planCollector{}
+	res, err := executor.Run(c.Context, l.binding, opt, col)
+	if err != nil {
+		return invalid(err)
+	}
+	// Plain text, no styling: made visible as a whole (hosts' output is in
+	// the reasons).
+	var out strings.Builder
+	writePlan(&out, l, lang, c.String("format") == "markdown", l.binding.Runbook.Order(), col.events)
+	io.WriteString(a.stdout, mask.Visible(out.String()))
+	if res.Unreachable() {
+		return &exitError{ExitUnreachable, fmt.Errorf("a host could not be reached")}
+	}
+	if res.Count(executor.Failed) > 0 {
+		return &exitError{ExitFailed, fmt.Errorf("%s could not be checked", count(res.Count(executor.Failed), "step"))}
+	}
+	if c.Bool("detailed-exitcode") && res.Count(executor.WillChange)+res.Count(executor.MayChange) > 0 {
+		// Not an error: the plan said it all on stdout.
+		return &exitError{code: ExitChanges}
+	}
+	return nil
+}
+
+// detailedExitCode maps an exit code for plan --detailed-exitcode, where 2
+// means "changes pending" and so can no longer mean a usage error: every
+// failure is 1, as terraform plan -detailed-exitcode has it. It is decided
+// from the arguments, so a flag error (found before the plan runs) is 1 too.
+// An interrupt stays 130, as a shell expects of any command.
+func detailedExitCode(args []string, code int) int {
+	if code == ExitOK || code == ExitInterrupted || len(args) < 2 || args[1] != "plan" {
+		return code
+	}
+	for _, a := range args[2:] {
+		if a == "--" {
+			break
+		}
+		if a == "--detailed-exitcode" || a == "-detailed-exitcode" || a == "--detailed-exitcode=true" || a == "-detailed-exitcode=true" {
+			return ExitFailed
+		}
+	}
+	return code
+}
+
+type planCollector struct {
+	mu     sync.Mutex
+	events []executor.Event
+}
+
+func (p *planCollector) Started(*runbook.Step, string)     {}
+func (p *planCollector) Log(*runbook.Step, string, string) {}
+func (p *planCollector) Finished(ev executor.Event) {
+	p.mu.Lock()
+	p.events = append(p.events, ev)
+	p.mu.Unlock()
+}
+
+// planWord is a verdict as a person reads it.
+func planWord(lang string, s executor.Status) string {
+	words := map[executor.Status][2]string{
+		executor.OK:         {"作業不要（完了済み）", "already done"},
+		executor.WillChange: {"変更あり", "will change"},
+		executor.MayChange:  {"変更の可能性あり", "may change"},
+		executor.Failed:     {"確認できず", "could not check"},
+		executor.Skipped:    {"対象外", "not checked"},
+	}
+	w := words[s]
+	if lang == "en" {
+		return w[1]
+	}
+	return w[0]
+}
+
+// writePlan prints the plan in run order, one line per step and host.
+func writePlan(w io.Writer, l *loaded, lang string, markdown bool, order []*runbook.Step, events []executor.Event) {
+	byStep := map[string][]executor.Event{}
+	for _, e := range events {
+		byStep[e.Step.ID] = append(byStep[e.Step.ID], e)
+	}
+	// Hosts finish in any order; the plan lists them in the inventory's
+	// order for the step, so that two plans of one state read the same
+	// and diff clean.
+	for id, evs := range byStep {
+		rank := map[string]int{"": -1}
+		for i, in := range l.binding.Instances[id] {
+			rank[in.Host.Name] = i
+		}
+		sort.SliceStable(evs, func(i, j int) bool { return rank[evs[i].Host] < rank[evs[j].Host] })
+	}
+	title := func(st *runbook.Step) string {
+		if ins := l.binding.Instances[st.ID]; len(ins) > 0 {
+			return ins[0].Title.In(lang)
+		}
+		return st.ID
+	}
+	rb := l.binding.Runbook
+	if markdown {
+		fmt.Fprintf(w, "# %s: plan\n\n", dryrun.EscapeMarkdownCell(rb.Title.In(lang)))
+		// GitHub Flavored Markdown: a table per step and host.
+		fmt.Fprintf(w, "%s %s, %s %s\n\n", steps.T(lang, "ランブック", "Runbook"), dryrun.MarkdownCode(l.runbookPath), steps.T(lang, "インベントリ", "inventory"), dryrun.MarkdownCode(l.inventoryPath))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n|---|---|---|---|---|\n", steps.T(lang, "手順", "Step"), steps.T(lang, "内容", "Title"),
+			steps.T(lang, "ホスト", "Host"), steps.T(lang, "判定", "Plan"), steps.T(lang, "理由", "Reason"))
+	} else {
+		fmt.Fprintf(w, "%s: plan (%s, %s)\n\n", rb.Title.In(lang), l.runbookPath, l.inventoryPath)
+	}
+	verdictW := 12
+	for _, s := range []executor.Status{executor.OK, executor.WillChange, executor.MayChange, executor.Failed, executor.Skipped} {
+		verdictW = max(verdictW, dryrun.Width(planWord(lang, s)))
+	}
+	counts := map[executor.Status]int{}
+	for _, st := range order {
+		for _, e := range byStep[st.ID] {
+			counts[e.Status]++
+			reason := e.Reason
+			if e.Error != "" {
+				reason = e.Error
+			}
+			host := e.Host
+			if host == "" {
+				host = "-"
+			}
+			if markdown {
+				fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", st.LabelIn(lang), dryrun.EscapeMarkdownCell(title(st)), dryrun.EscapeMarkdownCell(host), planWord(lang, e.Status), dryrun.EscapeMarkdownCell(reason))
+			} else {
+				// Columns by display width (a Japanese verdict takes two
+				// columns a character); a reason of several lines (a diff)
+				// goes on under its own column.
+				head := dryrun.PadRight(st.LabelIn(lang), 5) + " " + dryrun.PadRight(trim(st.ID, 28), 28) + " " +
+					dryrun.PadRight(host, 10) + " " + dryrun.PadRight(planWord(lang, e.Status), verdictW) + " "
+				fmt.Fprintln(w, head+strings.ReplaceAll(strings.TrimRight(reason, "\n"), "\n", "\n"+strings.Repeat(" ", dryrun.Width(head))))
+			}
+		}
+	}
+	var sum []string
+	for _, s := range []executor.Status{executor.WillChange, executor.MayChange, executor.OK, executor.Failed} {
+		if counts[s] > 0 {
+			sum = append(sum, fmt.Sprintf("%s %d", planWord(lang, s), counts[s]))
+		}
+	}
+	fmt.Fprintf(w, "\n%s\n", strings.Join(sum, ", "))
+}
