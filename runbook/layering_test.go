@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// The model (runbook) and the dry-run writer (runbook/dryrun) must not be
+// The model (runbook) and the dry-run writer (runbook/render) must not be
 // able to reach a host: rendering a procedure cannot dial, by
 // construction. go list says what they are built from.
 //
@@ -32,7 +32,7 @@ func TestLayering(t *testing.T) {
 	if err != nil {
 		t.Skip("no go tool to list packages with")
 	}
-	for _, root := range []string{"tejun/runbook", "tejun/runbook/dryrun"} {
+	for _, root := range []string{"tejun/runbook", "tejun/runbook/render"} {
 		out, err := exec.Command(gobin, "list", "-deps", "-f", `{{.ImportPath}}:{{join .Imports " "}}`, root).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go list %s: %v\n%s", root, err, out)

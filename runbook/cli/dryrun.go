@@ -6,8 +6,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"tejun/runbook/dryrun"
 	"tejun/runbook/executor"
+	"tejun/runbook/render"
 )
 
 func dryRunFlags() []cli.Flag {
@@ -42,7 +42,7 @@ func (a *App) dryRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return dryrun.Write(a.stdout, l.binding, dryrun.Options{
+	return render.Write(a.stdout, l.binding, render.Options{
 		Lang:          lang,
 		Markdown:      c.String("format") == "markdown",
 		ShowExec:      c.Bool("show-exec"),

@@ -11,9 +11,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"tejun/runbook"
-	"tejun/runbook/dryrun"
 	"tejun/runbook/executor"
 	"tejun/runbook/mask"
+	"tejun/runbook/render"
 	"tejun/steps"
 )
 
@@ -162,9 +162,9 @@ func writePlan(w io.Writer, l *loaded, lang string, markdown bool, order []*runb
 	}
 	rb := l.binding.Runbook
 	if markdown {
-		fmt.Fprintf(w, "# %s: plan\n\n", dryrun.EscapeMarkdownCell(rb.Title.In(lang)))
+		fmt.Fprintf(w, "# %s: plan\n\n", render.EscapeMarkdownCell(rb.Title.In(lang)))
 		// GitHub Flavored Markdown: a table per step and host.
-		fmt.Fprintf(w, "%s %s, %s %s\n\n", steps.T(lang, "ランブック", "Runbook"), dryrun.MarkdownCode(l.runbookPath), steps.T(lang, "インベントリ", "inventory"), dryrun.MarkdownCode(l.inventoryPath))
+		fmt.Fprintf(w, "%s %s, %s %s\n\n", steps.T(lang, "ランブック", "Runbook"), render.MarkdownCode(l.runbookPath), steps.T(lang, "インベントリ", "inventory"), render.MarkdownCode(l.inventoryPath))
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n|---|---|---|---|---|\n", steps.T(lang, "手順", "Step"), steps.T(lang, "内容", "Title"),
 			steps.T(lang, "ホスト", "Host"), steps.T(lang, "判定", "Plan"), steps.T(lang, "理由", "Reason"))
 	} else {
@@ -172,7 +172,7 @@ func writePlan(w io.Writer, l *loaded, lang string, markdown bool, order []*runb
 	}
 	verdictW := 12
 	for _, s := range []executor.Status{executor.OK, executor.WillChange, executor.MayChange, executor.Failed, executor.Skipped} {
-		verdictW = max(verdictW, dryrun.Width(planWord(lang, s)))
+		verdictW = max(verdictW, render.Width(planWord(lang, s)))
 	}
 	counts := map[executor.Status]int{}
 	for _, st := range order {
@@ -187,14 +187,14 @@ func writePlan(w io.Writer, l *loaded, lang string, markdown bool, order []*runb
 				host = "-"
 			}
 			if markdown {
-				fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", st.LabelIn(lang), dryrun.EscapeMarkdownCell(title(st)), dryrun.EscapeMarkdownCell(host), planWord(lang, e.Status), dryrun.EscapeMarkdownCell(reason))
+				fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", st.LabelIn(lang), render.EscapeMarkdownCell(title(st)), render.EscapeMarkdownCell(host), planWord(lang, e.Status), render.EscapeMarkdownCell(reason))
 			} else {
 				// Columns by display width (a Japanese verdict takes two
 				// columns a character); a reason of several lines (a diff)
 				// goes on under its own column.
-				head := dryrun.PadRight(st.LabelIn(lang), 5) + " " + dryrun.PadRight(trim(st.ID, 28), 28) + " " +
-					dryrun.PadRight(host, 10) + " " + dryrun.PadRight(planWord(lang, e.Status), verdictW) + " "
-				fmt.Fprintln(w, head+strings.ReplaceAll(strings.TrimRight(reason, "\n"), "\n", "\n"+strings.Repeat(" ", dryrun.Width(head))))
+				head := render.PadRight(st.LabelIn(lang), 5) + " " + render.PadRight(trim(st.ID, 28), 28) + " " +
+					render.PadRight(host, 10) + " " + render.PadRight(planWord(lang, e.Status), verdictW) + " "
+				fmt.Fprintln(w, head+strings.ReplaceAll(strings.TrimRight(reason, "\n"), "\n", "\n"+strings.Repeat(" ", render.Width(head))))
 			}
 		}
 	}

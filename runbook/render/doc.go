@@ -1,8 +1,8 @@
-// Package dryrun prints a bound runbook as the manual would: numbered
+// Package render prints a bound runbook as the manual would: numbered
 // sections with the host marker, circled step numbers, the exact commands
 // with the inventory's values. It is handed only descriptions and plans;
 // nothing here can reach a host.
-package dryrun
+package render
 
 import (
 	"fmt"
