@@ -6,8 +6,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"tejun/runbook/executor"
 	"tejun/runbook/render"
+	"tejun/runbook/run"
 )
 
 func dryRunFlags() []cli.Flag {
@@ -90,7 +90,7 @@ func (a *App) runCommand() *cli.Command {
 	}
 }
 
-var stepTimeoutFlag = &cli.DurationFlag{Name: "step-timeout", Value: executor.DefaultStepTimeout,
+var stepTimeoutFlag = &cli.DurationFlag{Name: "step-timeout", Value: run.DefaultStepTimeout,
 	Usage: "stop a step on a host after this `DURATION` (1h, 30m) unless the step sets its own timeout"}
 
 // stepTimeout is --step-timeout, refused when it would mean no limit.

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"tejun/runbook"
-	"tejun/runbook/executor"
+	"tejun/runbook/run"
 )
 
 // EventSchema names the JSON event format; it changes only by a new
@@ -56,7 +56,7 @@ type Event struct {
 	Command  string `json:"command,omitempty"`
 	ExitCode *int   `json:"exit_code,omitempty"`
 	// Stdout and Stderr are the command's output, masked and bounded
-	// (executor.OutputLimit): the report's 実行結果.
+	// (run.OutputLimit): the report's 実行結果.
 	Stdout string `json:"stdout,omitempty"`
 	Stderr string `json:"stderr,omitempty"`
 
@@ -111,7 +111,7 @@ func (l *eventLog) Started(st *runbook.Step, host string) {
 	l.emit(Event{Event: "step_start", Step: st.ID, Label: st.Label(), Host: host})
 }
 
-func (l *eventLog) Finished(ev executor.Event) {
+func (l *eventLog) Finished(ev run.Event) {
 	e := Event{Event: "step_end", Step: ev.Step.ID, Label: ev.Step.Label(), Host: ev.Host, Status: string(ev.Status),
 		Reason: ev.Reason, Error: ev.Error, StderrTail: ev.Stderr}
 	if ev.Host != "" {
@@ -122,7 +122,7 @@ func (l *eventLog) Finished(ev executor.Event) {
 
 func (l *eventLog) Log(*runbook.Step, string, string) {}
 
-func (l *eventLog) command(c executor.Command) {
+func (l *eventLog) command(c run.Command) {
 	l.emit(Event{Event: "command", Step: c.Step, Host: c.Host, Command: c.Line, ExitCode: intp(c.ExitCode), Error: c.Error,
 		DurationMS: ms(c.Duration), Stdout: c.Stdout, Stderr: c.Stderr})
 }
@@ -143,9 +143,9 @@ func (l *eventLog) start(rbPath, invPath string, args []string) {
 		InventorySHA256: fileSHA256(invPath, nil), User: who, Machine: machine, Args: args, Version: Version(), SwappedRoles: l.swap})
 }
 
-func (l *eventLog) end(r *executor.Result, exit int, d time.Duration) {
+func (l *eventLog) end(r *run.Result, exit int, d time.Duration) {
 	counts := map[string]int{}
-	for _, s := range []executor.Status{executor.OK, executor.Changed, executor.Failed, executor.Skipped, executor.Refused} {
+	for _, s := range []run.Status{run.OK, run.Changed, run.Failed, run.Skipped, run.Refused} {
 		counts[string(s)] = r.Count(s)
 	}
 	status := "success"
@@ -198,7 +198,7 @@ func openAudit(getenv func(string) string, rb *runbook.Runbook, runID string) (*
 }
 
 // reporters fans one run's events out to every reporter.
-type reporters []executor.Reporter
+type reporters []run.Reporter
 
 func (rs reporters) Started(st *runbook.Step, host string) {
 	for _, r := range rs {
@@ -206,7 +206,7 @@ func (rs reporters) Started(st *runbook.Step, host string) {
 	}
 }
 
-func (rs reporters) Finished(ev executor.Event) {
+func (rs reporters) Finished(ev run.Event) {
 	for _, r := range rs {
 		r.Finished(ev)
 	}
@@ -221,7 +221,7 @@ func (rs reporters) Log(st *runbook.Step, host, line string) {
 // Progress passes a transfer's progress to the reporters that show it.
 func (rs reporters) Progress(st *runbook.Step, host string, done, total int64) {
 	for _, r := range rs {
-		if p, ok := r.(executor.Progresser); ok {
+		if p, ok := r.(run.Progresser); ok {
 			p.Progress(st, host, done, total)
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/jstemmer/go-junit-report/v2/junit"
 
 	"tejun/runbook"
-	"tejun/runbook/executor"
+	"tejun/runbook/run"
 )
 
 // junitReport collects a test case per step and host for CI dashboards,
@@ -27,7 +27,7 @@ func newJUnit(rb *runbook.Runbook, hostname string) *junitReport {
 func (j *junitReport) Started(*runbook.Step, string)     {}
 func (j *junitReport) Log(*runbook.Step, string, string) {}
 
-func (j *junitReport) Finished(ev executor.Event) {
+func (j *junitReport) Finished(ev run.Event) {
 	host := ev.Host
 	if host == "" {
 		host = "-"
@@ -38,11 +38,11 @@ func (j *junitReport) Finished(ev executor.Event) {
 		Time:      fmt.Sprintf("%.3f", ev.Duration.Seconds()),
 	}
 	switch ev.Status {
-	case executor.Failed:
+	case run.Failed:
 		tc.Failure = &junit.Result{Message: ev.Error, Type: "failed", Data: ev.Stderr}
-	case executor.Refused:
+	case run.Refused:
 		tc.Failure = &junit.Result{Message: ev.Error, Type: "refused"}
-	case executor.Skipped:
+	case run.Skipped:
 		tc.Skipped = &junit.Result{Message: ev.Reason}
 	default:
 		tc.SystemOut = &junit.Output{Data: string(ev.Status) + ": " + ev.Reason}

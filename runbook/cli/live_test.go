@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"tejun/runbook"
-	"tejun/runbook/executor"
+	"tejun/runbook/run"
 )
 
 // testHuman is a live display on buf with a clock the test moves.
@@ -46,7 +46,7 @@ func TestLiveRedrawsInPlace(t *testing.T) {
 		t.Errorf("redraw:\n got %q\nwant %q", got, want)
 	}
 	buf.Reset()
-	h.Finished(executor.Event{Step: restore, Host: "db-01", Status: executor.Changed, Duration: 75 * time.Second})
+	h.Finished(run.Event{Step: restore, Host: "db-01", Status: run.Changed, Duration: 75 * time.Second})
 	want = "\r\x1b[2A\x1b[J" +
 		"3-1   restore                      db-01      changed   75.00s\n" +
 		"⠴ 3-2   send                         db-02      1m15s    [██░░░░░░░░]  25% 1.0 GiB/4.0 GiB 102.4 MiB/s ETA 30s\n"
@@ -97,7 +97,7 @@ func TestLiveHoldsForAPrompt(t *testing.T) {
 	buf.Reset()
 	h.tick()
 	h.Log(wipe, "n2", "$ find /standby")
-	h.Finished(executor.Event{Step: wipe, Host: "n2", Status: executor.OK})
+	h.Finished(run.Event{Step: wipe, Host: "n2", Status: run.OK})
 	if buf.Len() != 0 {
 		t.Errorf("drawn during a prompt: %q", buf.String())
 	}
@@ -121,7 +121,7 @@ func TestPlainLines(t *testing.T) {
 	h.Progress(ckp, "db-02", 1<<30, 3<<30)
 	h.tick()
 	h.tick()
-	h.Finished(executor.Event{Step: ckp, Host: "db-02", Status: executor.Changed, Duration: 90 * time.Second})
+	h.Finished(run.Event{Step: ckp, Host: "db-02", Status: run.Changed, Duration: 90 * time.Second})
 	want := "2026-12-01T09:00:00Z 3-4   send-checkpoint              db-02      started\n" +
 		"2026-12-01T09:01:00Z 3-4   send-checkpoint              db-02      running  1m00s [███░░░░░░░]  33% 1.0 GiB/3.0 GiB 34.1 MiB/s ETA 1m00s\n" +
 		"2026-12-01T09:01:00Z 3-4   send-checkpoint              db-02      changed   90.00s\n"
@@ -145,7 +145,7 @@ func TestSizesAndDurations(t *testing.T) {
 
 // The run's reporters pass progress on to the display: the executor sees
 // only the fan-out.
-var _ executor.Progresser = reporters{}
+var _ run.Progresser = reporters{}
 
 func TestProgressReachesTheDisplay(t *testing.T) {
 	var buf bytes.Buffer

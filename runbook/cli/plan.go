@@ -11,9 +11,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"tejun/runbook"
-	"tejun/runbook/executor"
 	"tejun/runbook/mask"
 	"tejun/runbook/render"
+	"tejun/runbook/run"
 	"tejun/steps"
 )
 
@@ -53,7 +53,7 @@ func (a *App) plan(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := executor.CheckSelection(l.binding, executor.Options{Limit: limit(c), Section: c.String("section")}); err != nil {
+	if err := run.CheckSelection(l.binding, run.Options{Limit: limit(c), Section: c.String("section")}); err != nil {
 		return invalid(err) // before any secret is asked for
 	}
 	secrets, err := a.secrets(l.binding, c.StringSlice("secret"))
@@ -61,13 +61,13 @@ func (a *App) plan(c *cli.Context) error {
 		return err
 	}
 	userCfg := a.userConfig(c)
-	opt := executor.Options{Plan: true, StepTimeout: st, Limit: limit(c), Section: c.String("section"), Secrets: secrets,
+	opt := run.Options{Plan: true, StepTimeout: st, Limit: limit(c), Section: c.String("section"), Secrets: secrets,
 		Dir: filepath.Dir(l.runbookPath), UserConfig: userCfg}
-	if err := executor.Check(l.binding, opt); err != nil {
+	if err := run.Check(l.binding, opt); err != nil {
 		return invalid(err)
 	}
 	col := &planCollector{}
-	res, err := executor.Run(c.Context, l.binding, opt, col)
+	res, err := run.Run(c.Context, l.binding, opt, col)
 	if err != nil {
 		return invalid(err)
 	}
@@ -79,10 +79,10 @@ func (a *App) plan(c *cli.Context) error {
 	if res.Unreachable() {
 		return &exitError{ExitUnreachable, fmt.Errorf("a host could not be reached")}
 	}
-	if res.Count(executor.Failed) > 0 {
-		return &exitError{ExitFailed, fmt.Errorf("%s could not be checked", count(res.Count(executor.Failed), "step"))}
+	if res.Count(run.Failed) > 0 {
+		return &exitError{ExitFailed, fmt.Errorf("%s could not be checked", count(res.Count(run.Failed), "step"))}
 	}
-	if c.Bool("detailed-exitcode") && res.Count(executor.WillChange)+res.Count(executor.MayChange) > 0 {
+	if c.Bool("detailed-exitcode") && res.Count(run.WillChange)+res.Count(run.MayChange) > 0 {
 		// Not an error: the plan said it all on stdout.
 		return &exitError{code: ExitChanges}
 	}
@@ -111,25 +111,25 @@ func detailedExitCode(args []string, code int) int {
 
 type planCollector struct {
 	mu     sync.Mutex
-	events []executor.Event
+	events []run.Event
 }
 
 func (p *planCollector) Started(*runbook.Step, string)     {}
 func (p *planCollector) Log(*runbook.Step, string, string) {}
-func (p *planCollector) Finished(ev executor.Event) {
+func (p *planCollector) Finished(ev run.Event) {
 	p.mu.Lock()
 	p.events = append(p.events, ev)
 	p.mu.Unlock()
 }
 
 // planWord is a verdict as a person reads it.
-func planWord(lang string, s executor.Status) string {
-	words := map[executor.Status][2]string{
-		executor.OK:         {"作業不要（完了済み）", "already done"},
-		executor.WillChange: {"変更あり", "will change"},
-		executor.MayChange:  {"変更の可能性あり", "may change"},
-		executor.Failed:     {"確認できず", "could not check"},
-		executor.Skipped:    {"対象外", "not checked"},
+func planWord(lang string, s run.Status) string {
+	words := map[run.Status][2]string{
+		run.OK:         {"作業不要（完了済み）", "already done"},
+		run.WillChange: {"変更あり", "will change"},
+		run.MayChange:  {"変更の可能性あり", "may change"},
+		run.Failed:     {"確認できず", "could not check"},
+		run.Skipped:    {"対象外", "not checked"},
 	}
 	w := words[s]
 	if lang == "en" {
@@ -139,8 +139,8 @@ func planWord(lang string, s executor.Status) string {
 }
 
 // writePlan prints the plan in run order, one line per step and host.
-func writePlan(w io.Writer, l *loaded, lang string, markdown bool, order []*runbook.Step, events []executor.Event) {
-	byStep := map[string][]executor.Event{}
+func writePlan(w io.Writer, l *loaded, lang string, markdown bool, order []*runbook.Step, events []run.Event) {
+	byStep := map[string][]run.Event{}
 	for _, e := range events {
 		byStep[e.Step.ID] = append(byStep[e.Step.ID], e)
 	}
@@ -171,10 +171,10 @@ func writePlan(w io.Writer, l *loaded, lang string, markdown bool, order []*runb
 		fmt.Fprintf(w, "%s: plan (%s, %s)\n\n", rb.Title.In(lang), l.runbookPath, l.inventoryPath)
 	}
 	verdictW := 12
-	for _, s := range []executor.Status{executor.OK, executor.WillChange, executor.MayChange, executor.Failed, executor.Skipped} {
+	for _, s := range []run.Status{run.OK, run.WillChange, run.MayChange, run.Failed, run.Skipped} {
 		verdictW = max(verdictW, render.Width(planWord(lang, s)))
 	}
-	counts := map[executor.Status]int{}
+	counts := map[run.Status]int{}
 	for _, st := range order {
 		for _, e := range byStep[st.ID] {
 			counts[e.Status]++
@@ -199,7 +199,7 @@ func writePlan(w io.Writer, l *loaded, lang string, markdown bool, order []*runb
 		}
 	}
 	var sum []string
-	for _, s := range []executor.Status{executor.WillChange, executor.MayChange, executor.OK, executor.Failed} {
+	for _, s := range []run.Status{run.WillChange, run.MayChange, run.OK, run.Failed} {
 		if counts[s] > 0 {
 			sum = append(sum, fmt.Sprintf("%s %d", planWord(lang, s), counts[s]))
 		}

@@ -11,8 +11,8 @@ import (
 	"github.com/muesli/termenv"
 
 	"tejun/runbook"
-	"tejun/runbook/executor"
 	"tejun/runbook/mask"
+	"tejun/runbook/run"
 )
 
 // human prints one line per step and host as they finish, and -v detail
@@ -25,7 +25,7 @@ type human struct {
 	lang    string
 	verbose bool
 	mu      sync.Mutex
-	styles  map[executor.Status]lipgloss.Style
+	styles  map[run.Status]lipgloss.Style
 	faint   lipgloss.Style
 	spin    lipgloss.Style // the live lines' spinner and bar
 	titles  map[*runbook.Step]string
@@ -65,12 +65,12 @@ func newHuman(w io.Writer, b *runbook.Binding, lang string, verbose, color bool)
 	h := &human{w: w, lang: lang, verbose: verbose, faint: r.NewStyle().Faint(true), spin: r.NewStyle().Foreground(lipgloss.Color("6")),
 		titles: map[*runbook.Step]string{},
 		now:    time.Now, stillEvery: time.Minute, stop: make(chan struct{}),
-		styles: map[executor.Status]lipgloss.Style{
-			executor.OK:      r.NewStyle().Foreground(lipgloss.Color("2")),
-			executor.Changed: r.NewStyle().Foreground(lipgloss.Color("3")).Bold(true),
-			executor.Failed:  r.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
-			executor.Refused: r.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
-			executor.Skipped: r.NewStyle().Faint(true),
+		styles: map[run.Status]lipgloss.Style{
+			run.OK:      r.NewStyle().Foreground(lipgloss.Color("2")),
+			run.Changed: r.NewStyle().Foreground(lipgloss.Color("3")).Bold(true),
+			run.Failed:  r.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
+			run.Refused: r.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
+			run.Skipped: r.NewStyle().Faint(true),
 		}}
 	for id, ins := range b.Instances {
 		if len(ins) > 0 {
@@ -160,7 +160,7 @@ func (h *human) Started(st *runbook.Step, host string) {
 }
 
 // Progress keeps a transfer's byte count for the live line
-// (executor.Progresser).
+// (run.Progresser).
 func (h *human) Progress(st *runbook.Step, host string, done, total int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -177,7 +177,7 @@ func (h *human) Progress(st *runbook.Step, host string, done, total int64) {
 	}
 }
 
-func (h *human) Finished(ev executor.Event) {
+func (h *human) Finished(ev run.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for i, t := range h.running {
@@ -186,7 +186,7 @@ func (h *human) Finished(ev executor.Event) {
 			break
 		}
 	}
-	if ev.Status == executor.Skipped && ev.Reason != "" {
+	if ev.Status == run.Skipped && ev.Reason != "" {
 		h.skips.add(ev)
 		return
 	}
@@ -292,17 +292,17 @@ type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
-func (h *human) summary(r *executor.Result, took time.Duration) {
+func (h *human) summary(r *run.Result, took time.Duration) {
 	h.mu.Lock()
 	for _, l := range h.skips.lines() {
 		if h.live == nil {
 			l = h.now().Format(stampFormat) + " " + l
 		}
-		fmt.Fprintln(h.w, h.styles[executor.Skipped].Render(l))
+		fmt.Fprintln(h.w, h.styles[run.Skipped].Render(l))
 	}
 	h.mu.Unlock()
 	counts := []string{}
-	for _, s := range []executor.Status{executor.OK, executor.Changed, executor.Failed, executor.Refused, executor.Skipped} {
+	for _, s := range []run.Status{run.OK, run.Changed, run.Failed, run.Refused, run.Skipped} {
 		if n := r.Count(s); n > 0 {
 			counts = append(counts, h.styles[s].Render(fmt.Sprintf("%s=%d", s, n)))
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"tejun/runbook"
-	"tejun/runbook/executor"
+	"tejun/runbook/run"
 )
 
 func (a *App) run(c *cli.Context) error {
@@ -29,9 +29,9 @@ func (a *App) run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	sel := executor.Options{Limit: limit(c), From: c.String("from"), Only: c.String("only"), Section: c.String("section"),
+	sel := run.Options{Limit: limit(c), From: c.String("from"), Only: c.String("only"), Section: c.String("section"),
 		AssumeDone: c.StringSlice("assume-done")}
-	if err := executor.CheckSelection(l.binding, sel); err != nil {
+	if err := run.CheckSelection(l.binding, sel); err != nil {
 		return invalid(err) // before any secret is asked for
 	}
 	secrets, err := a.secrets(l.binding, c.StringSlice("secret"))
@@ -39,14 +39,14 @@ func (a *App) run(c *cli.Context) error {
 		return err
 	}
 	userCfg := a.userConfig(c)
-	opt := executor.Options{
+	opt := run.Options{
 		StepTimeout: st,
 		Forks:       c.Int("forks"), Yes: c.Bool("yes"),
 		Limit: limit(c), From: c.String("from"), Only: c.String("only"), Section: c.String("section"),
 		AssumeDone: c.StringSlice("assume-done"), Secrets: secrets, FailFast: c.Bool("fail-fast"),
 		Dir: filepath.Dir(l.runbookPath), UserConfig: userCfg, Lang: lang,
 	}
-	if err := executor.Check(l.binding, opt); err != nil {
+	if err := run.Check(l.binding, opt); err != nil {
 		return invalid(err)
 	}
 	if err := oneOf("output", c.String("output"), "text", "json"); err != nil {
@@ -105,7 +105,7 @@ func (a *App) run(c *cli.Context) error {
 	defer a.setLeftover(nil)
 
 	start := time.Now()
-	res, err := executor.Run(c.Context, l.binding, opt, reps)
+	res, err := run.Run(c.Context, l.binding, opt, reps)
 	if err != nil {
 		return invalid(err)
 	}
@@ -114,7 +114,7 @@ func (a *App) run(c *cli.Context) error {
 	}
 	if len(res.LocksLeft) > 0 {
 		fmt.Fprintf(a.stderr, "tejun: the run lock %s could not be released on %s (not answering); it goes stale by itself, or pass --force-unlock\n",
-			executor.LockPath, strings.Join(res.LocksLeft, ", "))
+			run.LockPath, strings.Join(res.LocksLeft, ", "))
 	}
 	if human != nil {
 		human.summary(res, time.Since(start))
@@ -144,19 +144,19 @@ var limitFlag = &cli.StringSliceFlag{Name: "limit", Aliases: []string{"l"},
 func limit(c *cli.Context) string { return strings.Join(c.StringSlice("limit"), ",") }
 
 // exitFor maps a run's result to the documented exit codes.
-func exitFor(res *executor.Result) *exitError {
+func exitFor(res *run.Result) *exitError {
 	switch {
 	case res.Interrupted:
 		return &exitError{ExitInterrupted, errors.New("interrupted: no new steps were started, running commands were told to stop")}
 	case res.Locked():
 		return &exitError{ExitLocked, errors.New("another run holds a host's lock")}
-	case res.Count(executor.Failed) > 0 && res.Unreachable():
+	case res.Count(run.Failed) > 0 && res.Unreachable():
 		return &exitError{ExitUnreachable, errors.New("a host could not be reached")}
-	case res.Count(executor.Failed) > 0:
-		return &exitError{ExitFailed, fmt.Errorf("%s failed", count(res.Count(executor.Failed), "step"))}
-	case res.Count(executor.Refused) > 0:
+	case res.Count(run.Failed) > 0:
+		return &exitError{ExitFailed, fmt.Errorf("%s failed", count(res.Count(run.Failed), "step"))}
+	case res.Count(run.Refused) > 0:
 		for _, e := range res.Events {
-			if e.Status == executor.Refused && strings.Contains(e.Error, "not on a terminal") {
+			if e.Status == run.Refused && strings.Contains(e.Error, "not on a terminal") {
 				return &exitError{ExitRefused, errors.New("destructive steps were not confirmed; run on a terminal or pass --yes")}
 			}
 		}
@@ -180,7 +180,7 @@ func (f *inFlight) Started(st *runbook.Step, host string) {
 	f.mu.Unlock()
 }
 
-func (f *inFlight) Finished(ev executor.Event) {
+func (f *inFlight) Finished(ev run.Event) {
 	f.mu.Lock()
 	delete(f.steps, ev.Step.ID+" on "+ev.Host)
 	f.mu.Unlock()
@@ -202,7 +202,7 @@ func (f *inFlight) report() []string {
 	sort.Strings(hosts)
 	if len(hosts) > 0 {
 		out = append(out, fmt.Sprintf("the run lock %s on %s: it goes stale by itself once its heartbeat stops, or pass --force-unlock",
-			executor.LockPath, strings.Join(hosts, ", ")))
+			run.LockPath, strings.Join(hosts, ", ")))
 	}
 	return out
 }

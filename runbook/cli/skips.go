@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"tejun/runbook/executor"
 	"tejun/runbook/mask"
+	"tejun/runbook/run"
 	"tejun/steps"
 )
 
@@ -26,7 +26,7 @@ func newSkipped(lang string, label func(id string) string) *skipped {
 }
 
 // add records a skipped event.
-func (s *skipped) add(ev executor.Event) {
+func (s *skipped) add(ev run.Event) {
 	cause := s.causeOf(ev)
 	s.root[ev.Step.ID+"@"+ev.Host] = cause
 	if _, ok := s.items[cause]; !ok {
@@ -41,7 +41,7 @@ func (s *skipped) add(ev executor.Event) {
 
 // causeOf follows "upstream step X failed" back through steps that were
 // themselves skipped, to the step that failed.
-func (s *skipped) causeOf(ev executor.Event) string {
+func (s *skipped) causeOf(ev run.Event) string {
 	rest, ok := strings.CutPrefix(ev.Reason, "upstream step ")
 	if !ok {
 		return ev.Reason

@@ -1,8 +1,8 @@
-// Package executor runs a bound runbook on its hosts: for each step whose
+// Package run runs a bound runbook on its hosts: for each step whose
 // needs are done, on each of its hosts, Check (read-only), then Apply only if
 // the host is not already in the wanted state, then Verify. It knows the graph
 // only through the runbook package, and hosts only through transport.
-package executor
+package run
 
 import (
 	"context"
