@@ -23,9 +23,12 @@ import (
 var clientPkgs = []string{"golang.org/x/crypto/ssh", "golang.org/x/crypto/ssh/agent", "golang.org/x/crypto/ssh/knownhosts",
 	"github.com/pkg/sftp", "github.com/skeema/knownhosts", "net", "os/exec"}
 
-// forbidden are tejun packages the model and the dry-run must never be
-// built with: the run, the CLI, the fakes and the test-bed.
-var forbidden = []string{"tejun/runbook/run", "tejun/runbook/cli", "tejun/transport/transporttest", "tejun/transport/testbed"}
+// forbidden are tejun packages the model and the renderers must never be
+// built with: the walk, the hosts it holds, the CLI, the fakes and the
+// test-bed. runbook/host does not exist yet (the pool, Env, lock and plan
+// gate still live in runbook/run); it is listed so that the package the
+// issue 11 layout gives them cannot become a dependency unnoticed.
+var forbidden = []string{"tejun/runbook/run", "tejun/runbook/host", "tejun/runbook/cli", "tejun/transport/transporttest", "tejun/transport/testbed"}
 
 func TestLayering(t *testing.T) {
 	gobin, err := exec.LookPath("go")
