@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"tejun/runbook"
-	"tejun/runbook/app"
+	"tejun/runbook/cli"
 	"tejun/transport/testbed"
 )
 
@@ -68,8 +68,8 @@ func TestRunNeedsRunbook(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			out, errOut, code := run(t, args...)
-			if code != app.ExitInvalid {
-				t.Errorf("exit %d, want %d", code, app.ExitInvalid)
+			if code != cli.ExitInvalid {
+				t.Errorf("exit %d, want %d", code, cli.ExitInvalid)
 			}
 			if out != "" {
 				t.Errorf("printed to stdout on a usage error: %q", out)
@@ -159,8 +159,8 @@ func TestPlanDetailedExitcode(t *testing.T) {
 	var first string
 	for i := 0; i < 5; i++ {
 		out, errOut, code := run(t, "plan", rb, "-i", inv, "--lang", "en", "--detailed-exitcode")
-		if code != app.ExitChanges || errOut != "" {
-			t.Fatalf("changes pending: exit %d, want %d; stderr %q", code, app.ExitChanges, errOut)
+		if code != cli.ExitChanges || errOut != "" {
+			t.Fatalf("changes pending: exit %d, want %d; stderr %q", code, cli.ExitChanges, errOut)
 		}
 		if i == 0 {
 			first = out
@@ -196,11 +196,11 @@ func TestPlanDetailedExitcode(t *testing.T) {
 		"no runbook":   {"plan", "--detailed-exitcode"},
 		"no such file": {"plan", "no-such.toml", "--detailed-exitcode=true"},
 	} {
-		if _, _, code := run(t, args...); code != app.ExitFailed {
+		if _, _, code := run(t, args...); code != cli.ExitFailed {
 			t.Errorf("%s: exit %d, want 1", name, code)
 		}
 	}
-	if _, _, code := run(t, "plan", rb, "-i", inv, "--bogus"); code != app.ExitInvalid {
+	if _, _, code := run(t, "plan", rb, "-i", inv, "--bogus"); code != cli.ExitInvalid {
 		t.Errorf("flag error without --detailed-exitcode: exit %d, want 2", code)
 	}
 	// Apply, then nothing is left to change.
@@ -245,7 +245,7 @@ func TestLimitPatterns(t *testing.T) {
 		}
 	}
 	_, errOut, code := run(t, "run", rb, "-i", inv, "--limit", "h1,!h4")
-	if code != app.ExitInvalid || !strings.Contains(errOut, `--limit: no host or role "h4"`) {
+	if code != cli.ExitInvalid || !strings.Contains(errOut, `--limit: no host or role "h4"`) {
 		t.Errorf("a mistyped exclusion: exit %d, %s", code, errOut)
 	}
 
@@ -275,12 +275,12 @@ func runEnv(t *testing.T, env map[string]string, args ...string) (string, string
 	t.Helper()
 	var out, errOut bytes.Buffer
 	state := stateDir(t)
-	a := app.New(strings.NewReader(""), &out, &errOut, app.WithBundled(bundled), app.WithEnv(func(k string) string {
+	a := cli.New(strings.NewReader(""), &out, &errOut, cli.WithBundled(bundled), cli.WithEnv(func(k string) string {
 		if k == "XDG_STATE_HOME" {
 			return state
 		}
 		return env[k]
-	}), app.WithClock(fixedClock))
+	}), cli.WithClock(fixedClock))
 	code := a.Run(context.Background(), append([]string{"tejun"}, args...))
 	return out.String(), errOut.String(), code
 }
@@ -333,7 +333,7 @@ func TestLangFromLocale(t *testing.T) {
 
 // auditStart reads the run_start event of the newest audit record under
 // state.
-func auditStart(t *testing.T, state string) app.Event {
+func auditStart(t *testing.T, state string) cli.Event {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(state, "tejun", "runs", "*.jsonl"))
 	if len(files) == 0 {
@@ -345,7 +345,7 @@ func auditStart(t *testing.T, state string) app.Event {
 		t.Fatal(err)
 	}
 	first, _, _ := strings.Cut(string(f), "\n")
-	var e app.Event
+	var e cli.Event
 	if err := json.Unmarshal([]byte(first), &e); err != nil || e.Event != "run_start" {
 		t.Fatalf("first event %q: %v", first, err)
 	}
@@ -441,7 +441,7 @@ func TestKindsReference(t *testing.T) {
 			}
 		}
 	}
-	if _, errOut, code := run(t, "kinds", "directroy"); code != app.ExitInvalid || !strings.Contains(errOut, `did you mean "directory"`) {
+	if _, errOut, code := run(t, "kinds", "directroy"); code != cli.ExitInvalid || !strings.Contains(errOut, `did you mean "directory"`) {
 		t.Errorf("a mistyped kind: exit %d, %s", code, errOut)
 	}
 }
@@ -469,7 +469,7 @@ func TestInit(t *testing.T) {
 	os.Remove(rb)
 	os.WriteFile(filepath.Join(dir, "inventory.toml"), []byte("# mine\n"), 0o644)
 	_, errOut, code = run(t, "init", dir)
-	if code != app.ExitInvalid || !strings.Contains(errOut, "inventory.toml already exists") {
+	if code != cli.ExitInvalid || !strings.Contains(errOut, "inventory.toml already exists") {
 		t.Errorf("init over an inventory: exit %d, %s", code, errOut)
 	}
 	if _, err := os.Stat(rb); err == nil {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/skeema/knownhosts"
 
-	"tejun/runbook/app"
+	"tejun/runbook/cli"
 	"tejun/transport/testbed"
 )
 
@@ -228,8 +228,8 @@ argv = ["sleep", "20"]
 `)
 	start := time.Now()
 	out, _, code := run(t, "run", rb, "-i", inv)
-	if code != app.ExitFailed {
-		t.Fatalf("exit %d, want %d\n%s", code, app.ExitFailed, out)
+	if code != cli.ExitFailed {
+		t.Fatalf("exit %d, want %d\n%s", code, cli.ExitFailed, out)
 	}
 	if time.Since(start) > 10*time.Second {
 		t.Error("the step timeout did not stop the slow command")
@@ -271,7 +271,7 @@ dir = "/standby"
 paths = ["db.*"]
 `)
 	out, errOut, code := run(t, "run", rb, "-i", inv)
-	if code != app.ExitRefused || statuses(out)["wipe n1"] != "refused" || !strings.Contains(out, "--yes") {
+	if code != cli.ExitRefused || statuses(out)["wipe n1"] != "refused" || !strings.Contains(out, "--yes") {
 		t.Fatalf("without --yes: exit %d\n%s%s", code, out, errOut)
 	}
 	if _, err := os.Stat(h.Path("/standby/db.have")); err != nil {
@@ -310,8 +310,8 @@ argv = ["touch", "/tmp/next"]
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(time.Second, cancel)
 	out, _, code := runCtx(t, ctx, "run", rb, "-i", inv)
-	if code != app.ExitInterrupted {
-		t.Fatalf("exit %d, want %d\n%s", code, app.ExitInterrupted, out)
+	if code != cli.ExitInterrupted {
+		t.Fatalf("exit %d, want %d\n%s", code, cli.ExitInterrupted, out)
 	}
 	if got := statuses(out); got["long n1"] != "failed" || got["next -"] != "skipped" || !strings.Contains(out, "interrupted") {
 		t.Errorf("statuses %v\n%s", got, out)
@@ -355,7 +355,7 @@ title.en = "touch"
 argv = ["touch", "/tmp/x"]
 `)
 	out, _, code := run(t, "run", rb, "-i", inv)
-	if code != app.ExitUnreachable || !strings.Contains(out, "host key changed") {
+	if code != cli.ExitUnreachable || !strings.Contains(out, "host key changed") {
 		t.Fatalf("changed host key: exit %d\n%s", code, out)
 	}
 	if _, err := os.Stat(b.Hosts[0].Path("/tmp/x")); err == nil {
@@ -363,7 +363,7 @@ argv = ["touch", "/tmp/x"]
 	}
 	b.Hosts[0].Stop()
 	out, _, code = run(t, "run", rb, "-i", inventoryFor(t, b, "", nil))
-	if code != app.ExitUnreachable || !strings.Contains(out, "unreachable") {
+	if code != cli.ExitUnreachable || !strings.Contains(out, "unreachable") {
 		t.Fatalf("stopped host: exit %d\n%s", code, out)
 	}
 }

@@ -16,7 +16,7 @@ import (
 	"tejun/inventory"
 	"tejun/inventory/tomlsrc"
 	"tejun/runbook"
-	"tejun/runbook/dryrun"
+	"tejun/runbook/render"
 	"tejun/steps"
 	"tejun/steps/p4"
 	"tejun/transport"
@@ -60,7 +60,7 @@ func FuzzLoad(f *testing.F) {
 		}
 		for _, lang := range []string{"ja", "en"} {
 			for _, md := range []bool{false, true} {
-				if err := dryrun.Write(io.Discard, b, dryrun.Options{Lang: lang, Markdown: md, ShowExec: true}); err != nil {
+				if err := render.Write(io.Discard, b, render.Options{Lang: lang, Markdown: md, ShowExec: true}); err != nil {
 					t.Fatal(err)
 				}
 			}

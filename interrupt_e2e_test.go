@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"tejun/runbook/app"
+	"tejun/runbook/cli"
 	"tejun/transport/testbed"
 )
 
@@ -150,8 +150,8 @@ func TestInterruptWithFrozenHost(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			_, out, errOut, done := startFrozenRun(t, sig)
-			if code := exitedWithin(t, done, out, errOut); code != app.ExitInterrupted {
-				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, app.ExitInterrupted, out, errOut)
+			if code := exitedWithin(t, done, out, errOut); code != cli.ExitInterrupted {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, cli.ExitInterrupted, out, errOut)
 			}
 			if got := statuses(out.String()); got["next -"] != "skipped" {
 				t.Errorf("statuses %v\n%s", got, out)
@@ -170,8 +170,8 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	if code := exitedWithin(t, done, out, errOut); code != app.ExitInterrupted {
-		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, app.ExitInterrupted, errOut)
+	if code := exitedWithin(t, done, out, errOut); code != cli.ExitInterrupted {
+		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, cli.ExitInterrupted, errOut)
 	}
 	for _, want := range []string{"interrupted again", "may be left half-done: step long on n1 was running", "run lock"} {
 		if !strings.Contains(errOut.String(), want) {

@@ -1,5 +1,5 @@
 // Command tejun runs HA build procedures over SSH. All of it lives in
-// runbook/app; main only connects it to the process.
+// runbook/cli; main only connects it to the process.
 package main
 
 import (
@@ -9,7 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"tejun/runbook/app"
+	"tejun/runbook/cli"
 )
 
 // The bundled runbooks make "tejun dry-run" work from the binary alone.
@@ -28,7 +28,7 @@ func main() {
 	// caught, not ignored, it is still default in the commands tejun starts.
 	pipes := make(chan os.Signal, 8)
 	signal.Notify(pipes, syscall.SIGPIPE)
-	code := app.New(os.Stdin, os.Stdout, os.Stderr, app.WithBundled(bundled), app.WithSignals(sigs),
-		app.WithBrokenPipe(pipes, os.Stdout)).Run(context.Background(), os.Args)
+	code := cli.New(os.Stdin, os.Stdout, os.Stderr, cli.WithBundled(bundled), cli.WithSignals(sigs),
+		cli.WithBrokenPipe(pipes, os.Stdout)).Run(context.Background(), os.Args)
 	os.Exit(code)
 }

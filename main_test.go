@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"tejun/runbook/app"
+	"tejun/runbook/cli"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/ with the current output")
@@ -99,7 +99,7 @@ func runIn(ctx context.Context, state string, args ...string) (string, string, i
 		}
 		return ""
 	}
-	a := app.New(strings.NewReader(""), &out, &errOut, app.WithBundled(bundled), app.WithEnv(env), app.WithClock(fixedClock))
+	a := cli.New(strings.NewReader(""), &out, &errOut, cli.WithBundled(bundled), cli.WithEnv(env), cli.WithClock(fixedClock))
 	code := a.Run(ctx, append([]string{"tejun"}, args...))
 	return out.String(), errOut.String(), code
 }
@@ -279,8 +279,8 @@ func TestUsageErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			out, errOut, code := run(t, args...)
-			if code != app.ExitInvalid {
-				t.Errorf("exit %d, want %d", code, app.ExitInvalid)
+			if code != cli.ExitInvalid {
+				t.Errorf("exit %d, want %d", code, cli.ExitInvalid)
 			}
 			if out != "" {
 				t.Errorf("printed to stdout on a usage error: %q", out)
@@ -306,8 +306,8 @@ func TestValidationErrors(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			for _, cmd := range []string{"check", "dry-run"} {
 				out, errOut, code := run(t, cmd, f)
-				if code != app.ExitInvalid {
-					t.Errorf("%s: exit %d, want %d", cmd, code, app.ExitInvalid)
+				if code != cli.ExitInvalid {
+					t.Errorf("%s: exit %d, want %d", cmd, code, cli.ExitInvalid)
 				}
 				if out != "" {
 					t.Errorf("%s printed to stdout: %q", cmd, out)

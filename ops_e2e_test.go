@@ -16,8 +16,8 @@ import (
 
 	"github.com/jstemmer/go-junit-report/v2/junit"
 
-	"tejun/runbook/app"
-	"tejun/runbook/executor"
+	"tejun/runbook/cli"
+	tejunrun "tejun/runbook/run"
 	"tejun/transport"
 	"tejun/transport/testbed"
 )
@@ -65,7 +65,7 @@ func TestRunLock(t *testing.T) {
 	h := b.Hosts[0]
 	inv := inventoryFor(t, b, "", nil)
 	rb := writeRunbook(t, slowRunbook)
-	lock := h.Path(executor.LockPath)
+	lock := h.Path(tejunrun.LockPath)
 
 	var first string
 	var firstCode int
@@ -76,7 +76,7 @@ func TestRunLock(t *testing.T) {
 	}()
 	waitFor(t, "the first run's lock", func() bool { _, err := os.Stat(lock); return err == nil })
 	out, _, code := run(t, "run", rb, "-i", inv)
-	if code != app.ExitLocked || !strings.Contains(out, "locked by another run") || !strings.Contains(out, "slow") {
+	if code != cli.ExitLocked || !strings.Contains(out, "locked by another run") || !strings.Contains(out, "slow") {
 		t.Fatalf("second run: exit %d\n%s", code, out)
 	}
 	<-done
@@ -101,7 +101,7 @@ func TestRunLock(t *testing.T) {
 	}
 	// A live-looking one needs --force-unlock, and the refusal names its holder.
 	plant("other", 0)
-	if out, _, code := run(t, "run", rb, "-i", inv); code != app.ExitLocked || !strings.Contains(out, "x@elsewhere (pid 1, run other") {
+	if out, _, code := run(t, "run", rb, "-i", inv); code != cli.ExitLocked || !strings.Contains(out, "x@elsewhere (pid 1, run other") {
 		t.Fatalf("fresh foreign lock: exit %d\n%s", code, out)
 	}
 	if out, _, code := run(t, "run", rb, "-i", inv, "--force-unlock"); code != 0 {
@@ -117,7 +117,7 @@ func TestRunLockUntrusted(t *testing.T) {
 	h := b.Hosts[0]
 	inv := inventoryFor(t, b, "", nil)
 	rb := writeRunbook(t, slowRunbook)
-	lock := h.Path(executor.LockPath)
+	lock := h.Path(tejunrun.LockPath)
 	dir := filepath.Dir(lock)
 	for _, tc := range []struct {
 		name  string
@@ -133,7 +133,7 @@ func TestRunLockUntrusted(t *testing.T) {
 		os.Mkdir(dir, 0o700)
 		tc.plant()
 		out, _, code := run(t, "run", rb, "-i", inv)
-		if code != app.ExitLocked || !strings.Contains(out, tc.want) {
+		if code != cli.ExitLocked || !strings.Contains(out, tc.want) {
 			t.Errorf("%s: exit %d\n%s", tc.name, code, out)
 		}
 		if _, err := os.Stat(h.Path("/tmp/a")); err == nil {
@@ -181,11 +181,11 @@ kind = "command"
 title.en = "three"
 argv = ["sh", "-c", "echo x >> /tmp/three"]
 `)
-	lock := n2.Path(executor.LockPath)
+	lock := n2.Path(tejunrun.LockPath)
 	os.MkdirAll(lock, 0o700)
 	os.WriteFile(filepath.Join(lock, "info"), []byte(`{"run_id":"other","user":"y","machine":"m","pid":2}`+"\n"), 0o600)
 	out, _, code := run(t, "run", rb, "-i", inv)
-	if code != app.ExitLocked || !strings.Contains(out, "locked by another run") {
+	if code != cli.ExitLocked || !strings.Contains(out, "locked by another run") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	if _, err := os.Stat(n1.Path("/tmp/one")); err == nil {
@@ -200,7 +200,7 @@ argv = ["sh", "-c", "echo x >> /tmp/three"]
 		t.Errorf("step three on n1 under both names: %q\n%s", data, out)
 	}
 	for _, h := range []*testbed.Host{n1, n2} {
-		if _, err := os.Stat(h.Path(executor.LockPath)); err == nil {
+		if _, err := os.Stat(h.Path(tejunrun.LockPath)); err == nil {
 			t.Errorf("%s: the lock was left behind", h.Name)
 		}
 	}
@@ -225,7 +225,7 @@ func TestResumeAfterSSHDKilled(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	h.Stop()
 	<-done
-	if code != app.ExitUnreachable || !strings.Contains(out, "connection lost") || statuses(out)["c -"] != "skipped" {
+	if code != cli.ExitUnreachable || !strings.Contains(out, "connection lost") || statuses(out)["c -"] != "skipped" {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	records, _ := filepath.Glob(filepath.Join(stateDir(t), "tejun", "runs", "*.jsonl"))
@@ -255,7 +255,7 @@ func TestResumeAfterSSHDKilled(t *testing.T) {
 	}
 	// A changed runbook is not resumed.
 	os.WriteFile(rb, []byte(slowRunbook+"\n# changed\n"), 0o644)
-	if _, errOut, code := run(t, "run", rb, "-i", inv, "--resume"); code != app.ExitInvalid || !strings.Contains(errOut, "runbook changed") {
+	if _, errOut, code := run(t, "run", rb, "-i", inv, "--resume"); code != cli.ExitInvalid || !strings.Contains(errOut, "runbook changed") {
 		t.Fatalf("resume after a change: exit %d %s", code, errOut)
 	}
 }
@@ -268,7 +268,7 @@ func TestEventsAndJUnit(t *testing.T) {
 	}
 	junitFile := filepath.Join(t.TempDir(), "junit.xml")
 	out, errOut, code := run(t, "run", "testdata/e2e/generic.toml", "-i", inv, "--yes", "--output", "json", "--junit", junitFile)
-	if code != app.ExitFailed && code != 0 {
+	if code != cli.ExitFailed && code != 0 {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
 	required := map[string][]string{
@@ -278,19 +278,19 @@ func TestEventsAndJUnit(t *testing.T) {
 		"command":    {"step", "host", "command", "exit_code", "duration_ms"},
 		"run_end":    {"status", "exit_code", "counts", "duration_ms"},
 	}
-	var events []app.Event
+	var events []cli.Event
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
 		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
 		dec.DisallowUnknownFields()
-		var e app.Event
+		var e cli.Event
 		if err := dec.Decode(&e); err != nil {
 			t.Fatalf("not a v1 event: %v\n%s", err, sc.Text())
 		}
 		var raw map[string]any
 		json.Unmarshal(sc.Bytes(), &raw)
 		want, known := required[e.Event]
-		if !known || e.Schema != app.EventSchema || e.RunID == "" || e.Time == "" {
+		if !known || e.Schema != cli.EventSchema || e.RunID == "" || e.Time == "" {
 			t.Fatalf("bad event: %s", sc.Text())
 		}
 		for _, f := range want {
@@ -397,7 +397,7 @@ func TestHostsCommand(t *testing.T) {
 	s += "[hosts.gone]\naddress = \"127.0.0.99\"\nport = 1\n"
 	os.WriteFile(inv, []byte(s), 0o644)
 	out, _, code := run(t, "hosts", "-i", inv)
-	if code != app.ExitUnreachable {
+	if code != cli.ExitUnreachable {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	for _, want := range []string{"n1 ", "ok (perforce)", "no: needs a password", "gone", "failed"} {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"tejun/runbook/app"
+	"tejun/runbook/cli"
 	"tejun/transport/testbed"
 )
 
@@ -47,7 +47,7 @@ timeout = "2s"
 shell = "trap '' TERM; id -u > /tmp/uid; exec sleep 4713"
 `)
 	out, _, code := run(t, "run", rb, "-i", inv)
-	if code != app.ExitFailed {
+	if code != cli.ExitFailed {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	if uid, _ := os.ReadFile(b.Hosts[0].Path("/tmp/uid")); strings.TrimSpace(string(uid)) != "0" {
@@ -157,7 +157,7 @@ func TestFailurePolicy(t *testing.T) {
 	os.WriteFile(rb, []byte(strings.Replace(string(src), "needs = []\nsrc", "needs = [\"prep\"]\nsrc", 1)), 0o644)
 	out, _, code := run(t, "run", rb, "-i", inv, "--lang", "en")
 	got := statuses(out)
-	if code != app.ExitFailed || got["prep n2"] != "failed" || got["next n1"] != "changed" || got["next n2"] != "skipped" ||
+	if code != cli.ExitFailed || got["prep n2"] != "failed" || got["next n1"] != "changed" || got["next n2"] != "skipped" ||
 		got["alone n1"] != "changed" || got["send n1"] != "skipped" {
 		t.Fatalf("default policy: exit %d %v\n%s", code, got, out)
 	}
@@ -178,7 +178,7 @@ func TestFailurePolicy(t *testing.T) {
 		os.WriteFile(rb, []byte(strings.Replace(string(src), "needs = []\nsrc", "needs = [\"prep\"]\nsrc", 1)), 0o644)
 		out, _, code := run(t, append([]string{"run", rb, "-i", inv, "--lang", "en"}, tc.args...)...)
 		got := statuses(out)
-		if code != app.ExitFailed || got["prep n2"] != "failed" || got["prep n1"] != "changed" || !strings.Contains(out, "stopped") {
+		if code != cli.ExitFailed || got["prep n2"] != "failed" || got["prep n1"] != "changed" || !strings.Contains(out, "stopped") {
 			t.Fatalf("%s: exit %d %v\n%s", tc.name, code, got, out)
 		}
 		if exists(n1, "/tmp/next") || exists(n1, "/tmp/alone") || exists(n2, "/tmp/sent") {
@@ -217,7 +217,7 @@ argv = ["sh", "-c", "echo y >> /tmp/last"]
 `)
 	n1, n2 := b.Hosts[0], b.Hosts[1]
 	os.WriteFile(n1.Path("/tmp/go"), nil, 0o644)
-	if out, _, code := run(t, "run", rb, "-i", inv); code != app.ExitFailed {
+	if out, _, code := run(t, "run", rb, "-i", inv); code != cli.ExitFailed {
 		t.Fatalf("first run: exit %d\n%s", code, out)
 	}
 	os.WriteFile(n2.Path("/tmp/go"), nil, 0o644)

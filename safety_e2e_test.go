@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"tejun/runbook/app"
+	"tejun/runbook/cli"
 	"tejun/transport/testbed"
 )
 
@@ -124,7 +124,7 @@ argv = ["sleep", "601"]
 timeout = "1s"
 needs = []
 `)
-	if _, errOut, code := run(t, "run", rb, "-i", inv, "--step-timeout", "0"); code != app.ExitInvalid || !strings.Contains(errOut, "--step-timeout") {
+	if _, errOut, code := run(t, "run", rb, "-i", inv, "--step-timeout", "0"); code != cli.ExitInvalid || !strings.Contains(errOut, "--step-timeout") {
 		t.Errorf("--step-timeout 0: exit %d\n%s", code, errOut)
 	}
 	done := make(chan struct{})
@@ -140,7 +140,7 @@ needs = []
 		t.Fatal("a step that never ends hangs the run")
 	}
 	got := statuses(out)
-	if code != app.ExitFailed || got["by-flag n1"] != "failed" || got["own n1"] != "failed" {
+	if code != cli.ExitFailed || got["by-flag n1"] != "failed" || got["own n1"] != "failed" {
 		t.Fatalf("exit %d, statuses %v\n%s", code, got, out)
 	}
 	for _, want := range []string{"timed out after 2s (--step-timeout)", "timed out after 1s (the step's timeout)"} {

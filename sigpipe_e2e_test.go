@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"tejun/runbook/app"
-	"tejun/runbook/executor"
+	"tejun/runbook/cli"
+	tejunrun "tejun/runbook/run"
 	"tejun/transport/testbed"
 )
 
@@ -82,8 +82,8 @@ argv = ["touch", "/tmp/last"]
 	if ee, ok := werr.(*exec.ExitError); ok {
 		code = ee.ExitCode() // -1 when killed by a signal (SIGPIPE)
 	}
-	if code != app.ExitInterrupted {
-		t.Errorf("exit %d (%v), want %d\nstderr:\n%s", code, werr, app.ExitInterrupted, errOut.String())
+	if code != cli.ExitInterrupted {
+		t.Errorf("exit %d (%v), want %d\nstderr:\n%s", code, werr, cli.ExitInterrupted, errOut.String())
 	}
 	if d := time.Since(start); d > 25*time.Second {
 		t.Errorf("took %s: the sleep was not stopped", d)
@@ -98,8 +98,8 @@ argv = ["touch", "/tmp/last"]
 	if _, err := os.Stat(h.Path("/tmp/last")); err == nil {
 		t.Error("a step started after the reader had gone")
 	}
-	if _, err := os.Lstat(h.Path(executor.LockPath)); err == nil {
-		t.Errorf("the run lock %s is still on the host", executor.LockPath)
+	if _, err := os.Lstat(h.Path(tejunrun.LockPath)); err == nil {
+		t.Errorf("the run lock %s is still on the host", tejunrun.LockPath)
 	}
 	files, _ := filepath.Glob(filepath.Join(state, "tejun", "runs", "*.jsonl"))
 	if len(files) != 1 {
@@ -107,7 +107,7 @@ argv = ["touch", "/tmp/last"]
 	}
 	rec, _ := os.ReadFile(files[0])
 	lines := strings.Split(strings.TrimSpace(string(rec)), "\n")
-	var last app.Event
+	var last cli.Event
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.Event != "run_end" || last.Status != "interrupted" {
 		t.Errorf("the audit record does not end with an interrupted run_end (%v):\n%s", err, rec)
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// The model (runbook) and the dry-run writer (runbook/dryrun) must not be
+// The model (runbook) and the dry-run writer (runbook/render) must not be
 // able to reach a host: rendering a procedure cannot dial, by
 // construction. go list says what they are built from.
 //
@@ -23,16 +23,19 @@ import (
 var clientPkgs = []string{"golang.org/x/crypto/ssh", "golang.org/x/crypto/ssh/agent", "golang.org/x/crypto/ssh/knownhosts",
 	"github.com/pkg/sftp", "github.com/skeema/knownhosts", "net", "os/exec"}
 
-// forbidden are tejun packages the model and the dry-run must never be
-// built with: the run, the CLI, the fakes and the test-bed.
-var forbidden = []string{"tejun/runbook/executor", "tejun/runbook/app", "tejun/transport/transporttest", "tejun/transport/testbed"}
+// forbidden are tejun packages the model and the renderers must never be
+// built with: the walk, the hosts it holds, the CLI, the fakes and the
+// test-bed. runbook/host does not exist yet (the pool, Env, lock and plan
+// gate still live in runbook/run); it is listed so that the package the
+// issue 11 layout gives them cannot become a dependency unnoticed.
+var forbidden = []string{"tejun/runbook/run", "tejun/runbook/host", "tejun/runbook/cli", "tejun/transport/transporttest", "tejun/transport/testbed"}
 
 func TestLayering(t *testing.T) {
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go tool to list packages with")
 	}
-	for _, root := range []string{"tejun/runbook", "tejun/runbook/dryrun"} {
+	for _, root := range []string{"tejun/runbook", "tejun/runbook/render"} {
 		out, err := exec.Command(gobin, "list", "-deps", "-f", `{{.ImportPath}}:{{join .Imports " "}}`, root).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go list %s: %v\n%s", root, err, out)

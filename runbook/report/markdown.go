@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"tejun/runbook/dryrun"
+	"tejun/runbook/render"
 	"tejun/steps"
 )
 
@@ -14,12 +14,12 @@ import (
 func markdown(d doc, lang string) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	esc := func(s string) string { return dryrun.Escape(visible(s)) }
+	esc := func(s string) string { return render.Escape(visible(s)) }
 	// A cell is one line in GFM: a reason's lines are kept apart by <br>.
 	cell := func(s string) string {
 		ls := strings.Split(strings.TrimRight(s, "\n"), "\n")
 		for i, l := range ls {
-			ls[i] = dryrun.EscapeMarkdownCell(visible(l))
+			ls[i] = render.EscapeMarkdownCell(visible(l))
 		}
 		return strings.Join(ls, "<br>")
 	}
@@ -87,9 +87,9 @@ func markdown(d doc, lang string) string {
 					}
 					switch bl.Code {
 					case steps.Shell:
-						b.WriteString(dryrun.Fenced("sh", visibleLines(bl.Lines)))
+						b.WriteString(render.Fenced("sh", visibleLines(bl.Lines)))
 					case steps.Literal:
-						b.WriteString(dryrun.Fenced("text", visibleLines(bl.Lines)))
+						b.WriteString(render.Fenced("text", visibleLines(bl.Lines)))
 					default:
 						p("\n%s\n", esc(strings.Join(bl.Lines, "  \n")))
 					}
@@ -119,7 +119,7 @@ func markdown(d doc, lang string) string {
 			for _, r := range st.results {
 				if r.StderrTail != "" && len(st.commands) == 0 {
 					p("\n**stderr (%s)**\n", esc(r.Host))
-					b.WriteString(dryrun.Fenced("text", visibleLines(strings.Split(r.StderrTail, "\n"))))
+					b.WriteString(render.Fenced("text", visibleLines(strings.Split(r.StderrTail, "\n"))))
 				}
 			}
 			for _, hc := range st.commands {
@@ -130,7 +130,7 @@ func markdown(d doc, lang string) string {
 					ls = append(ls, outputLines(c)...)
 					ls = append(ls, "# "+exitLine(lang, c))
 				}
-				b.WriteString(dryrun.Fenced("console", visibleLines(ls)))
+				b.WriteString(render.Fenced("console", visibleLines(ls)))
 			}
 		}
 	}

@@ -86,7 +86,7 @@ type event struct {
 }
 
 // maxLine bounds one record line; the executor bounds each command's
-// output well below it (executor.OutputLimit), so a longer line is not ours.
+// output well below it (run.OutputLimit), so a longer line is not ours.
 const maxLine = 4 << 20
 
 // Read parses an audit record. A last line cut by a crash is ignored, as

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"tejun/runbook"
-	"tejun/runbook/dryrun"
 	"tejun/runbook/mask"
+	"tejun/runbook/render"
 	"tejun/steps"
 )
 
@@ -51,7 +51,7 @@ type section struct {
 type step struct {
 	number, title, id string
 	notes             []string
-	parts             []dryrun.Part
+	parts             []render.Part
 	status            string // the step's overall status, for a badge
 	results           []Result
 	commands          []hostCommands
@@ -87,7 +87,7 @@ func Write(w io.Writer, rec *Record, b *runbook.Binding, o Options) error {
 
 func build(rec *Record, b *runbook.Binding, o Options) doc {
 	lang := o.Lang
-	p := dryrun.Build(b, dryrun.Options{Lang: lang})
+	p := render.Build(b, render.Options{Lang: lang})
 	d := doc{title: p.Title, subtitle: t(lang, "実行記録", "Run report"), hosts: p.Hosts}
 	add := func(ja, en, v string) { d.meta = append(d.meta, metaRow{key: t(lang, ja, en), value: v}) }
 	addCode := func(ja, en, v string) { d.meta = append(d.meta, metaRow{key: t(lang, ja, en), value: v, code: true}) }

@@ -8,7 +8,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
-	"tejun/runbook/dryrun"
+	"tejun/runbook/render"
 	"tejun/steps"
 )
 
@@ -100,7 +100,7 @@ func text(d doc, lang string, color bool) string {
 			b.WriteString("\n")
 			line(s.step, "", strings.TrimSpace(st.number+" "+st.title))
 			for _, n := range st.notes {
-				line(s.note, "   ", dryrun.Bullet(lang, n))
+				line(s.note, "   ", render.Bullet(lang, n))
 			}
 			for _, p := range st.parts {
 				if p.Hosts != "" {

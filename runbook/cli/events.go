@@ -1,0 +1,228 @@
+package cli
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"tejun/runbook"
+	"tejun/runbook/run"
+)
+
+// EventSchema names the JSON event format; it changes only by a new
+// version, so consumers can rely on what v1 says (README, "JSON events").
+const EventSchema = "tejun.events/v1"
+
+// Event is one line of --output json and of the audit record. Fields are
+// omitted when empty; which are set depends on Event (see README).
+type Event struct {
+	Schema string `json:"schema"`
+	Event  string `json:"event"` // run_start, step_start, step_end, command, run_end
+	Time   string `json:"time"`
+	RunID  string `json:"run_id"`
+
+	// run_start
+	Runbook         string   `json:"runbook,omitempty"`
+	RunbookSHA256   string   `json:"runbook_sha256,omitempty"`
+	Inventory       string   `json:"inventory,omitempty"`
+	InventorySHA256 string   `json:"inventory_sha256,omitempty"`
+	User            string   `json:"user,omitempty"`
+	Machine         string   `json:"machine,omitempty"`
+	Args            []string `json:"args,omitempty"`
+	Version         string   `json:"tejun_version,omitempty"`
+	SwappedRoles    string   `json:"swapped_roles,omitempty"`
+
+	// step_start, step_end, command
+	Step  string `json:"step,omitempty"`
+	Label string `json:"label,omitempty"`
+	Host  string `json:"host,omitempty"`
+
+	// step_end
+	Status     string `json:"status,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+	Error      string `json:"error,omitempty"`
+	StderrTail string `json:"stderr_tail,omitempty"`
+
+	// command
+	Command  string `json:"command,omitempty"`
+	ExitCode *int   `json:"exit_code,omitempty"`
+	// Stdout and Stderr are the command's output, masked and bounded
+	// (run.OutputLimit): the report's 実行結果.
+	Stdout string `json:"stdout,omitempty"`
+	Stderr string `json:"stderr,omitempty"`
+
+	// step_end, command, run_end
+	DurationMS *int64 `json:"duration_ms,omitempty"`
+
+	// run_end (also exit_code)
+	Counts map[string]int `json:"counts,omitempty"`
+}
+
+func ms(d time.Duration) *int64 { v := d.Milliseconds(); return &v }
+func intp(i int) *int           { return &i }
+
+func newRunID() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+func fileSHA256(path string, data []byte) string {
+	if data == nil {
+		data, _ = os.ReadFile(path)
+	}
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:])
+}
+
+// eventLog writes events as JSON lines to w, one Write per line so a
+// crash leaves whole lines.
+type eventLog struct {
+	mu    sync.Mutex
+	w     io.Writer
+	runID string
+	// swap is the run's --swap-roles, recorded so that a resume cannot
+	// continue a run made the other way round.
+	swap string
+}
+
+func (l *eventLog) emit(e Event) {
+	e.Schema, e.RunID = EventSchema, l.runID
+	e.Time = time.Now().UTC().Format(time.RFC3339Nano)
+	b, _ := json.Marshal(e)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.w.Write(append(b, '\n'))
+	if f, ok := l.w.(*os.File); ok {
+		f.Sync()
+	}
+}
+
+func (l *eventLog) Started(st *runbook.Step, host string) {
+	l.emit(Event{Event: "step_start", Step: st.ID, Label: st.Label(), Host: host})
+}
+
+func (l *eventLog) Finished(ev run.Event) {
+	e := Event{Event: "step_end", Step: ev.Step.ID, Label: ev.Step.Label(), Host: ev.Host, Status: string(ev.Status),
+		Reason: ev.Reason, Error: ev.Error, StderrTail: ev.Stderr}
+	if ev.Host != "" {
+		e.DurationMS = ms(ev.Duration)
+	}
+	l.emit(e)
+}
+
+func (l *eventLog) Log(*runbook.Step, string, string) {}
+
+func (l *eventLog) command(c run.Command) {
+	l.emit(Event{Event: "command", Step: c.Step, Host: c.Host, Command: c.Line, ExitCode: intp(c.ExitCode), Error: c.Error,
+		DurationMS: ms(c.Duration), Stdout: c.Stdout, Stderr: c.Stderr})
+}
+
+func (l *eventLog) start(rbPath, invPath string, args []string) {
+	who := ""
+	if u, err := user.Current(); err == nil {
+		who = u.Username
+	}
+	machine, _ := os.Hostname()
+	if abs, err := filepath.Abs(rbPath); err == nil {
+		rbPath = abs
+	}
+	if abs, err := filepath.Abs(invPath); err == nil {
+		invPath = abs
+	}
+	l.emit(Event{Event: "run_start", Runbook: rbPath, RunbookSHA256: fileSHA256(rbPath, nil), Inventory: invPath,
+		InventorySHA256: fileSHA256(invPath, nil), User: who, Machine: machine, Args: args, Version: Version(), SwappedRoles: l.swap})
+}
+
+func (l *eventLog) end(r *run.Result, exit int, d time.Duration) {
+	counts := map[string]int{}
+	for _, s := range []run.Status{run.OK, run.Changed, run.Failed, run.Skipped, run.Refused} {
+		counts[string(s)] = r.Count(s)
+	}
+	status := "success"
+	if exit != 0 {
+		status = "failure"
+	}
+	if r.Interrupted {
+		status = "interrupted"
+	}
+	l.emit(Event{Event: "run_end", Status: status, ExitCode: intp(exit), Counts: counts, DurationMS: ms(d)})
+}
+
+// abandoned ends the record when tejun exits before the run could: the
+// run is interrupted, and what it left is on the terminal.
+func (l *eventLog) abandoned() {
+	l.emit(Event{Event: "run_end", Status: "interrupted", ExitCode: intp(ExitInterrupted)})
+}
+
+// auditDir is where run records go: $XDG_STATE_HOME/tejun/runs, else
+// ~/.local/state/tejun/runs.
+func auditDir(getenv func(string) string) (string, error) {
+	base := getenv("XDG_STATE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", err
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(base, "tejun", "runs"), nil
+}
+
+// openAudit creates the record of this run; its name sorts by time and
+// names the runbook, so the last run of a runbook is easy to find.
+func openAudit(getenv func(string) string, rb *runbook.Runbook, runID string) (*os.File, error) {
+	dir, err := auditDir(getenv)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	name := strings.Map(func(r rune) rune {
+		if r == '/' || r == ' ' {
+			return '_'
+		}
+		return r
+	}, rb.Name)
+	return os.OpenFile(filepath.Join(dir, fmt.Sprintf("%s-%s.jsonl", runID, name)), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+}
+
+// reporters fans one run's events out to every reporter.
+type reporters []run.Reporter
+
+func (rs reporters) Started(st *runbook.Step, host string) {
+	for _, r := range rs {
+		r.Started(st, host)
+	}
+}
+
+func (rs reporters) Finished(ev run.Event) {
+	for _, r := range rs {
+		r.Finished(ev)
+	}
+}
+
+func (rs reporters) Log(st *runbook.Step, host, line string) {
+	for _, r := range rs {
+		r.Log(st, host, line)
+	}
+}
+
+// Progress passes a transfer's progress to the reporters that show it.
+func (rs reporters) Progress(st *runbook.Step, host string, done, total int64) {
+	for _, r := range rs {
+		if p, ok := r.(run.Progresser); ok {
+			p.Progress(st, host, done, total)
+		}
+	}
+}

@@ -1,0 +1,205 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"tejun/runbook"
+	"tejun/runbook/run"
+)
+
+// testHuman is a live display on buf with a clock the test moves.
+func testHuman(buf *bytes.Buffer, live bool, width, height int) (*human, *time.Time) {
+	clock := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	h := newHuman(buf, &runbook.Binding{Runbook: &runbook.Runbook{}}, "en", true, false)
+	h.now = func() time.Time { return clock }
+	if live {
+		h.live = &liveBlock{w: buf, size: func() (int, int) { return width, height }}
+	}
+	return h, &clock
+}
+
+func step(id string, n int) *runbook.Step {
+	return &runbook.Step{ID: id, Section: &runbook.Section{Number: 3}, Number: n}
+}
+
+// The live lines are erased and drawn again in place; finished lines go
+// above them and stay.
+func TestLiveRedrawsInPlace(t *testing.T) {
+	var buf bytes.Buffer
+	h, clock := testHuman(&buf, true, 140, 30)
+	restore, send := step("restore", 1), step("send", 2)
+	h.Started(restore, "db-01")
+	h.Started(send, "db-02")
+	*clock = clock.Add(65 * time.Second)
+	h.Progress(send, "db-02", 0, 4<<30)
+	*clock = clock.Add(10 * time.Second)
+	h.Progress(send, "db-02", 1<<30, 4<<30)
+	buf.Reset()
+	h.tick()
+	want := "\r\x1b[2A\x1b[J" +
+		"⠴ 3-1   restore                      db-01      1m15s   \n" +
+		"⠴ 3-2   send                         db-02      1m15s    [██░░░░░░░░]  25% 1.0 GiB/4.0 GiB 102.4 MiB/s ETA 30s\n"
+	if got := buf.String(); got != want {
+		t.Errorf("redraw:\n got %q\nwant %q", got, want)
+	}
+	buf.Reset()
+	h.Finished(run.Event{Step: restore, Host: "db-01", Status: run.Changed, Duration: 75 * time.Second})
+	want = "\r\x1b[2A\x1b[J" +
+		"3-1   restore                      db-01      changed   75.00s\n" +
+		"⠴ 3-2   send                         db-02      1m15s    [██░░░░░░░░]  25% 1.0 GiB/4.0 GiB 102.4 MiB/s ETA 30s\n"
+	if got := buf.String(); got != want {
+		t.Errorf("finished:\n got %q\nwant %q", got, want)
+	}
+	buf.Reset()
+	h.finish()
+	if got := buf.String(); got != "\r\x1b[1A\x1b[J" {
+		t.Errorf("finish leaves %q", got)
+	}
+}
+
+// Lines never wrap (the erase would miss their second row) and never
+// outnumber the terminal's rows (it could not reach their top).
+func TestLiveFitsTheTerminal(t *testing.T) {
+	var buf bytes.Buffer
+	h, _ := testHuman(&buf, true, 40, 6)
+	for i := 1; i <= 9; i++ {
+		h.Started(step(strings.Repeat("long-step-name-", 3), i), "host")
+	}
+	buf.Reset()
+	h.tick()
+	lines := strings.Split(strings.TrimSuffix(strings.TrimPrefix(buf.String(), "\r\x1b[4A\x1b[J"), "\n"), "\n")
+	if len(lines) != 4 || lines[3] != "  … and 6 more running" {
+		t.Fatalf("got %q", lines)
+	}
+	for _, l := range lines {
+		if w := len([]rune(l)); w > 39 {
+			t.Errorf("line of %d columns on a 40-column terminal: %q", w, l)
+		}
+	}
+}
+
+// While a question is up nothing is drawn; what happened meanwhile comes
+// after the answer, then the live lines again.
+func TestLiveHoldsForAPrompt(t *testing.T) {
+	var buf bytes.Buffer
+	h, _ := testHuman(&buf, true, 100, 30)
+	wipe := step("wipe", 1)
+	h.Started(wipe, "n1")
+	h.Started(wipe, "n2")
+	buf.Reset()
+	release := h.hold()
+	if got := buf.String(); got != "\r\x1b[2A\x1b[J" {
+		t.Errorf("hold: %q", got)
+	}
+	buf.Reset()
+	h.tick()
+	h.Log(wipe, "n2", "$ find /standby")
+	h.Finished(run.Event{Step: wipe, Host: "n2", Status: run.OK})
+	if buf.Len() != 0 {
+		t.Errorf("drawn during a prompt: %q", buf.String())
+	}
+	release()
+	got := buf.String()
+	if !strings.HasPrefix(got, "      wipe n2 | $ find /standby\n3-1   wipe") || !strings.HasSuffix(got, "n1         0.0s    \n") {
+		t.Errorf("after the answer: %q", got)
+	}
+}
+
+// Off a terminal: a stamped line per start, per finish, and each minute a
+// step keeps running, with its transfer's progress.
+func TestPlainLines(t *testing.T) {
+	var buf bytes.Buffer
+	h, clock := testHuman(&buf, false, 0, 0)
+	ckp := step("send-checkpoint", 4)
+	h.Started(ckp, "db-02")
+	*clock = clock.Add(30 * time.Second)
+	h.Progress(ckp, "db-02", 1, 3<<30)
+	*clock = clock.Add(30 * time.Second)
+	h.Progress(ckp, "db-02", 1<<30, 3<<30)
+	h.tick()
+	h.tick()
+	h.Finished(run.Event{Step: ckp, Host: "db-02", Status: run.Changed, Duration: 90 * time.Second})
+	want := "2026-12-01T09:00:00Z 3-4   send-checkpoint              db-02      started\n" +
+		"2026-12-01T09:01:00Z 3-4   send-checkpoint              db-02      running  1m00s [███░░░░░░░]  33% 1.0 GiB/3.0 GiB 34.1 MiB/s ETA 1m00s\n" +
+		"2026-12-01T09:01:00Z 3-4   send-checkpoint              db-02      changed   90.00s\n"
+	if got := buf.String(); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestSizesAndDurations(t *testing.T) {
+	for _, c := range []struct{ got, want string }{
+		{bytesText(0), "0 B"}, {bytesText(1023), "1023 B"}, {bytesText(1536), "1.5 KiB"}, {bytesText(5 << 40), "5.0 TiB"},
+		{elapsed(4200 * time.Millisecond), "4.2s"}, {elapsed(187 * time.Second), "3m07s"}, {elapsed(3723 * time.Second), "1h02m03s"},
+		{progressText(&task{total: -1}, time.Now()), ""},
+		{progressText(&task{done: 2048, total: -1}, time.Now()), "2.0 KiB"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}
+
+// The run's reporters pass progress on to the display: the executor sees
+// only the fan-out.
+var _ run.Progresser = reporters{}
+
+func TestProgressReachesTheDisplay(t *testing.T) {
+	var buf bytes.Buffer
+	h, clock := testHuman(&buf, true, 140, 30)
+	up := step("upload", 1)
+	h.Started(up, "n1")
+	reporters{&eventLog{w: &bytes.Buffer{}}, h}.Progress(up, "n1", 0, 1000)
+	*clock = clock.Add(time.Second)
+	reporters{h}.Progress(up, "n1", 1000, 1000)
+	// Hashing and renaming after the last byte do not slow the rate.
+	*clock = clock.Add(9 * time.Second)
+	buf.Reset()
+	h.tick()
+	if got := buf.String(); !strings.HasSuffix(got, "10.0s    [██████████] 100% 1000 B/1000 B 1000 B/s\n") {
+		t.Errorf("got %q", got)
+	}
+}
+
+// Before the first step, while the hosts are reached and locked, the
+// screen says so rather than stay blank.
+func TestLiveConnecting(t *testing.T) {
+	var buf bytes.Buffer
+	h, clock := testHuman(&buf, true, 140, 30)
+	h.begun = *clock // as start does, without its ticker racing the test's clock
+	*clock = clock.Add(2500 * time.Millisecond)
+	h.mu.Lock()
+	buf.Reset()
+	h.live.redraw(h.liveLines())
+	h.mu.Unlock()
+	if got := buf.String(); got != "⠹ connecting to the hosts and taking their run locks 2.5s\n" {
+		t.Errorf("got %q", got)
+	}
+	h.Started(step("first", 1), "n1")
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if l := h.liveLines(); len(l) != 1 || strings.Contains(l[0], "connecting") {
+		t.Errorf("still connecting once a step runs: %q", l)
+	}
+}
+
+// Plain lines wait for a question's answer too, with the times they
+// happened at.
+func TestPlainHoldsForAPrompt(t *testing.T) {
+	var buf bytes.Buffer
+	h, clock := testHuman(&buf, false, 0, 0)
+	wipe := step("wipe", 1)
+	release := h.hold()
+	h.Started(wipe, "n2")
+	*clock = clock.Add(5 * time.Second)
+	if buf.Len() != 0 {
+		t.Errorf("written during a prompt: %q", buf.String())
+	}
+	release()
+	if got := buf.String(); got != "2026-12-01T09:00:00Z 3-1   wipe                         n2         started\n" {
+		t.Errorf("after the answer: %q", got)
+	}
+}

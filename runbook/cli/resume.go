@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"tejun/runbook"
+)
+
+// lastRun is what the audit record of a runbook's previous run says.
+type lastRun struct {
+	path     string
+	start    Event
+	finished []string // steps that ended ok or changed on every host
+	failed   string   // the first step that did not
+	// done is every step and host that ended ok or changed: a resumed
+	// run does not run them again (a step with no guard would redo its
+	// work).
+	done  map[string]map[string]bool
+	ended bool // a run_end was written (not a crash)
+}
+
+// findLastRun reads the newest audit record of rb (the runs directory's
+// names sort by time).
+func findLastRun(getenv func(string) string, rb *runbook.Runbook, skipRunID string) (*lastRun, error) {
+	dir, err := auditDir(getenv)
+	if err != nil {
+		return nil, err
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	sort.Sort(sort.Reverse(sort.StringSlice(matches)))
+	for _, m := range matches {
+		if skipRunID != "" && strings.HasPrefix(filepath.Base(m), skipRunID) {
+			continue
+		}
+		r, err := readRun(m)
+		if err != nil || r.start.Runbook == "" {
+			continue
+		}
+		if abs, _ := filepath.Abs(rb.File); r.start.Runbook == abs {
+			return r, nil
+		}
+	}
+	return nil, errors.New("no earlier run of this runbook to resume")
+}
+
+func readRun(path string) (*lastRun, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := &lastRun{path: path, done: map[string]map[string]bool{}}
+	ok := map[string]bool{}
+	bad := map[string]bool{}
+	var order []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var e Event
+		if json.Unmarshal(sc.Bytes(), &e) != nil {
+			continue // a crash can cut the last line
+		}
+		switch e.Event {
+		case "run_start":
+			r.start = e
+		case "run_end":
+			r.ended = true
+		case "step_end":
+			if _, seen := ok[e.Step]; !seen && !bad[e.Step] {
+				order = append(order, e.Step)
+			}
+			if (e.Status == "ok" || e.Status == "changed") && e.Host != "" {
+				if r.done[e.Step] == nil {
+					r.done[e.Step] = map[string]bool{}
+				}
+				r.done[e.Step][e.Host] = true
+			}
+			if e.Status == "ok" || e.Status == "changed" {
+				if !bad[e.Step] {
+					ok[e.Step] = true
+				}
+			} else {
+				bad[e.Step], ok[e.Step] = true, false
+			}
+		}
+	}
+	for _, s := range order {
+		if ok[s] {
+			r.finished = append(r.finished, s)
+		} else if r.failed == "" {
+			r.failed = s
+		}
+	}
+	return r, nil
+}
+
+// resumeCheck refuses to resume across a change of runbook or inventory:
+// what finished then may not be what this runbook means now.
+func (a *App) resumeCheck(l *loaded, runID, swap string) (string, map[string]map[string]bool, error) {
+	last, err := findLastRun(a.getenv, l.binding.Runbook, runID)
+	if err != nil {
+		return "", nil, invalid(err)
+	}
+	if last.start.RunbookSHA256 != fileSHA256(l.runbookPath, nil) {
+		return "", nil, invalid(fmt.Errorf("the runbook changed since run %s (%s): resuming it could skip work the new runbook needs; run without --resume", last.start.RunID, last.path))
+	}
+	if last.start.InventorySHA256 != fileSHA256(l.inventoryPath, nil) {
+		return "", nil, invalid(fmt.Errorf("the inventory changed since run %s (%s); run without --resume", last.start.RunID, last.path))
+	}
+	if last.start.SwappedRoles != swap {
+		// The same step on the same host means another thing with the
+		// roles the other way round.
+		return "", nil, invalid(fmt.Errorf("run %s was made with --swap-roles %q, this one with %q: resume it the same way round, or run without --resume", last.start.RunID, last.start.SwappedRoles, swap))
+	}
+	how := "was interrupted"
+	if last.ended {
+		how = "ended"
+	}
+	at := "the end"
+	if last.failed != "" {
+		at = last.failed
+	}
+	fmt.Fprintf(a.stderr, "resuming run %s, which %s: %s finished (not run again); continuing at %s\n",
+		last.start.RunID, how, count(len(last.finished), "step"), at)
+	return last.start.RunID, last.done, nil
+}

@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"tejun/runbook"
+	"tejun/steps"
+)
+
+// secrets collects the values of the secrets the run's steps use, before
+// any host is contacted: from --secret NAME=@FILE, the declared env var,
+// the declared file, or (on a terminal only) a prompt that does not echo.
+func (a *App) secrets(b *runbook.Binding, overrides []string) (map[string][]byte, error) {
+	given := map[string]string{}
+	for _, o := range overrides {
+		name, file, ok := strings.Cut(o, "=@")
+		if !ok {
+			return nil, invalid(fmt.Errorf("--secret %s: want NAME=@FILE (values never go on a command line)", strings.SplitN(o, "=", 2)[0]))
+		}
+		given[name] = file
+	}
+	needed := map[string]bool{}
+	for _, ins := range b.Instances {
+		for _, in := range ins {
+			if su, ok := in.Impl.(steps.SecretUser); ok {
+				for _, s := range su.Secrets() {
+					needed[s] = true
+				}
+			}
+		}
+	}
+	out := map[string][]byte{}
+	var problems []string
+	for _, s := range b.Runbook.Secrets {
+		if !needed[s.Name] {
+			continue
+		}
+		v, err := a.secret(s, given[s.Name])
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		out[s.Name] = v
+	}
+	if len(problems) > 0 {
+		return nil, invalid(errors.New(strings.Join(problems, "\n")))
+	}
+	return out, nil
+}
+
+func (a *App) secret(s *runbook.Secret, file string) ([]byte, error) {
+	if file != "" {
+		return readSecretFile(file)
+	}
+	if s.Env != "" {
+		if v := a.getenv(s.Env); v != "" {
+			return []byte(v), nil
+		}
+	}
+	if s.File != "" {
+		if v, err := readSecretFile(s.File); err == nil {
+			return v, nil
+		}
+	}
+	if s.Prompt {
+		if f, ok := a.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			fmt.Fprintf(a.stderr, "%s (%s): ", s.Name, s.Description.In("en"))
+			v, err := term.ReadPassword(int(f.Fd()))
+			fmt.Fprintln(a.stderr)
+			if err != nil {
+				return nil, err
+			}
+			return v, nil
+		}
+	}
+	var from []string
+	if s.Env != "" {
+		from = append(from, "env "+s.Env)
+	}
+	if s.File != "" {
+		from = append(from, "file "+s.File)
+	}
+	if s.Prompt {
+		from = append(from, "a prompt (only on a terminal)")
+	}
+	from = append(from, "--secret "+s.Name+"=@FILE")
+	return nil, fmt.Errorf("secret %s has no value: set %s", s.Name, strings.Join(from, ", or "))
+}
+
+// readSecretFile reads a secret, without the final newline an editor adds.
+func readSecretFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("secret file: %w", err)
+	}
+	return []byte(strings.TrimRight(string(b), "\r\n")), nil
+}
+
+// confirm asks on the terminal; it is nil (no one to ask) otherwise.
+func (a *App) confirm(hold func() func()) func(ctx context.Context, question string) (bool, error) {
+	f, ok := a.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	p := newPrompter(f, a.stderr)
+	p.hold = hold
+	return p.Ask
+}

@@ -1,0 +1,204 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"tejun/inventory"
+	"tejun/transport"
+)
+
+// connections dials each host once, when a step first needs it, and
+// shares the connection between all steps on the host.
+type connections struct {
+	inv     *inventory.Inventory
+	userCfg *transport.UserConfig
+	dial    func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error)
+	// locks, when set, is taken on each host as it is first connected.
+	locks *locks
+
+	mu     sync.Mutex
+	conns  map[string]*lazyConn
+	closed bool // the run has ended: a late dial gives back its lock
+}
+
+type lazyConn struct {
+	done chan struct{} // closed when conn and err are set
+	conn transport.Conn
+	err  error
+}
+
+// dialTimeout bounds a host's first connection (with its jump hosts and
+// its lock). The dial does not run under the context of the step that
+// happened to need the host first: a step's timeout or a cancelled check
+// would otherwise leave the host "unreachable" for the rest of the run.
+const dialTimeout = 2 * time.Minute
+
+func (c *connections) get(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
+	c.mu.Lock()
+	lc := c.conns[h.Name]
+	if lc == nil {
+		lc = &lazyConn{done: make(chan struct{})}
+		c.conns[h.Name] = lc
+		go c.open(context.WithoutCancel(ctx), h, lc)
+	}
+	c.mu.Unlock()
+	select {
+	case <-lc.done:
+		return lc.conn, lc.err
+	case <-ctx.Done():
+		// This caller gives up; the dial goes on for the next one.
+		return nil, ctx.Err()
+	}
+}
+
+func (c *connections) open(ctx context.Context, h *inventory.Host, lc *lazyConn) {
+	defer close(lc.done)
+	if h.SSH.Connection == "local" {
+		lc.conn = transport.Local{}
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	cfg, err := c.config(h, map[string]bool{})
+	if err != nil {
+		lc.err = err
+		return
+	}
+	lc.conn, lc.err = c.dial(ctx, cfg)
+	if lc.err == nil && c.locks != nil {
+		if lc.err = c.locks.acquire(ctx, h, lc.conn); lc.err != nil {
+			lc.conn.Close()
+			lc.conn = nil
+		}
+	}
+	c.mu.Lock()
+	late := c.closed
+	c.mu.Unlock()
+	if late && lc.conn != nil {
+		if c.locks != nil {
+			c.locks.releaseAll(5 * time.Second)
+		}
+		lc.conn.Close()
+		lc.conn, lc.err = nil, fmt.Errorf("%s: the run ended while connecting", h.Name)
+	}
+}
+
+// forget drops a host's connection (and lock), so the next use dials again.
+func (c *connections) forget(host string) {
+	c.mu.Lock()
+	lc := c.conns[host]
+	delete(c.conns, host)
+	c.mu.Unlock()
+	if c.locks != nil {
+		c.locks.drop(host)
+	}
+	if lc != nil {
+		go lc.closeWhenDone()
+	}
+}
+
+// closeWhenDone closes the connection once its dial has ended.
+func (lc *lazyConn) closeWhenDone() {
+	<-lc.done
+	if lc.conn != nil {
+		lc.conn.Close()
+	}
+}
+
+// closeAll releases the run's locks, waiting at most d for that, and
+// closes every connection. It returns the hosts whose lock may be left.
+// A dial still under way is left to finish on its own: it finds the run
+// closed, and gives back what it took.
+func (c *connections) closeAll(d time.Duration) []string {
+	var left []string
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	if c.locks != nil {
+		left = c.locks.releaseAll(d)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, lc := range c.conns {
+		select {
+		case <-lc.done:
+			if lc.conn != nil {
+				lc.conn.Close()
+			}
+		default:
+		}
+	}
+	return left
+}
+
+// config turns an inventory host into an SSH configuration as ssh would
+// for `ssh -o HostName=ADDRESS NAME` with the inventory's settings on its
+// command line: ssh_config's Host blocks match the host's name, and only
+// what the inventory writes overrides them. A jump host named in the
+// inventory gets its own inventory settings (and replaces any ProxyJump or
+// ProxyCommand of ssh_config).
+func (c *connections) config(h *inventory.Host, seen map[string]bool) (transport.SSHConfig, error) {
+	if seen[h.Name] {
+		return transport.SSHConfig{}, fmt.Errorf("%s: jump hosts form a loop", h.Name)
+	}
+	seen[h.Name] = true
+	req := Request(h)
+	jh := c.inv.Host(h.SSH.Jump)
+	if jh != nil {
+		req.Jump, req.NoJump = "", true
+	}
+	cfg, err := c.userCfg.Resolve(req)
+	if err != nil {
+		return cfg, err
+	}
+	if jh != nil {
+		j, err := c.config(jh, seen)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Jump = &j
+	}
+	return cfg, nil
+}
+
+// Request is what the inventory says about reaching h.
+func Request(h *inventory.Host) transport.Request {
+	r := transport.Request{
+		Name: h.Name, User: h.SSH.User, IdentityFile: h.SSH.IdentityFile,
+		Jump: h.SSH.Jump, NoJump: h.SSH.NoJump, HostKey: h.SSH.HostKey, KnownHosts: h.SSH.KnownHosts,
+	}
+	if h.Address != h.Name {
+		r.Address = h.Address
+	}
+	if h.SSH.PortSet {
+		r.Port = h.SSH.Port
+	}
+	return r
+}
+
+// Resolve is how a run would reach h, for `tejun hosts --show-config`.
+func Resolve(inv *inventory.Inventory, h *inventory.Host, userCfg *transport.UserConfig) (transport.SSHConfig, error) {
+	c := &connections{inv: inv, userCfg: userCfg}
+	return c.config(h, map[string]bool{})
+}
+
+// Dial connects to one inventory host as a run would (inventory settings,
+// ~/.ssh/config, jump hosts, known_hosts), for checks outside a run.
+func Dial(ctx context.Context, inv *inventory.Inventory, h *inventory.Host, userCfg *transport.UserConfig) (transport.Conn, error) {
+	if h.SSH.Connection == "local" {
+		return transport.Local{}, nil
+	}
+	c := &connections{inv: inv, userCfg: userCfg}
+	cfg, err := c.config(h, map[string]bool{})
+	if err != nil {
+		return nil, err
+	}
+	conn, err := transport.DialSSH(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return conn, nil
+}

@@ -1,0 +1,85 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+
+	"tejun/steps"
+	"tejun/transport"
+)
+
+// readOnlyEnv backs plan mode: a host on which only the step's own check
+// commands (its Plan().Check) may run. Check is read-only by contract;
+// this makes the contract hold even for a kind that gets it wrong.
+type readOnlyEnv struct {
+	*hostEnv
+	allowed map[string][]*regexp.Regexp // host → permitted command lines
+}
+
+// readOnly builds the gate for step on e's host. A checkpoint's number is
+// the server's to choose: plan lines say ckp.N, the check asks for the
+// real one.
+func (x *Executor) readOnly(e *hostEnv, step steps.Step) *readOnlyEnv {
+	r := &readOnlyEnv{hostEnv: e, allowed: map[string][]*regexp.Regexp{}}
+	for _, op := range step.Plan().Check {
+		if op.Action != "" {
+			continue
+		}
+		host := e.host
+		if op.Host != "" {
+			if hs, err := x.b.Inventory.Select(op.Host); err == nil && len(hs) == 1 {
+				host = hs[0]
+			}
+		}
+		for _, c := range append([]transport.Cmd{op.Cmd}, op.Variants...) {
+			line, err := steps.Sudo([]transport.Cmd{c}, host.SSH.Become)[0].Line()
+			if err != nil {
+				continue
+			}
+			pat := "^" + strings.ReplaceAll(regexp.QuoteMeta(line), `\.ckp\.N`, `\.ckp\.[0-9]+`) + "$"
+			r.allowed[host.Name] = append(r.allowed[host.Name], regexp.MustCompile(pat))
+		}
+	}
+	return r
+}
+
+// ErrNotACheck is a command plan mode refused.
+type ErrNotACheck struct{ Line string }
+
+func (e *ErrNotACheck) Error() string {
+	return fmt.Sprintf("plan mode refused %q: it is not one of the step's check commands", e.Line)
+}
+
+func (r *readOnlyEnv) Run(ctx context.Context, cmd transport.Cmd, stdin io.Reader) (string, error) {
+	line, err := steps.Sudo([]transport.Cmd{cmd}, r.host.SSH.Become)[0].Line()
+	if err != nil {
+		return "", err
+	}
+	for _, p := range r.allowed[r.host.Name] {
+		if p.MatchString(line) {
+			return r.hostEnv.Run(ctx, cmd, stdin)
+		}
+	}
+	return "", &ErrNotACheck{Line: line}
+}
+
+func (r *readOnlyEnv) Files() (transport.Files, error) {
+	return nil, fmt.Errorf("plan mode: no file transfers")
+}
+
+func (r *readOnlyEnv) On(name string) (steps.Env, error) {
+	other, err := r.hostEnv.On(name)
+	if err != nil {
+		return nil, err
+	}
+	he, ok := other.(*hostEnv)
+	if !ok {
+		return nil, fmt.Errorf("plan mode: %s is not a host of this run", name)
+	}
+	return &readOnlyEnv{hostEnv: he, allowed: r.allowed}, nil
+}
+
+func (r *readOnlyEnv) Confirm(context.Context, string) error { return steps.ErrNoOperator }

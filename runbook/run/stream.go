@@ -1,0 +1,164 @@
+package run
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"sync"
+	"sync/atomic"
+
+	"tejun/runbook"
+	"tejun/transport"
+)
+
+// Progresser is implemented by reporters that show how far a file
+// transfer or upload has got. It is optional: JSON events and JUnit have
+// no use for it. done and total are bytes; total is -1 while unknown.
+type Progresser interface {
+	Progress(step *runbook.Step, host string, done, total int64)
+}
+
+// maxLogLine bounds one streamed line: a command printing megabytes with
+// no newline must not hold them all in memory for the -v log. The rest of
+// such a line is dropped (and said so), never cut into several lines,
+// whose short ends could escape the mask.
+const maxLogLine = 64 << 10
+
+// lineLog hands a command's output to the -v log line by line as it
+// arrives, so an operator watching a twenty-minute restore sees it
+// progress rather than all at once at the end.
+type lineLog struct {
+	mu      sync.Mutex
+	buf     []byte
+	dropped int
+	emit    func(line string)
+}
+
+func (l *lineLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		chunk := p
+		if i >= 0 {
+			chunk = p[:i]
+		}
+		if room := maxLogLine - len(l.buf); room < len(chunk) {
+			l.dropped += len(chunk) - max(room, 0)
+			chunk = chunk[:max(room, 0)]
+		}
+		l.buf = append(l.buf, chunk...)
+		if i < 0 {
+			break
+		}
+		l.flushLocked()
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+func (l *lineLog) flushLocked() {
+	line := string(bytes.TrimSuffix(l.buf, []byte("\r")))
+	if l.dropped > 0 {
+		line += fmt.Sprintf(" [… %d more bytes of this line not shown]", l.dropped)
+	}
+	l.buf, l.dropped = l.buf[:0], 0
+	l.emit(line)
+}
+
+// close logs a last line that had no newline.
+func (l *lineLog) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.buf) > 0 || l.dropped > 0 {
+		l.flushLocked()
+	}
+}
+
+// progress counts the bytes of one step's file transfers on one host.
+// A transfer both reads (from its source) and writes (to its
+// destination) the same bytes, so the larger count is how far it is.
+type progress struct {
+	x            *Executor
+	step         *runbook.Step
+	host         string
+	total        atomic.Int64
+	read, writen atomic.Int64
+}
+
+func (p *progress) report() {
+	pr, ok := p.x.rep.(Progresser)
+	if !ok {
+		return
+	}
+	pr.Progress(p.step, p.host, max(p.read.Load(), p.writen.Load()), p.total.Load())
+}
+
+// progressFiles counts what a step's Files move, for the reporter.
+type progressFiles struct {
+	transport.Files
+	p *progress
+}
+
+func (f progressFiles) WriteFile(ctx context.Context, path string, r io.Reader, o transport.WriteOptions) (string, error) {
+	if n := sizeOf(r); n >= 0 && f.p.total.Load() < 0 {
+		f.p.total.Store(n)
+	}
+	f.p.report()
+	return f.Files.WriteFile(ctx, path, &countingReader{r: r, p: f.p}, o)
+}
+
+func (f progressFiles) ReadFile(ctx context.Context, path string, w io.Writer, as string) (string, error) {
+	return f.Files.ReadFile(ctx, path, &countingWriter{w: w, p: f.p}, as)
+}
+
+// sizeOf is what r will yield, when r knows it: an upload's local file,
+// a rendered file's content; -1 otherwise (a pipe from another host).
+func sizeOf(r io.Reader) int64 {
+	switch v := r.(type) {
+	case interface{ Stat() (fs.FileInfo, error) }:
+		if fi, err := v.Stat(); err == nil && fi.Mode().IsRegular() {
+			return fi.Size()
+		}
+	case interface{ Len() int }:
+		return int64(v.Len())
+	}
+	return -1
+}
+
+type countingReader struct {
+	r io.Reader
+	p *progress
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	if n > 0 {
+		c.p.writen.Add(int64(n))
+		c.p.report()
+	}
+	return n, err
+}
+
+type countingWriter struct {
+	w io.Writer
+	p *progress
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	if n > 0 {
+		c.p.read.Add(int64(n))
+		c.p.report()
+	}
+	return n, err
+}
+
+// SetSize takes the source's size from ReadFile (transport.Sizer).
+func (c *countingWriter) SetSize(n int64) {
+	c.p.total.Store(n)
+	c.p.report()
+}
