@@ -210,11 +210,11 @@ func (d *daemon) handle(req *Request) Response {
 		d.db.Users[req.User] = &User{User: req.User, Type: "standard", Email: req.User + "@" + d.hostname(), FullName: req.User}
 		d.db.write("user " + req.User)
 	}
-	write := map[string]bool{"server": true, "user": true, "passwd": true, "protect": true, "admin": true}
+	write := map[string]bool{"server": true, "user": true, "group": true, "passwd": true, "protect": true, "admin": true}
 	if write[req.Cmd] && d.isReplica() && !(len(req.Args) > 0 && req.Args[0] == "-o") && req.Cmd != "admin" {
 		return fail("Replica does not support this command.")
 	}
-	adminOnly := map[string]bool{"server": true, "protect": true, "admin": true, "servers": true, "pull": true, "failover": true, "passwd": true}
+	adminOnly := map[string]bool{"server": true, "group": true, "protect": true, "admin": true, "servers": true, "pull": true, "failover": true, "passwd": true}
 	if adminOnly[req.Cmd] && !d.isSuper(req.User) && !(req.Cmd == "passwd" && len(req.Args) == 0) {
 		return fail("You don't have permission for this operation.")
 	}
@@ -249,6 +249,8 @@ func (d *daemon) dispatch(req *Request) Response {
 		return d.user(req)
 	case "users":
 		return d.users(req)
+	case "group":
+		return d.group(req)
 	case "passwd":
 		return d.passwd(req)
 	case "protect":
@@ -589,7 +591,9 @@ func (d *daemon) login(req *Request) Response {
 	if d.db.TicketExpiry == nil {
 		d.db.TicketExpiry = map[string]int64{}
 	}
-	d.db.TicketExpiry[ticket] = simNow().Unix() + ticketTimeout
+	if life := d.ticketLifetime(req.User); life > 0 {
+		d.db.TicketExpiry[ticket] = simNow().Unix() + life
+	}
 	if d.isReplica() {
 		if d.db.LocalTickets == nil {
 			d.db.LocalTickets = map[string]string{}

@@ -97,7 +97,7 @@ func replicaError(err error, target string) string {
 
 // apply takes the replicated tables; the server's own identity stays.
 func (d *daemon) apply(m *DB) {
-	d.db.Servers, d.db.Users, d.db.Protections = m.Servers, m.Users, m.Protections
+	d.db.Servers, d.db.Users, d.db.Groups, d.db.Protections = m.Servers, m.Users, m.Groups, m.Protections
 	d.db.Config, d.db.Tickets, d.db.Unicode = m.Config, m.Tickets, m.Unicode
 	// The master's tickets come with their expiry; the replica's own
 	// logins keep theirs.
