@@ -88,6 +88,10 @@ type Step struct {
 	DoneWhen string
 	Section  *Section
 	Number   int // 1-based within the section: ① ② ...
+	// Sub numbers a step tejun adds to the manual under the step before
+	// it (②-1, ②-2): the manual's own numbers stay, so an operator reading
+	// the manual beside the dry-run finds every step where it is.
+	Sub int
 
 	path  string // TOML key path, for placing problems
 	prim  toml.Primitive
@@ -161,6 +165,7 @@ type stepCommon struct {
 	Interval    Duration       `toml:"interval"`
 	Destructive *bool          `toml:"destructive"`
 	DoneWhen    string         `toml:"done_when"`
+	Sub         bool           `toml:"sub"`
 }
 
 var commonType = reflect.TypeFor[stepCommon]()
@@ -315,11 +320,21 @@ func (rb *Runbook) loadSections(in []sectionSchema[toml.Primitive], kinds map[st
 		if len(sc.Step) == 0 {
 			ps = append(ps, rb.src.At(path, "section %s has no steps", sc.ID))
 		}
+		n, sub := 0, 0
 		for j, prim := range sc.Step {
 			st, sps := rb.loadStep(fmt.Sprintf("%s.step[%d]", path, j), prim, kinds)
 			ps = append(ps, sps...)
 			st.Section = sec
-			st.Number = j + 1
+			if st.Sub > 0 && n == 0 {
+				ps = append(ps, rb.src.At(st.path+".sub", "step %s: sub numbers a step under the one before it; it is the section's first", st.ID))
+			}
+			if st.Sub > 0 && n > 0 {
+				sub++
+				st.Sub = sub
+			} else {
+				n, sub, st.Sub = n+1, 0, 0
+			}
+			st.Number = n
 			st.style = rb.StepStyle
 			if st.On == "" {
 				st.On = sec.On
@@ -348,6 +363,9 @@ func (rb *Runbook) loadStep(path string, prim toml.Primitive, kinds map[string]s
 		ID: c.ID, Kind: kinds[path], Title: c.Title, Note: c.Note, On: c.On,
 		Timeout: c.Timeout.Duration, Retries: c.Retries, Interval: c.Interval.Duration,
 		DoneWhen: c.DoneWhen, path: path, prim: prim,
+	}
+	if c.Sub {
+		st.Sub = 1 // numbered by loadSections
 	}
 	if c.Needs != nil {
 		st.Needs = *c.Needs
@@ -492,10 +510,14 @@ func (st *Step) Label() string {
 
 // Mark is the step's own number as its document writes it: ① or (1).
 func (st *Step) Mark() string {
+	m := Circled(st.Number)
 	if st.style == "paren" {
-		return "(" + strconv.Itoa(st.Number) + ")"
+		m = "(" + strconv.Itoa(st.Number) + ")"
 	}
-	return Circled(st.Number)
+	if st.Sub > 0 {
+		m += "-" + strconv.Itoa(st.Sub)
+	}
+	return m
 }
 
 // Circled returns ① for 1: the manual numbers its steps this way.
