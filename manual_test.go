@@ -61,7 +61,7 @@ var manualCommands = map[string][]struct {
 
 var (
 	sectionLine = regexp.MustCompile(`^(\S+．|■ )`)
-	stepLine    = regexp.MustCompile(`^([①-⑳]) `)
+	stepLine    = regexp.MustCompile(`^([①-⑳])(-[0-9]+)? `)
 )
 
 // commandsByStep reads the 実行コマンド lines of a Japanese dry-run.
@@ -75,7 +75,8 @@ func commandsByStep(out string) map[string][]string {
 		case sectionLine.MatchString(l) && !strings.Contains(l, "事前確認"):
 			sec++
 		case stepLine.MatchString(l):
-			step = strconv.Itoa(sec) + "-" + stepLine.FindStringSubmatch(l)[1]
+			m := stepLine.FindStringSubmatch(l)
+			step = strconv.Itoa(sec) + "-" + m[1] + m[2]
 		case strings.TrimSpace(l) == "実行コマンド":
 			inCmd = true
 		case strings.TrimSpace(l) == "":
@@ -116,6 +117,9 @@ func TestDryRunMatchesManual(t *testing.T) {
 		for step, lines := range got {
 			if strings.HasPrefix(step, "0-") {
 				continue // tejun's own precondition checks: not in the manual
+			}
+			if strings.Contains(step[strings.Index(step, "-")+1:], "-") {
+				continue // a sub-step (②-1) tejun adds: not in the manual
 			}
 			if strings.Contains(lines[0], "p4tickets-tejun logout") {
 				continue // tejun's own logout at the end of a drill: not in the manual

@@ -862,6 +862,11 @@ func TestPerforceRerunExpiredTickets(t *testing.T) {
 	if _, err := os.Stat(p.master.Path("/root/.p4tickets-tejun")); err != nil {
 		t.Fatalf("a partial run left no ticket of tejun's to expire: %v", err)
 	}
+	// The build put the service user in a group whose tickets never
+	// expire; someone has since set the group back to the default 12
+	// hours and the service user logged in again, so its ticket expires.
+	p.on(t, "master", "Group:\tservice_users\n\nTimeout:\t43200\n\nPasswordTimeout:\tunlimited\n\nUsers:\n\tservice\n", "p4", "-u", "super", "-p", p.mport, "group", "-i")
+	p.on(t, "standby", "s3rvice-Passw0rd-unique\n", "sudo", "-u", "perforce", "p4", "-u", "service", "-p", p.mport, "-E", "P4TICKETS=/standby/.p4tickets", "login")
 	pid, _ := os.ReadFile(p.standby.Path("/run/p4dctl-standby.pid"))
 	db, journal := p.dbFiles(t), p.journal(t)
 	p.passTime(t, 43200+60)
@@ -893,6 +898,42 @@ func TestPerforceRerunExpiredTickets(t *testing.T) {
 	p.rerunOK(t, out)
 	if p.dbFiles(t) != db {
 		t.Error("the standby was rebuilt")
+	}
+}
+
+// The service user's ticket outlives the default 12 hours: the build puts
+// it in a group with Timeout unlimited (the admin guide's service_users),
+// so 13 hours on the standby still replicates and a re-run changes nothing.
+func TestPerforceServiceTicketNeverExpires(t *testing.T) {
+	p := newPair(t)
+	if out, code := p.build(t); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	g := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "-ztag", "group", "-o", "service_users")
+	for _, want := range []string{"... Timeout unlimited\n", "... PasswordTimeout unlimited\n", "... Users0 service\n"} {
+		if !strings.Contains(g, want) {
+			t.Errorf("group service_users lacks %q:\n%s", strings.TrimSpace(want), g)
+		}
+	}
+	pid, _ := os.ReadFile(p.standby.Path("/run/p4dctl-standby.pid"))
+	db, journal := p.dbFiles(t), p.journal(t)
+	p.passTime(t, 13*3600)
+	if out, err := p.try("standby", "", "sudo", "-u", "perforce", "p4", "-u", "service", "-p", p.mport, "-E", "P4TICKETS=/standby/.p4tickets", "login", "-s"); err != nil {
+		t.Fatalf("the replication ticket did not outlive 12 hours: %s %v", out, err)
+	}
+	// The re-run's 5-③ waits until the standby's journalcopy and pull -L
+	// reach the master's journal position: replication, not a ticket.
+	out, code := p.build(t)
+	if code != 0 {
+		t.Fatalf("re-run 13 hours on: exit %d\n%s", code, out)
+	}
+	p.rerunOK(t, out)
+	after, _ := os.ReadFile(p.standby.Path("/run/p4dctl-standby.pid"))
+	if p.dbFiles(t) != db || string(after) != string(pid) || p.journal(t) != journal {
+		t.Errorf("the re-run touched the live standby (db, pid or a checkpoint):\n%s", out)
+	}
+	if out, err := p.try("standby", "", "p4", "-u", "super", "-p", p.sport, "-ztag", "pull", "-lj"); err != nil || strings.Contains(out, "masterJournalSequence -1") {
+		t.Errorf("the standby does not replicate 13 hours on: %s %v", out, err)
 	}
 }
 
