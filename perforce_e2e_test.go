@@ -961,3 +961,30 @@ func TestPerforceUnicodeMaster(t *testing.T) {
 		t.Fatalf("failover on a unicode pair: exit %d\n%s", code, out)
 	}
 }
+
+// A build that fails midway (max_fail = 0 stops both hosts) still ends
+// tejun's login: the clean-up section is always = true, so its ticket file
+// on the master does not outlive the failed run.
+func TestPerforceFailedBuildCleansUp(t *testing.T) {
+	p := newPair(t)
+	if _, err := os.Stat(p.standby.Path("/standby")); err == nil {
+		t.Fatal("the fixture already has /standby")
+	}
+	// 4-① cannot make P4ROOT where a plain file is: the build fails after
+	// tejun has logged in to the master for sections 1 to 3.
+	if err := os.WriteFile(p.standby.Path("/standby"), []byte("not a directory\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := p.build(t)
+	st := statuses(out)
+	if code == 0 || st["make-root standby"] != "failed" || st["checkpoint master"] == "failed" {
+		t.Fatalf("want the build to fail at 4-①: exit %d\n%s", code, out)
+	}
+	if st["restore -"] != "skipped" || !strings.Contains(out, "more than max_fail = 0 allows") {
+		t.Errorf("max_fail = 0 did not stop the build:\n%s", out)
+	}
+	if st["logout-master master"] != "changed" || st["logout-standby standby"] != "ok" {
+		t.Errorf("the clean-up did not run after the stop (logout-master %q, logout-standby %q):\n%s", st["logout-master master"], st["logout-standby standby"], out)
+	}
+	p.noTejunTickets(t)
+}

@@ -66,8 +66,13 @@ type Section struct {
 	// Optional sections (a kill test, one of two failover drills) run
 	// only when chosen with --section.
 	Optional bool
-	Note     inventory.Text
-	Steps    []*Step
+	// Always sections (logging out, removing a ticket file) run at the end
+	// of every run, even one stopped by a failure, max_fail or an
+	// interrupt, on each host the run reached: like a finally block,
+	// since a credential left behind outlives the run that failed.
+	Always bool
+	Note   inventory.Text
+	Steps  []*Step
 }
 
 // Step is one numbered step of a section.
@@ -141,6 +146,7 @@ type sectionSchema[S any] struct {
 	// Number is the document's own section number, such as "5.1".
 	Number   string         `toml:"number"`
 	Optional bool           `toml:"optional"`
+	Always   bool           `toml:"always"`
 	Note     inventory.Text `toml:"note"`
 	Step     []S            `toml:"step"`
 }
@@ -302,7 +308,7 @@ func (rb *Runbook) loadSections(in []sectionSchema[toml.Primitive], kinds map[st
 	number := 0
 	for i, sc := range in {
 		path := fmt.Sprintf("section[%d]", i)
-		sec := &Section{ID: sc.ID, Title: sc.Title, On: sc.On, Note: sc.Note, Numbered: sc.Number, Optional: sc.Optional}
+		sec := &Section{ID: sc.ID, Title: sc.Title, On: sc.On, Note: sc.Note, Numbered: sc.Number, Optional: sc.Optional, Always: sc.Always}
 		if (sc.Numbered == nil || *sc.Numbered) && sc.Number == "" {
 			number++
 			sec.Number = number
