@@ -14,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"tejun/transport"
 	"tejun/transport/testbed"
@@ -987,4 +988,65 @@ func TestPerforceFailedBuildCleansUp(t *testing.T) {
 		t.Errorf("the clean-up did not run after the stop (logout-master %q, logout-standby %q):\n%s", st["logout-master master"], st["logout-standby standby"], out)
 	}
 	p.noTejunTickets(t)
+}
+
+// A standby that answers but no longer replicates (its journalcopy thread
+// gone from startup.N after a restart) makes 5-③ time out, and the message
+// says where journalcopy, pull -L and pull -lj stood against the master's
+// journal position the check began from.
+func TestPerforcePullStalledStandby(t *testing.T) {
+	p := newPair(t)
+	if out, code := p.build(t); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	spec := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "server", "-o", "standby")
+	if !strings.Contains(spec, "startup.1=journalcopy -i 1") {
+		t.Fatalf("the standby's spec has no journalcopy thread:\n%s", spec)
+	}
+	spec = strings.Replace(spec, "startup.1=journalcopy -i 1", "startup.1=pull -u -i 1", 1)
+	p.on(t, "master", spec, "p4", "-u", "super", "-p", p.mport, "server", "-i")
+	// The standby takes the new startup.1 by replication, then restarts
+	// with it (startup.N is read when p4d starts).
+	for i := 0; ; i++ {
+		b, _ := os.ReadFile(p.standby.Path("/standby/db.tejunsim"))
+		if strings.Contains(string(b), `"standby#startup.1": "pull -u -i 1"`) {
+			break
+		}
+		if i == 100 {
+			t.Fatalf("the standby never took the new startup.1:\n%s", b)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.on(t, "standby", "", "p4dctl", "stop", "standby")
+	p.on(t, "standby", "", "p4dctl", "start", "standby")
+	// A change on the master the stalled standby will never copy.
+	p.on(t, "master", "User:\tstalled\n\nEmail:\tstalled@example.com\n\nFullName:\tStalled\n", "p4", "-u", "super", "-p", p.mport, "user", "-i", "-f")
+
+	// The example's 30 tries 2 s apart, cut short for the test.
+	src, err := os.ReadFile("examples/perforce-ha/standby.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := strings.Replace(string(src), "retries = 30\ninterval = \"2s\"", "retries = 2\ninterval = \"1s\"", 1)
+	if short == string(src) {
+		t.Fatal("pull-lj's retries/interval not found in standby.toml")
+	}
+	rb := filepath.Join(t.TempDir(), "standby.toml")
+	if err := os.WriteFile(rb, []byte(short), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := run(t, "run", rb, "-i", p.inventory, "--yes", "--only", "pull-lj", "--secret", "service_password=@"+p.secret,
+		"--secret", "super_password=@"+p.superSecret)
+	out += errOut
+	if code == 0 || statuses(out)["pull-lj standby"] != "failed" {
+		t.Fatalf("a stalled standby passed 5-③: exit %d\n%s", code, out)
+	}
+	for _, want := range []string{"has not reached the master's", "journalcopy at", "pull -L at", "pull -lj on standby shows"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the timeout message lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "service user's ticket") || strings.Contains(out, "cannot log in") {
+		t.Errorf("a stall is reported as a credential problem:\n%s", out)
+	}
 }

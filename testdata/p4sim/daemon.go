@@ -44,6 +44,10 @@ type daemon struct {
 	started  time.Time
 	stop     chan struct{}
 	listener net.Listener
+	// noJournalcopy: the server's startup.N configurables, read when it
+	// started, name other threads but no journalcopy, so it copies
+	// nothing from its master (startupThreads).
+	noJournalcopy bool
 }
 
 const version = "P4D/LINUX26X86_64/2019.1/1796703 (2019/05/01)"
@@ -65,6 +69,7 @@ func runDaemon(root, port string) error {
 	if d.isReplica() {
 		d.initReplica()
 	}
+	d.noJournalcopy = !startupThreads(d.db.configFor(d.id))
 	if err := d.db.save(root); err != nil {
 		return fmt.Errorf("Perforce server error: %v", err)
 	}
