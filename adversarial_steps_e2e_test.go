@@ -101,7 +101,7 @@ var advFixups = map[string]func(s steps.Step, variant, v, local string){
 	"p4.servers": nil, "p4.failover": nil, "p4dctl": func(s steps.Step, _, _, _ string) {
 		reflect.ValueOf(s).Elem().FieldByName("State").SetString("started")
 	},
-	"p4.parity": nil, "p4.logout": nil, "p4.info": nil,
+	"p4.parity": nil, "p4.logout": nil, "p4.info": nil, "p4.group": nil,
 	// A DNS alias makes both a no-op: attacked without one.
 	"p4.target": func(s steps.Step, _, _, _ string) {
 		t := reflect.ValueOf(s).Elem()

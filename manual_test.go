@@ -73,7 +73,7 @@ var manualCommands = map[string][]struct {
 
 var (
 	sectionLine = regexp.MustCompile(`^(\S+．|■ )`)
-	stepLine    = regexp.MustCompile(`^([①-⑳]) `)
+	stepLine    = regexp.MustCompile(`^([①-⑳])(-[0-9]+)? `)
 )
 
 // commandsByStep reads the 実行コマンド lines of a Japanese dry-run.
@@ -88,7 +88,8 @@ func commandsByStep(out string) map[string][]string {
 			n++
 			sec = n
 		case stepLine.MatchString(l):
-			step = strconv.Itoa(sec) + "-" + stepLine.FindStringSubmatch(l)[1]
+			m := stepLine.FindStringSubmatch(l)
+			step = strconv.Itoa(sec) + "-" + m[1] + m[2]
 		case strings.TrimSpace(l) == "実行コマンド":
 			inCmd = true
 		case strings.TrimSpace(l) == "":
@@ -133,6 +134,9 @@ func TestDryRunMatchesManual(t *testing.T) {
 		for step, lines := range got {
 			if strings.HasPrefix(step, "0-") {
 				continue // tejun's own precondition checks: not in the manual
+			}
+			if strings.Contains(step[strings.Index(step, "-")+1:], "-") {
+				continue // a sub-step (②-1) tejun adds: not in the manual
 			}
 			if strings.Contains(lines[0], "p4tickets-tejun logout") {
 				continue // tejun's own logout at the end of a drill: not in the manual

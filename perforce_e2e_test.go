@@ -14,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"tejun/transport"
 	"tejun/transport/testbed"
@@ -867,6 +868,11 @@ func TestPerforceRerunExpiredTickets(t *testing.T) {
 	if _, err := os.Stat(p.master.Path("/root/.p4tickets-tejun")); err != nil {
 		t.Fatalf("a partial run left no ticket of tejun's to expire: %v", err)
 	}
+	// The build put the service user in a group whose tickets never
+	// expire; someone has since set the group back to the default 12
+	// hours and the service user logged in again, so its ticket expires.
+	p.on(t, "master", "Group:\tservice_users\n\nTimeout:\t43200\n\nPasswordTimeout:\tunlimited\n\nUsers:\n\tservice\n", "p4", "-u", "super", "-p", p.mport, "group", "-i")
+	p.on(t, "standby", "s3rvice-Passw0rd-unique\n", "sudo", "-u", "perforce", "p4", "-u", "service", "-p", p.mport, "-E", "P4TICKETS=/standby/.p4tickets", "login")
 	pid, _ := os.ReadFile(p.standby.Path("/run/p4dctl-standby.pid"))
 	db, journal := p.dbFiles(t), p.journal(t)
 	p.passTime(t, 43200+60)
@@ -901,6 +907,42 @@ func TestPerforceRerunExpiredTickets(t *testing.T) {
 	}
 }
 
+// The service user's ticket outlives the default 12 hours: the build puts
+// it in a group with Timeout unlimited (the admin guide's service_users),
+// so 13 hours on the standby still replicates and a re-run changes nothing.
+func TestPerforceServiceTicketNeverExpires(t *testing.T) {
+	p := newPair(t)
+	if out, code := p.build(t); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	g := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "-ztag", "group", "-o", "service_users")
+	for _, want := range []string{"... Timeout unlimited\n", "... PasswordTimeout unlimited\n", "... Users0 service\n"} {
+		if !strings.Contains(g, want) {
+			t.Errorf("group service_users lacks %q:\n%s", strings.TrimSpace(want), g)
+		}
+	}
+	pid, _ := os.ReadFile(p.standby.Path("/run/p4dctl-standby.pid"))
+	db, journal := p.dbFiles(t), p.journal(t)
+	p.passTime(t, 13*3600)
+	if out, err := p.try("standby", "", "sudo", "-u", "perforce", "p4", "-u", "service", "-p", p.mport, "-E", "P4TICKETS=/standby/.p4tickets", "login", "-s"); err != nil {
+		t.Fatalf("the replication ticket did not outlive 12 hours: %s %v", out, err)
+	}
+	// The re-run's 5-③ waits until the standby's journalcopy and pull -L
+	// reach the master's journal position: replication, not a ticket.
+	out, code := p.build(t)
+	if code != 0 {
+		t.Fatalf("re-run 13 hours on: exit %d\n%s", code, out)
+	}
+	p.rerunOK(t, out)
+	after, _ := os.ReadFile(p.standby.Path("/run/p4dctl-standby.pid"))
+	if p.dbFiles(t) != db || string(after) != string(pid) || p.journal(t) != journal {
+		t.Errorf("the re-run touched the live standby (db, pid or a checkpoint):\n%s", out)
+	}
+	if out, err := p.try("standby", "", "p4", "-u", "super", "-p", p.sport, "-ztag", "pull", "-lj"); err != nil || strings.Contains(out, "masterJournalSequence -1") {
+		t.Errorf("the standby does not replicate 13 hours on: %s %v", out, err)
+	}
+}
+
 // A unicode master: every p4 command must send a charset, or the server
 // refuses it. tejun learns it from p4 -ztag info (the parity step) and
 // the standby's spec gets the manual's unicode line.
@@ -923,5 +965,93 @@ func TestPerforceUnicodeMaster(t *testing.T) {
 	out, code = p.failover(t, "master-up", "--yes")
 	if code != 0 || statuses(out)["failover standby"] != "changed" {
 		t.Fatalf("failover on a unicode pair: exit %d\n%s", code, out)
+	}
+}
+
+// A build that fails midway (max_fail = 0 stops both hosts) still ends
+// tejun's login: the clean-up section is always = true, so its ticket file
+// on the master does not outlive the failed run.
+func TestPerforceFailedBuildCleansUp(t *testing.T) {
+	p := newPair(t)
+	if _, err := os.Stat(p.standby.Path("/standby")); err == nil {
+		t.Fatal("the fixture already has /standby")
+	}
+	// 4-① cannot make P4ROOT where a plain file is: the build fails after
+	// tejun has logged in to the master for sections 1 to 3.
+	if err := os.WriteFile(p.standby.Path("/standby"), []byte("not a directory\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := p.build(t)
+	st := statuses(out)
+	if code == 0 || st["make-root standby"] != "failed" || st["checkpoint master"] == "failed" {
+		t.Fatalf("want the build to fail at 4-①: exit %d\n%s", code, out)
+	}
+	if st["restore -"] != "skipped" || !strings.Contains(out, "more than max_fail = 0 allows") {
+		t.Errorf("max_fail = 0 did not stop the build:\n%s", out)
+	}
+	if st["logout-master master"] != "changed" || st["logout-standby standby"] != "ok" {
+		t.Errorf("the clean-up did not run after the stop (logout-master %q, logout-standby %q):\n%s", st["logout-master master"], st["logout-standby standby"], out)
+	}
+	p.noTejunTickets(t)
+}
+
+// A standby that answers but no longer replicates (its journalcopy thread
+// gone from startup.N after a restart) makes 5-③ time out, and the message
+// says where journalcopy, pull -L and pull -lj stood against the master's
+// journal position the check began from.
+func TestPerforcePullStalledStandby(t *testing.T) {
+	p := newPair(t)
+	if out, code := p.build(t); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	spec := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "server", "-o", "standby")
+	if !strings.Contains(spec, "startup.1=journalcopy -i 1") {
+		t.Fatalf("the standby's spec has no journalcopy thread:\n%s", spec)
+	}
+	spec = strings.Replace(spec, "startup.1=journalcopy -i 1", "startup.1=pull -u -i 1", 1)
+	p.on(t, "master", spec, "p4", "-u", "super", "-p", p.mport, "server", "-i")
+	// The standby takes the new startup.1 by replication, then restarts
+	// with it (startup.N is read when p4d starts).
+	for i := 0; ; i++ {
+		b, _ := os.ReadFile(p.standby.Path("/standby/db.tejunsim"))
+		if strings.Contains(string(b), `"standby#startup.1": "pull -u -i 1"`) {
+			break
+		}
+		if i == 100 {
+			t.Fatalf("the standby never took the new startup.1:\n%s", b)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.on(t, "standby", "", "p4dctl", "stop", "standby")
+	p.on(t, "standby", "", "p4dctl", "start", "standby")
+	// A change on the master the stalled standby will never copy.
+	p.on(t, "master", "User:\tstalled\n\nEmail:\tstalled@example.com\n\nFullName:\tStalled\n", "p4", "-u", "super", "-p", p.mport, "user", "-i", "-f")
+
+	// The example's 30 tries 2 s apart, cut short for the test.
+	src, err := os.ReadFile("examples/perforce-ha/standby.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := strings.Replace(string(src), "retries = 30\ninterval = \"2s\"", "retries = 2\ninterval = \"1s\"", 1)
+	if short == string(src) {
+		t.Fatal("pull-lj's retries/interval not found in standby.toml")
+	}
+	rb := filepath.Join(t.TempDir(), "standby.toml")
+	if err := os.WriteFile(rb, []byte(short), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := run(t, "run", rb, "-i", p.inventory, "--yes", "--only", "pull-lj", "--secret", "service_password=@"+p.secret,
+		"--secret", "super_password=@"+p.superSecret)
+	out += errOut
+	if code == 0 || statuses(out)["pull-lj standby"] != "failed" {
+		t.Fatalf("a stalled standby passed 5-③: exit %d\n%s", code, out)
+	}
+	for _, want := range []string{"has not reached the master's", "journalcopy at", "pull -L at", "pull -lj on standby shows"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the timeout message lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "service user's ticket") || strings.Contains(out, "cannot log in") {
+		t.Errorf("a stall is reported as a credential problem:\n%s", out)
 	}
 }

@@ -74,6 +74,11 @@ type Section struct {
 	// edges, in a site without any): it is then nothing to do, and this
 	// text says so in the procedure and the run.
 	IfNoHosts inventory.Text
+	// Always sections (logging out, removing a ticket file) run at the end
+	// of every run, even one stopped by a failure, max_fail or an
+	// interrupt, on each host the run reached: like a finally block,
+	// since a credential left behind outlives the run that failed.
+	Always bool
 	Note      inventory.Text
 	Steps     []*Step
 }
@@ -114,6 +119,10 @@ type Step struct {
 	Explain  inventory.Text
 	Section  *Section
 	Number   int // 1-based within the section: ① ② ...
+	// Sub numbers a step tejun adds to the manual under the step before
+	// it (②-1, ②-2): the manual's own numbers stay, so an operator reading
+	// the manual beside the dry-run finds every step where it is.
+	Sub int
 
 	path  string // TOML key path, for placing problems
 	prim  toml.Primitive
@@ -174,6 +183,7 @@ type sectionSchema[S any] struct {
 	Optional  bool           `toml:"optional"`
 	With      []string       `toml:"with"`
 	IfNoHosts inventory.Text `toml:"if_no_hosts"`
+	Always    bool           `toml:"always"`
 	Note      inventory.Text `toml:"note"`
 	Step      []S            `toml:"step"`
 }
@@ -200,6 +210,7 @@ type stepCommon struct {
 	DoneWhen    string         `toml:"done_when"`
 	Examples    []Example      `toml:"example"`
 	Explain     inventory.Text `toml:"explain"`
+	Sub         bool           `toml:"sub"`
 }
 
 var commonType = reflect.TypeFor[stepCommon]()
@@ -344,7 +355,7 @@ func (rb *Runbook) loadSections(in []sectionSchema[toml.Primitive], kinds map[st
 	for i, sc := range in {
 		path := fmt.Sprintf("section[%d]", i)
 		sec := &Section{ID: sc.ID, Title: sc.Title, On: sc.On, Note: sc.Note, Numbered: sc.Number, Optional: sc.Optional,
-			With: sc.With, IfNoHosts: sc.IfNoHosts}
+			With: sc.With, IfNoHosts: sc.IfNoHosts, Always: sc.Always}
 		if (sc.Numbered == nil || *sc.Numbered) && sc.Number == "" {
 			number++
 			sec.Number = number
@@ -362,11 +373,21 @@ func (rb *Runbook) loadSections(in []sectionSchema[toml.Primitive], kinds map[st
 		if len(sc.Step) == 0 {
 			ps = append(ps, rb.src.At(path, "section %s has no steps", sc.ID))
 		}
+		n, sub := 0, 0
 		for j, prim := range sc.Step {
 			st, sps := rb.loadStep(fmt.Sprintf("%s.step[%d]", path, j), prim, kinds)
 			ps = append(ps, sps...)
 			st.Section = sec
-			st.Number = j + 1
+			if st.Sub > 0 && n == 0 {
+				ps = append(ps, rb.src.At(st.path+".sub", "step %s: sub numbers a step under the one before it; it is the section's first", st.ID))
+			}
+			if st.Sub > 0 && n > 0 {
+				sub++
+				st.Sub = sub
+			} else {
+				n, sub, st.Sub = n+1, 0, 0
+			}
+			st.Number = n
 			st.style = rb.StepStyle
 			if st.On == "" {
 				st.On = sec.On
@@ -406,6 +427,9 @@ func (rb *Runbook) loadStep(path string, prim toml.Primitive, kinds map[string]s
 		ID: c.ID, Kind: kinds[path], Title: c.Title, Note: c.Note, On: c.On,
 		Timeout: c.Timeout.Duration, Retries: c.Retries, Interval: c.Interval.Duration,
 		DoneWhen: c.DoneWhen, Examples: c.Examples, Explain: c.Explain, path: path, prim: prim,
+	}
+	if c.Sub {
+		st.Sub = 1 // numbered by loadSections
 	}
 	if c.Needs != nil {
 		st.Needs = *c.Needs
@@ -567,10 +591,14 @@ func (st *Step) LabelIn(lang string) string {
 
 // Mark is the step's own number as its document writes it: ① or (1).
 func (st *Step) Mark() string {
+	m := Circled(st.Number)
 	if st.style == "paren" {
-		return "(" + strconv.Itoa(st.Number) + ")"
+		m = "(" + strconv.Itoa(st.Number) + ")"
 	}
-	return Circled(st.Number)
+	if st.Sub > 0 {
+		m += "-" + strconv.Itoa(st.Sub)
+	}
+	return m
 }
 
 // Circled returns ① for 1: the manual numbers its steps this way.

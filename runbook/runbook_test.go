@@ -321,3 +321,26 @@ argv = ["true"]
 		t.Error("a section for a role no host has binds without if_no_hosts")
 	}
 }
+
+// A sub-step is numbered under the step before it and leaves the
+// manual's numbers of the steps after it alone; it cannot open a section.
+func TestSubStepNumbering(t *testing.T) {
+	step := func(id string, sub bool) string {
+		s := "[[section.step]]\nid = \"" + id + "\"\nkind = \"command\"\ntitle.en = \"" + id + "\"\nargv = [\"true\"]\n"
+		if sub {
+			s += "sub = true\n"
+		}
+		return s
+	}
+	head := "[runbook]\nname = \"s\"\n[[section]]\nid = \"s\"\non = \"nodes\"\ntitle.en = \"s\"\n"
+	rb, _ := bind(t, head+step("a", false)+step("a1", true)+step("a2", true)+step("b", false)+step("b1", true))
+	want := map[string]string{"a": "1-①", "a1": "1-①-1", "a2": "1-①-2", "b": "1-②", "b1": "1-②-1"}
+	for id, label := range want {
+		if got := rb.Step(id).Label(); got != label {
+			t.Errorf("step %s: label %s, want %s", id, got, label)
+		}
+	}
+	if _, err := Parse("rb.toml", []byte(head+step("a", true)), registry()); err == nil || !strings.Contains(err.Error(), "section's first") {
+		t.Errorf("a sub-step opening a section: %v", err)
+	}
+}

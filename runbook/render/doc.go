@@ -151,6 +151,9 @@ func buildStep(b *runbook.Binding, o Options, st *runbook.Step) step {
 	if lang == "en" && st.Mark() == runbook.Circled(st.Number) {
 		sd.number = fmt.Sprintf("(%d)", st.Number)
 	}
+	if lang == "en" && st.Sub > 0 && strings.HasPrefix(st.Mark(), runbook.Circled(st.Number)) {
+		sd.number = fmt.Sprintf("(%d-%d)", st.Number, st.Sub)
+	}
 	if len(ins) == 0 {
 		return sd
 	}

@@ -54,6 +54,24 @@ func (c *connections) get(ctx context.Context, h *inventory.Host) (transport.Con
 	}
 }
 
+// reached reports whether the run has a working connection to host: an
+// always section cleans up only where the run got to, and never dials a
+// host the run did not touch.
+func (c *connections) reached(host string) bool {
+	c.mu.Lock()
+	lc := c.conns[host]
+	c.mu.Unlock()
+	if lc == nil {
+		return false
+	}
+	select {
+	case <-lc.done:
+		return lc.err == nil && lc.conn != nil
+	default:
+		return false
+	}
+}
+
 func (c *connections) open(ctx context.Context, h *inventory.Host, lc *lazyConn) {
 	defer close(lc.done)
 	if h.SSH.Connection == "local" {

@@ -158,6 +158,11 @@ type Result struct {
 // keepalive gives up.
 const cleanupWithin = 2 * time.Second
 
+// alwaysWithin bounds an always section's step in a run already
+// interrupted: the operator asked to stop, so a clean-up that hangs must
+// not keep the run alive.
+const alwaysWithin = 30 * time.Second
+
 // Count returns how many events have status s.
 func (r *Result) Count(s Status) int {
 	n := 0
@@ -534,6 +539,14 @@ func (x *Executor) walk(ctx context.Context) {
 // on h must be done there; a need that ran only elsewhere (the master's
 // checkpoint, for the standby) must be done everywhere it ran.
 func (x *Executor) blockedOn(ctx context.Context, st *runbook.Step, h string) string {
+	if st.Section.Always && !x.opt.Plan {
+		// Clean-up runs after a stop or an interrupt, and on a host whose
+		// earlier steps failed: only a host never reached has nothing.
+		if !x.conns.reached(h) {
+			return "clean-up: the run did not reach " + h
+		}
+		return ""
+	}
 	if ctx.Err() != nil {
 		return "interrupted"
 	}
@@ -665,6 +678,12 @@ func (x *Executor) selection(order []*runbook.Step) map[string]bool {
 // runStep runs a step on each of its hosts where nothing it needs
 // failed, at most Forks at a time.
 func (x *Executor) runStep(ctx context.Context, st *runbook.Step, forks chan struct{}) {
+	if st.Section.Always && ctx.Err() != nil && !x.opt.Plan {
+		// An interrupted run still cleans up, within a bound of its own.
+		c, cancel := context.WithTimeout(context.WithoutCancel(ctx), alwaysWithin)
+		defer cancel()
+		ctx = c
+	}
 	all := x.stepHosts(st)
 	if len(all) == 0 && len(x.b.Instances[st.ID]) == 0 && st.Section.IfNoHosts.JA+st.Section.IfNoHosts.EN != "" {
 		// A section for roles this inventory has none of (no replica to

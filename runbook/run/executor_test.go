@@ -523,3 +523,78 @@ func TestQuestionLabelsInLang(t *testing.T) {
 		}
 	}
 }
+
+const withCleanup = `
+[runbook]
+name = "c"
+max_fail = 0
+[[section]]
+id = "s"
+on = "h1"
+title.en = "s"
+[[section.step]]
+id = "a"
+kind = "command"
+title.en = "a"
+argv = ["first"]
+[[section.step]]
+id = "b"
+kind = "command"
+title.en = "b"
+argv = ["second"]
+[[section]]
+id = "cleanup"
+on = "r"
+always = true
+title.en = "clean up"
+[[section.step]]
+id = "c"
+kind = "command"
+title.en = "c"
+argv = ["cleanup"]
+`
+
+// An always section runs after max_fail stopped the run and after an
+// interrupt, on the hosts the run reached only: h2 was never contacted,
+// so nothing is dialled there to clean up.
+func TestAlwaysSectionRunsAfterStop(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		first transporttest.Reply
+	}{
+		{"failed", transporttest.Reply{Stderr: "boom\n", Code: 1}},
+		{"interrupted", transporttest.Reply{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := bind(t, withCleanup)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			first := c.first
+			if c.name == "interrupted" {
+				first.Then = func(*transporttest.Fake) { cancel() }
+			}
+			h1 := transporttest.New().On(`^first$`, first).On(`^second$`, transporttest.Reply{}).On(`^cleanup$`, transporttest.Reply{})
+			h2 := transporttest.New().On(`.`, transporttest.Reply{})
+			dialled := map[string]bool{}
+			var mu sync.Mutex
+			dial := func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error) {
+				mu.Lock()
+				dialled[cfg.Name] = true
+				mu.Unlock()
+				return map[string]*transporttest.Fake{"h1": h1, "h2": h2}[cfg.Name], nil
+			}
+			rec := &recorder{}
+			if _, err := Run(ctx, b, Options{Dial: dial}, rec); err != nil {
+				t.Fatal(err)
+			}
+			h1.AssertNotReceived(t, `^second$`)
+			h1.AssertReceived(t, `^cleanup$`)
+			if st := rec.status("c", "h1"); st != Changed && st != OK {
+				t.Errorf("clean-up on h1: %s", st)
+			}
+			if st := rec.status("c", "h2"); st != Skipped || dialled["h2"] {
+				t.Errorf("clean-up on h2, never reached: %s (dialled %v)", st, dialled["h2"])
+			}
+		})
+	}
+}

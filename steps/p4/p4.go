@@ -17,6 +17,7 @@ func Kinds() []steps.Kind {
 	return []steps.Kind{
 		{Name: "p4.server", New: func() steps.Step { return &Server{} }},
 		{Name: "p4.user", New: func() steps.Step { return &User{} }},
+		{Name: "p4.group", New: func() steps.Step { return &Group{} }},
 		{Name: "p4.passwd", New: func() steps.Step { return &Passwd{} }, Caps: steps.Caps{Credentials: true}},
 		{Name: "p4.protect", New: func() steps.Step { return &Protect{} }},
 		{Name: "p4.checkpoint", New: func() steps.Step { return &Checkpoint{} }, Caps: steps.Caps{Produces: true, RealOutputs: true}},

@@ -121,3 +121,29 @@ func TestP4Port(t *testing.T) {
 		t.Errorf("portLines: %q", got)
 	}
 }
+
+// A group step must name what it sets, with timeouts Perforce accepts and
+// user names that cannot add lines of their own to the form.
+func TestGroupValidate(t *testing.T) {
+	for _, c := range []struct {
+		g    Group
+		want string
+	}{
+		{Group{Name: "g", Users: []string{"service"}, Timeout: "unlimited"}, ""},
+		{Group{Name: "g", Timeout: "43200", PasswordTimeout: "unset"}, ""},
+		{Group{Name: "g"}, "needs users"},
+		{Group{Users: []string{"s"}}, "needs name"},
+		{Group{Name: "-a", Users: []string{"s"}}, "cannot start"},
+		{Group{Name: "g", Users: []string{"s\nUsers:\n\tevil"}}, "line breaks"},
+		{Group{Name: "g", Timeout: "12h"}, "want seconds"},
+	} {
+		var msgs []string
+		for _, p := range c.g.Validate() {
+			msgs = append(msgs, p.Msg)
+		}
+		got := strings.Join(msgs, "; ")
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("%+v: problems %q, want %q", c.g, got, c.want)
+		}
+	}
+}

@@ -153,6 +153,11 @@ var samples = map[string]sample{
 		h:      []rule{r(`-ztag info$`, out("... serverVersion P4D/LINUX26X86_64/2023.1/2468153 (2023/05/17)\n... tzoffset 32400\n... monitor enabled\n"))},
 		o:      []rule{r(`p4d -V$`, out("Rev. P4D/LINUX26X86_64/2023.1/2468153 (2023/05/17).\n")), r(`date`, out("+0900\n"))},
 		notRun: map[string]string{`-E P4TICKETS=/root/.p4tickets-tejun login$`: "super logs in only when the server refuses its ticket"}},
+	"p4.group": {step: func(string) steps.Step {
+		return &p4.Group{Conn: superConn(), Name: "service_users", Users: []string{"service"}, Timeout: "unlimited"}
+	},
+		h:      []rule{r(`group -o service_users$`, out("Group:\tservice_users\n\nTimeout:\t43200\n\nUsers:\n")), r(`-ztag group -o service_users$`, out("... Group service_users\n... Timeout 43200\n"))},
+		notRun: map[string]string{`-E P4TICKETS=/root/.p4tickets-tejun login$`: "super logs in only when the server refuses its ticket"}},
 	"p4.info": {step: func(string) steps.Step { return &p4.Info{Conn: superConn(), ServerID: "master"} }},
 	"p4.configure": {step: func(string) steps.Step {
 		return &p4.Configure{Conn: superConn(), ServerID: "edge1", Name: "P4TARGET", Value: "m:1666"}
@@ -176,7 +181,7 @@ func superConn() p4.Conn {
 // state of tagged records to find work.
 var exact = []string{"command", "manual", "directory", "owner", "move", "remove", "transfer", "upload", "service",
 	"wait_until", "wait_fields", "log_match", "secret_env_file", "file", "line", "package", "mount", "reboot",
-	"p4dctl", "p4.server_id", "p4.restore", "p4.ticket", "p4.logout", "p4.login", "p4.passwd", "p4.protect", "p4.user", "p4.parity", "p4.servers"}
+	"p4dctl", "p4.server_id", "p4.restore", "p4.ticket", "p4.logout", "p4.login", "p4.passwd", "p4.protect", "p4.user", "p4.group", "p4.parity", "p4.servers"}
 
 func kinds() []steps.Kind { return append(steps.Generic(), p4.Kinds()...) }
 

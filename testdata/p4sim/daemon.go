@@ -47,6 +47,10 @@ type daemon struct {
 	// savedMod is the mtime of this server's own last database write: a
 	// different one means p4d -cset changed db.config meanwhile.
 	savedMod time.Time
+	// noJournalcopy: the server's startup.N configurables, read when it
+	// started, name other threads but no journalcopy, so it copies
+	// nothing from its master (startupThreads).
+	noJournalcopy bool
 }
 
 const version = "P4D/LINUX26X86_64/2019.1/1796703 (2019/05/01)"
@@ -68,6 +72,7 @@ func runDaemon(root, port string) error {
 	if d.isReplica() {
 		d.initReplica()
 	}
+	d.noJournalcopy = !startupThreads(d.db.configFor(d.id))
 	if err := d.save(); err != nil {
 		return fmt.Errorf("Perforce server error: %v", err)
 	}
@@ -214,12 +219,12 @@ func (d *daemon) handle(req *Request) Response {
 		d.db.Users[req.User] = &User{User: req.User, Type: "standard", Email: req.User + "@" + d.hostname(), FullName: req.User}
 		d.db.write("user " + req.User)
 	}
-	write := map[string]bool{"configure": true, "server": true, "user": true, "passwd": true, "protect": true, "admin": true}
+	write := map[string]bool{"configure": true, "server": true, "user": true, "group": true, "passwd": true, "protect": true, "admin": true}
 	reading := len(req.Args) > 0 && (req.Args[0] == "-o" || req.Cmd == "configure" && req.Args[0] == "show")
 	if write[req.Cmd] && d.isReplica() && !reading && req.Cmd != "admin" {
 		return fail("Replica does not support this command.")
 	}
-	adminOnly := map[string]bool{"configure": true, "server": true, "protect": true, "admin": true, "servers": true, "pull": true, "failover": true, "passwd": true}
+	adminOnly := map[string]bool{"configure": true, "server": true, "group": true, "protect": true, "admin": true, "servers": true, "pull": true, "failover": true, "passwd": true}
 	if adminOnly[req.Cmd] && !d.isSuper(req.User) && !(req.Cmd == "passwd" && len(req.Args) == 0) {
 		return fail("You don't have permission for this operation.")
 	}
@@ -254,6 +259,8 @@ func (d *daemon) dispatch(req *Request) Response {
 		return d.user(req)
 	case "users":
 		return d.users(req)
+	case "group":
+		return d.group(req)
 	case "passwd":
 		return d.passwd(req)
 	case "protect":
@@ -604,7 +611,9 @@ func (d *daemon) login(req *Request) Response {
 	if d.db.TicketExpiry == nil {
 		d.db.TicketExpiry = map[string]int64{}
 	}
-	d.db.TicketExpiry[ticket] = simNow().Unix() + ticketTimeout
+	if life := d.ticketLifetime(req.User); life > 0 {
+		d.db.TicketExpiry[ticket] = simNow().Unix() + life
+	}
 	if d.isReplica() {
 		if d.db.LocalTickets == nil {
 			d.db.LocalTickets = map[string]string{}

@@ -23,6 +23,7 @@ type DB struct {
 	Sequence    int                `json:"sequence"` // bytes written to the current journal
 	Servers     map[string]*Server `json:"servers"`
 	Users       map[string]*User   `json:"users"`
+	Groups      map[string]*Group  `json:"groups,omitempty"`
 	Protections []string           `json:"protections"`
 	Config      map[string]string  `json:"config"` // "any#P4LOG" / "standby#P4TARGET" → value
 	// AppliedConfig is, on a replica, the master's configurables as last
@@ -175,7 +176,8 @@ func (db *DB) ticketOwner(t string) (user string, expired bool) {
 // ticketTimeout is a ticket's lifetime: "By default, tickets are valid for
 // 12 hours" (P4 Command Reference, p4 login: the default Timeout of 43200
 // seconds, set per group in the p4 group form). The manual puts the
-// service user in no group, so its tickets expire too.
+// service user in no group, so its tickets expire unless a group says
+// otherwise (ticketLifetime).
 const ticketTimeout = 43200
 
 // clockFile holds seconds to add to the host's clock: a test "lets twelve

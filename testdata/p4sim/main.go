@@ -123,7 +123,7 @@ func needsStdin(r *Request) bool {
 		return true
 	case "login":
 		return len(r.Args) == 0 || r.Args[0] == "-p" || r.Args[0] == "-a"
-	case "server", "user", "protect":
+	case "server", "user", "group", "protect":
 		return len(r.Args) > 0 && r.Args[0] == "-i"
 	}
 	return false

@@ -61,6 +61,13 @@ func (d *daemon) replicate() {
 		case err != nil:
 			d.db.Replica.Error = replicaError(err, target)
 			pending = nil
+		case d.noJournalcopy:
+			// No journalcopy thread: the master's position is still
+			// known (pull -lj asks the master for it), and the master
+			// keeps the positions this replica last reported, but
+			// nothing is copied or applied.
+			d.db.Replica.Error = ""
+			d.db.Replica.MasterJournal, d.db.Replica.MasterSequence = master.Journal, master.Sequence
 		default:
 			d.db.Replica.Error = ""
 			d.db.Replica.MasterJournal, d.db.Replica.MasterSequence = master.Journal, master.Sequence
@@ -98,7 +105,7 @@ func replicaError(err error, target string) string {
 
 // apply takes the replicated tables; the server's own identity stays.
 func (d *daemon) apply(m *DB) {
-	d.db.Servers, d.db.Users, d.db.Protections = m.Servers, m.Users, m.Protections
+	d.db.Servers, d.db.Users, d.db.Groups, d.db.Protections = m.Servers, m.Users, m.Groups, m.Protections
 	d.applyConfig(m.Config)
 	d.db.Tickets, d.db.Unicode = m.Tickets, m.Unicode
 	// The master's tickets come with their expiry; the replica's own
@@ -155,6 +162,31 @@ func readTicket(path, port, user string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("Perforce password (P4PASSWD) invalid or unset.")
+}
+
+// startupThreads reports whether a replica's startup.N configurables, as
+// p4d reads them when it starts, run journalcopy: a standby's threads are
+// "startup.1=journalcopy -i 1", "startup.2=pull -L -i 1" (Helix Core
+// Server Administrator Guide, "Deploying a standby"; P4 Command Reference,
+// startup.N: "the process to start when the server starts"). Without the
+// journalcopy thread nothing is copied from the master, so neither its
+// persisted nor its applied position moves (its master's position is still
+// learnt, as pull -lj asks the master), and a change made later does
+// not take effect until p4d restarts. A server with no startup.N at all
+// is left replicating, as the simulator always did: fixtures that never
+// set them are not standbys built by the manual.
+func startupThreads(cfg map[string]string) bool {
+	any := false
+	for k, v := range cfg {
+		if !strings.HasPrefix(k, "startup.") {
+			continue
+		}
+		any = true
+		if strings.HasPrefix(v, "journalcopy") {
+			return true
+		}
+	}
+	return !any
 }
 
 // dialAddr turns a P4PORT into a Go network address: Perforce's protocol
