@@ -79,8 +79,8 @@ type Section struct {
 	// interrupt, on each host the run reached: like a finally block,
 	// since a credential left behind outlives the run that failed.
 	Always bool
-	Note      inventory.Text
-	Steps     []*Step
+	Note   inventory.Text
+	Steps  []*Step
 }
 
 // Chosen says whether the section runs when --section names id.
