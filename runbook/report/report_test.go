@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"tejun/inventory"
 	"tejun/runbook"
+	"tejun/runbook/runbooktest"
 	"tejun/steps"
 )
 
@@ -52,19 +52,7 @@ const hostileOut = `clear\u001b[2J</pre><script>alert(1)</script>\n| a | b |\n` 
 
 func bind(t *testing.T) *runbook.Binding {
 	t.Helper()
-	rb, err := runbook.Parse("rb.toml", []byte(rbSrc), steps.NewRegistry(steps.Generic()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := inventory.Parse("inv.toml", []byte("[hosts.h1]\nroles = [\"r\"]\n[hosts.h2]\nroles = [\"r\"]\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := runbook.Bind(rb, inv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return runbooktest.Bind(t, rbSrc, runbooktest.TwoHosts, steps.Generic()...)
 }
 
 // What a host prints is data in every format: escape sequences are shown,

@@ -8,6 +8,7 @@ import (
 
 	"tejun/inventory"
 	"tejun/runbook"
+	"tejun/runbook/runbooktest"
 	"tejun/steps"
 	"tejun/steps/p4"
 	"tejun/transport"
@@ -39,20 +40,7 @@ func (r *recorder) status(step, host string) Status {
 
 func bind(t *testing.T, rbSrc string) *runbook.Binding {
 	t.Helper()
-	reg := steps.NewRegistry(append(steps.Generic(), p4.Kinds()...)...)
-	rb, err := runbook.Parse("rb.toml", []byte(rbSrc), reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := inventory.Parse("inv.toml", []byte("[hosts.h1]\nroles = [\"r\"]\n[hosts.h2]\nroles = [\"r\"]\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := runbook.Bind(rb, inv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return runbooktest.Bind(t, rbSrc, runbooktest.TwoHosts, append(steps.Generic(), p4.Kinds()...)...)
 }
 
 func fakes(conns map[string]*transporttest.Fake) func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error) {
