@@ -16,6 +16,7 @@ import (
 
 	"tejun/inventory"
 	"tejun/runbook"
+	"tejun/runbook/host"
 	"tejun/runbook/mask"
 	"tejun/steps"
 	"tejun/transport"
@@ -124,25 +125,33 @@ type Options struct {
 	Lang string
 }
 
-// Command is one command run on a host, for the audit record. The line
-// is masked; so is everything else that reaches a reporter.
-type Command struct {
-	Step     string
-	Host     string
-	Line     string
-	ExitCode int // -1 when the command did not run to an exit status
-	Duration time.Duration
-	Error    string
-	// Stdout and Stderr are what the command printed, masked, at most
-	// OutputLimit bytes each: the reviewer's report shows them as the
-	// step's result.
-	Stdout, Stderr string
+// Command is one command run on a host, for the audit record (made by
+// the host's Env, which runs it).
+type Command = host.Command
+
+// OutputLimit bounds each output stream of a command in the audit record.
+const OutputLimit = host.OutputLimit
+
+// Progresser is implemented by reporters that show how far a file
+// transfer or upload has got. It is optional: JSON events and JUnit have
+// no use for it. done and total are bytes; total is -1 while unknown.
+type Progresser interface {
+	Progress(step *runbook.Step, host string, done, total int64)
 }
 
-// OutputLimit bounds each output stream of a command in the audit record,
-// so one verbose command cannot make a record line too long to read back
-// (resume and report read it line by line); its head and tail are kept.
-const OutputLimit = 32 << 10
+// sink tells the reporter what a step's Env saw, by step.
+type sink struct {
+	b   *runbook.Binding
+	rep Reporter
+}
+
+func (s sink) Log(step, host, line string) { s.rep.Log(s.b.Runbook.Step(step), host, line) }
+
+func (s sink) Progress(step, host string, done, total int64) {
+	if pr, ok := s.rep.(Progresser); ok {
+		pr.Progress(s.b.Runbook.Step(step), host, done, total)
+	}
+}
 
 // Result sums a run up.
 type Result struct {
@@ -199,7 +208,8 @@ type Executor struct {
 	b     *runbook.Binding
 	opt   Options
 	rep   Reporter
-	conns *connections
+	pool  *host.Pool
+	hosts *host.Hosts
 	mask  *mask.Masker
 
 	mu      sync.Mutex
@@ -356,15 +366,6 @@ func Run(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter) (*R
 	if opt.Forks <= 0 {
 		opt.Forks = 10
 	}
-	if opt.Dial == nil {
-		opt.Dial = func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error) {
-			c, err := transport.DialSSH(ctx, cfg)
-			if err != nil {
-				return nil, err // not a nil *SSH inside a non-nil Conn
-			}
-			return c, nil
-		}
-	}
 	if opt.Dir == "" {
 		opt.Dir = filepath.Dir(b.Runbook.File)
 	}
@@ -375,20 +376,23 @@ func Run(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter) (*R
 	x := &Executor{
 		b: b, opt: opt, rep: rep, outputs: runbook.Outputs{}, mask: m, holds: map[string]*holdsOnce{}, groups: map[string]*groupOnce{},
 		bad: map[string]map[string]bool{}, failedHosts: map[string]bool{}, maxFail: b.Runbook.MaxFail,
-		conns: &connections{inv: b.Inventory, userCfg: opt.UserConfig, dial: opt.Dial, conns: map[string]*lazyConn{}},
 	}
 	if opt.FailFast {
 		x.maxFail = 0
 	}
+	var locks *host.Locks
 	if opt.RunID != "" && !opt.Plan {
-		x.conns.locks = newLocks(opt.RunID, b.Runbook.Name, opt.ForceUnlock, opt.Resumes)
+		locks = host.NewLocks(opt.RunID, b.Runbook.Name, opt.ForceUnlock, opt.Resumes)
 	}
-	if x.conns.locks != nil && !x.lockAll(ctx) {
-		x.result.LocksLeft = x.conns.closeAll(cleanupWithin)
+	x.pool = host.NewPool(host.PoolOptions{Inventory: b.Inventory, UserConfig: opt.UserConfig, Dial: opt.Dial, Locks: locks})
+	x.hosts = &host.Hosts{Pool: x.pool, Inventory: b.Inventory, Dir: opt.Dir, Secrets: opt.Secrets, Confirm: opt.Confirm,
+		Mask: m, Sink: sink{b: b, rep: rep}, Audit: opt.Audit, Failed: x.hostFailed}
+	if locks != nil && !x.lockAll(ctx) {
+		x.result.LocksLeft = x.pool.CloseAll(cleanupWithin)
 		return &x.result, nil
 	}
 	x.walk(ctx)
-	x.result.LocksLeft = x.conns.closeAll(cleanupWithin)
+	x.result.LocksLeft = x.pool.CloseAll(cleanupWithin)
 	return &x.result, nil
 }
 
@@ -442,8 +446,8 @@ func (x *Executor) lockAll(ctx context.Context) bool {
 			defer wg.Done()
 			forks <- struct{}{}
 			defer func() { <-forks }()
-			_, err := x.conns.get(ctx, h)
-			var le *LockedError
+			_, err := x.pool.Get(ctx, h)
+			var le *host.LockedError
 			if errors.As(err, &le) {
 				mu.Lock()
 				locked[h.Name] = err
@@ -542,7 +546,7 @@ func (x *Executor) blockedOn(ctx context.Context, st *runbook.Step, h string) st
 	if st.Section.Always && !x.opt.Plan {
 		// Clean-up runs after a stop or an interrupt, and on a host whose
 		// earlier steps failed: only a host never reached has nothing.
-		if !x.conns.reached(h) {
+		if !x.pool.Reached(h) {
 			return "clean-up: the run did not reach " + h
 		}
 		return ""
@@ -898,7 +902,7 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 	env := x.env(h, st.ID, step)
 
 	status, err := x.check(ctx, st, step, env)
-	var down *hostDown
+	var down *host.DownError
 	if errors.As(err, &down) {
 		return Event{Status: Skipped, Reason: down.Error(), blocked: true}
 	}
@@ -1108,20 +1112,17 @@ func (x *Executor) check(ctx context.Context, st *runbook.Step, step steps.Runne
 // env is a step's view of a host: gated to its check commands in plan
 // mode, whoever asks.
 func (x *Executor) env(h *inventory.Host, step string, impl steps.Step) steps.Env {
-	prog := &progress{x: x, step: x.b.Runbook.Step(step), host: h.Name}
-	prog.total.Store(-1)
-	e := &hostEnv{x: x, host: h, step: step, impl: impl, prog: prog}
 	if x.opt.Plan {
-		return x.readOnly(e, impl)
+		return x.hosts.CheckEnv(step, h, impl)
 	}
-	return e
+	return x.hosts.Env(step, h, impl)
 }
 
 // planned turns a check's verdict into a plan line.
 func (x *Executor) planned(st *runbook.Step, step steps.Step, status steps.Status, err error) Event {
 	upstream := x.upstreamChanges(st)
 	verifyOnly := len(step.Plan().Apply) == 0
-	var refused *ErrNotACheck
+	var refused *host.ErrNotACheck
 	switch {
 	case errors.As(err, &refused):
 		return x.fail(err) // a kind breaking its read-only contract is a defect, whatever else happens
@@ -1172,8 +1173,8 @@ func (x *Executor) record(st *runbook.Step, step steps.Step) {
 }
 
 func (x *Executor) fail(err error) Event {
-	var u *unreachable
-	var locked *LockedError
+	var u *host.UnreachableError
+	var locked *host.LockedError
 	ev := Event{Status: Failed, Error: x.mask.Replace(err.Error()), Unreachable: errors.As(err, &u) || errors.Is(err, transport.ErrConnectionLost),
 		Locked: errors.As(err, &locked), canceled: errors.Is(err, context.Canceled)}
 	var ee *transport.ExitError
@@ -1199,45 +1200,4 @@ func (x *Executor) finish(ev Event) {
 	x.result.Events = append(x.result.Events, ev)
 	x.mu.Unlock()
 	x.rep.Finished(ev)
-}
-
-func (x *Executor) log(step, host, line string) {
-	x.rep.Log(x.b.Runbook.Step(step), host, x.mask.Replace(line))
-}
-
-func (x *Executor) audit(step, host string, cmd transport.Cmd, d time.Duration, err error, stdout, stderr string) {
-	if x.opt.Audit == nil {
-		return
-	}
-	c := Command{Step: step, Host: host, Line: x.mask.Replace(cmd.String()), Duration: d,
-		Stdout: bounded(x.mask.Replace(stdout)), Stderr: bounded(x.mask.Replace(stderr))}
-	var ee *transport.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		c.ExitCode = ee.Code
-		c.Error = x.mask.Replace(err.Error())
-	default:
-		c.ExitCode = -1
-		c.Error = x.mask.Replace(err.Error())
-	}
-	x.opt.Audit(c)
-}
-
-// bounded keeps the head and tail of s within OutputLimit bytes, cut at
-// line ends where it can, saying how much was left out. It is given text
-// already masked: masking the whole output first means no cut can split
-// a secret into parts that no longer look like it.
-func bounded(s string) string {
-	if len(s) <= OutputLimit {
-		return s
-	}
-	head, tail := s[:OutputLimit/2], s[len(s)-OutputLimit/2:]
-	if i := strings.LastIndexByte(head, '\n'); i > 0 {
-		head = head[:i+1]
-	}
-	if i := strings.IndexByte(tail, '\n'); i >= 0 && i < len(tail)-1 {
-		tail = tail[i+1:]
-	}
-	return head + fmt.Sprintf("[... %d bytes not recorded ...]\n", len(s)-len(head)-len(tail)) + tail
 }

@@ -1,4 +1,4 @@
-package run
+package host
 
 import (
 	"context"
@@ -6,7 +6,9 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"time"
 
+	"tejun/inventory"
 	"tejun/steps"
 	"tejun/transport"
 )
@@ -19,18 +21,20 @@ type readOnlyEnv struct {
 	allowed map[string][]*regexp.Regexp // host → permitted command lines
 }
 
-// readOnly builds the gate for step on e's host. A checkpoint's number is
-// the server's to choose: plan lines say ckp.N, the check asks for the
-// real one.
-func (x *Executor) readOnly(e *hostEnv, step steps.Step) *readOnlyEnv {
+// CheckEnv is step's view of h in plan mode: the gate, which runs only the
+// commands of the step's Plan().Check, on whichever host each names. A
+// checkpoint's number is the server's to choose: plan lines say ckp.N, the
+// check asks for the real one.
+func (hs *Hosts) CheckEnv(step string, h *inventory.Host, impl steps.Step) steps.Env {
+	e := hs.env(step, h, impl)
 	r := &readOnlyEnv{hostEnv: e, allowed: map[string][]*regexp.Regexp{}}
-	for _, op := range step.Plan().Check {
+	for _, op := range impl.Plan().Check {
 		if op.Action != "" {
 			continue
 		}
 		host := e.host
 		if op.Host != "" {
-			if hs, err := x.b.Inventory.Select(op.Host); err == nil && len(hs) == 1 {
+			if hs, err := hs.Inventory.Select(op.Host); err == nil && len(hs) == 1 {
 				host = hs[0]
 			}
 		}
@@ -83,3 +87,8 @@ func (r *readOnlyEnv) On(name string) (steps.Env, error) {
 }
 
 func (r *readOnlyEnv) Confirm(context.Context, string) error { return steps.ErrNoOperator }
+
+// Reconnect of a plan never happens: Apply never runs in a plan.
+func (r *readOnlyEnv) Reconnect(context.Context, time.Duration) error {
+	return fmt.Errorf("plan mode: no reboot")
+}
