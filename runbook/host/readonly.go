@@ -23,8 +23,9 @@ type readOnlyEnv struct {
 
 // CheckEnv is step's view of h in plan mode: the gate, which runs only the
 // commands of the step's Plan().Check, on whichever host each names. A
-// checkpoint's number is the server's to choose: plan lines say ckp.N, the
-// check asks for the real one.
+// word the host chooses (steps.Chosen: a checkpoint's number, shown as
+// ckp.N) is admitted as its declared pattern, in the ops that declare it
+// and nowhere else.
 func (hs *Hosts) CheckEnv(step string, h *inventory.Host, impl steps.Step) steps.Env {
 	e := hs.env(step, h, impl)
 	r := &readOnlyEnv{hostEnv: e, allowed: map[string][]*regexp.Regexp{}}
@@ -43,8 +44,15 @@ func (hs *Hosts) CheckEnv(step string, h *inventory.Host, impl steps.Step) steps
 			if err != nil {
 				continue
 			}
-			pat := "^" + strings.ReplaceAll(regexp.QuoteMeta(line), `\.ckp\.N`, `\.ckp\.[0-9]+`) + "$"
-			r.allowed[host.Name] = append(r.allowed[host.Name], regexp.MustCompile(pat))
+			pat := regexp.QuoteMeta(line)
+			for _, ch := range op.Chosen {
+				pat = strings.ReplaceAll(pat, regexp.QuoteMeta(ch.Word), "(?:"+ch.Pattern+")")
+			}
+			re, err := regexp.Compile("^" + pat + "$")
+			if err != nil {
+				continue // a kind's bad pattern admits nothing: fail closed
+			}
+			r.allowed[host.Name] = append(r.allowed[host.Name], re)
 		}
 	}
 	return r
