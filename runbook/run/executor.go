@@ -212,10 +212,10 @@ type Executor struct {
 	hosts *host.Hosts
 	mask  *mask.Masker
 
-	mu      sync.Mutex
-	outputs runbook.Outputs
-	result  Result
-	holds   map[string]*holdsOnce // done_when steps, checked once per run
+	mu     sync.Mutex
+	outs   *outputs
+	result Result
+	holds  map[string]*holdsOnce // done_when steps, checked once per run
 
 	// Failure policy: bad[step][host] marks a step not done on a host
 	// (failed, refused, or skipped for that), so that its dependents are
@@ -374,7 +374,7 @@ func Run(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter) (*R
 		m.Add(string(v))
 	}
 	x := &Executor{
-		b: b, opt: opt, rep: rep, outputs: runbook.Outputs{}, mask: m, holds: map[string]*holdsOnce{}, groups: map[string]*groupOnce{},
+		b: b, opt: opt, rep: rep, outs: newOutputs(b), mask: m, holds: map[string]*holdsOnce{}, groups: map[string]*groupOnce{},
 		bad: map[string]map[string]bool{}, failedHosts: map[string]bool{}, maxFail: b.Runbook.MaxFail,
 	}
 	if opt.FailFast {
@@ -633,15 +633,13 @@ func (x *Executor) learnOutputs(ctx context.Context, order []*runbook.Step, sele
 			continue
 		}
 		for _, base := range x.b.Instances[st.ID] {
-			x.mu.Lock()
-			in, err := x.b.Instantiate(st, base.Host, x.outputs)
-			x.mu.Unlock()
+			in, err := x.outs.bind(st, base.Host)
 			if err != nil {
 				continue
 			}
 			if c, ok := in.Impl.(steps.Runner); ok {
 				if status, err := c.Check(ctx, x.env(base.Host, st.ID, c)); err == nil && status.Done {
-					x.record(st, c)
+					x.outs.record(st, c)
 				}
 			}
 		}
@@ -767,9 +765,7 @@ func (x *Executor) sameManualWork(st *runbook.Step, hosts []*inventory.Host) boo
 	}
 	first := ""
 	for i, h := range hosts {
-		x.mu.Lock()
-		in, err := x.b.Instantiate(st, h, x.outputs)
-		x.mu.Unlock()
+		in, err := x.outs.bind(st, h)
 		if err != nil {
 			return false
 		}
@@ -872,19 +868,17 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 			return Event{Status: OK, Reason: "done when " + st.DoneWhen + ": " + why}
 		}
 	}
-	x.mu.Lock()
-	in, err := x.b.Instantiate(st, h, x.outputs)
-	x.mu.Unlock()
+	in, err := x.outs.bind(st, h)
 	if err == nil && x.opt.Finished[st.ID][h.Name] {
 		// Done in the run resumed: not again. A producer is checked
 		// (read-only) for what later steps need to know of it.
 		if p, ok := in.Impl.(steps.Runner); ok {
 			if _, produces := p.(steps.RealProducer); produces {
 				if status, err := p.Check(ctx, x.env(h, st.ID, p)); err == nil && status.Done {
-					x.record(st, p)
+					x.outs.record(st, p)
 				}
 			} else {
-				x.record(st, p)
+				x.outs.record(st, p)
 			}
 		}
 		return Event{Status: OK, Reason: "finished in run " + x.opt.Resumes + " (--resume)"}
@@ -908,7 +902,7 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 	}
 	if x.opt.Plan {
 		if err == nil && status.Done {
-			x.record(st, step) // later checks use what it found (the master's charset)
+			x.outs.record(st, step) // later checks use what it found (the master's charset)
 		}
 		return x.planned(st, step, status, err)
 	}
@@ -916,7 +910,7 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 		return x.fail(err)
 	}
 	if status.Done {
-		x.record(st, step)
+		x.outs.record(st, step)
 		return Event{Status: OK, Reason: status.Reason}
 	}
 	if len(step.Plan().Apply) == 0 {
@@ -944,7 +938,7 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 			return x.fail(fmt.Errorf("applied, but: %w", err))
 		}
 	}
-	x.record(st, step)
+	x.outs.record(st, step)
 	return Event{Status: Changed, Reason: x.mask.Replace(status.Reason)}
 }
 
@@ -970,9 +964,7 @@ func (x *Executor) holdsNow(ctx context.Context, id string) (bool, string, error
 		}
 		h.ok = true
 		for _, base := range x.b.Instances[id] {
-			x.mu.Lock()
-			in, err := x.b.Instantiate(st, base.Host, x.outputs)
-			x.mu.Unlock()
+			in, err := x.outs.bind(st, base.Host)
 			if err != nil {
 				h.ok, h.err = false, err
 				return
@@ -1153,23 +1145,6 @@ func (x *Executor) upstreamChanges(st *runbook.Step) bool {
 		}
 	}
 	return false
-}
-
-// record keeps what a producing step found out (the checkpoint's real
-// name) for the steps that use it. Kinds whose outputs are known before
-// running (a transfer's destination) need no Produced.
-func (x *Executor) record(st *runbook.Step, step steps.Step) {
-	var out map[string]string
-	if p, ok := step.(steps.RealProducer); ok {
-		out = p.Produced()
-	} else if p, ok := step.(steps.Producer); ok {
-		out = p.Outputs()
-	}
-	if out != nil {
-		x.mu.Lock()
-		x.outputs[st.ID] = out
-		x.mu.Unlock()
-	}
 }
 
 func (x *Executor) fail(err error) Event {
