@@ -65,7 +65,7 @@ type Command struct {
 // (resume and report read it line by line); its head and tail are kept.
 const OutputLimit = 32 << 10
 
-// Env is step's view of h during a run, running whatever the step sends:
+// Env is the step's view of h during a run, running whatever it sends:
 // the apply operation's. impl is the step's kind, asked for the
 // credentials its commands print.
 func (hs *Hosts) Env(step string, h *inventory.Host, impl steps.Step) steps.Env {

@@ -1,7 +1,8 @@
-// Package run runs a bound runbook on its hosts: for each step whose
-// needs are done, on each of its hosts, Check (read-only), then Apply only if
-// the host is not already in the wanted state, then Verify. It knows the graph
-// only through the runbook package, and hosts only through transport.
+// Package run runs a bound runbook on its hosts: it walks the graph
+// (dag.Walk, walk.go) and does one operation on each step and host: apply
+// (apply.go: Check, then Apply only if the host is not already in the
+// wanted state, then Verify) or plan (plan.go: the read-only check alone).
+// It reaches hosts only through runbook/host.
 package run
 
 import (
