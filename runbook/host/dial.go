@@ -22,7 +22,8 @@ type Pool struct {
 	userCfg *transport.UserConfig
 	dial    func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error)
 	// locks, when set, is taken on each host as it is first connected.
-	locks *Locks
+	locks   *Locks
+	timeout time.Duration
 
 	mu     sync.Mutex
 	conns  map[string]*lazyConn
@@ -40,6 +41,9 @@ type PoolOptions struct {
 	// Locks, when set, is taken on each host as it is first connected: a
 	// run's pool; plan mode and checks outside a run take none.
 	Locks *Locks
+	// DialTimeout bounds each host's first connection (with its jump hosts
+	// and its lock); 0 is DialTimeout.
+	DialTimeout time.Duration
 }
 
 // NewPool returns a pool that has dialled nothing yet.
@@ -54,7 +58,11 @@ func NewPool(o PoolOptions) *Pool {
 			return c, nil
 		}
 	}
-	return &Pool{inv: o.Inventory, userCfg: o.UserConfig, dial: dial, locks: o.Locks, conns: map[string]*lazyConn{}}
+	timeout := o.DialTimeout
+	if timeout <= 0 {
+		timeout = DialTimeout
+	}
+	return &Pool{inv: o.Inventory, userCfg: o.UserConfig, dial: dial, locks: o.Locks, timeout: timeout, conns: map[string]*lazyConn{}}
 }
 
 type lazyConn struct {
@@ -63,11 +71,11 @@ type lazyConn struct {
 	err  error
 }
 
-// dialTimeout bounds a host's first connection (with its jump hosts and
+// DialTimeout bounds a host's first connection (with its jump hosts and
 // its lock). The dial does not run under the context of the step that
 // happened to need the host first: a step's timeout or a cancelled check
 // would otherwise leave the host "unreachable" for the rest of the run.
-const dialTimeout = 2 * time.Minute
+const DialTimeout = 2 * time.Minute
 
 // Get returns h's connection, dialling (and locking) it on first use. A
 // caller whose ctx ends gives up; the dial goes on for the next one.
@@ -113,7 +121,7 @@ func (c *Pool) open(ctx context.Context, h *inventory.Host, lc *lazyConn) {
 		lc.conn = transport.Local{}
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	cfg, err := c.config(h, map[string]bool{})
 	if err != nil {
