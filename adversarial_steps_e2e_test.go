@@ -18,6 +18,7 @@ import (
 
 	"tejun/steps"
 	"tejun/transport"
+	"tejun/transport/ssh"
 	"tejun/transport/testbed"
 )
 
@@ -176,7 +177,7 @@ func fillHostile(s steps.Step, variant, v string) {
 
 // advEnv is a step's view of the one test host, as the executor gives it.
 type advEnv struct {
-	c     *transport.SSH
+	c     *ssh.Conn
 	local string
 }
 
@@ -289,7 +290,7 @@ func TestHostileValuesDoOnlyWhatTheyName(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(local, "upload.txt"), []byte("upload\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c, err := transport.DialSSH(context.Background(), transport.SSHConfig{Name: h.Name, Address: h.Address, Port: h.Port, User: "root",
+	c, err := ssh.Dial(context.Background(), ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: "root",
 		IdentityFiles: []string{b.KeyFile}, KnownHosts: []string{b.KnownHosts}, AgentSocket: "/nonexistent"})
 	if err != nil {
 		t.Fatal(err)
@@ -355,7 +356,7 @@ func advHost(t *testing.T) (*testbed.Host, *advEnv) {
 	t.Helper()
 	b := testbed.Start(t, "adv")
 	h := b.Hosts[0]
-	c, err := transport.DialSSH(context.Background(), transport.SSHConfig{Name: h.Name, Address: h.Address, Port: h.Port, User: "root",
+	c, err := ssh.Dial(context.Background(), ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: "root",
 		IdentityFiles: []string{b.KeyFile}, KnownHosts: []string{b.KnownHosts}, AgentSocket: "/nonexistent"})
 	if err != nil {
 		t.Fatal(err)

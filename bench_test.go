@@ -21,9 +21,10 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/ssh"
+	gossh "golang.org/x/crypto/ssh"
 
 	"tejun/transport"
+	"tejun/transport/ssh"
 	"tejun/transport/testbed"
 )
 
@@ -86,16 +87,16 @@ func BenchmarkCommand(b *testing.B) {
 	h := bed.Hosts[0]
 	ctx := context.Background()
 	// Every variant logs in as root, as the step benchmark's inventory does.
-	conn, err := transport.DialSSH(ctx, transport.SSHConfig{Name: "n1", Address: h.Address, Port: h.Port, User: "root",
+	conn, err := ssh.Dial(ctx, ssh.Config{Name: "n1", Address: h.Address, Port: h.Port, User: "root",
 		IdentityFiles: []string{bed.KeyFile}, KnownHosts: []string{bed.KnownHosts}, AgentSocket: "/nonexistent"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer conn.Close()
 	key, _ := os.ReadFile(bed.KeyFile)
-	signer, _ := ssh.ParsePrivateKey(key)
-	raw, err := ssh.Dial("tcp", h.Addr(), &ssh.ClientConfig{User: "root", Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)},
-		HostKeyCallback: ssh.FixedHostKey(h.HostKey)})
+	signer, _ := gossh.ParsePrivateKey(key)
+	raw, err := gossh.Dial("tcp", h.Addr(), &gossh.ClientConfig{User: "root", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.FixedHostKey(h.HostKey)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -252,7 +253,7 @@ func BenchmarkUpload1GiB(b *testing.B) {
 	ctx := context.Background()
 	b.Run("tejun-sftp", func(b *testing.B) {
 		b.SetBytes(gib)
-		conn, err := transport.DialSSH(ctx, transport.SSHConfig{Name: "n1", Address: h.Address, Port: h.Port, User: "root",
+		conn, err := ssh.Dial(ctx, ssh.Config{Name: "n1", Address: h.Address, Port: h.Port, User: "root",
 			IdentityFiles: []string{bed.KeyFile}, KnownHosts: []string{bed.KnownHosts}, AgentSocket: "/nonexistent"})
 		if err != nil {
 			b.Fatal(err)
@@ -391,11 +392,11 @@ func mustRead(b *testing.B, p string) []byte {
 func BenchmarkDial(b *testing.B) {
 	bed := testbed.Start(b, "n1")
 	h := bed.Hosts[0]
-	cfg := transport.SSHConfig{Name: "n1", Address: h.Address, Port: h.Port, User: "root",
+	cfg := ssh.Config{Name: "n1", Address: h.Address, Port: h.Port, User: "root",
 		IdentityFiles: []string{bed.KeyFile}, KnownHosts: []string{bed.KnownHosts}, AgentSocket: "/nonexistent"}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		conn, err := transport.DialSSH(context.Background(), cfg)
+		conn, err := ssh.Dial(context.Background(), cfg)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"tejun/transport"
+	"tejun/transport/ssh"
 	"tejun/transport/testbed"
 )
 
@@ -58,7 +59,7 @@ type pair struct {
 	secret          string
 	superSecret     string
 	unicode         bool // the master runs in unicode mode: the test's p4 commands send -C utf8
-	ssh             map[string]*transport.SSH
+	ssh             map[string]*ssh.Conn
 	ports           map[string]string // each host's P4PORT, replicas' too
 }
 
@@ -82,7 +83,7 @@ func newPairWith(t *testing.T, unicode bool, extra ...string) *pair {
 	t.Helper()
 	sim := simulator(t)
 	b := testbed.Start(t, append([]string{"master", "standby"}, extra...)...)
-	p := &pair{bed: b, master: b.Host("master"), standby: b.Host("standby"), ssh: map[string]*transport.SSH{}, ports: map[string]string{}}
+	p := &pair{bed: b, master: b.Host("master"), standby: b.Host("standby"), ssh: map[string]*ssh.Conn{}, ports: map[string]string{}}
 	p.mport = fmt.Sprintf("%s:%d", p.master.Address, freeLoopbackPort(t, p.master.Address))
 	p.sport = fmt.Sprintf("%s:%d", p.standby.Address, freeLoopbackPort(t, p.standby.Address))
 	for _, h := range b.Hosts {
@@ -98,7 +99,7 @@ func newPairWith(t *testing.T, unicode bool, extra ...string) *pair {
 		os.MkdirAll(h.Path("/etc/perforce/p4dctl.conf.d"), 0o755)
 		conf := fmt.Sprintf("p4d %s\n{\n    Owner = perforce\n    Execute = /usr/local/bin/p4d\n    Environment\n    {\n        P4ROOT = %s\n        P4PORT = %s\n    }\n}\n", h.Name, root, port)
 		os.WriteFile(h.Path("/etc/perforce/p4dctl.conf.d/"+h.Name+".conf"), []byte(conf), 0o644)
-		c, err := transport.DialSSH(context.Background(), transport.SSHConfig{Name: h.Name, Address: h.Address, Port: h.Port, User: "root",
+		c, err := ssh.Dial(context.Background(), ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: "root",
 			IdentityFiles: []string{b.KeyFile}, KnownHosts: []string{b.KnownHosts}, AgentSocket: "/nonexistent"})
 		if err != nil {
 			t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"tejun/transport"
+	"tejun/transport/ssh"
 	"tejun/transport/testbed"
 )
 
@@ -21,7 +22,7 @@ import (
 // exitOf runs argv on a test-bed host over SSH and returns its exit status.
 func exitOf(t *testing.T, b *testbed.Bed, h *testbed.Host, argv ...string) int {
 	t.Helper()
-	c, err := transport.DialSSH(context.Background(), transport.SSHConfig{Name: h.Name, Address: h.Address, Port: h.Port, User: "root",
+	c, err := ssh.Dial(context.Background(), ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: "root",
 		IdentityFiles: []string{b.KeyFile}, KnownHosts: []string{b.KnownHosts}, AgentSocket: "/nonexistent"})
 	if err != nil {
 		t.Fatal(err)

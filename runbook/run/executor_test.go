@@ -12,6 +12,7 @@ import (
 	"tejun/steps"
 	"tejun/steps/p4"
 	"tejun/transport"
+	"tejun/transport/ssh"
 	"tejun/transport/transporttest"
 )
 
@@ -43,8 +44,8 @@ func bind(t *testing.T, rbSrc string) *runbook.Binding {
 	return runbooktest.Bind(t, rbSrc, runbooktest.TwoHosts, append(steps.Generic(), p4.Kinds()...)...)
 }
 
-func fakes(conns map[string]*transporttest.Fake) func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error) {
-	return func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error) {
+func fakes(conns map[string]*transporttest.Fake) func(ctx context.Context, cfg ssh.Config) (transport.Conn, error) {
+	return func(ctx context.Context, cfg ssh.Config) (transport.Conn, error) {
 		return conns[cfg.Name], nil
 	}
 }
@@ -148,7 +149,7 @@ name = "service"
 secret = "pw"
 `)
 	dialed := false
-	_, err := Run(context.Background(), b, Options{Dial: func(context.Context, transport.SSHConfig) (transport.Conn, error) {
+	_, err := Run(context.Background(), b, Options{Dial: func(context.Context, ssh.Config) (transport.Conn, error) {
 		dialed = true
 		return nil, nil
 	}}, &recorder{})
@@ -565,7 +566,7 @@ func TestAlwaysSectionRunsAfterStop(t *testing.T) {
 			h2 := transporttest.New().On(`.`, transporttest.Reply{})
 			dialled := map[string]bool{}
 			var mu sync.Mutex
-			dial := func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error) {
+			dial := func(ctx context.Context, cfg ssh.Config) (transport.Conn, error) {
 				mu.Lock()
 				dialled[cfg.Name] = true
 				mu.Unlock()
