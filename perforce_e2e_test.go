@@ -7,11 +7,9 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,33 +18,6 @@ import (
 	"tejun/transport/ssh"
 	"tejun/transport/testbed"
 )
-
-var (
-	simOnce sync.Once
-	simPath string
-	simErr  error
-)
-
-// simulator builds testdata/p4sim once per test binary.
-func simulator(t *testing.T) string {
-	simOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "tejun-p4sim-")
-		if err != nil {
-			simErr = err
-			return
-		}
-		simPath = filepath.Join(dir, "p4sim")
-		cmd := exec.Command("go", "build", "-o", simPath, "./testdata/p4sim")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			simErr = fmt.Errorf("build p4sim: %v\n%s", err, out)
-		}
-	})
-	if simErr != nil {
-		t.Fatal(simErr)
-	}
-	return simPath
-}
 
 // pair is a master and a standby host as the HA manual describes them,
 // before the build: the master runs with the manual's protections table,
@@ -81,7 +52,7 @@ func newPair(t *testing.T) *pair {
 // mode (p4d -xi before its first start).
 func newPairWith(t *testing.T, unicode bool, extra ...string) *pair {
 	t.Helper()
-	sim := simulator(t)
+	sim := testbed.P4Sim(t)
 	b := testbed.Start(t, append([]string{"master", "standby"}, extra...)...)
 	p := &pair{bed: b, master: b.Host("master"), standby: b.Host("standby"), ssh: map[string]*ssh.Conn{}, ports: map[string]string{}}
 	p.mport = fmt.Sprintf("%s:%d", p.master.Address, freeLoopbackPort(t, p.master.Address))
