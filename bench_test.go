@@ -23,6 +23,7 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
+	"tejun/runbook/runbooktest"
 	"tejun/transport"
 	"tejun/transport/ssh"
 	"tejun/transport/testbed"
@@ -63,8 +64,7 @@ func benchInventory(b *testing.B, bed *testbed.Bed) string {
 	for _, h := range bed.Hosts {
 		fmt.Fprintf(&s, "[hosts.%s]\naddress = %q\nport = %d\nroles = [\"nodes\"]\n", h.Name, h.Address, h.Port)
 	}
-	p := filepath.Join(b.TempDir(), "inventory.toml")
-	os.WriteFile(p, []byte(s.String()), 0o644)
+	p := runbooktest.Write(b, "", "inventory.toml", s.String())
 	return p
 }
 
@@ -75,8 +75,7 @@ func stepsRunbook(b *testing.B, n int, step func(i int) string) string {
 	for i := 0; i < n; i++ {
 		fmt.Fprintf(&s, "[[section.step]]\nid = \"s%d\"\ntitle.en = \"s%d\"\n%s\n", i, i, step(i))
 	}
-	p := filepath.Join(b.TempDir(), "runbook.toml")
-	os.WriteFile(p, []byte(s.String()), 0o644)
+	p := runbooktest.Write(b, "", "runbook.toml", s.String())
 	return p
 }
 
@@ -298,7 +297,7 @@ func BenchmarkTransfer1GiB(b *testing.B) {
 	in.Close()
 	outf.Close()
 	inv := benchInventory(b, bed)
-	rb := writeRunbookB(b, `
+	rb := runbooktest.Write(b, "", "runbook.toml", `
 [runbook]
 name = "t"
 [[section]]
@@ -337,12 +336,6 @@ dst = "/tmp/big"
 	})
 }
 
-func writeRunbookB(b *testing.B, src string) string {
-	p := filepath.Join(b.TempDir(), "runbook.toml")
-	os.WriteFile(p, []byte(src), 0o644)
-	return p
-}
-
 func BenchmarkFanout(b *testing.B) {
 	names := make([]string, 50)
 	for i := range names {
@@ -350,9 +343,9 @@ func BenchmarkFanout(b *testing.B) {
 	}
 	bed := testbed.Start(b, names...)
 	inv := benchInventory(b, bed)
-	one := writeRunbookB(b, "[runbook]\nname = \"f\"\n[[section]]\nid = \"s\"\non = \"h01\"\ntitle.en = \"s\"\n[[section.step]]\nid = \"c\"\nkind = \"command\"\ntitle.en = \"c\"\nargv = [\"true\"]\n")
+	one := runbooktest.Write(b, "", "runbook.toml", "[runbook]\nname = \"f\"\n[[section]]\nid = \"s\"\non = \"h01\"\ntitle.en = \"s\"\n[[section.step]]\nid = \"c\"\nkind = \"command\"\ntitle.en = \"c\"\nargv = [\"true\"]\n")
 	all := strings.Replace(string(mustRead(b, one)), `on = "h01"`, `on = "nodes"`, 1)
-	allPath := writeRunbookB(b, all)
+	allPath := runbooktest.Write(b, "", "runbook.toml", all)
 	// tejun's own CPU per run: on this one machine the 50 sshd hosts share
 	// tejun's two cores, so wall time also measures their handshakes.
 	cpu := func() time.Duration {

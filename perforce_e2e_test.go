@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"tejun/runbook/runbooktest"
 	"tejun/transport"
 	"tejun/transport/ssh"
 	"tejun/transport/testbed"
@@ -241,8 +242,7 @@ p4port = %s
 p4root = "/standby"
 p4dctl = "standby"
 `, p.bed.KeyFile, p.bed.KnownHosts, p.master.Address, p.master.Port, mp, p.standby.Address, p.standby.Port, sp)
-	path := filepath.Join(t.TempDir(), "inventory.toml")
-	os.WriteFile(path, []byte(inv), 0o644)
+	path := runbooktest.Write(t, "", "inventory.toml", inv)
 	return path
 }
 
@@ -1008,10 +1008,7 @@ func TestPerforcePullStalledStandby(t *testing.T) {
 	if short == string(src) {
 		t.Fatal("pull-lj's retries/interval not found in standby.toml")
 	}
-	rb := filepath.Join(t.TempDir(), "standby.toml")
-	if err := os.WriteFile(rb, []byte(short), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	rb := runbooktest.Write(t, "", "standby.toml", short)
 	out, errOut, code := run(t, "run", rb, "-i", p.inventory, "--yes", "--only", "pull-lj", "--secret", "service_password=@"+p.secret,
 		"--secret", "super_password=@"+p.superSecret)
 	out += errOut

@@ -15,14 +15,8 @@ import (
 	"tejun/inventory/tomlsrc"
 	"tejun/runbook"
 	"tejun/runbook/render"
-	"tejun/steps"
-	"tejun/steps/p4"
 	"tejun/transport/transporttest"
 )
-
-func registry() *steps.Registry {
-	return steps.NewRegistry(append(steps.Generic(), p4.Kinds()...)...)
-}
 
 func readFile(t testing.TB, path string) []byte {
 	t.Helper()
