@@ -247,10 +247,19 @@ func TestPerforceFailback(t *testing.T) {
 	// The checkpoint is new: the one of the first build, in the new
 	// master's root under the current journal's number, predates the
 	// standby's new P4TARGET.
-	for _, key := range []string{"checkpoint p4-2", "transfer-checkpoint p4-2", "restore p4-1", "start-standby p4-1"} {
+	for _, key := range []string{"standby-nomandatory p4-2", "checkpoint p4-2", "transfer-checkpoint p4-2", "restore p4-1", "start-standby p4-1", "set-mandatory p4-2"} {
 		if st[key] != "changed" {
 			t.Errorf("failback: %s = %q, want changed", key, st[key])
 		}
+	}
+	// The new master's spec for the standby was mandatory from the first
+	// build: it is nomandatory before the rebuild stops anything, and
+	// mandatory again only at 6-③.
+	nomandatory := regexp.MustCompile(`(?m)standby-nomandatory\s+p4-2\s+changed`).FindStringIndex(out)
+	stop := regexp.MustCompile(`(?m)stop-standby\s+p4-1\s+(changed|ok)`).FindStringIndex(out)
+	mandatory := regexp.MustCompile(`(?m)set-mandatory\s+p4-2\s+changed`).FindStringIndex(out)
+	if nomandatory == nil || stop == nil || mandatory == nil || !(nomandatory[0] < stop[0] && stop[0] < mandatory[0]) {
+		t.Errorf("failback: nomandatory, stop, mandatory not in that order:\n%s", out)
 	}
 	if id := p.serverID(t, "master", p.mport); id != "standby" {
 		t.Fatalf("after failback the old master's machine is %s, want standby", id)

@@ -293,6 +293,9 @@ func TestPerforceStandbyBuild(t *testing.T) {
 		t.Fatalf("build: exit %d\n%s", code, out)
 	}
 	first := statuses(out)
+	if first["standby-nomandatory master"] != "ok" {
+		t.Errorf("a new standby's spec is nomandatory already: standby-nomandatory = %q", first["standby-nomandatory master"])
+	}
 	for _, key := range []string{"create-spec master", "checkpoint master", "transfer-checkpoint master", "restore standby", "start-standby standby", "service-login standby", "set-mandatory master"} {
 		if first[key] != "changed" {
 			t.Errorf("%s = %q, want changed", key, first[key])
