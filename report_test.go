@@ -212,3 +212,34 @@ func TestReportFailedRun(t *testing.T) {
 		})
 	}
 }
+
+// TestReportLangFromLocale: without --lang the report follows the locale,
+// as dry-run, plan and run do; --lang wins over it.
+func TestReportLangFromLocale(t *testing.T) {
+	recordedRun(t)
+	ja, _, _ := run(t, "report", "--lang", "ja")
+	en, _, _ := run(t, "report", "--lang", "en")
+	if ja == en {
+		t.Fatal("the ja and en reports are the same")
+	}
+	for _, c := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"LANG": "en_US.UTF-8"}, nil, en},
+		{map[string]string{"LANG": "ja_JP.UTF-8"}, nil, ja},
+		{map[string]string{"LANG": "C.UTF-8"}, nil, ja},
+		{nil, nil, ja},
+		{map[string]string{"LANG": "ja_JP.UTF-8", "LC_ALL": "en_US.UTF-8"}, nil, en},
+		{map[string]string{"LANG": "en_US.UTF-8"}, []string{"--lang", "ja"}, ja},
+	} {
+		out, errOut, code := runEnv(t, c.env, append([]string{"report"}, c.args...)...)
+		if code != 0 || out != c.want {
+			t.Errorf("%v %q: exit %d, %.60q..., want the %s report\n%s", c.env, c.args, code, out, map[bool]string{true: "English", false: "Japanese"}[c.want == en], errOut)
+		}
+	}
+	if _, errOut, code := run(t, "report", "--lang", "fr"); code != 2 || !strings.Contains(errOut, "--lang") {
+		t.Errorf("--lang fr: exit %d, %s", code, errOut)
+	}
+}
