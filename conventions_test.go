@@ -528,3 +528,69 @@ func TestJapaneseShowExec(t *testing.T) {
 		t.Errorf("only %d runbooks checked", n)
 	}
 }
+
+// TestLabelsFollowLang: the JSON events, the audit record and the JUnit
+// report number steps as the terminal does, 1-① in Japanese and 1-1 in
+// English; the step id beside the label is the same in every language,
+// for consumers to key on.
+func TestLabelsFollowLang(t *testing.T) {
+	rb, inv, dir := localPlanBed(t)
+	for _, c := range []struct {
+		lang, label string
+	}{{"en", "1-2"}, {"ja", "1-②"}} {
+		junitPath := filepath.Join(dir, "junit-"+c.lang+".xml")
+		out, errOut, code := run(t, "run", rb, "-i", inv, "--lang", c.lang, "--output", "json", "--junit", junitPath)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", c.lang, code, out, errOut)
+		}
+		// This run's record, by its id: two runs in one second sort by
+		// their random part.
+		var start cli.Event
+		json.Unmarshal([]byte(strings.SplitN(out, "\n", 2)[0]), &start)
+		if start.Event != "run_start" || start.Lang != c.lang {
+			t.Errorf("%s: first event %s, lang %q", c.lang, start.Event, start.Lang)
+		}
+		files, _ := filepath.Glob(filepath.Join(stateDir(t), "tejun", "runs", start.RunID+"*.jsonl"))
+		if len(files) != 1 {
+			t.Fatalf("%s: audit records of run %q: %v", c.lang, start.RunID, files)
+		}
+		audit, _ := os.ReadFile(files[0])
+		for name, stream := range map[string]string{"--output json": out, "audit record": string(audit)} {
+			ends := 0
+			for _, line := range strings.Split(strings.TrimSpace(stream), "\n") {
+				var e cli.Event
+				if err := json.Unmarshal([]byte(line), &e); err != nil {
+					t.Fatalf("%s %s: %v: %s", c.lang, name, err, line)
+				}
+				if e.Event != "step_start" && e.Event != "step_end" {
+					continue
+				}
+				if e.Step == "" {
+					t.Errorf("%s %s: %s without a step id", c.lang, name, e.Event)
+				}
+				if c.lang == "en" && strings.ContainsAny(e.Label, "①②③") {
+					t.Errorf("%s %s: circled label %q", c.lang, name, e.Label)
+				}
+				if e.Step == "marker" {
+					ends++
+					if e.Label != c.label {
+						t.Errorf("%s %s: step marker labelled %q, want %q", c.lang, name, e.Label, c.label)
+					}
+				}
+			}
+			if ends == 0 {
+				t.Errorf("%s %s: no event of step marker", c.lang, name)
+			}
+		}
+		x, err := os.ReadFile(junitPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := `name="` + c.label + ` marker @ h1"`; !strings.Contains(string(x), want) {
+			t.Errorf("%s JUnit lacks %s:\n%s", c.lang, want, x)
+		}
+		if c.lang == "en" && strings.ContainsAny(string(x), "①②③") {
+			t.Errorf("en JUnit has a circled label:\n%s", x)
+		}
+	}
+}

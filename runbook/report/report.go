@@ -146,7 +146,13 @@ func build(rec *Record, b *runbook.Binding, o Options) doc {
 				if why == "" {
 					why = r.Reason
 				}
-				l := strings.TrimSpace(label(lang, r.Label) + " " + st.title + ": " + statusText(lang, r.Status))
+				// The number from the runbook, not the record: the record's
+				// label is in the run's language, the report in its own.
+				num := r.Label
+				if rs := b.Runbook.Step(st.id); rs != nil {
+					num = rs.Label()
+				}
+				l := strings.TrimSpace(label(lang, num) + " " + st.title + ": " + statusText(lang, r.Status))
 				if r.Host != "" {
 					l += t(lang, "（"+r.Host+"）", " on "+r.Host)
 				}
