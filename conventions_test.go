@@ -385,6 +385,7 @@ func TestKindsReference(t *testing.T) {
 	for name, args := range map[string][]string{
 		"list":      {"kinds"},
 		"directory": {"kinds", "directory"},
+		"p4.pull":   {"kinds", "p4.pull"},
 		"help":      {"help", "kinds"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -428,8 +429,10 @@ func TestKindsReference(t *testing.T) {
 				inExample, inParams = true, false
 			case strings.HasPrefix(l, "  Every"):
 				inParams = false
-			case inParams && strings.HasPrefix(l, "    ") && !strings.HasPrefix(l, "    ("):
+			case inParams && strings.HasPrefix(l, "    ") && !strings.HasPrefix(l, "    (") && !strings.HasPrefix(l, "     "):
 				params[strings.Fields(l)[0]] = true
+			case inParams && strings.HasPrefix(l, "     ") && len(params) == 0:
+				t.Errorf("%s: a description before any parameter: %q", name, l)
 			case inExample && !inString && strings.Contains(l, " = ") && !strings.HasPrefix(l, "    ["):
 				key := strings.TrimSpace(strings.SplitN(strings.SplitN(l, " = ", 2)[0], ".", 2)[0])
 				if !params[key] && !strings.Contains(" "+common+" ", " "+key+" ") {

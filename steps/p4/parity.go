@@ -20,7 +20,7 @@ type Parity struct {
 	Conn
 	// Standby is the inventory host of the standby, whose p4d binary and
 	// clock are compared with the running master's.
-	Standby string `toml:"standby"`
+	Standby string `toml:"standby" doc:"The standby's inventory host, whose p4d binary and clock are compared with the master's."`
 
 	produced map[string]string
 }

@@ -12,11 +12,11 @@ import (
 // service). Fields not set here stay as the server has them.
 type User struct {
 	Conn
-	Name     string `toml:"name"`
-	Type     string `toml:"type"`
-	Email    string `toml:"email"`
-	FullName string `toml:"full_name"`
-	Show     Show   `toml:"show"`
+	Name     string `toml:"name" doc:"The user spec to create or edit."`
+	Type     string `toml:"type" doc:"The spec's Type field (service for replication)."`
+	Email    string `toml:"email" doc:"The spec's Email field."`
+	FullName string `toml:"full_name" doc:"The spec's FullName field."`
+	Show     Show   `toml:"show" doc:"Which half of the spec the dry-run prints: both (default), command, fields or form."`
 }
 
 func (u *User) Validate() []steps.Problem {
