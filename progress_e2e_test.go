@@ -303,3 +303,86 @@ func TestLiveInterrupt(t *testing.T) {
 		t.Errorf("a live line is left on the screen after the run:\n%s", end)
 	}
 }
+
+// progressOnly says whether stderr holds nothing but plain progress lines
+// (plan's, off a terminal): each stamped with the time.
+func progressOnly(stderr string) bool {
+	for _, l := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+		if l != "" && !stamp.MatchString(l) {
+			return false
+		}
+	}
+	return true
+}
+
+// planRunbook's one check takes a while: sleep is its unless guard, run
+// by the plan (it changes nothing) and succeeding, so the step is done.
+const planRunbook = `
+[runbook]
+name = "slow-plan"
+[[section]]
+id = "s"
+on = "nodes"
+title.en = "s"
+[[section.step]]
+id = "restore"
+kind = "command"
+title.en = "restore the depot"
+argv = ["touch", "/tmp/restored"]
+unless = ["sleep", "3"]
+`
+
+// Off a terminal, plan's progress is plain lines on stderr, each stamped
+// (a CI log shows what is being checked, and when); stdout is the plan
+// alone, so a plan saved to a file holds nothing else.
+func TestPlanPlainProgress(t *testing.T) {
+	b := testbed.Start(t, "n1")
+	inv := inventoryFor(t, b, "", nil)
+	rb := writeRunbook(t, planRunbook)
+	out, errOut, code := run(t, "plan", rb, "-i", inv, "--lang", "en")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if !progressOnly(errOut) || strings.Contains(errOut, "\x1b") || strings.Contains(errOut, "\r") {
+		t.Errorf("plan's progress off a terminal is not plain stamped lines:\n%q", errOut)
+	}
+	if stamp.MatchString(out) || !strings.Contains(out, "restore") || strings.Contains(out, "started") {
+		t.Errorf("the plan on stdout has progress in it, or no step:\n%s", out)
+	}
+	golden(t, normalise(errOut))
+}
+
+var planSpinning = regexp.MustCompile(`(?m)^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \S+\s+restore\s+n1\s+(\d+\.\d)s`)
+
+// On a terminal, plan shows a live line per running check and host, its
+// clock moving, and takes it off the screen before printing the plan: the
+// screen ends with the plan alone, no timestamps.
+func TestPlanLiveProgress(t *testing.T) {
+	b := testbed.Start(t, "n1")
+	inv := inventoryFor(t, b, "", nil)
+	rb := writeRunbook(t, planRunbook)
+	term := newTerminal(t, tejunCommand(t, "plan", rb, "-i", inv, "--lang", "en"))
+	first := term.waitFor(20*time.Second, "the running check's live line", planSpinning.MatchString)
+	later := term.waitFor(3*time.Second, "the clock to move", func(s string) bool {
+		m := planSpinning.FindStringSubmatch(s)
+		return m != nil && m[1] != planSpinning.FindStringSubmatch(first)[1]
+	})
+	if strings.Count(later, "restore  ") > 1 {
+		t.Errorf("the live line was drawn twice, not in place:\n%s", later)
+	}
+	end := term.waitFor(15*time.Second, "the plan to end", func(s string) bool { return strings.Contains(s, "EXIT=") })
+	if !strings.Contains(end, "EXIT=0") || !regexp.MustCompile(`(?m)^1-1\s+restore\s+n1\s+already done`).MatchString(end) {
+		t.Errorf("the plan did not print well:\n%s", end)
+	}
+	if regexp.MustCompile(`[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]`).MatchString(end) || strings.Contains(end, "started") {
+		t.Errorf("progress is left on the screen after the plan:\n%s", end)
+	}
+	if stamp.MatchString(end) {
+		t.Errorf("a terminal gets timestamps meant for logs:\n%s", end)
+	}
+	// (Not the history: tmux keeps a screen erased from its top left
+	// corner in the scrollback, as no other terminal does.)
+	if n := strings.Count(end, "restore"); n != 1 {
+		t.Errorf("the check is on the screen %d times, want once (the plan's line):\n%s", n, end)
+	}
+}

@@ -120,7 +120,11 @@ func (h *human) liveLines() []string {
 	if !h.anyStarted && !h.begun.IsZero() {
 		// Every host is reached and locked before the first step: an
 		// unreachable one can take its ConnectTimeout.
-		lines = append(lines, h.spin.Render(spin)+" connecting to the hosts and taking their run locks "+h.faint.Render(elapsed(now.Sub(h.begun))))
+		what := " connecting to the hosts and taking their run locks "
+		if h.plan {
+			what = " connecting to the hosts "
+		}
+		lines = append(lines, h.spin.Render(spin)+what+h.faint.Render(elapsed(now.Sub(h.begun))))
 	}
 	for _, t := range h.running {
 		lines = append(lines, h.spin.Render(spin)+" "+h.stepLine(t.step, t.host, h.faint.Render(fmt.Sprintf("%-8s", elapsed(now.Sub(t.start)))), spaced(progressText(t, now)), ""))

@@ -44,6 +44,10 @@ type human struct {
 	stop       chan struct{}
 	stopped    sync.WaitGroup
 	skips      *skipped // said once, grouped by cause, in the summary
+	// plan is set for tejun plan's progress: no run lock is taken, and a
+	// finished check leaves no line on a terminal (the plan that follows
+	// says it), only a stamped verdict off one.
+	plan bool
 }
 
 // task is a step running on a host.
@@ -185,6 +189,18 @@ func (h *human) Finished(ev run.Event) {
 			h.running = append(h.running[:i], h.running[i+1:]...)
 			break
 		}
+	}
+	if h.plan {
+		if h.live != nil {
+			h.live.redraw(h.liveLines())
+			return
+		}
+		dur := ""
+		if ev.Host != "" {
+			dur = h.faint.Render(fmt.Sprintf(" %6.2fs", ev.Duration.Seconds()))
+		}
+		h.printLocked(h.stepLine(ev.Step, ev.Host, planWord(h.lang, ev.Status), dur, ""))
+		return
 	}
 	if ev.Status == run.Skipped && ev.Reason != "" {
 		h.skips.add(ev)
