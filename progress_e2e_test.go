@@ -386,3 +386,45 @@ func TestPlanLiveProgress(t *testing.T) {
 		t.Errorf("the check is on the screen %d times, want once (the plan's line):\n%s", n, end)
 	}
 }
+
+// A terminal narrowed while a step runs rewraps what it shows: the live
+// line drawn for the old width takes more rows now, and the redraw must
+// take all of them off, or a stale row stays above the new line. Each
+// line is then cut to the new width (by display width, so a Japanese
+// title is cut on a character).
+func TestLiveNarrowed(t *testing.T) {
+	b := testbed.Start(t, "n1")
+	inv := inventoryFor(t, b, "", nil)
+	rb := writeRunbook(t, strings.Replace(liveRunbook, "sleep 3", "sleep 6", 1))
+	term := newTerminal(t, tejunCommand(t, "run", rb, "-i", inv, "--lang", "en"))
+	term.waitFor(20*time.Second, "the running step's live line", spinning.MatchString)
+	if out, err := term.tmux("resize-window", "-t", "t", "-x", "30"); err != nil {
+		t.Fatalf("resize-window: %v\n%s", err, out)
+	}
+	narrow := regexp.MustCompile(`(?m)^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \S+\s+restore`)
+	s := term.waitFor(3*time.Second, "the live line cut to 30 columns", func(s string) bool {
+		lines := strings.Split(s, "\n")
+		return narrow.MatchString(s) && !spinning.MatchString(s) && strings.HasSuffix(lines[len(lines)-1], "…")
+	})
+	// Two redraws later, still one row of it: nothing left of the wide
+	// line, nothing wider than the terminal.
+	time.Sleep(3 * spinEvery())
+	s = term.screen()
+	lines := strings.Split(s, "\n")
+	live := 0
+	for _, l := range lines {
+		if w := len([]rune(l)); w > 30 {
+			t.Errorf("a row of %d columns on a 30-column terminal: %q", w, l)
+		}
+		if strings.ContainsAny(l, "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏") {
+			live++
+		}
+	}
+	if live != 1 {
+		t.Errorf("%d live rows after narrowing, want 1:\n%s", live, s)
+	}
+	end := term.waitFor(20*time.Second, "the run to end", func(s string) bool { return strings.Contains(s, "EXIT=") })
+	if regexp.MustCompile(`[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]`).MatchString(end) {
+		t.Errorf("a live line is left on the screen after the run:\n%s", end)
+	}
+}

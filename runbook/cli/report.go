@@ -3,12 +3,15 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
+	"golang.org/x/sys/unix"
 
 	"tejun/runbook"
 	"tejun/runbook/mask"
@@ -101,9 +104,17 @@ func (h *human) start() {
 		h.live.redraw(h.liveLines())
 	}
 	h.mu.Unlock()
+	// A resized terminal is redrawn at once, cut to its new width, rather
+	// than at the next tick: a narrowed one has rewrapped the live lines
+	// into rows that the next erase must reach (liveBlock.erase).
+	winch := make(chan os.Signal, 1)
+	if h.live != nil {
+		signal.Notify(winch, unix.SIGWINCH)
+	}
 	h.stopped.Add(1)
 	go func() {
 		defer h.stopped.Done()
+		defer signal.Stop(winch)
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
@@ -111,6 +122,8 @@ func (h *human) start() {
 			case <-h.stop:
 				return
 			case <-t.C:
+				h.tick()
+			case <-winch:
 				h.tick()
 			}
 		}
