@@ -597,3 +597,32 @@ func TestLabelsFollowLang(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanReasonsInLang: tejun's own reasons (not a kind's, not a host's
+// output) are said in the plan's language; the JSON and audit record keep
+// them in English for programs (TestLabelsFollowLang reads those).
+func TestPlanReasonsInLang(t *testing.T) {
+	b := testbed.Start(t, "h1")
+	inv := inventoryFor(t, b, "", nil)
+	rb := writeRunbook(t, `
+[runbook]
+name = "reasons"
+[[section]]
+id = "s"
+on = "nodes"
+title.en = "s"
+[[section.step]]
+id = "ready"
+kind = "wait_until"
+title.en = "the service answers"
+argv = ["echo", "starting"]
+pattern = "^ready$"
+retries = 0
+`)
+	for lang, want := range map[string]string{"ja": "失敗する見込みです: output does not match", "en": "could not check would fail: output does not match"} {
+		out, errOut, code := run(t, "plan", rb, "-i", inv, "--lang", lang)
+		if code != cli.ExitFailed || !strings.Contains(out, want) {
+			t.Errorf("%s: exit %d, want %q in:\n%s%s", lang, code, want, out, errOut)
+		}
+	}
+}

@@ -203,7 +203,11 @@ func TestReportFailedRun(t *testing.T) {
 				t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 			}
 			out = strings.NewReplacer(rec, "RECORD", dir, "testdata/report-failed").Replace(out)
-			for _, want := range []string{"failure (exit 1)", "cannot tell whether done_when pull-lj holds", "stopped: 1 host failed, more than max_fail = 0 allows"} {
+			stopped := "stopped: 1 host failed, more than max_fail = 0 allows"
+			if args[1] == "ja" { // tejun's own reasons in the reader's language
+				stopped = "停止: 1 台のホストで失敗し、max_fail = 0 の許容を超えました"
+			}
+			for _, want := range []string{"failure (exit 1)", "cannot tell whether done_when pull-lj holds", stopped} {
 				if !strings.Contains(strings.ReplaceAll(out, `\_`, "_"), want) { // Markdown escapes _
 					t.Errorf("report lacks %q", want)
 				}

@@ -12,6 +12,7 @@ import (
 
 	"tejun/runbook"
 	"tejun/runbook/mask"
+	"tejun/runbook/msg"
 	"tejun/runbook/render"
 	"tejun/runbook/run"
 	"tejun/steps"
@@ -194,6 +195,7 @@ func writePlan(w io.Writer, l *loaded, lang string, markdown bool, order []*runb
 			if e.Error != "" {
 				reason = e.Error
 			}
+			reason = msg.Translate(lang, reason)
 			host := e.Host
 			if host == "" {
 				host = "-"

@@ -15,6 +15,7 @@ import (
 
 	"tejun/runbook"
 	"tejun/runbook/mask"
+	"tejun/runbook/msg"
 	"tejun/runbook/run"
 )
 
@@ -240,7 +241,7 @@ func (h *human) stepLine(st *runbook.Step, host, status, dur, detail string) str
 	}
 	line := fmt.Sprintf("%-5s %-28s %-10s %s", st.LabelIn(h.lang), trim(mask.Visible(st.ID), 28), host, status) + dur
 	if detail != "" {
-		line += "  " + mask.Visible(detail)
+		line += "  " + mask.Visible(msg.Translate(h.lang, detail))
 	}
 	return line
 }
