@@ -14,6 +14,7 @@ import (
 
 	"tejun/runbook"
 	"tejun/runbook/cli"
+	"tejun/runbook/runbooktest"
 	"tejun/transport/testbed"
 )
 
@@ -108,7 +109,7 @@ func localPlanBed(t *testing.T) (string, string, string) {
 	os.WriteFile(b.Hosts[0].Path("/srv/d/app.conf"), []byte("mode = a|b\nport = 1\nname = *old*\n"), 0o644)
 	invPath := inventoryFor(t, b, "", map[string]map[string]string{"h1": {"dir": "/srv/d"}, "h2": {"dir": "/srv/d"}, "h3": {"dir": "/srv/d"}})
 	dir := filepath.Dir(invPath)
-	rb := writeRunbook(t, `
+	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "plan-order"
 title.en = "Plan | order"
@@ -249,7 +250,7 @@ func TestLimitPatterns(t *testing.T) {
 		t.Errorf("a mistyped exclusion: exit %d, %s", code, errOut)
 	}
 
-	all := writeRunbook(t, strings.Replace(string(mustReadFile(t, rb)), `on = "nodes"`, `on = "all"`, 1))
+	all := runbooktest.Write(t, "", "runbook.toml", strings.Replace(string(mustReadFile(t, rb)), `on = "nodes"`, `on = "all"`, 1))
 	out, errOut, code := run(t, "plan", all, "-i", inv, "--lang", "en", "--limit", "!h3")
 	if code != 0 || hostsOf(out) != "h1 h2" {
 		t.Errorf(`on = "all" with --limit !h3: exit %d, hosts %q\n%s%s`, code, hostsOf(out), out, errOut)

@@ -3,11 +3,12 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"tejun/runbook/runbooktest"
 )
 
 // roleInventory is the pair's inventory written as the example is: host
@@ -58,10 +59,7 @@ p4port = %s
 p4root = "/standby"
 p4dctl = "standby"
 `, p.bed.KeyFile, p.bed.KnownHosts, p.master.Address, p.master.Port, port(p.mport), p.standby.Address, p.standby.Port, port(p.sport)) + extra
-	path := filepath.Join(t.TempDir(), "inventory.toml")
-	if err := os.WriteFile(path, []byte(inv), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := runbooktest.Write(t, "", "inventory.toml", inv)
 	return path
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"tejun/runbook/runbooktest"
 	"tejun/transport/testbed"
 )
 
@@ -51,7 +52,7 @@ func normalise(out string) string {
 func TestPlainOutput(t *testing.T) {
 	b := testbed.Start(t, "n1")
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, liveRunbook)
+	rb := runbooktest.Write(t, "", "runbook.toml", liveRunbook)
 	out, errOut, code := run(t, "run", rb, "-i", inv, "-v")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
@@ -150,7 +151,7 @@ var spinning = regexp.MustCompile(`(?m)^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \S+\s+r
 func TestLiveProgress(t *testing.T) {
 	b := testbed.Start(t, "n1")
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, liveRunbook)
+	rb := runbooktest.Write(t, "", "runbook.toml", liveRunbook)
 	started := b.Host("n1").Path("/tmp/started")
 	term := newTerminal(t, tejunCommand(t, "run", rb, "-i", inv, "-v", "--lang", "en"))
 
@@ -199,7 +200,7 @@ func TestLivePrompts(t *testing.T) {
 		os.MkdirAll(h.Path("/standby"), 0o755)
 		os.WriteFile(h.Path("/standby/db.have"), []byte("data"), 0o644)
 	}
-	rb := writeRunbook(t, `
+	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "destroy"
 [[section]]
@@ -253,7 +254,7 @@ paths = ["db.*"]
 func TestPipedIsPlain(t *testing.T) {
 	b := testbed.Start(t, "n1")
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, liveRunbook)
+	rb := runbooktest.Write(t, "", "runbook.toml", liveRunbook)
 	file := filepath.Join(t.TempDir(), "out")
 	term := newTerminal(t, tejunCommand(t, "run", rb, "-i", inv, "-v")+" | cat > "+file)
 	term.waitFor(20*time.Second, "the run to end", func(s string) bool { return strings.Contains(s, "EXIT=") })
@@ -288,7 +289,7 @@ func spinEvery() time.Duration { return 200 * time.Millisecond }
 func TestLiveInterrupt(t *testing.T) {
 	b := testbed.Start(t, "n1")
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, strings.Replace(liveRunbook, "sleep 3", "sleep 30", 1))
+	rb := runbooktest.Write(t, "", "runbook.toml", strings.Replace(liveRunbook, "sleep 3", "sleep 30", 1))
 	term := newTerminal(t, tejunCommand(t, "run", rb, "-i", inv, "--lang", "en"))
 	term.waitFor(20*time.Second, "the running step's live line", spinning.MatchString)
 	term.keys("C-c")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"tejun/runbook/cli"
+	"tejun/runbook/runbooktest"
 	"tejun/transport/testbed"
 )
 
@@ -27,7 +28,7 @@ func TestTerminalEscapesShownNotObeyed(t *testing.T) {
 	inv := inventoryFor(t, b, "", map[string]map[string]string{"n1": {"banner": "BANNER"}})
 	data, _ := os.ReadFile(inv)
 	os.WriteFile(inv, []byte(strings.Replace(string(data), "BANNER", "inv"+tomlEscape(escClear+escOSC52), 1)), 0o644)
-	rb := writeRunbook(t, `
+	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "esc"
 [[section]]
@@ -104,7 +105,7 @@ func TestStepTimeout(t *testing.T) {
 	inv := inventoryFor(t, b, "", nil)
 	// A command that never ends on its own: a file step on a FIFO was one
 	// until file steps learned to refuse FIFOs.
-	rb := writeRunbook(t, `
+	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "hang"
 [[section]]

@@ -20,6 +20,7 @@ import (
 	"tejun/runbook/msg"
 	"tejun/steps"
 	"tejun/transport"
+	"tejun/transport/ssh"
 )
 
 // Status of a step on a host.
@@ -96,9 +97,9 @@ type Options struct {
 	// Dir is the runbook's directory, where relative local paths start.
 	Dir string
 	// Dial opens an SSH connection; tests may substitute a fake.
-	Dial func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error)
+	Dial func(ctx context.Context, cfg ssh.Config) (transport.Conn, error)
 	// UserConfig is ~/.ssh/config; nil for none.
-	UserConfig *transport.UserConfig
+	UserConfig *ssh.UserConfig
 	// Audit, when set, is told every command run, for the audit record.
 	Audit func(Command)
 	// Plan runs only the read-only checks: nothing is applied, and the
@@ -358,8 +359,8 @@ func Run(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter) (*R
 		opt.Forks = 10
 	}
 	if opt.Dial == nil {
-		opt.Dial = func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error) {
-			c, err := transport.DialSSH(ctx, cfg)
+		opt.Dial = func(ctx context.Context, cfg ssh.Config) (transport.Conn, error) {
+			c, err := ssh.Dial(ctx, cfg)
 			if err != nil {
 				return nil, err // not a nil *SSH inside a non-nil Conn
 			}

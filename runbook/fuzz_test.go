@@ -1,12 +1,10 @@
-package main
+package runbook_test
 
 import (
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -17,14 +15,8 @@ import (
 	"tejun/inventory/tomlsrc"
 	"tejun/runbook"
 	"tejun/runbook/render"
-	"tejun/steps"
-	"tejun/steps/p4"
-	"tejun/transport"
+	"tejun/transport/transporttest"
 )
-
-func registry() *steps.Registry {
-	return steps.NewRegistry(append(steps.Generic(), p4.Kinds()...)...)
-}
 
 func readFile(t testing.TB, path string) []byte {
 	t.Helper()
@@ -39,9 +31,9 @@ func readFile(t testing.TB, path string) []byte {
 // binding and both dry-run formats. Whatever the input, tejun answers with
 // problems, never a panic.
 func FuzzLoad(f *testing.F) {
-	f.Add(string(readFile(f, "examples/perforce-ha/standby.toml")), string(readFile(f, "examples/perforce-ha/inventory.toml")))
-	f.Add(string(readFile(f, "testdata/invalid/many.toml")), string(readFile(f, "testdata/invalid/inventory.toml")))
-	f.Add(string(readFile(f, "testdata/invalid/var-cycle.toml")), string(readFile(f, "testdata/invalid/bad-inventory.toml")))
+	f.Add(string(readFile(f, "../examples/perforce-ha/standby.toml")), string(readFile(f, "../examples/perforce-ha/inventory.toml")))
+	f.Add(string(readFile(f, "../testdata/invalid/many.toml")), string(readFile(f, "../testdata/invalid/inventory.toml")))
+	f.Add(string(readFile(f, "../testdata/invalid/var-cycle.toml")), string(readFile(f, "../testdata/invalid/bad-inventory.toml")))
 	f.Fuzz(func(t *testing.T, rbSrc, invSrc string) {
 		rb, rbErr := runbook.Parse("rb.toml", []byte(rbSrc), registry())
 		inv, invErr := inventory.Parse("inv.toml", []byte(invSrc))
@@ -76,8 +68,8 @@ func FuzzInventoryValue(f *testing.F) {
 	for _, v := range []string{"; rm -rf /", "$(touch /tmp/pwned)", "`id`", `a"b'c`, "two\nlines", "-rf", "*", "é 漢字"} {
 		f.Add(v)
 	}
-	rbSrc := readFile(f, "examples/perforce-ha/standby.toml")
-	invSrc := readFile(f, "examples/perforce-ha/inventory.toml")
+	rbSrc := readFile(f, "../examples/perforce-ha/standby.toml")
+	invSrc := readFile(f, "../examples/perforce-ha/inventory.toml")
 	f.Fuzz(func(t *testing.T, v string) {
 		checkValue(t, rbSrc, invSrc, v)
 	})
@@ -86,8 +78,8 @@ func FuzzInventoryValue(f *testing.F) {
 // TestInventoryValuesStayLiteral runs the fuzz check on hostile values that
 // must be accepted (not refused), so the check really runs on each.
 func TestInventoryValuesStayLiteral(t *testing.T) {
-	rbSrc := readFile(t, "examples/perforce-ha/standby.toml")
-	invSrc := readFile(t, "examples/perforce-ha/inventory.toml")
+	rbSrc := readFile(t, "../examples/perforce-ha/standby.toml")
+	invSrc := readFile(t, "../examples/perforce-ha/inventory.toml")
 	for _, v := range []string{"; rm -rf / #", "$(touch /tmp/pwned)", "`id`", `a"b'c`, "x -rf", "*", "é 漢字", "${IFS}", "a\\b"} {
 		if !checkValue(t, rbSrc, invSrc, v) {
 			t.Errorf("value %q was refused; the check did not run", v)
@@ -163,7 +155,7 @@ func checkValue(t *testing.T, rbSrc, invSrc []byte, v string) bool {
 				if op.Cmd.Shell != "" {
 					t.Fatalf("step %s builds a shell line from inventory values: %s", st.ID, line)
 				}
-				got := words(t, line)
+				got := transporttest.Words(t, line)
 				if !slices.Equal(got, op.Cmd.Words()) {
 					t.Fatalf("step %s: %s\nparses to %q, want %q", st.ID, line, got, op.Cmd.Words())
 				}
@@ -177,78 +169,4 @@ func checkValue(t *testing.T, rbSrc, invSrc []byte, v string) bool {
 		t.Fatalf("value %q is in no single word of any command", v)
 	}
 	return true
-}
-
-// FuzzKindCommands puts an arbitrary value into every parameter of every
-// registered kind (as adversarial_steps_e2e_test.go does on a real host)
-// and hands each command line a step would send, as quoted for SSH, to a
-// real /bin/sh: the words the shell passes on must be exactly the
-// command's argv. A kind's Validate may refuse the value instead.
-func FuzzKindCommands(f *testing.F) {
-	for _, v := range hostilePayloads {
-		f.Add(v)
-	}
-	f.Add("é 漢字\t\\\r")
-	reg := registry()
-	f.Fuzz(func(t *testing.T, v string) {
-		var script strings.Builder
-		var want [][]string
-		script.WriteString("f() { printf '%d\\0' $#; printf '%s\\0' \"$@\"; }\n")
-		for _, name := range reg.Names() {
-			kind, _ := reg.Lookup(name)
-			for _, variant := range []string{"raw", "abs", "names"} {
-				s := kind.New()
-				fillHostile(s, variant, v)
-				if fix := advFixups[name]; fix != nil {
-					fix(s, variant, v, "/local/upload.txt")
-				}
-				if val, ok := s.(steps.Validator); ok && len(val.Validate()) > 0 {
-					continue
-				}
-				plan := s.Plan()
-				for _, op := range append(plan.Check, plan.Apply...) {
-					if op.Action != "" {
-						continue
-					}
-					line, err := op.Cmd.Line()
-					if errors.Is(err, transport.ErrNUL) {
-						continue // no command line can carry it; the command is refused
-					}
-					if err != nil {
-						t.Fatalf("%s: %v", name, err)
-					}
-					script.WriteString("f " + line + "\n")
-					want = append(want, op.Cmd.Words())
-				}
-			}
-		}
-		if len(want) == 0 {
-			t.Fatal("no command of any kind was checked")
-		}
-		cmd := exec.Command("/bin/sh", "-s") // the script on stdin: it can outgrow an argument
-		cmd.Stdin = strings.NewReader(script.String())
-		cmd.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("/bin/sh: %v", err)
-		}
-		fields := strings.Split(string(out), "\x00")
-		for i, w := range want {
-			if len(fields) == 0 {
-				t.Fatalf("command %d of %d: the shell printed nothing for %q", i, len(want), w)
-			}
-			n, err := strconv.Atoi(fields[0])
-			if err != nil || len(fields) < n+1 {
-				t.Fatalf("command %d: bad count %q", i, fields[0])
-			}
-			got := fields[1 : n+1]
-			fields = fields[n+1:]
-			if !slices.Equal(got, w) {
-				t.Fatalf("value %q: the shell split %q into %q", v, w, got)
-			}
-		}
-		if len(fields) != 1 || fields[0] != "" {
-			t.Fatalf("the shell printed more words than the commands have: %q", fields)
-		}
-	})
 }

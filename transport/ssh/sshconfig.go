@@ -1,4 +1,4 @@
-package transport
+package ssh
 
 import (
 	"bufio"
@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/crypto/ssh"
+	gossh "golang.org/x/crypto/ssh"
 )
 
 // Request is what the inventory says about reaching one host. Empty fields
@@ -185,17 +185,17 @@ func (u *UserConfig) sshG(req Request) (map[string][]string, error) {
 }
 
 // Resolve returns how to reach req's host, jump hosts included.
-func (u *UserConfig) Resolve(req Request) (SSHConfig, error) {
+func (u *UserConfig) Resolve(req Request) (Config, error) {
 	return u.resolve(req, 0)
 }
 
-func (u *UserConfig) resolve(req Request, depth int) (SSHConfig, error) {
+func (u *UserConfig) resolve(req Request, depth int) (Config, error) {
 	if depth > 8 {
-		return SSHConfig{}, fmt.Errorf("%s: more than 8 nested jump hosts: they form a loop", req.Name)
+		return Config{}, fmt.Errorf("%s: more than 8 nested jump hosts: they form a loop", req.Name)
 	}
 	opts, err := u.Options(req)
 	if err != nil {
-		return SSHConfig{}, err
+		return Config{}, err
 	}
 	cfg, err := fromOptions(req, opts)
 	if err != nil {
@@ -233,9 +233,9 @@ func first(opts map[string][]string, k string) string {
 
 // fromOptions turns ssh -G's view into tejun's, expanding the tokens ssh
 // would expand when it connects.
-func fromOptions(req Request, opts map[string][]string) (SSHConfig, error) {
+func fromOptions(req Request, opts map[string][]string) (Config, error) {
 	local := localInfo()
-	cfg := SSHConfig{Name: req.Name, Address: first(opts, "hostname"), User: first(opts, "user")}
+	cfg := Config{Name: req.Name, Address: first(opts, "hostname"), User: first(opts, "user")}
 	if cfg.Name == "" {
 		cfg.Name = cfg.Address
 	}
@@ -314,7 +314,7 @@ func fromOptions(req Request, opts map[string][]string) (SSHConfig, error) {
 	if n, err := strconv.Atoi(first(opts, "serveralivecountmax")); err == nil && n > 0 {
 		cfg.KeepaliveMax = n
 	}
-	supported := ssh.SupportedAlgorithms()
+	supported := gossh.SupportedAlgorithms()
 	for _, a := range []struct {
 		key  string
 		have []string
@@ -394,9 +394,9 @@ func expandTokens(s string, tokens map[byte]string) string {
 }
 
 // ParseJump reads "[user@]host[:port]" or "ssh://[user@]host[:port]".
-func ParseJump(s string) *SSHConfig {
+func ParseJump(s string) *Config {
 	s = strings.TrimPrefix(s, "ssh://")
-	c := &SSHConfig{}
+	c := &Config{}
 	if i := strings.LastIndexByte(s, '@'); i >= 0 {
 		c.User, s = s[:i], s[i+1:]
 	}
@@ -498,7 +498,7 @@ func readLines(data []byte) []directive {
 
 // Describe lists the settings tejun uses, one "key value" line each, with
 // ssh -G's names; a jump host's lines follow with "jump." in front.
-func (c SSHConfig) Describe() []string {
+func (c Config) Describe() []string {
 	var out []string
 	add := func(k string, v any) { out = append(out, fmt.Sprintf("%s %v", k, v)) }
 	join := func(l []string, sep string) string {

@@ -1,4 +1,7 @@
-package transport
+// Package local is the connection to the control machine itself, for
+// runbooks aimed at localhost: the same Conn and Files contract as SSH,
+// without an sshd.
+package local
 
 import (
 	"context"
@@ -16,14 +19,17 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"tejun/transport"
+	"tejun/transport/internal/writepath"
 )
 
-// Local runs commands on this machine: the local host is just another
+// Conn runs commands on this machine: the local host is just another
 // connection, so a runbook aimed at "localhost" needs no sshd.
-type Local struct{}
+type Conn struct{}
 
 // Run executes cmd's argv directly (no shell in between unless cmd.Shell).
-func (Local) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
+func (Conn) Run(ctx context.Context, cmd transport.Cmd, stdio transport.Stdio) error {
 	words := cmd.Words()
 	line, err := cmd.Line()
 	if err != nil {
@@ -38,7 +44,7 @@ func (Local) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 	c := exec.Command(prog, words[1:]...)
 	c.Env = localEnv()
 	c.Stdin, c.Stdout = stdio.Stdin, stdio.Stdout
-	errTail := &tail{max: stderrKept}
+	errTail := transport.NewStderrTail()
 	if stdio.Stderr != nil {
 		c.Stderr = io.MultiWriter(stdio.Stderr, errTail)
 	} else {
@@ -66,10 +72,10 @@ func (Local) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		code := ee.ExitCode()
-		if se := sudoRefusal(cmd, code, errTail.String()); se != nil {
+		if se := transport.SudoRefusal(cmd, code, errTail.String()); se != nil {
 			return se
 		}
-		return &ExitError{Cmd: line, Code: code, Stderr: errTail.String()}
+		return &transport.ExitError{Cmd: line, Code: code, Stderr: errTail.String()}
 	}
 	return err
 }
@@ -104,12 +110,12 @@ func lookLocal(name string) (string, error) {
 }
 
 // Close does nothing: there is no connection.
-func (Local) Close() error { return nil }
+func (Conn) Close() error { return nil }
 
 // WriteFile writes atomically beside the destination, by the same rules
-// as over SSH: see resolveDest and Files.WriteFile. Writing as another
+// as over SSH: see writepath.Resolve and transport.Files.WriteFile. Writing as another
 // user is not supported locally: run tejun as that user instead.
-func (Local) WriteFile(ctx context.Context, path string, r io.Reader, o WriteOptions) (string, error) {
+func (Conn) WriteFile(ctx context.Context, path string, r io.Reader, o transport.WriteOptions) (string, error) {
 	if o.As != "" {
 		return "", fmt.Errorf("local write as %s: not supported; run tejun as that user", o.As)
 	}
@@ -118,12 +124,12 @@ func (Local) WriteFile(ctx context.Context, path string, r io.Reader, o WriteOpt
 		return "", err
 	}
 	writer := os.Geteuid()
-	dest, old, err := resolveDest(localFS{}, abs, o.Follow, writer)
+	dest, old, err := writepath.Resolve(localFS{}, abs, o.Follow, writer)
 	if err != nil {
 		return "", err
 	}
 	dir := filepath.Dir(dest)
-	tmpName := tempName(dir)
+	tmpName := writepath.TempName(dir)
 	// 0600 from the first byte whatever our umask; O_EXCL refuses a file
 	// or link planted under the name.
 	tmp, err := os.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
@@ -139,7 +145,7 @@ func (Local) WriteFile(ctx context.Context, path string, r io.Reader, o WriteOpt
 		return "", localErr(fmt.Errorf("write %s: %w", dest, err))
 	}
 	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, r}); err != nil {
+	if _, err := io.Copy(io.MultiWriter(tmp, h), writepath.ContextReader(ctx, r)); err != nil {
 		return fail(err)
 	}
 	if o.Owner != "" || o.Group != "" {
@@ -153,7 +159,7 @@ func (Local) WriteFile(ctx context.Context, path string, r io.Reader, o WriteOpt
 	}
 	// After the chown, which clears setuid and setgid bits; through
 	// syscall, as os.File.Chmod drops raw 04000-style bits.
-	if err := syscall.Fchmod(int(tmp.Fd()), finalPerm(o, old)); err != nil {
+	if err := syscall.Fchmod(int(tmp.Fd()), writepath.FinalPerm(o.Mode, old)); err != nil {
 		return fail(err)
 	}
 	if err := tmp.Sync(); err != nil {
@@ -169,7 +175,7 @@ func (Local) WriteFile(ctx context.Context, path string, r io.Reader, o WriteOpt
 		if entries, err := os.ReadDir(dir); err == nil {
 			for _, e := range entries {
 				full := filepath.Join(dir, e.Name())
-				if n, err := (localFS{}).lstat(full); err == nil && stale(e.Name(), n, writer, fi.ModTime()) {
+				if n, err := (localFS{}).Lstat(full); err == nil && writepath.Stale(e.Name(), n, writer, fi.ModTime()) {
 					_ = os.Remove(full)
 				}
 			}
@@ -180,39 +186,39 @@ func (Local) WriteFile(ctx context.Context, path string, r io.Reader, o WriteOpt
 
 func localErr(err error) error {
 	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-		return fmt.Errorf("%w: %v", ErrNoSpace, err)
+		return fmt.Errorf("%w: %v", transport.ErrNoSpace, err)
 	}
 	return err
 }
 
 type localFS struct{}
 
-func (localFS) lstat(p string) (node, error) {
+func (localFS) Lstat(p string) (writepath.Node, error) {
 	fi, err := os.Lstat(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return node{}, nil
+		return writepath.Node{}, nil
 	}
 	if err != nil {
-		return node{}, err
+		return writepath.Node{}, err
 	}
-	n := node{exists: true, typ: fi.Mode().Type(), perm: unixPerm(fi.Mode()), uid: -1, mtime: fi.ModTime()}
+	n := writepath.Node{Exists: true, Type: fi.Mode().Type(), Perm: writepath.UnixPerm(fi.Mode()), UID: -1, MTime: fi.ModTime()}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		n.perm = st.Mode & 0o7777
-		n.uid = int(st.Uid)
+		n.Perm = st.Mode & 0o7777
+		n.UID = int(st.Uid)
 	}
 	return n, nil
 }
 
-func (localFS) readlink(p string) (string, error) { return os.Readlink(p) }
+func (localFS) Readlink(p string) (string, error) { return os.Readlink(p) }
 
 // ReadFile streams a local file.
-func (Local) ReadFile(ctx context.Context, path string, w io.Writer, as string) (string, error) {
+func (Conn) ReadFile(ctx context.Context, path string, w io.Writer, as string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	tellSize(w, f.Stat)
+	transport.TellSize(w, f.Stat)
 	h := sha256.New()
 	if _, err := io.Copy(io.MultiWriter(w, h), f); err != nil {
 		return "", err

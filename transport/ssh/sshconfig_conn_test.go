@@ -1,4 +1,4 @@
-package transport_test
+package ssh_test
 
 import (
 	"context"
@@ -16,10 +16,11 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/ssh"
+	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 
 	"tejun/transport"
+	"tejun/transport/ssh"
 	"tejun/transport/testbed"
 )
 
@@ -39,20 +40,20 @@ func TestSSHConfigConnections(t *testing.T) {
 
 	// A user CA the plain host trusts, and a key only it certifies.
 	_, caPriv, _ := ed25519.GenerateKey(rand.Reader)
-	ca, _ := ssh.NewSignerFromKey(caPriv)
-	if err := os.WriteFile(plain.Path("/etc/ssh/tejun_user_ca.pub"), ssh.MarshalAuthorizedKey(ca.PublicKey()), 0o644); err != nil {
+	ca, _ := gossh.NewSignerFromKey(caPriv)
+	if err := os.WriteFile(plain.Path("/etc/ssh/tejun_user_ca.pub"), gossh.MarshalAuthorizedKey(ca.PublicKey()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	certKey := filepath.Join(dir, "cert_key")
 	certPriv := writeKey(t, certKey, nil)
-	certSigner, _ := ssh.NewSignerFromKey(certPriv)
-	cert := &ssh.Certificate{Key: certSigner.PublicKey(), CertType: ssh.UserCert, KeyId: "tejun-test",
-		ValidPrincipals: []string{"root"}, ValidBefore: ssh.CertTimeInfinity,
-		Permissions: ssh.Permissions{Extensions: map[string]string{"permit-pty": ""}}}
+	certSigner, _ := gossh.NewSignerFromKey(certPriv)
+	cert := &gossh.Certificate{Key: certSigner.PublicKey(), CertType: gossh.UserCert, KeyId: "tejun-test",
+		ValidPrincipals: []string{"root"}, ValidBefore: gossh.CertTimeInfinity,
+		Permissions: gossh.Permissions{Extensions: map[string]string{"permit-pty": ""}}}
 	if err := cert.SignCert(rand.Reader, ca); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(certKey+"-cert.pub", ssh.MarshalAuthorizedKey(cert), 0o600); err != nil {
+	if err := os.WriteFile(certKey+"-cert.pub", gossh.MarshalAuthorizedKey(cert), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	alone := filepath.Join(dir, "cert_key_alone") // no -cert.pub beside it
@@ -61,14 +62,14 @@ func TestSSHConfigConnections(t *testing.T) {
 	}
 	otherKey := filepath.Join(dir, "other_key")
 	writeKey(t, otherKey, nil)
-	if err := os.WriteFile(filepath.Join(dir, "other-cert.pub"), ssh.MarshalAuthorizedKey(cert), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "other-cert.pub"), gossh.MarshalAuthorizedKey(cert), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
 	// The bed's key, encrypted, and an agent holding it; an agent of seven
 	// strangers, tried before any identity file: sshd allows six attempts.
 	bedPEM, _ := os.ReadFile(b.KeyFile)
-	bedKey, _ := ssh.ParseRawPrivateKey(bedPEM)
+	bedKey, _ := gossh.ParseRawPrivateKey(bedPEM)
 	encKey := filepath.Join(dir, "enc_key")
 	writeKey(t, encKey, bedKey.(*ed25519.PrivateKey))
 	strangers := agent.NewKeyring()
@@ -125,19 +126,19 @@ func TestSSHConfigConnections(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte(cfgText), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	resolvers := map[string]*transport.UserConfig{"go": {File: cfgFile}}
+	resolvers := map[string]*ssh.UserConfig{"go": {File: cfgFile}}
 	if sshPath != "" {
-		resolvers["ssh -G"] = &transport.UserConfig{File: cfgFile, SSH: sshPath}
+		resolvers["ssh -G"] = &ssh.UserConfig{File: cfgFile, SSH: sshPath}
 	}
 	me, _ := user.Current()
 	for rname, u := range resolvers {
 		ok := func(alias, wantHost string) {
 			t.Helper()
-			cfg, err := u.Resolve(transport.Request{Name: alias})
+			cfg, err := u.Resolve(ssh.Request{Name: alias})
 			if err != nil {
 				t.Fatalf("%s %s: %v", rname, alias, err)
 			}
-			c, err := transport.DialSSH(context.Background(), cfg)
+			c, err := ssh.Dial(context.Background(), cfg)
 			if err != nil {
 				t.Errorf("%s %s: %v", rname, alias, err)
 				return
@@ -150,13 +151,13 @@ func TestSSHConfigConnections(t *testing.T) {
 		}
 		fails := func(alias string, want error, words string) {
 			t.Helper()
-			cfg, err := u.Resolve(transport.Request{Name: alias})
+			cfg, err := u.Resolve(ssh.Request{Name: alias})
 			if err != nil {
 				t.Fatalf("%s %s: %v", rname, alias, err)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			c, err := transport.DialSSH(ctx, cfg)
+			c, err := ssh.Dial(ctx, cfg)
 			if err == nil {
 				c.Close()
 				t.Errorf("%s %s: connected", rname, alias)
@@ -169,7 +170,7 @@ func TestSSHConfigConnections(t *testing.T) {
 		ok("port", "plain")
 		ok("proxycommand", "middle")
 		ok("target", "target")
-		if cfg, _ := u.Resolve(transport.Request{Name: "target"}); cfg.Jump == nil || cfg.Jump.User != me.Username || cfg.Jump.Jump == nil {
+		if cfg, _ := u.Resolve(ssh.Request{Name: "target"}); cfg.Jump == nil || cfg.Jump.User != me.Username || cfg.Jump.Jump == nil {
 			t.Errorf("%s target: jump %+v, want middle as %s through outer", rname, cfg.Jump, me.Username)
 		}
 		fails("flooded", transport.ErrAuth, "IdentitiesOnly")
@@ -195,9 +196,9 @@ func writeKey(t *testing.T, path string, k *ed25519.PrivateKey) ed25519.PrivateK
 	if k == nil {
 		_, priv, _ := ed25519.GenerateKey(rand.Reader)
 		k = &priv
-		block, err = ssh.MarshalPrivateKey(priv, "")
+		block, err = gossh.MarshalPrivateKey(priv, "")
 	} else {
-		block, err = ssh.MarshalPrivateKeyWithPassphrase(*k, "", []byte("secret"))
+		block, err = gossh.MarshalPrivateKeyWithPassphrase(*k, "", []byte("secret"))
 	}
 	if err != nil {
 		t.Fatal(err)

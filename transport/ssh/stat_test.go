@@ -1,4 +1,4 @@
-package transport_test
+package ssh_test
 
 import "syscall"
 

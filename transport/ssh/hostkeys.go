@@ -1,4 +1,4 @@
-package transport
+package ssh
 
 import (
 	"bufio"
@@ -11,8 +11,10 @@ import (
 	"sync"
 
 	"github.com/skeema/knownhosts"
-	"golang.org/x/crypto/ssh"
+	gossh "golang.org/x/crypto/ssh"
 	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
+
+	"tejun/transport"
 )
 
 // knownHostsMu serialises recording accepted keys, so hosts first met in
@@ -23,7 +25,7 @@ var knownHostsMu sync.Mutex
 // first the host-key algorithms known_hosts holds keys for, in the
 // configured preference order, so a wrong key for the preferred algorithm
 // is a changed key even when a key of another algorithm would match.
-func hostKeyCallback(name, addr string, cfg SSHConfig) (ssh.HostKeyCallback, []string, error) {
+func hostKeyCallback(name, addr string, cfg Config) (gossh.HostKeyCallback, []string, error) {
 	files := cfg.KnownHosts
 	if len(files) == 0 {
 		home, err := os.UserHomeDir()
@@ -52,11 +54,11 @@ func hostKeyCallback(name, addr string, cfg SSHConfig) (ssh.HostKeyCallback, []s
 		return nil, nil, err
 	}
 	defer cleanup()
-	unknown := func(key ssh.PublicKey) error {
-		return &HostKeyError{Host: name, Fingerprint: ssh.FingerprintSHA256(key), KnownHosts: record, Err: ErrHostKeyUnknown}
+	unknown := func(key gossh.PublicKey) error {
+		return &transport.HostKeyError{Host: name, Fingerprint: gossh.FingerprintSHA256(key), KnownHosts: record, Err: transport.ErrHostKeyUnknown}
 	}
 	if db == nil {
-		return func(hostname string, remote net.Addr, key ssh.PublicKey) error {
+		return func(hostname string, remote net.Addr, key gossh.PublicKey) error {
 			if cfg.HostKey == "accept-new" {
 				return recordKey(record, hostname, key, cfg.HashKnownHosts)
 			}
@@ -64,13 +66,13 @@ func hostKeyCallback(name, addr string, cfg SSHConfig) (ssh.HostKeyCallback, []s
 		}, prefs, nil
 	}
 	check := db.HostKeyCallback()
-	cb := func(hostname string, remote net.Addr, key ssh.PublicKey) error {
+	cb := func(hostname string, remote net.Addr, key gossh.PublicKey) error {
 		err := check(hostname, remote, key)
 		switch {
 		case err == nil:
 			return nil
 		case knownhosts.IsHostKeyChanged(err):
-			return &HostKeyError{Host: name, Fingerprint: ssh.FingerprintSHA256(key), KnownHosts: record, Err: ErrHostKeyChanged}
+			return &transport.HostKeyError{Host: name, Fingerprint: gossh.FingerprintSHA256(key), KnownHosts: record, Err: transport.ErrHostKeyChanged}
 		case knownhosts.IsHostUnknown(err) && cfg.HostKey == "accept-new":
 			return recordKey(record, hostname, key, cfg.HashKnownHosts)
 		case knownhosts.IsHostUnknown(err):
@@ -94,7 +96,7 @@ func hostKeyCallback(name, addr string, cfg SSHConfig) (ssh.HostKeyCallback, []s
 }
 
 func defaultHostKeyAlgorithms() []string {
-	have := ssh.SupportedAlgorithms().HostKeys
+	have := gossh.SupportedAlgorithms().HostKeys
 	var out []string
 	for _, a := range strings.Split(sshDefaults["hostkeyalgorithms"], ",") {
 		if contains(have, a) {
@@ -104,7 +106,7 @@ func defaultHostKeyAlgorithms() []string {
 	return out
 }
 
-func recordKey(file, hostname string, key ssh.PublicKey, hash bool) error {
+func recordKey(file, hostname string, key gossh.PublicKey, hash bool) error {
 	knownHostsMu.Lock()
 	defer knownHostsMu.Unlock()
 	f, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0o600)
@@ -175,7 +177,7 @@ func cleanKnownHosts(data []byte) (good []byte, bad bool) {
 		line := sc.Bytes()
 		trimmed := bytes.TrimSpace(line)
 		if len(trimmed) > 0 && trimmed[0] != '#' {
-			if _, _, _, _, _, err := ssh.ParseKnownHosts(trimmed); err != nil {
+			if _, _, _, _, _, err := gossh.ParseKnownHosts(trimmed); err != nil {
 				bad = true
 				continue
 			}

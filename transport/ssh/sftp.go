@@ -1,4 +1,4 @@
-package transport
+package ssh
 
 import (
 	"context"
@@ -17,7 +17,10 @@ import (
 	"time"
 
 	"github.com/pkg/sftp"
-	"golang.org/x/crypto/ssh"
+	gossh "golang.org/x/crypto/ssh"
+
+	"tejun/transport"
+	"tejun/transport/internal/writepath"
 )
 
 // sftpConn is an SFTP client on an sftp-server we start ourselves with
@@ -29,7 +32,7 @@ import (
 // byte; the final mode is set just before the rename.
 type sftpConn struct {
 	client  *sftp.Client
-	sess    *ssh.Session
+	sess    *gossh.Session
 	release func() // its session's slot on the connection
 	uid     int    // the writing user's, for the symlink and clean-up rules
 	umask   bool   // files are created 0600; false on the server's subsystem
@@ -62,13 +65,13 @@ func sftpOptions() []sftp.ClientOption {
 // sftpServers are where distributions install OpenSSH's sftp-server.
 var sftpServers = []string{"/usr/lib/openssh/sftp-server", "/usr/libexec/openssh/sftp-server", "/usr/lib/ssh/sftp-server", "/usr/libexec/sftp-server"}
 
-func (s *SSH) sftp(ctx context.Context, as string) (*sftpConn, error) {
+func (s *Conn) sftp(ctx context.Context, as string) (*sftpConn, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c, ok := s.sftps[as]; ok {
 		return c, nil
 	}
-	out, err := Output(ctx, s, Cmd{Argv: []string{"id", "-u"}, User: as, CLocale: true}, nil)
+	out, err := transport.Output(ctx, s, transport.Cmd{Argv: []string{"id", "-u"}, User: as, CLocale: true}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: who is writing: %w", s.cfg.Name, err)
 	}
@@ -78,7 +81,7 @@ func (s *SSH) sftp(ctx context.Context, as string) (*sftpConn, error) {
 	}
 	server := ""
 	for _, p := range sftpServers {
-		if err := s.Run(ctx, Cmd{Argv: []string{"test", "-x", p}}, Stdio{}); err == nil {
+		if err := s.Run(ctx, transport.Cmd{Argv: []string{"test", "-x", p}}, transport.Stdio{}); err == nil {
 			server = p
 			break
 		}
@@ -114,7 +117,7 @@ func (s *SSH) sftp(ctx context.Context, as string) (*sftpConn, error) {
 		if err != nil {
 			return fail(err)
 		}
-		line, _ := Cmd{Argv: []string{server, "-u", "077"}, User: as}.Line()
+		line, _ := transport.Cmd{Argv: []string{server, "-u", "077"}, User: as}.Line()
 		if err := sess.Start(line); err != nil {
 			return fail(err)
 		}
@@ -134,7 +137,7 @@ func (s *SSH) sftp(ctx context.Context, as string) (*sftpConn, error) {
 
 // sftpSubsystem starts the sftp subsystem on sess, as sftp.NewClient does
 // on a session of its own.
-func sftpSubsystem(sess *ssh.Session) (*sftp.Client, error) {
+func sftpSubsystem(sess *gossh.Session) (*sftp.Client, error) {
 	w, err := sess.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -151,7 +154,7 @@ func sftpSubsystem(sess *ssh.Session) (*sftp.Client, error) {
 
 // dropSFTP forgets a client whose connection died, so the next write
 // does not reuse it.
-func (s *SSH) dropSFTP(as string, c *sftpConn) {
+func (s *Conn) dropSFTP(as string, c *sftpConn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.sftps[as] == c {
@@ -160,27 +163,27 @@ func (s *SSH) dropSFTP(as string, c *sftpConn) {
 	}
 }
 
-// sftpFS lets resolveDest walk the host's file system.
+// sftpFS lets writepath.Resolve walk the host's file system.
 type sftpFS struct{ cl *sftp.Client }
 
-func (f sftpFS) lstat(p string) (node, error) {
+func (f sftpFS) Lstat(p string) (writepath.Node, error) {
 	fi, err := f.cl.Lstat(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return node{}, nil
+		return writepath.Node{}, nil
 	}
 	if err != nil {
-		return node{}, fmt.Errorf("lstat %s: %w", p, err)
+		return writepath.Node{}, fmt.Errorf("lstat %s: %w", p, err)
 	}
 	return sftpNode(fi), nil
 }
 
-func (f sftpFS) readlink(p string) (string, error) { return f.cl.ReadLink(p) }
+func (f sftpFS) Readlink(p string) (string, error) { return f.cl.ReadLink(p) }
 
-func sftpNode(fi fs.FileInfo) node {
-	n := node{exists: true, typ: fi.Mode().Type(), perm: unixPerm(fi.Mode()), uid: -1, mtime: fi.ModTime()}
+func sftpNode(fi fs.FileInfo) writepath.Node {
+	n := writepath.Node{Exists: true, Type: fi.Mode().Type(), Perm: writepath.UnixPerm(fi.Mode()), UID: -1, MTime: fi.ModTime()}
 	if st, ok := fi.Sys().(*sftp.FileStat); ok {
-		n.perm = st.Mode & 0o7777
-		n.uid = int(st.UID)
+		n.Perm = st.Mode & 0o7777
+		n.UID = int(st.UID)
 	}
 	return n
 }
@@ -214,13 +217,13 @@ func takeLeftovers(host, dir string) map[string]bool {
 	return m
 }
 
-func (s *SSH) hostKey() string { return net.JoinHostPort(s.cfg.Address, strconv.Itoa(s.cfg.Port)) }
+func (s *Conn) hostKey() string { return net.JoinHostPort(s.cfg.Address, strconv.Itoa(s.cfg.Port)) }
 
 // WriteFile uploads r to p atomically: a 0600 temporary file beside the
 // destination, owner then mode set (chown clears setuid bits), fsync, then
 // posix-rename over it. The destination is resolved first: see
-// resolveDest for which symlinks are followed.
-func (s *SSH) WriteFile(ctx context.Context, p string, r io.Reader, o WriteOptions) (string, error) {
+// writepath.Resolve for which symlinks are followed.
+func (s *Conn) WriteFile(ctx context.Context, p string, r io.Reader, o transport.WriteOptions) (string, error) {
 	c, err := s.sftp(ctx, o.As)
 	if err != nil {
 		return "", err
@@ -233,19 +236,19 @@ func (s *SSH) WriteFile(ctx context.Context, p string, r io.Reader, o WriteOptio
 		}
 		p = path.Join(wd, p)
 	}
-	dest, old, err := resolveDest(sftpFS{cl}, p, o.Follow, c.uid)
+	dest, old, err := writepath.Resolve(sftpFS{cl}, p, o.Follow, c.uid)
 	if err != nil {
 		return "", s.writeErr(ctx, c, o.As, "", err)
 	}
 	dir := path.Dir(dest)
-	tmp := tempName(dir)
+	tmp := writepath.TempName(dir)
 	var f *sftp.File
 	if c.umask {
 		f, err = cl.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	} else {
 		// The subsystem's umask is not ours to set: create the file 0600
 		// with the shell (set -C is O_EXCL), then open it.
-		err = s.Run(ctx, Cmd{Argv: []string{"sh", "-c", `umask 077 && set -C && : > "$1"`, "sh", tmp}, User: o.As}, Stdio{})
+		err = s.Run(ctx, transport.Cmd{Argv: []string{"sh", "-c", `umask 077 && set -C && : > "$1"`, "sh", tmp}, User: o.As}, transport.Stdio{})
 		if err == nil {
 			f, err = cl.OpenFile(tmp, os.O_WRONLY)
 		}
@@ -264,7 +267,7 @@ func (s *SSH) WriteFile(ctx context.Context, p string, r io.Reader, o WriteOptio
 		return "", err
 	}
 	h := sha256.New()
-	if _, err := f.ReadFromWithConcurrency(io.TeeReader(ctxReader{ctx, r}, h), 0); err != nil {
+	if _, err := f.ReadFromWithConcurrency(io.TeeReader(writepath.ContextReader(ctx, r), h), 0); err != nil {
 		return fail(err)
 	}
 	if o.Owner != "" || o.Group != "" {
@@ -276,7 +279,7 @@ func (s *SSH) WriteFile(ctx context.Context, p string, r io.Reader, o WriteOptio
 			return fail(err)
 		}
 	}
-	if err := f.Chmod(fs.FileMode(finalPerm(o, old))); err != nil {
+	if err := f.Chmod(fs.FileMode(writepath.FinalPerm(o.Mode, old))); err != nil {
 		return fail(err)
 	}
 	if err := f.Sync(); err != nil {
@@ -296,7 +299,7 @@ func (s *SSH) WriteFile(ctx context.Context, p string, r io.Reader, o WriteOptio
 // as the write itself has succeeded. The host's clock is read from the
 // file just written, so a skewed clock here cannot make a running
 // upload's temporary file look old.
-func (s *SSH) cleanStale(cl *sftp.Client, dir, written string, uid int) {
+func (s *Conn) cleanStale(cl *sftp.Client, dir, written string, uid int) {
 	mine := takeLeftovers(s.hostKey(), dir)
 	fi, err := cl.Lstat(written)
 	if err != nil {
@@ -309,7 +312,7 @@ func (s *SSH) cleanStale(cl *sftp.Client, dir, written string, uid int) {
 	}
 	for _, e := range entries {
 		n := sftpNode(e)
-		if stale(e.Name(), n, uid, now) || mine[e.Name()] && tempPattern.MatchString(e.Name()) && n.typ&fs.ModeType == 0 && n.uid == uid {
+		if writepath.Stale(e.Name(), n, uid, now) || mine[e.Name()] && writepath.TempPattern.MatchString(e.Name()) && n.Type&fs.ModeType == 0 && n.UID == uid {
 			_ = cl.Remove(path.Join(dir, e.Name()))
 		}
 	}
@@ -320,13 +323,13 @@ func (s *SSH) cleanStale(cl *sftp.Client, dir, written string, uid int) {
 // unknown) or a full disk, which OpenSSH reports as a bare
 // SSH_FX_FAILURE; statvfs@openssh.com tells, asked before the temporary
 // file is removed and frees the space again.
-func (s *SSH) writeErr(ctx context.Context, c *sftpConn, as, dir string, err error) error {
+func (s *Conn) writeErr(ctx context.Context, c *sftpConn, as, dir string, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	if s.connLost(err) {
 		s.dropSFTP(as, c)
-		return fmt.Errorf("%s: %w: %v", s.cfg.Name, ErrConnectionLost, err)
+		return fmt.Errorf("%s: %w: %v", s.cfg.Name, transport.ErrConnectionLost, err)
 	}
 	if errors.Is(err, sftp.ErrSSHFxConnectionLost) || errors.Is(err, io.EOF) {
 		// Only the sftp-server died (killed, or sudo gave up): the next
@@ -336,7 +339,7 @@ func (s *SSH) writeErr(ctx context.Context, c *sftpConn, as, dir string, err err
 	var se *sftp.StatusError
 	if dir != "" && errors.As(err, &se) && se.FxCode() == sftp.ErrSSHFxFailure {
 		if v, verr := c.client.StatVFS(dir); verr == nil && full(v, c.uid) {
-			return fmt.Errorf("%s: %w (%s): %v", s.cfg.Name, ErrNoSpace, dir, err)
+			return fmt.Errorf("%s: %w (%s): %v", s.cfg.Name, transport.ErrNoSpace, dir, err)
 		}
 	}
 	return fmt.Errorf("%s: %w", s.cfg.Name, err)
@@ -346,7 +349,7 @@ func (s *SSH) writeErr(ctx context.Context, c *sftpConn, as, dir string, err err
 // connection surfaces as anything from pkg/sftp's "connection lost" to
 // EOF or a broken pipe on the socket, so every error that is not the
 // server's answer is checked by asking the server for a keepalive reply.
-func (s *SSH) connLost(err error) bool {
+func (s *Conn) connLost(err error) bool {
 	var se *sftp.StatusError
 	if errors.As(err, &se) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 		return false
@@ -388,22 +391,8 @@ func full(v *sftp.StatVFS, uid int) bool {
 	return v.Blocks > 0 && free*v.Frsize < 1<<20 || v.Files > 0 && v.Favail == 0
 }
 
-// ctxReader stops feeding an upload once ctx is done, so a cancelled
-// write ends even when its source would go on.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
 // ReadFile downloads p to w.
-func (s *SSH) ReadFile(ctx context.Context, p string, w io.Writer, as string) (string, error) {
+func (s *Conn) ReadFile(ctx context.Context, p string, w io.Writer, as string) (string, error) {
 	c, err := s.sftp(ctx, as)
 	if err != nil {
 		return "", err
@@ -415,7 +404,7 @@ func (s *SSH) ReadFile(ctx context.Context, p string, w io.Writer, as string) (s
 	defer f.Close()
 	stop := context.AfterFunc(ctx, func() { f.Close() })
 	defer stop()
-	tellSize(w, f.Stat)
+	transport.TellSize(w, f.Stat)
 	h := sha256.New()
 	if _, err := f.WriteTo(io.MultiWriter(w, h)); err != nil {
 		if ctx.Err() != nil {
@@ -428,10 +417,10 @@ func (s *SSH) ReadFile(ctx context.Context, p string, w io.Writer, as string) (s
 
 // ids asks the host for numeric ids: SFTP chown takes numbers, and the
 // names mean what the host's passwd says, not ours.
-func (s *SSH) ids(ctx context.Context, owner, group string) (int, int, error) {
+func (s *Conn) ids(ctx context.Context, owner, group string) (int, int, error) {
 	uid, gid := -1, -1
 	get := func(args ...string) (int, error) {
-		out, err := Output(ctx, s, Cmd{Argv: args, CLocale: true}, nil)
+		out, err := transport.Output(ctx, s, transport.Cmd{Argv: args, CLocale: true}, nil)
 		if err != nil {
 			return 0, err
 		}
@@ -447,7 +436,7 @@ func (s *SSH) ids(ctx context.Context, owner, group string) (int, int, error) {
 		}
 	}
 	if group != "" {
-		out, err := Output(ctx, s, Cmd{Argv: []string{"getent", "group", "--", group}, CLocale: true}, nil)
+		out, err := transport.Output(ctx, s, transport.Cmd{Argv: []string{"getent", "group", "--", group}, CLocale: true}, nil)
 		if err != nil {
 			return 0, 0, fmt.Errorf("group %s: %w", group, err)
 		}

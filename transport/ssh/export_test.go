@@ -1,4 +1,4 @@
-package transport
+package ssh
 
 // WithoutSFTPServer makes new SFTP clients use the server's own subsystem,
 // as on a host where no sftp-server binary is where we look.

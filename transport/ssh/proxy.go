@@ -1,4 +1,4 @@
-package transport
+package ssh
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"sync"
 	"time"
+
+	"tejun/transport"
 )
 
 // proxyConn is a ProxyCommand's stdin and stdout as one connection, as
@@ -15,7 +17,7 @@ type proxyConn struct {
 	cmd    *exec.Cmd
 	r, w   *os.File // our ends: read its stdout, write its stdin
 	addr   proxyAddr
-	stderr *tail
+	stderr *transport.Tail
 	once   sync.Once
 }
 
@@ -36,7 +38,7 @@ func proxyCommand(command, addr string) (net.Conn, error) {
 		return nil, err
 	}
 	cmd := exec.Command("/bin/sh", "-c", "exec "+command)
-	errTail := &tail{max: stderrKept}
+	errTail := transport.NewStderrTail()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errTail
 	if err := cmd.Start(); err != nil {
 		for _, f := range []*os.File{inR, inW, outR, outW} {

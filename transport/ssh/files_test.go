@@ -1,4 +1,4 @@
-package transport_test
+package ssh_test
 
 import (
 	"bytes"
@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"tejun/transport"
+	"tejun/transport/internal/writepath/writepathtest"
+	"tejun/transport/ssh"
 	"tejun/transport/testbed"
 )
 
@@ -99,26 +101,13 @@ func (zeros) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func mkdir(t *testing.T, p string, mode os.FileMode, uid int) {
-	t.Helper()
-	if err := os.MkdirAll(p, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(p, mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Lchown(p, uid, uid); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // Another user polling the temporary file of a private upload never reads
 // a byte of it: before, it was created 0644 and chmod'ed after the data.
 func TestSSHWriteTempNeverReadable(t *testing.T) {
 	b := testbed.Start(t, "h1")
 	h := b.Hosts[0]
-	mkdir(t, h.Path("/srv/pub"), 0o755, 0)
-	mkdir(t, h.Path("/srv/perf"), 0o755, 1666)
+	writepathtest.Mkdir(t, h.Path("/srv/pub"), 0o755, 0)
+	writepathtest.Mkdir(t, h.Path("/srv/perf"), 0o755, 1666)
 	spy := dial(t, b, h, "nosudo")
 	for _, tc := range []struct {
 		login, as, dir string
@@ -132,7 +121,7 @@ func TestSSHWriteTempNeverReadable(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("%s-%s-%o-subsystem=%v", tc.login, tc.as, tc.mode, tc.subsystem), func(t *testing.T) {
 			if tc.subsystem {
-				defer transport.WithoutSFTPServer()()
+				defer ssh.WithoutSFTPServer()()
 			}
 			c := dial(t, b, h, tc.login)
 			secret := bytes.Repeat([]byte("s3cret "), 100<<10)
@@ -190,85 +179,10 @@ func TestSSHWriteSetuidSurvivesOwner(t *testing.T) {
 	}
 }
 
-// symlinkCase is one destination and what a write to it must do, shared
-// by the SSH and local tests.
-type symlinkCase struct {
-	name   string
-	dst    string
-	follow bool
-	// wantErr is part of the refusal's message; "" means it succeeds.
-	wantErr string
-}
-
-// plantLinks builds, under root, what the symlink cases write to:
-// a root-owned link to a 0640 file, a link planted by nosudo in sticky
-// /tmp, a planted parent directory link, and a dangling link.
-func plantLinks(t *testing.T, root string) {
-	t.Helper()
-	mkdir(t, root+"/etc", 0o755, 0)
-	mkdir(t, root+"/tmp", 0o1777|os.ModeSticky, 0)
-	mkdir(t, root+"/srv/d", 0o755, 0)
-	must(t, os.WriteFile(root+"/etc/target", []byte("old\n"), 0o640))
-	must(t, os.Chmod(root+"/etc/target", 0o640))
-	must(t, os.Symlink("../../etc/target", root+"/srv/d/link"))
-	must(t, os.Symlink(root+"/etc", root+"/tmp/evil-dir"))
-	must(t, os.Lchown(root+"/tmp/evil-dir", 1701, 1701))
-	must(t, os.Symlink(root+"/etc/target", root+"/tmp/evil-file"))
-	must(t, os.Lchown(root+"/tmp/evil-file", 1701, 1701))
-	must(t, os.Symlink("new-target", root+"/srv/d/dangling"))
-	must(t, os.Mkdir(root+"/srv/d/sub", 0o755))
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-var symlinkCases = []symlinkCase{
-	{"link refused", "/srv/d/link", false, "is a symlink"},
-	{"link followed", "/srv/d/link", true, ""},
-	{"planted parent", "/tmp/evil-dir/planted", false, "refusing to follow symlink"},
-	{"planted parent followed", "/tmp/evil-dir/planted", true, "refusing to follow symlink"},
-	{"planted file followed", "/tmp/evil-file", true, "refusing to follow symlink"},
-	{"dangling followed", "/srv/d/dangling", true, ""},
-	{"directory", "/srv/d/sub", false, "is a directory"},
-}
-
-// checkLinks checks what the writes did to the tree under root.
-func checkLinks(t *testing.T, root string, c symlinkCase) {
-	t.Helper()
-	if _, err := os.Stat(root + "/etc/planted"); err == nil {
-		t.Errorf("%s: a write went through a planted link", c.name)
-	}
-	if l, err := os.Readlink(root + "/srv/d/link"); err != nil || l != "../../etc/target" {
-		t.Errorf("%s: the link was replaced: %q %v", c.name, l, err)
-	}
-	data, _ := os.ReadFile(root + "/etc/target")
-	fi, _ := os.Stat(root + "/etc/target")
-	switch {
-	case c.name == "link followed":
-		if string(data) != "new\n" || fi.Mode().Perm() != 0o640 {
-			t.Errorf("%s: target %q mode %v, want new content and its own 0640", c.name, data, fi.Mode())
-		}
-	case string(data) != "old\n":
-		t.Errorf("%s: target changed to %q", c.name, data)
-	}
-	if c.name == "dangling followed" {
-		fi, err := os.Lstat(root + "/srv/d/new-target")
-		if err != nil || fi.Mode().Perm() != 0o644 {
-			t.Errorf("%s: the dangling link's target: %v %v, want a new 0644 file", c.name, fi, err)
-		}
-	}
-	must(t, os.WriteFile(root+"/etc/target", []byte("old\n"), 0o640))
-	must(t, os.Chmod(root+"/etc/target", 0o640))
-}
-
 func TestSSHWriteSymlinks(t *testing.T) {
 	b := testbed.Start(t, "h1")
 	h := b.Hosts[0]
-	plantLinks(t, h.Root)
+	writepathtest.PlantLinks(t, h.Root)
 	// The test machine's absolute links must mean the host's paths.
 	for _, l := range []string{"/tmp/evil-dir", "/tmp/evil-file"} {
 		target, _ := os.Readlink(h.Path(l))
@@ -277,12 +191,12 @@ func TestSSHWriteSymlinks(t *testing.T) {
 		must(t, os.Lchown(h.Path(l), 1701, 1701))
 	}
 	c := dial(t, b, h, "root")
-	for _, tc := range symlinkCases {
-		_, err := c.WriteFile(context.Background(), tc.dst, strings.NewReader("new\n"), transport.WriteOptions{Follow: tc.follow})
-		if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
-			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.wantErr)
+	for _, tc := range writepathtest.SymlinkCases {
+		_, err := c.WriteFile(context.Background(), tc.Dst, strings.NewReader("new\n"), transport.WriteOptions{Follow: tc.Follow})
+		if tc.WantErr == "" && err != nil || tc.WantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.WantErr)) {
+			t.Errorf("%s: err = %v, want %q", tc.Name, err, tc.WantErr)
 		}
-		checkLinks(t, h.Root, tc)
+		writepathtest.CheckLinks(t, h.Root, tc)
 	}
 	// A rewrite without a mode keeps the file's; a new file gets 0644.
 	must(t, os.WriteFile(h.Path("/srv/private"), []byte("x"), 0o600))
@@ -299,34 +213,6 @@ func TestSSHWriteSymlinks(t *testing.T) {
 	}
 	if ts := temps(t, h.Path("/srv/d")); len(ts) > 0 {
 		t.Errorf("temporary files left: %v", ts)
-	}
-}
-
-func TestLocalWriteSymlinks(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("planting links owned by another user needs root")
-	}
-	root := t.TempDir()
-	must(t, os.Chmod(root, 0o755))
-	plantLinks(t, root)
-	var c transport.Files = transport.Local{}
-	for _, tc := range symlinkCases {
-		_, err := c.WriteFile(context.Background(), root+tc.dst, strings.NewReader("new\n"), transport.WriteOptions{Follow: tc.follow})
-		if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
-			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.wantErr)
-		}
-		checkLinks(t, root, tc)
-	}
-	for _, mode := range []uint32{0o4755, 0o2755} {
-		p := fmt.Sprintf("%s/srv/tool-%o", root, mode)
-		if _, err := c.WriteFile(context.Background(), p, strings.NewReader("#!/bin/sh\n"), transport.WriteOptions{Mode: os.FileMode(mode), Owner: "nobody"}); err != nil {
-			t.Fatal(err)
-		}
-		var st syscallStat
-		must(t, syscall.Stat(p, &st))
-		if st.Mode&0o7777 != mode || st.Uid == 0 {
-			t.Errorf("%s: mode %o uid %d, want %o and nobody's uid", p, st.Mode&0o7777, st.Uid, mode)
-		}
 	}
 }
 
@@ -352,7 +238,7 @@ func TestSSHWriteCleansStaleTemps(t *testing.T) {
 	b := testbed.Start(t, "h1")
 	h := b.Hosts[0]
 	dir := h.Path("/srv/app")
-	mkdir(t, dir, 0o755, 0)
+	writepathtest.Mkdir(t, dir, 0o755, 0)
 	old := time.Now().Add(-2 * time.Hour)
 	plant := func(name string, uid int) string {
 		p := filepath.Join(dir, name)
@@ -430,7 +316,7 @@ func TestSSHWriteNoSpace(t *testing.T) {
 	if _, err := exec.LookPath("nsenter"); err != nil {
 		t.Skip("needs nsenter (util-linux) to mount a small file system on the host")
 	}
-	mkdir(t, h.Path("/full"), 0o755, 0)
+	writepathtest.Mkdir(t, h.Path("/full"), 0o755, 0)
 	if out, err := exec.Command("nsenter", "-t", hostPID(t, h), "-m", "mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", h.Path("/full")).CombinedOutput(); err != nil {
 		t.Skipf("cannot mount a tmpfs in the host's namespace: %v: %s", err, out)
 	}
@@ -445,23 +331,9 @@ func TestSSHWriteNoSpace(t *testing.T) {
 	}
 }
 
-// The local transport cleans up after earlier runs by the same rules.
-func TestLocalWriteCleansStaleTemps(t *testing.T) {
-	dir := t.TempDir()
-	old := time.Now().Add(-2 * time.Hour)
-	ours := filepath.Join(dir, ".tejun-0123456789ab.tmp")
-	other := filepath.Join(dir, ".tejun-backup.tmp")
-	for _, p := range []string{ours, other} {
-		must(t, os.WriteFile(p, []byte("left"), 0o600))
-		must(t, os.Chtimes(p, old, old))
-	}
-	if _, err := (transport.Local{}).WriteFile(context.Background(), filepath.Join(dir, "conf"), strings.NewReader("x"), transport.WriteOptions{}); err != nil {
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
 		t.Fatal(err)
-	}
-	if _, err := os.Lstat(ours); err == nil {
-		t.Errorf("stale %s was not removed", ours)
-	}
-	if _, err := os.Lstat(other); err != nil {
-		t.Errorf("%s is not ours and was removed: %v", other, err)
 	}
 }

@@ -1,4 +1,4 @@
-package transport_test
+package ssh_test
 
 import (
 	"bytes"
@@ -16,23 +16,24 @@ import (
 	"testing"
 
 	"github.com/skeema/knownhosts"
-	"golang.org/x/crypto/ssh"
+	gossh "golang.org/x/crypto/ssh"
 
 	"tejun/transport"
+	"tejun/transport/ssh"
 )
 
 // keyServer is an in-process SSH server with an RSA and an ed25519 host
 // key, that lets anyone in: enough to test host-key verification.
-func keyServer(t *testing.T) (addr string, rsaKey, edKey ssh.PublicKey) {
+func keyServer(t *testing.T) (addr string, rsaKey, edKey gossh.PublicKey) {
 	t.Helper()
 	rk, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, ek, _ := ed25519.GenerateKey(rand.Reader)
-	rs, _ := ssh.NewSignerFromKey(rk)
-	es, _ := ssh.NewSignerFromKey(ek)
-	cfg := &ssh.ServerConfig{NoClientAuth: true}
+	rs, _ := gossh.NewSignerFromKey(rk)
+	es, _ := gossh.NewSignerFromKey(ek)
+	cfg := &gossh.ServerConfig{NoClientAuth: true}
 	cfg.AddHostKey(rs)
 	cfg.AddHostKey(es)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -48,13 +49,13 @@ func keyServer(t *testing.T) (addr string, rsaKey, edKey ssh.PublicKey) {
 			}
 			go func() {
 				defer c.Close()
-				_, chans, reqs, err := ssh.NewServerConn(c, cfg)
+				_, chans, reqs, err := gossh.NewServerConn(c, cfg)
 				if err != nil {
 					return
 				}
-				go ssh.DiscardRequests(reqs)
+				go gossh.DiscardRequests(reqs)
 				for ch := range chans {
-					ch.Reject(ssh.Prohibited, "no")
+					ch.Reject(gossh.Prohibited, "no")
 				}
 			}()
 		}
@@ -62,12 +63,12 @@ func keyServer(t *testing.T) (addr string, rsaKey, edKey ssh.PublicKey) {
 	return l.Addr().String(), rs.PublicKey(), es.PublicKey()
 }
 
-func keyServerConfig(t *testing.T, addr, knownHosts string) transport.SSHConfig {
+func keyServerConfig(t *testing.T, addr, knownHosts string) ssh.Config {
 	host, port, _ := net.SplitHostPort(addr)
 	p, _ := strconv.Atoi(port)
 	key := filepath.Join(t.TempDir(), "id")
 	writeKey(t, key, nil)
-	return transport.SSHConfig{Name: "keys", Address: host, Port: p, User: "u", IdentityFiles: []string{key},
+	return ssh.Config{Name: "keys", Address: host, Port: p, User: "u", IdentityFiles: []string{key},
 		KnownHosts: []string{knownHosts}, AgentSocket: "none", HostKey: "strict"}
 }
 
@@ -78,12 +79,12 @@ func keyServerConfig(t *testing.T, addr, knownHosts string) transport.SSHConfig 
 func TestKnownHostsWrongKeyOfPreferredAlgorithm(t *testing.T) {
 	addr, rsaKey, _ := keyServer(t)
 	_, wrong, _ := ed25519.GenerateKey(rand.Reader)
-	wrongKey, _ := ssh.NewPublicKey(wrong.Public())
+	wrongKey, _ := gossh.NewPublicKey(wrong.Public())
 	kh := filepath.Join(t.TempDir(), "known_hosts")
 	norm := knownhosts.Normalize(addr)
 	os.WriteFile(kh, []byte(knownhosts.Line([]string{norm}, rsaKey)+"\n"+knownhosts.Line([]string{norm}, wrongKey)+"\n"), 0o600)
 
-	_, err := transport.DialSSH(context.Background(), keyServerConfig(t, addr, kh))
+	_, err := ssh.Dial(context.Background(), keyServerConfig(t, addr, kh))
 	var hk *transport.HostKeyError
 	if !errors.As(err, &hk) || !errors.Is(err, transport.ErrHostKeyChanged) {
 		t.Fatalf("dial: %v, want a changed host key", err)
@@ -109,7 +110,7 @@ func TestKnownHostsMalformedLine(t *testing.T) {
 	os.WriteFile(kh, []byte("this line is not a known_hosts entry\n"+
 		"[other]:22 ssh-ed25519 AAAA-not-base64\n"+
 		knownhosts.Line([]string{knownhosts.Normalize(addr)}, edKey)+"\n"), 0o600)
-	c, err := transport.DialSSH(context.Background(), keyServerConfig(t, addr, kh))
+	c, err := ssh.Dial(context.Background(), keyServerConfig(t, addr, kh))
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
@@ -124,7 +125,7 @@ func TestKnownHostsHashOnAccept(t *testing.T) {
 		kh := filepath.Join(t.TempDir(), "known_hosts")
 		cfg := keyServerConfig(t, addr, kh)
 		cfg.HostKey, cfg.HashKnownHosts = "accept-new", hash
-		c, err := transport.DialSSH(context.Background(), cfg)
+		c, err := ssh.Dial(context.Background(), cfg)
 		if err != nil {
 			t.Fatalf("hash %v: accept-new: %v", hash, err)
 		}
@@ -135,7 +136,7 @@ func TestKnownHostsHashOnAccept(t *testing.T) {
 			t.Errorf("hash %v: recorded %q", hash, data)
 		}
 		cfg.HostKey = "strict"
-		if c, err := transport.DialSSH(context.Background(), cfg); err != nil {
+		if c, err := ssh.Dial(context.Background(), cfg); err != nil {
 			t.Errorf("hash %v: second connection: %v", hash, err)
 		} else {
 			c.Close()

@@ -1,4 +1,4 @@
-package transport
+package ssh
 
 import (
 	"os"
@@ -17,7 +17,7 @@ func TestSSHConfigOracle(t *testing.T) {
 	if err != nil {
 		t.Skip("the ssh-config oracle needs the OpenSSH client (apt-get install openssh-client)")
 	}
-	dir, err := filepath.Abs("../testdata/sshconfig")
+	dir, err := filepath.Abs("testdata/sshconfig")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package transport
+package ssh
 
 import (
 	"os"
@@ -51,7 +51,7 @@ Host *
 }
 
 func TestParseJump(t *testing.T) {
-	for in, want := range map[string]SSHConfig{
+	for in, want := range map[string]Config{
 		"bastion":           {Address: "bastion", Name: "bastion"},
 		"ops@10.0.0.1:2222": {Address: "10.0.0.1", Name: "10.0.0.1", User: "ops", Port: 2222},
 		"[::1]:22":          {Address: "::1", Name: "::1", Port: 22},

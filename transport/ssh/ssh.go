@@ -1,4 +1,8 @@
-package transport
+// Package ssh is tejun's SSH connection: authentication (agent, keys with
+// passphrases, certificates), known_hosts, ProxyCommand and ProxyJump,
+// commands as sessions and files over SFTP, with ~/.ssh/config resolved as
+// ssh -G would. It implements transport.Conn and transport.Files.
+package ssh
 
 import (
 	"context"
@@ -13,12 +17,14 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/crypto/ssh"
+	gossh "golang.org/x/crypto/ssh"
+
+	"tejun/transport"
 )
 
-// SSHConfig says how to reach one host: what UserConfig.Resolve makes of
+// Config says how to reach one host: what UserConfig.Resolve makes of
 // the inventory and the OpenSSH client configuration.
-type SSHConfig struct {
+type Config struct {
 	Name          string // inventory name, for messages
 	Address       string
 	Port          int
@@ -42,7 +48,7 @@ type SSHConfig struct {
 	// HostKey is "strict" (default) or "accept-new".
 	HostKey string
 	// Jump is the host to tunnel through (ProxyJump); it may itself jump.
-	Jump *SSHConfig
+	Jump *Config
 	// ProxyCommand, when set, is run by /bin/sh and its stdin/stdout are
 	// the connection (tokens already expanded).
 	ProxyCommand string
@@ -62,13 +68,13 @@ type SSHConfig struct {
 	HostKeyAlgorithms, Ciphers, KexAlgorithms, MACs []string
 }
 
-// SSH is one connection to a host, shared by every step that runs there:
+// Conn is one SSH connection to a host, shared by every step that runs there:
 // each command gets a new session on it, which costs a round trip instead of
 // a handshake.
-type SSH struct {
-	cfg    SSHConfig
-	client *ssh.Client
-	jump   *SSH
+type Conn struct {
+	cfg    Config
+	client *gossh.Client
+	jump   *Conn
 	lost   chan struct{}
 	once   sync.Once
 
@@ -85,8 +91,8 @@ type SSH struct {
 // waits out.
 const maxSessions = 8
 
-// DialSSH connects and authenticates.
-func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
+// Dial connects and authenticates.
+func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 	if cfg.Port == 0 {
 		cfg.Port = 22
 	}
@@ -113,7 +119,7 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	defer closeAgent()
-	clientCfg := &ssh.ClientConfig{
+	clientCfg := &gossh.ClientConfig{
 		User:              cfg.User,
 		Auth:              auth,
 		HostKeyCallback:   hostKeys,
@@ -122,13 +128,13 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
 	}
 	clientCfg.Ciphers, clientCfg.KeyExchanges, clientCfg.MACs = cfg.Ciphers, cfg.KexAlgorithms, cfg.MACs
 
-	s := &SSH{cfg: cfg, lost: make(chan struct{}), sftps: map[string]*sftpConn{}, slots: make(chan struct{}, maxSessions)}
+	s := &Conn{cfg: cfg, lost: make(chan struct{}), sftps: map[string]*sftpConn{}, slots: make(chan struct{}, maxSessions)}
 	var conn net.Conn
 	dialCtx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
 	switch {
 	case cfg.Jump != nil:
-		s.jump, err = DialSSH(ctx, *cfg.Jump)
+		s.jump, err = Dial(ctx, *cfg.Jump)
 		if err != nil {
 			return nil, fmt.Errorf("%s: through jump host: %w", name, err)
 		}
@@ -141,13 +147,13 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
 	}
 	if err != nil {
 		s.closeJump()
-		return nil, fmt.Errorf("%s (%s): %w: %v", name, addr, ErrUnreachable, err)
+		return nil, fmt.Errorf("%s (%s): %w: %v", name, addr, transport.ErrUnreachable, err)
 	}
 	// The deadline bounds the handshake even where the dialer's context
 	// cannot reach (a jump channel, a proxy command's pipes).
 	_ = conn.SetDeadline(time.Now().Add(cfg.ConnectTimeout))
 	stopWatch := context.AfterFunc(dialCtx, func() { _ = conn.SetDeadline(time.Now()) })
-	c, chans, reqs, err := ssh.NewClientConn(conn, addr, clientCfg)
+	c, chans, reqs, err := gossh.NewClientConn(conn, addr, clientCfg)
 	stopWatch()
 	if err != nil {
 		conn.Close()
@@ -158,7 +164,7 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
 		return nil, classifyHandshake(name, addr, err)
 	}
 	_ = conn.SetDeadline(time.Time{})
-	s.client = ssh.NewClient(c, chans, reqs)
+	s.client = gossh.NewClient(c, chans, reqs)
 	go s.keepalive()
 	go func() {
 		_ = s.client.Wait()
@@ -167,35 +173,35 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
 	return s, nil
 }
 
-func (s *SSH) closeJump() {
+func (s *Conn) closeJump() {
 	if s.jump != nil {
 		s.jump.Close()
 	}
 }
 
 func classifyHandshake(name, addr string, err error) error {
-	var hk *HostKeyError
+	var hk *transport.HostKeyError
 	if errors.As(err, &hk) {
 		return hk
 	}
 	// x/crypto reports a rejected login only as text; this is the one
 	// place tejun reads an error's words, and it keeps the original.
 	if strings.Contains(err.Error(), "unable to authenticate") {
-		return fmt.Errorf("%s (%s): %w: %v", name, addr, ErrAuth, err)
+		return fmt.Errorf("%s (%s): %w: %v", name, addr, transport.ErrAuth, err)
 	}
 	if strings.Contains(err.Error(), "Too many authentication failures") {
-		return fmt.Errorf("%s (%s): %w: %v (too many keys were offered: IdentitiesOnly yes in ssh_config offers only the host's IdentityFile)", name, addr, ErrAuth, err)
+		return fmt.Errorf("%s (%s): %w: %v (too many keys were offered: IdentitiesOnly yes in ssh_config offers only the host's IdentityFile)", name, addr, transport.ErrAuth, err)
 	}
 	var ne net.Error
 	if errors.As(err, &ne) || errors.Is(err, io.EOF) {
-		return fmt.Errorf("%s (%s): %w: %v", name, addr, ErrUnreachable, err)
+		return fmt.Errorf("%s (%s): %w: %v", name, addr, transport.ErrUnreachable, err)
 	}
 	return fmt.Errorf("%s (%s): %w", name, addr, err)
 }
 
-func (s *SSH) markLost() { s.once.Do(func() { close(s.lost) }) }
+func (s *Conn) markLost() { s.once.Do(func() { close(s.lost) }) }
 
-func (s *SSH) keepalive() {
+func (s *Conn) keepalive() {
 	t := time.NewTicker(s.cfg.Keepalive)
 	defer t.Stop()
 	missed := 0
@@ -229,7 +235,7 @@ func (s *SSH) keepalive() {
 }
 
 // Run runs cmd in a new session on the shared connection.
-func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
+func (s *Conn) Run(ctx context.Context, cmd transport.Cmd, stdio transport.Stdio) error {
 	line, err := cmd.Line()
 	if err != nil {
 		return err
@@ -241,7 +247,7 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 	defer release()
 	defer sess.Close()
 	sess.Stdin = stdio.Stdin
-	errTail := &tail{max: stderrKept}
+	errTail := transport.NewStderrTail()
 	var stderr io.Writer = errTail
 	if stdio.Stderr != nil {
 		stderr = io.MultiWriter(stdio.Stderr, errTail)
@@ -270,7 +276,7 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 		// command's user.
 		//
 		// sudo itself runs under LC_ALL=C, because its refusals are
-		// recognised by their words (sudoRefusal) and a Japanese host's
+		// recognised by their words (transport.SudoRefusal) and a Japanese host's
 		// sudo says "パスワードが必要です". Stock sudoers keeps LC_*
 		// through env_reset (env_check), so that C would reach the
 		// command too: unless the command asked for the C locale itself,
@@ -285,7 +291,7 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 		}
 		inner = append(inner, "TEJUN_JOB="+job)
 		marked := append(append(append([]string{"env", "LC_ALL=C"}, w[:5]...), inner...), w[5:]...)
-		if remote, err = (Cmd{Argv: marked}).Line(); err != nil {
+		if remote, err = (transport.Cmd{Argv: marked}).Line(); err != nil {
 			return err
 		}
 		if s.cfg.User != "root" {
@@ -301,7 +307,7 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 	}
 	sess.Stderr = stderr
 	if err := sess.Start(remote); err != nil {
-		return fmt.Errorf("%s: %w: %v", s.cfg.Name, ErrConnectionLost, err)
+		return fmt.Errorf("%s: %w: %v", s.cfg.Name, transport.ErrConnectionLost, err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- sess.Wait() }()
@@ -325,22 +331,22 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd, stdio Stdio) error {
 		}
 		return ctx.Err()
 	case <-s.lost:
-		return fmt.Errorf("%s: %w while running %s", s.cfg.Name, ErrConnectionLost, line)
+		return fmt.Errorf("%s: %w while running %s", s.cfg.Name, transport.ErrConnectionLost, line)
 	}
 	if err == nil {
 		return nil
 	}
-	var ee *ssh.ExitError
+	var ee *gossh.ExitError
 	if errors.As(err, &ee) {
 		if ee.Signal() != "" {
-			return &ExitError{Cmd: line, Code: 128, Stderr: strings.TrimSpace(errTail.String() + "\nkilled by signal " + ee.Signal())}
+			return &transport.ExitError{Cmd: line, Code: 128, Stderr: strings.TrimSpace(errTail.String() + "\nkilled by signal " + ee.Signal())}
 		}
-		if se := sudoRefusal(cmd, ee.ExitStatus(), errTail.String()); se != nil {
+		if se := transport.SudoRefusal(cmd, ee.ExitStatus(), errTail.String()); se != nil {
 			return se
 		}
-		return &ExitError{Cmd: line, Code: ee.ExitStatus(), Stderr: errTail.String()}
+		return &transport.ExitError{Cmd: line, Code: ee.ExitStatus(), Stderr: errTail.String()}
 	}
-	return fmt.Errorf("%s: %w while running %s: %v", s.cfg.Name, ErrConnectionLost, line, err)
+	return fmt.Errorf("%s: %w while running %s: %v", s.cfg.Name, transport.ErrConnectionLost, line, err)
 }
 
 // gate passes writes on until it is closed, then drops them.
@@ -372,13 +378,13 @@ func (g *gate) close() {
 // so it waits and tries again (as long as ctx allows) instead of calling
 // the connection lost. With none of ours open the refusal is not about
 // the count, and it fails after a short while. release gives the slot back.
-func (s *SSH) openSession(ctx context.Context) (*ssh.Session, func(), error) {
+func (s *Conn) openSession(ctx context.Context) (*gossh.Session, func(), error) {
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():
 		return nil, nil, ctx.Err()
 	case <-s.lost:
-		return nil, nil, fmt.Errorf("%s: %w", s.cfg.Name, ErrConnectionLost)
+		return nil, nil, fmt.Errorf("%s: %w", s.cfg.Name, transport.ErrConnectionLost)
 	}
 	var once sync.Once
 	release := func() { once.Do(func() { <-s.slots }) }
@@ -389,10 +395,10 @@ func (s *SSH) openSession(ctx context.Context) (*ssh.Session, func(), error) {
 		if err == nil {
 			return sess, release, nil
 		}
-		var oce *ssh.OpenChannelError
-		if !errors.As(err, &oce) || oce.Reason == ssh.UnknownChannelType {
+		var oce *gossh.OpenChannelError
+		if !errors.As(err, &oce) || oce.Reason == gossh.UnknownChannelType {
 			release()
-			return nil, nil, fmt.Errorf("%s: %w: %v", s.cfg.Name, ErrConnectionLost, err)
+			return nil, nil, fmt.Errorf("%s: %w: %v", s.cfg.Name, transport.ErrConnectionLost, err)
 		}
 		if len(s.slots) <= 1 && time.Now().After(alone) {
 			release()
@@ -405,7 +411,7 @@ func (s *SSH) openSession(ctx context.Context) (*ssh.Session, func(), error) {
 			return nil, nil, ctx.Err()
 		case <-s.lost:
 			release()
-			return nil, nil, fmt.Errorf("%s: %w", s.cfg.Name, ErrConnectionLost)
+			return nil, nil, fmt.Errorf("%s: %w", s.cfg.Name, transport.ErrConnectionLost)
 		}
 		if wait < 500*time.Millisecond {
 			wait *= 2
@@ -416,12 +422,12 @@ func (s *SSH) openSession(ctx context.Context) (*ssh.Session, func(), error) {
 // signal stops a running command: by a signal request where sshd honours
 // it, else by signalling every process whose environment holds the job's
 // marker, with its process group, as user (through sudo) when set.
-func (s *SSH) signal(sess *ssh.Session, job, user, sig string) {
-	_ = sess.Signal(ssh.Signal(sig))
+func (s *Conn) signal(sess *gossh.Session, job, user, sig string) {
+	_ = sess.Signal(gossh.Signal(sig))
 	if job == "" {
 		return
 	}
-	var kill *ssh.Session
+	var kill *gossh.Session
 	var err error
 	for try := 0; ; try++ {
 		// Outside the slots: it must not wait for the sessions it ends.
@@ -434,7 +440,7 @@ func (s *SSH) signal(sess *ssh.Session, job, user, sig string) {
 		return
 	}
 	defer kill.Close()
-	line, err := Cmd{User: user, Argv: []string{"sh", "-c", `for p in /proc/[0-9]*; do if tr '\0' '\n' < "$p/environ" 2>/dev/null | grep -qx "TEJUN_JOB=$1"; then kill -s "$2" "${p#/proc/}"; kill -s "$2" -- "-${p#/proc/}"; fi 2>/dev/null; done; true`,
+	line, err := transport.Cmd{User: user, Argv: []string{"sh", "-c", `for p in /proc/[0-9]*; do if tr '\0' '\n' < "$p/environ" 2>/dev/null | grep -qx "TEJUN_JOB=$1"; then kill -s "$2" "${p#/proc/}"; kill -s "$2" -- "-${p#/proc/}"; fi 2>/dev/null; done; true`,
 		"tejun-kill", job, sig}}.Line()
 	if err != nil {
 		return
@@ -449,7 +455,7 @@ func newJob() string {
 }
 
 // Close ends the connection (and its jump host's).
-func (s *SSH) Close() error {
+func (s *Conn) Close() error {
 	s.mu.Lock()
 	for _, c := range s.sftps {
 		c.close()

@@ -1,4 +1,4 @@
-package transport_test
+package ssh_test
 
 import (
 	"bytes"
@@ -15,15 +15,16 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/ssh"
+	gossh "golang.org/x/crypto/ssh"
 
 	"tejun/transport"
+	"tejun/transport/ssh"
 	"tejun/transport/testbed"
 )
 
-func dial(t *testing.T, b *testbed.Bed, h *testbed.Host, user string) *transport.SSH {
+func dial(t *testing.T, b *testbed.Bed, h *testbed.Host, user string) *ssh.Conn {
 	t.Helper()
-	c, err := transport.DialSSH(context.Background(), config(b, h, user))
+	c, err := ssh.Dial(context.Background(), config(b, h, user))
 	if err != nil {
 		t.Fatalf("dial %s: %v\n%s", h.Name, err, h.Log())
 	}
@@ -31,8 +32,8 @@ func dial(t *testing.T, b *testbed.Bed, h *testbed.Host, user string) *transport
 	return c
 }
 
-func config(b *testbed.Bed, h *testbed.Host, user string) transport.SSHConfig {
-	return transport.SSHConfig{
+func config(b *testbed.Bed, h *testbed.Host, user string) ssh.Config {
+	return ssh.Config{
 		Name: h.Name, Address: h.Address, Port: h.Port, User: user,
 		IdentityFiles: []string{b.KeyFile}, KnownHosts: []string{b.KnownHosts},
 		AgentSocket: "/nonexistent", // tests never use the developer's agent
@@ -84,7 +85,7 @@ func TestSSHCancelStopsRemoteCommand(t *testing.T) {
 	}
 }
 
-func cancelStops(t *testing.T, c *transport.SSH) {
+func cancelStops(t *testing.T, c *ssh.Conn) {
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -116,9 +117,9 @@ func TestSSHHostKeys(t *testing.T) {
 
 	cfg := config(b, h, "root")
 	cfg.KnownHosts = []string{empty}
-	_, err := transport.DialSSH(context.Background(), cfg)
+	_, err := ssh.Dial(context.Background(), cfg)
 	var hk *transport.HostKeyError
-	if !errors.As(err, &hk) || !errors.Is(err, transport.ErrHostKeyUnknown) || hk.Fingerprint != ssh.FingerprintSHA256(h.HostKey) {
+	if !errors.As(err, &hk) || !errors.Is(err, transport.ErrHostKeyUnknown) || hk.Fingerprint != gossh.FingerprintSHA256(h.HostKey) {
 		t.Fatalf("unknown host: %v", err)
 	}
 	if !strings.Contains(err.Error(), "accept-new") || !strings.Contains(err.Error(), hk.Fingerprint) {
@@ -126,17 +127,17 @@ func TestSSHHostKeys(t *testing.T) {
 	}
 
 	cfg.HostKey = "accept-new"
-	c, err := transport.DialSSH(context.Background(), cfg)
+	c, err := ssh.Dial(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("accept-new: %v", err)
 	}
 	c.Close()
 	recorded, _ := os.ReadFile(empty)
-	if !strings.Contains(string(recorded), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(h.HostKey)))) {
+	if !strings.Contains(string(recorded), strings.TrimSpace(string(gossh.MarshalAuthorizedKey(h.HostKey)))) {
 		t.Fatalf("accept-new recorded %q", recorded)
 	}
 	cfg.HostKey = "strict"
-	c, err = transport.DialSSH(context.Background(), cfg)
+	c, err = ssh.Dial(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("strict after accept-new: %v", err)
 	}
@@ -144,12 +145,12 @@ func TestSSHHostKeys(t *testing.T) {
 
 	// Another key for the same host: refused, even under accept-new.
 	pub, _, _ := ed25519.GenerateKey(rand.Reader)
-	other, _ := ssh.NewPublicKey(pub)
+	other, _ := gossh.NewPublicKey(pub)
 	wrong := filepath.Join(t.TempDir(), "known_hosts")
-	os.WriteFile(wrong, []byte("["+h.Address+"]:"+strconv.Itoa(h.Port)+" "+string(ssh.MarshalAuthorizedKey(other))), 0o600)
+	os.WriteFile(wrong, []byte("["+h.Address+"]:"+strconv.Itoa(h.Port)+" "+string(gossh.MarshalAuthorizedKey(other))), 0o600)
 	for _, policy := range []string{"strict", "accept-new"} {
 		cfg.KnownHosts, cfg.HostKey = []string{wrong}, policy
-		_, err = transport.DialSSH(context.Background(), cfg)
+		_, err = ssh.Dial(context.Background(), cfg)
 		if !errors.Is(err, transport.ErrHostKeyChanged) {
 			t.Fatalf("%s with a changed key: %v", policy, err)
 		}
@@ -162,17 +163,17 @@ func TestSSHErrors(t *testing.T) {
 
 	cfg := config(b, h, "root")
 	cfg.Port = 1 // nothing listens there
-	if _, err := transport.DialSSH(context.Background(), cfg); !errors.Is(err, transport.ErrUnreachable) {
+	if _, err := ssh.Dial(context.Background(), cfg); !errors.Is(err, transport.ErrUnreachable) {
 		t.Errorf("closed port: %v", err)
 	}
 
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	block, _ := ssh.MarshalPrivateKey(priv, "stranger")
+	block, _ := gossh.MarshalPrivateKey(priv, "stranger")
 	stranger := filepath.Join(t.TempDir(), "key")
 	os.WriteFile(stranger, pem.EncodeToMemory(block), 0o600)
 	cfg = config(b, h, "root")
 	cfg.IdentityFiles = []string{stranger}
-	if _, err := transport.DialSSH(context.Background(), cfg); !errors.Is(err, transport.ErrAuth) {
+	if _, err := ssh.Dial(context.Background(), cfg); !errors.Is(err, transport.ErrAuth) {
 		t.Errorf("unknown key: %v", err)
 	}
 }
@@ -250,13 +251,13 @@ func TestSSHJump(t *testing.T) {
 
 	direct := config(b, db, "root")
 	direct.ConnectTimeout = 2 * time.Second
-	if _, err := transport.DialSSH(context.Background(), direct); !errors.Is(err, transport.ErrUnreachable) {
+	if _, err := ssh.Dial(context.Background(), direct); !errors.Is(err, transport.ErrUnreachable) {
 		t.Fatalf("db answered directly: %v", err)
 	}
 	jumped := config(b, db, "root")
 	j := config(b, bastion, "ops")
 	jumped.Jump = &j
-	c, err := transport.DialSSH(context.Background(), jumped)
+	c, err := ssh.Dial(context.Background(), jumped)
 	if err != nil {
 		t.Fatalf("through the bastion: %v", err)
 	}
@@ -275,7 +276,7 @@ func TestSSHKeepaliveNoticesDeadPeer(t *testing.T) {
 	h := b.Hosts[0]
 	cfg := config(b, h, "root")
 	cfg.Keepalive = 200 * time.Millisecond
-	c, err := transport.DialSSH(context.Background(), cfg)
+	c, err := ssh.Dial(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package transport_test
+package ssh_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"tejun/transport"
+	"tejun/transport/ssh"
 	"tejun/transport/testbed"
 )
 
@@ -52,7 +53,7 @@ func TestJapaneseLocaleHost(t *testing.T) {
 		t.Fatalf("the host does not answer in Japanese: %q %v", out, err)
 	}
 	for _, c := range []struct {
-		conn  *transport.SSH
+		conn  *ssh.Conn
 		login string
 		user  string
 	}{{root, "root", ""}, {root, "root", "perforce"}, {ops, "ops", "perforce"}} {

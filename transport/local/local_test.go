@@ -1,4 +1,4 @@
-package transport_test
+package local_test
 
 import (
 	"context"
@@ -10,10 +10,11 @@ import (
 	"time"
 
 	"tejun/transport"
+	"tejun/transport/local"
 )
 
 func TestLocal(t *testing.T) {
-	var c transport.Conn = transport.Local{}
+	var c transport.Conn = local.Conn{}
 	ctx := context.Background()
 	out, err := transport.Output(ctx, c, transport.Cmd{Argv: []string{"printf", "%s", "$(id) ;"}}, nil)
 	if err != nil || out != "$(id) ;" {
@@ -60,7 +61,7 @@ func TestLocalCleanEnvironment(t *testing.T) {
 	t.Setenv("TEJUN_SECRET_PW", "hunter2-in-env")
 	t.Setenv("P4PASSWD", "also-secret")
 	t.Setenv("PATH", t.TempDir()+":"+os.Getenv("PATH"))
-	out, err := transport.Output(context.Background(), transport.Local{}, transport.Cmd{Argv: []string{"env"}}, nil)
+	out, err := transport.Output(context.Background(), local.Conn{}, transport.Cmd{Argv: []string{"env"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package transport
+package ssh
 
 import (
 	"bytes"
@@ -9,17 +9,19 @@ import (
 	"strings"
 	"sync"
 
-	"golang.org/x/crypto/ssh"
+	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/term"
+
+	"tejun/transport"
 )
 
 // identity is one IdentityFile: its public key (from the file, its .pub
 // or an encrypted key's clear header) and, once usable, its signer.
 type identity struct {
 	file   string
-	pub    ssh.PublicKey
-	signer ssh.Signer
+	pub    gossh.PublicKey
+	signer gossh.Signer
 	locked bool // protected by a passphrase
 	agent  bool // signer is the agent's copy
 }
@@ -27,14 +29,14 @@ type identity struct {
 // passphrases caches keys decrypted at a prompt, so parallel hosts ask once.
 var passphrases = struct {
 	sync.Mutex
-	signers map[string]ssh.Signer
-}{signers: map[string]ssh.Signer{}}
+	signers map[string]gossh.Signer
+}{signers: map[string]gossh.Signer{}}
 
 // authMethods offers keys in OpenSSH's order: agent keys that are also
 // identity files, then the agent's other keys (none with IdentitiesOnly),
 // then identity files the agent does not hold; each with its certificate
 // first when one is beside it or named by CertificateFile.
-func authMethods(cfg SSHConfig) ([]ssh.AuthMethod, func(), error) {
+func authMethods(cfg Config) ([]gossh.AuthMethod, func(), error) {
 	closeAgent := func() {}
 	var ids []*identity
 	var notes []string
@@ -48,7 +50,7 @@ func authMethods(cfg SSHConfig) ([]ssh.AuthMethod, func(), error) {
 		}
 		ids = append(ids, id)
 	}
-	var agentSigners []ssh.Signer
+	var agentSigners []gossh.Signer
 	sock := cfg.AgentSocket
 	if sock == "" {
 		sock = os.Getenv("SSH_AUTH_SOCK")
@@ -61,7 +63,7 @@ func authMethods(cfg SSHConfig) ([]ssh.AuthMethod, func(), error) {
 			}
 		}
 	}
-	var preferred, others []ssh.Signer
+	var preferred, others []gossh.Signer
 	for _, as := range agentSigners {
 		matched := false
 		for _, id := range ids {
@@ -100,9 +102,9 @@ func authMethods(cfg SSHConfig) ([]ssh.AuthMethod, func(), error) {
 		if len(notes) > 0 {
 			why = strings.Join(notes, "; ")
 		}
-		return nil, closeAgent, fmt.Errorf("%w: no usable key: %s", ErrAuth, why)
+		return nil, closeAgent, fmt.Errorf("%w: no usable key: %s", transport.ErrAuth, why)
 	}
-	return []ssh.AuthMethod{ssh.PublicKeys(signers...)}, closeAgent, nil
+	return []gossh.AuthMethod{gossh.PublicKeys(signers...)}, closeAgent, nil
 }
 
 func loadIdentity(f string) (*identity, error) {
@@ -111,8 +113,8 @@ func loadIdentity(f string) (*identity, error) {
 		return nil, err
 	}
 	id := &identity{file: f}
-	signer, err := ssh.ParsePrivateKey(pem)
-	var missing *ssh.PassphraseMissingError
+	signer, err := gossh.ParsePrivateKey(pem)
+	var missing *gossh.PassphraseMissingError
 	switch {
 	case err == nil:
 		id.signer, id.pub = signer, signer.PublicKey()
@@ -120,7 +122,7 @@ func loadIdentity(f string) (*identity, error) {
 		id.locked, id.pub = true, missing.PublicKey
 		if id.pub == nil {
 			if data, err := os.ReadFile(f + ".pub"); err == nil {
-				id.pub, _, _, _, _ = ssh.ParseAuthorizedKey(data)
+				id.pub, _, _, _, _ = gossh.ParseAuthorizedKey(data)
 			}
 		}
 	default:
@@ -131,15 +133,15 @@ func loadIdentity(f string) (*identity, error) {
 
 // withCertificates puts, before each identity's key, the certificates for
 // it: its -cert.pub and any CertificateFile certifying the same key.
-func withCertificates(signers []ssh.Signer, ids []*identity, certFiles []string) []ssh.Signer {
-	var certs []*ssh.Certificate
+func withCertificates(signers []gossh.Signer, ids []*identity, certFiles []string) []gossh.Signer {
+	var certs []*gossh.Certificate
 	read := func(f string) {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return
 		}
-		if k, _, _, _, err := ssh.ParseAuthorizedKey(data); err == nil {
-			if c, ok := k.(*ssh.Certificate); ok {
+		if k, _, _, _, err := gossh.ParseAuthorizedKey(data); err == nil {
+			if c, ok := k.(*gossh.Certificate); ok {
 				certs = append(certs, c)
 			}
 		}
@@ -153,12 +155,12 @@ func withCertificates(signers []ssh.Signer, ids []*identity, certFiles []string)
 	if len(certs) == 0 {
 		return signers
 	}
-	var out []ssh.Signer
+	var out []gossh.Signer
 	for _, s := range signers {
-		if _, isCert := s.PublicKey().(*ssh.Certificate); !isCert {
+		if _, isCert := s.PublicKey().(*gossh.Certificate); !isCert {
 			for _, c := range certs {
 				if bytes.Equal(c.Key.Marshal(), s.PublicKey().Marshal()) {
-					if cs, err := ssh.NewCertSigner(c, s); err == nil {
+					if cs, err := gossh.NewCertSigner(c, s); err == nil {
 						out = append(out, cs)
 					}
 				}
@@ -171,7 +173,7 @@ func withCertificates(signers []ssh.Signer, ids []*identity, certFiles []string)
 
 // prompt asks for an identity's passphrase on the terminal, as ssh does;
 // never without one, and never in CI.
-func prompt(file string) ssh.Signer {
+func prompt(file string) gossh.Signer {
 	passphrases.Lock()
 	defer passphrases.Unlock()
 	if s, ok := passphrases.signers[file]; ok {
@@ -195,7 +197,7 @@ func prompt(file string) ssh.Signer {
 	if err != nil {
 		return nil
 	}
-	s, err := ssh.ParsePrivateKeyWithPassphrase(pem, pass)
+	s, err := gossh.ParsePrivateKeyWithPassphrase(pem, pass)
 	if err != nil {
 		passphrases.signers[file] = nil
 		return nil
