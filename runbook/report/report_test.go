@@ -120,3 +120,32 @@ func TestReadRecord(t *testing.T) {
 		t.Error("an empty file was read")
 	}
 }
+
+// A code value (an argument, a path, a host name) with a newline in it
+// stays in its table cell: a newline in a GFM code span ends the table
+// row, and what follows it is Markdown of its own (an image fetched from
+// anywhere when the report is viewed).
+func TestMarkdownCodeValueStaysInItsCell(t *testing.T) {
+	start := `{"schema":"tejun.events/v1","event":"run_start","time":"2026-12-01T10:00:00Z","run_id":"R1","runbook":"/rb.toml","runbook_sha256":"aa",` +
+		`"inventory":"/inv.toml\n\n![x](https://evil.example/i.png)","args":["--var=note=one\n| forged | row |\n<img src=https://evil.example/p>"]}`
+	end := `{"schema":"tejun.events/v1","event":"step_end","time":"2026-12-01T10:00:02Z","run_id":"R1","step":"a","host":"h1\n\n![y](https://evil.example/h.png)","status":"ok","duration_ms":9}`
+	rec, err := Read(strings.NewReader(start + "\n" + end + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := Write(&b, rec, bind(t), Options{Lang: "en", Format: "markdown"}); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, l := range strings.Split(md, "\n") {
+		if strings.HasPrefix(l, "![") || strings.HasPrefix(l, "<img") || strings.HasPrefix(l, "| forged") {
+			t.Errorf("a code value's newline let %q out of its cell:\n%s", l, md)
+		}
+	}
+	for _, want := range []string{"`/inv.toml ![x](https://evil.example/i.png)`", "`--var=note=one \\| forged \\| row \\| <img src=https://evil.example/p>`"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("lacks %s:\n%s", want, md)
+		}
+	}
+}
