@@ -149,3 +149,23 @@ func TestMarkdownCodeValueStaysInItsCell(t *testing.T) {
 		}
 	}
 }
+
+// The HTML page tells the browser it may fetch and run nothing (a Content
+// Security Policy), so a value the escaping somehow missed still cannot
+// load an image, a script or a font from elsewhere, or send a form.
+func TestHTMLForbidsFetching(t *testing.T) {
+	rec, err := Read(strings.NewReader(hostileRecord))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := Write(&b, rec, bind(t), Options{Lang: "en", Format: "html"}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	csp := `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'">`
+	head := page[:strings.Index(page, "<title>")]
+	if !strings.Contains(head, csp) {
+		t.Errorf("no policy before the first value:\n%s", head)
+	}
+}
