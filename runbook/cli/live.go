@@ -53,11 +53,16 @@ func (b *liveBlock) fit(lines []string) string {
 	}
 	var s strings.Builder
 	for _, l := range lines {
-		s.WriteString(ansi.Truncate(l, width-1, "…") + "\n")
+		s.WriteString(ansi.Truncate(oneRow(l), width-1, "…") + "\n")
 	}
 	b.drawn = len(lines)
 	return s.String()
 }
+
+// oneRow keeps a line to one row of known width: mask.Visible leaves
+// newlines and tabs (a host's name may hold them), and the erase counts
+// one row per line, with widths that know no tab stops.
+var oneRow = strings.NewReplacer("\n", "↵", "\t", " ").Replace
 
 func (b *liveBlock) redraw(lines []string) {
 	if b.paused {

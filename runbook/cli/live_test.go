@@ -203,3 +203,24 @@ func TestPlainHoldsForAPrompt(t *testing.T) {
 		t.Errorf("after the answer: %q", got)
 	}
 }
+
+// A live line is one row whatever the inventory's names hold: a newline or
+// a tab (which mask.Visible leaves) would make it two rows, or wider than
+// the terminal, and the erase would leave a row behind each redraw.
+func TestLiveLineIsOneRow(t *testing.T) {
+	var buf bytes.Buffer
+	h, _ := testHuman(&buf, true, 40, 30)
+	h.Started(step("s", 1), "db\n01")
+	h.Started(step("t", 2), "db\t\t\t\t\t\t02")
+	buf.Reset()
+	h.tick()
+	rows := strings.Split(strings.TrimSuffix(strings.TrimPrefix(buf.String(), "\r\x1b[2A\x1b[J"), "\n"), "\n")
+	if len(rows) != 2 {
+		t.Fatalf("2 live lines drew %d rows: %q", len(rows), buf.String())
+	}
+	for _, r := range rows {
+		if strings.ContainsRune(r, '\t') || len([]rune(r)) > 39 {
+			t.Errorf("row %q may be wider than the 40-column terminal", r)
+		}
+	}
+}
