@@ -30,6 +30,10 @@ type liveBlock struct {
 	drawn  int  // lines of the block on the screen now
 	paused bool // a prompt is up
 	held   []string
+	// closed is set when the run is over: the block is off the screen for
+	// good, and what is written after goes where the summary is, with
+	// nothing drawn back under it that no erase would take away.
+	closed bool
 }
 
 // erase returns the sequence that takes the block off the screen: up to
@@ -65,7 +69,7 @@ func (b *liveBlock) fit(lines []string) string {
 var oneRow = strings.NewReplacer("\n", "↵", "\t", " ").Replace
 
 func (b *liveBlock) redraw(lines []string) {
-	if b.paused {
+	if b.paused || b.closed {
 		return
 	}
 	io.WriteString(b.w, b.erase()+b.fit(lines))
@@ -78,13 +82,17 @@ func (b *liveBlock) print(stay, lines []string) {
 		b.held = append(b.held, stay...)
 		return
 	}
+	if b.closed {
+		io.WriteString(b.w, strings.Join(stay, "\n")+"\n")
+		return
+	}
 	io.WriteString(b.w, b.erase()+strings.Join(stay, "\n")+"\n"+b.fit(lines))
 }
 
 // around runs write (to another stream of this terminal) with the block
 // off the screen.
 func (b *liveBlock) around(write func(), lines []string) {
-	if b.paused {
+	if b.paused || b.closed {
 		write()
 		return
 	}
@@ -105,7 +113,10 @@ func (b *liveBlock) resume(lines []string) {
 		s.WriteString(l + "\n")
 	}
 	b.held = nil
-	io.WriteString(b.w, s.String()+b.fit(lines))
+	if !b.closed {
+		s.WriteString(b.fit(lines))
+	}
+	io.WriteString(b.w, s.String())
 }
 
 func (b *liveBlock) clear() {
@@ -114,6 +125,7 @@ func (b *liveBlock) clear() {
 		b.resume(nil)
 	}
 	io.WriteString(b.w, b.erase())
+	b.closed = true
 }
 
 // liveLines are the running steps, oldest first, each with a spinner, how

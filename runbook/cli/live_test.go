@@ -224,3 +224,23 @@ func TestLiveLineIsOneRow(t *testing.T) {
 		}
 	}
 }
+
+// Once the run is over the live lines are gone for good: a message written
+// after (a late interrupt's notice) or a late line does not draw them back
+// under the summary, where nothing would erase them.
+func TestNoLiveLinesAfterTheRun(t *testing.T) {
+	var buf, errBuf bytes.Buffer
+	h, _ := testHuman(&buf, true, 100, 30)
+	h.begun = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC) // no step started: "connecting"
+	h.Started(step("left", 1), "n1")                       // and one whose end never came
+	h.finish()
+	buf.Reset()
+	h.writer(&errBuf).Write([]byte("tejun: interrupted\n"))
+	h.Log(step("late", 2), "n1", "late line")
+	if strings.Contains(buf.String(), "left") || strings.Contains(buf.String(), "\x1b[") || errBuf.String() != "tejun: interrupted\n" {
+		t.Errorf("after the run: screen %q, stderr %q", buf.String(), errBuf.String())
+	}
+	if !strings.Contains(buf.String(), "late line") {
+		t.Errorf("a line after the run was lost: %q", buf.String())
+	}
+}
