@@ -28,20 +28,29 @@ const maxLogLine = 64 << 10
 
 // lineLog hands a command's output to the -v log line by line as it
 // arrives, so an operator watching a twenty-minute restore sees it
-// progress rather than all at once at the end.
+// progress rather than all at once at the end. A bare carriage return
+// ends a line too: a progress meter redraws its line with one, and each
+// redraw is shown when it comes rather than ^M-joined at the end.
 type lineLog struct {
 	mu      sync.Mutex
 	buf     []byte
 	dropped int
-	emit    func(line string)
+	// cr is a carriage return that ended the last write: a newline that
+	// starts the next one makes it a CRLF, already logged.
+	cr   bool
+	emit func(line string)
 }
 
 func (l *lineLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := len(p)
+	if l.cr && len(p) > 0 && p[0] == '\n' {
+		p = p[1:]
+	}
+	l.cr = false
 	for len(p) > 0 {
-		i := bytes.IndexByte(p, '\n')
+		i := bytes.IndexAny(p, "\r\n")
 		chunk := p
 		if i >= 0 {
 			chunk = p[:i]
@@ -54,14 +63,24 @@ func (l *lineLog) Write(p []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		l.flushLocked()
+		end := p[i]
 		p = p[i+1:]
+		switch {
+		case end == '\r' && len(p) > 0 && p[0] == '\n': // CRLF
+			p = p[1:]
+		case end == '\r':
+			l.cr = len(p) == 0
+			if len(l.buf) == 0 && l.dropped == 0 {
+				continue // between two redraws
+			}
+		}
+		l.flushLocked()
 	}
 	return n, nil
 }
 
 func (l *lineLog) flushLocked() {
-	line := string(bytes.TrimSuffix(l.buf, []byte("\r")))
+	line := string(l.buf)
 	if l.dropped > 0 {
 		line += fmt.Sprintf(" [… %d more bytes of this line not shown]", l.dropped)
 	}

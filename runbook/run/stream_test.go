@@ -146,3 +146,24 @@ func TestTransferProgress(t *testing.T) {
 		t.Errorf("last progress %v, want 100000 of 100000", last)
 	}
 }
+
+// A progress meter redraws its line with a bare carriage return (rsync
+// --progress, curl, pv): each redraw is a line of its own in the -v log as
+// it comes, not a single line of ^M-joined updates shown when the command
+// ends and cut at maxLogLine. CRLF is one line end, even split across two
+// writes, and the empty "lines" between redraws are not logged.
+func TestCarriageReturnEndsALine(t *testing.T) {
+	var got []string
+	l := &lineLog{emit: func(s string) { got = append(got, s) }}
+	l.Write([]byte("\r 10%\r 20%"))
+	if len(got) != 1 || got[0] != " 10%" {
+		t.Fatalf("the first redraw is not logged when it comes: %q", got)
+	}
+	l.Write([]byte("\r\r 30%\r"))
+	l.Write([]byte("\ndone\r\n\nlast"))
+	l.close()
+	want := []string{" 10%", " 20%", " 30%", "done", "", "last"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
