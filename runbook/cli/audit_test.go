@@ -150,3 +150,24 @@ func TestReportReadsAnotherUsersRecord(t *testing.T) {
 		t.Errorf("a record in a directory anyone can write was read: %s", errOut.String())
 	}
 }
+
+// The record's name carries the runbook's name, but only as letters,
+// digits and . _ -: the path is printed at the end of every run, and a
+// control character there would drive the terminal (or break ls).
+func TestRecordNameIsPlain(t *testing.T) {
+	state := t.TempDir()
+	rb := &runbook.Runbook{Name: "スタンバイ構築 \x1b]52;c;eA==\x07/../x\n\u202e", File: "/rb.toml"}
+	f, err := openAudit(func(k string) string {
+		if k == "XDG_STATE_HOME" {
+			return state
+		}
+		return ""
+	}, rb, "20261202T000000Z-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if got, want := filepath.Base(f.Name()), "20261202T000000Z-0001-スタンバイ構築___52_c_eA____.._x__.jsonl"; got != want {
+		t.Errorf("record named %q, want %q", got, want)
+	}
+}

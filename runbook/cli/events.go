@@ -16,6 +16,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode"
 
 	"tejun/runbook"
 	"tejun/runbook/run"
@@ -238,11 +239,14 @@ func openAudit(getenv func(string) string, rb *runbook.Runbook, runID string) (*
 	if _, err := auditDir(getenv); err != nil {
 		return nil, err
 	}
+	// The runbook's name as letters, digits and . _ - only: the path is
+	// printed after every run, where a control character would drive the
+	// terminal.
 	name := strings.Map(func(r rune) rune {
-		if r == '/' || r == ' ' {
-			return '_'
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '-' || r == '_' {
+			return r
 		}
-		return r
+		return '_'
 	}, rb.Name)
 	return os.OpenFile(filepath.Join(dir, fmt.Sprintf("%s-%s.jsonl", runID, name)), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 }
