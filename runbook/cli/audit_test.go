@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -169,5 +170,25 @@ func TestRecordNameIsPlain(t *testing.T) {
 	f.Close()
 	if got, want := filepath.Base(f.Name()), "20261202T000000Z-0001-スタンバイ構築___52_c_eA____.._x__.jsonl"; got != want {
 		t.Errorf("record named %q, want %q", got, want)
+	}
+}
+
+// A record read from a pipe (tejun report <(ssh jump cat ~/.local/state/…))
+// has no directory anyone could write to: it is read.
+func TestReportReadsARecordFromAPipe(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	go func() {
+		w.Write([]byte(`{"schema":"tejun.events/v1","event":"run_start"}` + "\n"))
+		w.Close()
+	}()
+	var out, errOut strings.Builder
+	a := New(nil, &out, &errOut, WithEnv(func(string) string { return "" }))
+	a.Run(context.Background(), []string{"tejun", "report", "/dev/fd/" + strconv.Itoa(int(r.Fd()))})
+	if !strings.Contains(errOut.String(), "names no runbook") {
+		t.Errorf("a record from a pipe was not read: %s", errOut.String())
 	}
 }

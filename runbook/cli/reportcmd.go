@@ -173,6 +173,9 @@ func trustedRecord(f *os.File, path string) error {
 	if err != nil {
 		return fmt.Errorf("audit record: %v", err)
 	}
+	if !fi.Mode().IsRegular() {
+		return nil // a pipe (tejun report <(ssh jump cat …)): no file to change
+	}
 	if fi.Mode().Perm()&0o022 != 0 {
 		return fmt.Errorf("bad permissions on %s: writable by others (mode %04o): anyone could have changed what this report would show; chmod go-w %s", path, fi.Mode().Perm(), path)
 	}
