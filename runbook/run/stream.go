@@ -97,6 +97,48 @@ func (l *lineLog) close() {
 	}
 }
 
+// keptEdge is how much of each end of a stream keptOutput holds: the
+// half the audit record keeps (OutputLimit/2), and as much again beyond
+// it, so the output is masked before it is cut there (bounded), and a
+// secret across that cut is still whole; only the far end of that slack,
+// which bounded drops, was cut raw.
+const keptEdge = OutputLimit/2 + OutputLimit
+
+// keptOutput holds the head and the tail of a stream that only the audit
+// record reads (stderr), and counts what it dropped between them: a tool
+// printing gigabytes of it must not be held in memory for a record that
+// keeps 32 KiB.
+type keptOutput struct {
+	mu         sync.Mutex
+	head, tail []byte
+	dropped    int
+}
+
+func (k *keptOutput) Write(p []byte) (int, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	n := len(p)
+	if room := keptEdge - len(k.head); room > 0 {
+		c := min(room, len(p))
+		k.head = append(k.head, p[:c]...)
+		p = p[c:]
+	}
+	k.tail = append(k.tail, p...)
+	if over := len(k.tail) - keptEdge; over > 0 {
+		k.dropped += over
+		k.tail = append(k.tail[:0], k.tail[over:]...)
+	}
+	return n, nil
+}
+
+// kept returns what was held, and how many bytes were dropped between
+// its head and its tail.
+func (k *keptOutput) kept() (string, int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return string(k.head) + string(k.tail), k.dropped
+}
+
 // progress counts the bytes of one step's file transfers on one host.
 // A transfer both reads (from its source) and writes (to its
 // destination) the same bytes, so the larger count is how far it is.
