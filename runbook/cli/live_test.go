@@ -244,3 +244,28 @@ func TestNoLiveLinesAfterTheRun(t *testing.T) {
 		t.Errorf("a line after the run was lost: %q", buf.String())
 	}
 }
+
+// A reason of several lines (a file's diff, whose old lines are the
+// host's) keeps its lines under the reason, and off a terminal each of
+// them starts with the time like every other line: none can pass for a
+// step's line of its own.
+func TestMultiLineReasonStaysUnderIt(t *testing.T) {
+	var buf bytes.Buffer
+	first := "3-1   conf                         h1         changed    0.00s  "
+	under := strings.Repeat(" ", len(first))
+	h, _ := testHuman(&buf, false, 0, 0)
+	h.Finished(run.Event{Step: step("conf", 1), Host: "h1", Status: run.Changed, Reason: "/f differs:\n-3-2   other  h1  ok\n+b"})
+	want := "2026-12-01T09:00:00Z " + first + "/f differs:\n" +
+		"2026-12-01T09:00:00Z " + under + "-3-2   other  h1  ok\n" +
+		"2026-12-01T09:00:00Z " + under + "+b\n"
+	if got := buf.String(); got != want {
+		t.Errorf("plain:\n%s\nwant:\n%s", got, want)
+	}
+	buf.Reset()
+	h, _ = testHuman(&buf, true, 200, 30)
+	h.Finished(run.Event{Step: step("conf", 1), Host: "h1", Status: run.Changed, Reason: "/f differs:\n+b"})
+	want = first + "/f differs:\n" + under + "+b\n"
+	if got := buf.String(); got != want {
+		t.Errorf("live:\n%q\nwant:\n%q", got, want)
+	}
+}
