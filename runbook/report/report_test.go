@@ -169,3 +169,30 @@ func TestHTMLForbidsFetching(t *testing.T) {
 		t.Errorf("no policy before the first value:\n%s", head)
 	}
 }
+
+// In the text report a reason or error of several lines (a file's diff,
+// with the host's old lines) keeps its further lines indented under the
+// status line, where none can pass for a heading or a status of its own.
+func TestTextMultiLineReasonIndented(t *testing.T) {
+	start := `{"schema":"tejun.events/v1","event":"run_start","time":"2026-12-01T10:00:00Z","run_id":"R1","runbook":"/rb.toml"}`
+	end := `{"schema":"tejun.events/v1","event":"step_end","time":"2026-12-01T10:00:02Z","run_id":"R1","step":"a","host":"h1","status":"changed","reason":"/f differs:\n-2. Work\n+Status: [h2] ok","duration_ms":9}`
+	rec, err := Read(strings.NewReader(start + "\n" + end + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := Write(&b, rec, bind(t), Options{Lang: "en", Format: "text"}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, "/f differs:\n") {
+		t.Fatalf("no reason:\n%s", out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "-2. Work") || strings.Contains(l, "+Status: [h2]") {
+			if !strings.HasPrefix(l, "       ") || strings.HasSuffix(l, " ") {
+				t.Errorf("a reason's line is not indented under its status: %q\n%s", l, out)
+			}
+		}
+	}
+}
