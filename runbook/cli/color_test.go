@@ -11,6 +11,14 @@ import (
 // openPTY returns the terminal end of a new pseudo-terminal.
 func openPTY(t *testing.T) *os.File {
 	t.Helper()
+	tty, _ := openPTYPair(t)
+	return tty
+}
+
+// openPTYPair returns a new pseudo-terminal's terminal end and the end
+// that types into it.
+func openPTYPair(t *testing.T) (tty, master *os.File) {
+	t.Helper()
 	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
 	if err != nil {
 		t.Skip("no pseudo-terminals:", err)
@@ -23,12 +31,12 @@ func openPTY(t *testing.T) *os.File {
 	if err != nil {
 		t.Skip("no pseudo-terminal number:", err)
 	}
-	tty, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
+	tty, err = os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
 		t.Skip("cannot open the pseudo-terminal:", err)
 	}
 	t.Cleanup(func() { tty.Close() })
-	return tty
+	return tty, ptmx
 }
 
 // NO_COLOR turns color off when it is set and not empty
