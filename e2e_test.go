@@ -240,7 +240,7 @@ argv = ["sleep", "20"]
 	// dependents once, naming it
 	// (after-after was skipped for after, itself skipped for breaks).
 	if !strings.Contains(out, "the disk is full") || strings.Count(out, "breaks") != 3 ||
-		!strings.Contains(out, "skipped: 2 steps after 1-① breaks failed on n1: 1-② after, 1-③ after-after\n") {
+		!strings.Contains(out, "skipped: 2 件（1-① breaks が n1 で失敗したため）: 1-② after, 1-③ after-after\n") {
 		t.Errorf("want the failure's stderr and one line for its dependents:\n%s", out)
 	}
 	if _, err := os.Stat(b.Hosts[0].Path("/tmp/after")); err == nil {

@@ -142,7 +142,9 @@ needs = []
 	if code != cli.ExitFailed || got["by-flag n1"] != "failed" || got["own n1"] != "failed" {
 		t.Fatalf("exit %d, statuses %v\n%s", code, got, out)
 	}
-	for _, want := range []string{"timed out after 2s (--step-timeout)", "timed out after 1s (the step's timeout)"} {
+	// In the run's language (Japanese, tejun's default), which timeout
+	// stopped each.
+	for _, want := range []string{"2s でタイムアウトしました（--step-timeout）", "1s でタイムアウトしました（手順の timeout）"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q:\n%s", want, out)
 		}
