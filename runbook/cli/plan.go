@@ -11,6 +11,7 @@ import (
 
 	"tejun/runbook"
 	"tejun/runbook/mask"
+	"tejun/runbook/msg"
 	"tejun/runbook/render"
 	"tejun/runbook/run"
 )
@@ -65,7 +66,19 @@ func (a *App) plan(c *cli.Context) error {
 		return invalid(err)
 	}
 	col := &planCollector{}
-	res, err := run.Run(c.Context, l.binding, opt, col)
+	// The checks' progress goes to stderr, the plan itself to stdout: a
+	// plan saved to a file, diffed or pasted into a ticket holds the plan
+	// only. On a terminal it is one live line per running check and host,
+	// gone when the plan is printed; off one (CI), stamped lines.
+	prog := newHuman(a.stderr, l.binding, lang, false, a.colorFor(a.stderr))
+	prog.plan = true
+	prog.live = a.liveFor(a.stderr)
+	prog.start()
+	defer prog.finish()
+	a.setScreen(prog.writer(a.stderr))
+	defer a.setScreen(nil)
+	res, err := run.Run(c.Context, l.binding, opt, reporters{col, prog})
+	prog.finish()
 	if err != nil {
 		return invalid(err)
 	}
@@ -73,7 +86,7 @@ func (a *App) plan(c *cli.Context) error {
 	// the reasons).
 	var out strings.Builder
 	render.WritePlan(&out, l.binding, render.PlanOptions{Lang: lang, Markdown: c.String("format") == "markdown",
-		Runbook: l.runbookPath, Inventory: l.inventoryPath}, planLines(col.events))
+		Runbook: l.runbookPath, Inventory: l.inventoryPath}, planLines(lang, col.events))
 	io.WriteString(a.stdout, mask.Visible(out.String()))
 	if res.Unreachable() {
 		return &exitError{ExitUnreachable, fmt.Errorf("a host could not be reached")}
@@ -121,20 +134,25 @@ func (p *planCollector) Finished(ev run.Event) {
 	p.mu.Unlock()
 }
 
-// planLines are the walk's events as the plan writer's lines: the writer
-// (runbook/render) cannot know the walk's types, being built without it.
-func planLines(events []run.Event) []render.PlanLine {
-	verdicts := map[run.Status]render.Verdict{
-		run.OK: render.Done, run.WillChange: render.WillChange, run.MayChange: render.MayChange,
-		run.Failed: render.CouldNotCheck, run.Skipped: render.NotChecked,
-	}
+// planLines are the walk's events as the plan writer's lines, their
+// reasons in lang: the writer (runbook/render) cannot know the walk's
+// types, being built without it.
+func planLines(lang string, events []run.Event) []render.PlanLine {
 	var out []render.PlanLine
 	for _, e := range events {
 		reason := e.Reason
 		if e.Error != "" {
 			reason = e.Error
 		}
-		out = append(out, render.PlanLine{Step: e.Step, Host: e.Host, Verdict: verdicts[e.Status], Reason: reason})
+		out = append(out, render.PlanLine{Step: e.Step, Host: e.Host, Verdict: verdict(e.Status), Reason: msg.Translate(lang, reason)})
 	}
 	return out
+}
+
+// verdict is the plan writer's word for a status of the plan operation.
+func verdict(s run.Status) render.Verdict {
+	return map[run.Status]render.Verdict{
+		run.OK: render.Done, run.WillChange: render.WillChange, run.MayChange: render.MayChange,
+		run.Failed: render.CouldNotCheck, run.Skipped: render.NotChecked,
+	}[s]
 }

@@ -13,14 +13,16 @@ import (
 
 	"tejun/inventory"
 	"tejun/transport"
+	"tejun/transport/local"
+	"tejun/transport/ssh"
 )
 
 // Pool dials each host once, when a step first needs it, and shares the
 // connection between all steps on the host.
 type Pool struct {
 	inv     *inventory.Inventory
-	userCfg *transport.UserConfig
-	dial    func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error)
+	userCfg *ssh.UserConfig
+	dial    func(ctx context.Context, cfg ssh.Config) (transport.Conn, error)
 	// locks, when set, is taken on each host as it is first connected.
 	locks   *Locks
 	timeout time.Duration
@@ -34,10 +36,10 @@ type Pool struct {
 type PoolOptions struct {
 	Inventory *inventory.Inventory
 	// UserConfig is ~/.ssh/config; nil for none.
-	UserConfig *transport.UserConfig
+	UserConfig *ssh.UserConfig
 	// Dial opens an SSH connection; nil is transport.DialSSH (tests give a
 	// fake).
-	Dial func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error)
+	Dial func(ctx context.Context, cfg ssh.Config) (transport.Conn, error)
 	// Locks, when set, is taken on each host as it is first connected: a
 	// run's pool; plan mode and checks outside a run take none.
 	Locks *Locks
@@ -50,8 +52,8 @@ type PoolOptions struct {
 func NewPool(o PoolOptions) *Pool {
 	dial := o.Dial
 	if dial == nil {
-		dial = func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error) {
-			c, err := transport.DialSSH(ctx, cfg)
+		dial = func(ctx context.Context, cfg ssh.Config) (transport.Conn, error) {
+			c, err := ssh.Dial(ctx, cfg)
 			if err != nil {
 				return nil, err // not a nil *SSH inside a non-nil Conn
 			}
@@ -118,7 +120,7 @@ func (c *Pool) Reached(host string) bool {
 func (c *Pool) open(ctx context.Context, h *inventory.Host, lc *lazyConn) {
 	defer close(lc.done)
 	if h.SSH.Connection == "local" {
-		lc.conn = transport.Local{}
+		lc.conn = local.Conn{}
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
@@ -201,9 +203,9 @@ func (c *Pool) CloseAll(d time.Duration) []string {
 // what the inventory writes overrides them. A jump host named in the
 // inventory gets its own inventory settings (and replaces any ProxyJump or
 // ProxyCommand of ssh_config).
-func (c *Pool) config(h *inventory.Host, seen map[string]bool) (transport.SSHConfig, error) {
+func (c *Pool) config(h *inventory.Host, seen map[string]bool) (ssh.Config, error) {
 	if seen[h.Name] {
-		return transport.SSHConfig{}, fmt.Errorf("%s: jump hosts form a loop", h.Name)
+		return ssh.Config{}, fmt.Errorf("%s: jump hosts form a loop", h.Name)
 	}
 	seen[h.Name] = true
 	req := Request(h)
@@ -226,8 +228,8 @@ func (c *Pool) config(h *inventory.Host, seen map[string]bool) (transport.SSHCon
 }
 
 // Request is what the inventory says about reaching h.
-func Request(h *inventory.Host) transport.Request {
-	r := transport.Request{
+func Request(h *inventory.Host) ssh.Request {
+	r := ssh.Request{
 		Name: h.Name, User: h.SSH.User, IdentityFile: h.SSH.IdentityFile,
 		Jump: h.SSH.Jump, NoJump: h.SSH.NoJump, HostKey: h.SSH.HostKey, KnownHosts: h.SSH.KnownHosts,
 	}
@@ -241,23 +243,23 @@ func Request(h *inventory.Host) transport.Request {
 }
 
 // Resolve is how a run would reach h, for `tejun hosts --show-config`.
-func Resolve(inv *inventory.Inventory, h *inventory.Host, userCfg *transport.UserConfig) (transport.SSHConfig, error) {
+func Resolve(inv *inventory.Inventory, h *inventory.Host, userCfg *ssh.UserConfig) (ssh.Config, error) {
 	c := &Pool{inv: inv, userCfg: userCfg}
 	return c.config(h, map[string]bool{})
 }
 
 // Dial connects to one inventory host as a run would (inventory settings,
 // ~/.ssh/config, jump hosts, known_hosts), for checks outside a run.
-func Dial(ctx context.Context, inv *inventory.Inventory, h *inventory.Host, userCfg *transport.UserConfig) (transport.Conn, error) {
+func Dial(ctx context.Context, inv *inventory.Inventory, h *inventory.Host, userCfg *ssh.UserConfig) (transport.Conn, error) {
 	if h.SSH.Connection == "local" {
-		return transport.Local{}, nil
+		return local.Conn{}, nil
 	}
 	c := &Pool{inv: inv, userCfg: userCfg}
 	cfg, err := c.config(h, map[string]bool{})
 	if err != nil {
 		return nil, err
 	}
-	conn, err := transport.DialSSH(ctx, cfg)
+	conn, err := ssh.Dial(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}

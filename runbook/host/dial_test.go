@@ -12,6 +12,7 @@ import (
 
 	"tejun/inventory"
 	"tejun/transport"
+	"tejun/transport/ssh"
 	"tejun/transport/transporttest"
 )
 
@@ -50,7 +51,7 @@ user = "ops"
 	// The inventory refuses a jump loop when it is read; the resolver
 	// guards against one all the same.
 	inv.Host("a").SSH.Jump, inv.Host("b").SSH.Jump = "b", "a"
-	u := &transport.UserConfig{File: cfgFile}
+	u := &ssh.UserConfig{File: cfgFile}
 	db, err := Resolve(inv, inv.Host("db"), u)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +83,7 @@ func TestPoolDialsOnceWithItsOwnTimeout(t *testing.T) {
 	var dials atomic.Int32
 	fake := transporttest.New()
 	p := NewPool(PoolOptions{Inventory: inv, DialTimeout: 100 * time.Millisecond,
-		Dial: func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error) {
+		Dial: func(ctx context.Context, cfg ssh.Config) (transport.Conn, error) {
 			dials.Add(1)
 			if cfg.Name == "h2" {
 				<-ctx.Done() // a host that never answers

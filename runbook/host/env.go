@@ -131,15 +131,18 @@ func (e *hostEnv) Run(ctx context.Context, cmd transport.Cmd, stdin io.Reader) (
 	}
 	outLog := &lineLog{emit: func(l string) { learn(l); e.log(l) }}
 	errLog := &lineLog{emit: func(l string) { e.log("stderr: " + l) }}
-	var out, errOut bytes.Buffer
+	// Stdout is the step's to parse, whole; stderr is only recorded.
+	var out bytes.Buffer
+	errOut := &keptOutput{}
 	start := time.Now()
-	err = c.Run(ctx, cmd, transport.Stdio{Stdin: stdin, Stdout: io.MultiWriter(&out, outLog), Stderr: io.MultiWriter(&errOut, errLog)})
+	err = c.Run(ctx, cmd, transport.Stdio{Stdin: stdin, Stdout: io.MultiWriter(&out, outLog), Stderr: io.MultiWriter(errOut, errLog)})
 	// Before the last line is logged, and before any error made of the
 	// output is.
 	learn(out.String())
 	outLog.close()
 	errLog.close()
-	e.audit(cmd, time.Since(start), err, out.String(), errOut.String())
+	stderr, dropped := errOut.kept()
+	e.audit(cmd, time.Since(start), err, out.String(), stderr, dropped)
 	return out.String(), err
 }
 
@@ -243,13 +246,15 @@ func (e *hostEnv) log(line string) {
 	e.hs.Sink.Log(e.step, e.host.Name, e.hs.Mask.Replace(line))
 }
 
-func (e *hostEnv) audit(cmd transport.Cmd, d time.Duration, err error, stdout, stderr string) {
+// audit records a command; stderrDropped is what was not kept of the
+// middle of its stderr (keptOutput).
+func (e *hostEnv) audit(cmd transport.Cmd, d time.Duration, err error, stdout, stderr string, stderrDropped int) {
 	if e.hs.Audit == nil {
 		return
 	}
 	m := e.hs.Mask
 	c := Command{Step: e.step, Host: e.host.Name, Line: m.Replace(cmd.String()), Duration: d,
-		Stdout: bounded(m.Replace(stdout)), Stderr: bounded(m.Replace(stderr))}
+		Stdout: bounded(m.Replace(stdout), 0), Stderr: bounded(m.Replace(stderr), stderrDropped)}
 	var ee *transport.ExitError
 	switch {
 	case err == nil:
@@ -264,19 +269,21 @@ func (e *hostEnv) audit(cmd transport.Cmd, d time.Duration, err error, stdout, s
 }
 
 // bounded keeps the head and tail of s within OutputLimit bytes, cut at
-// line ends where it can, saying how much was left out. It is given text
-// already masked: masking the whole output first means no cut can split
-// a secret into parts that no longer look like it.
-func bounded(s string) string {
-	if len(s) <= OutputLimit {
+// line ends where it can, saying how much was left out: what it cuts, and
+// dropped, bytes already left out of s's middle (keptOutput). It is given
+// text already masked: masking the whole output first means no cut can
+// split a secret into parts that no longer look like it.
+func bounded(s string, dropped int) string {
+	if len(s) <= OutputLimit && dropped == 0 {
 		return s
 	}
-	head, tail := s[:OutputLimit/2], s[len(s)-OutputLimit/2:]
+	h := min(OutputLimit/2, len(s))
+	head, tail := s[:h], s[len(s)-min(OutputLimit/2, len(s)-h):]
 	if i := strings.LastIndexByte(head, '\n'); i > 0 {
 		head = head[:i+1]
 	}
 	if i := strings.IndexByte(tail, '\n'); i >= 0 && i < len(tail)-1 {
 		tail = tail[i+1:]
 	}
-	return head + fmt.Sprintf("[... %d bytes not recorded ...]\n", len(s)-len(head)-len(tail)) + tail
+	return head + fmt.Sprintf("[... %d bytes not recorded ...]\n", len(s)-len(head)-len(tail)+dropped) + tail
 }

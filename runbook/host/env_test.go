@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"tejun/transport"
+	"tejun/transport/local"
 	"tejun/transport/transporttest"
 )
 
@@ -24,6 +25,27 @@ func TestLongLineBounded(t *testing.T) {
 	l.close()
 	if len(got) != 2 || len(got[0]) < maxLogLine || !strings.HasSuffix(got[0], "[… 20 more bytes of this line not shown]") || got[1] != "next" {
 		t.Errorf("got %d lines: %.80q… %q", len(got), got[0], got[1:])
+	}
+}
+
+// A progress meter redraws its line with a bare carriage return (rsync
+// --progress, curl, pv): each redraw is a line of its own in the -v log as
+// it comes, not a single line of ^M-joined updates shown when the command
+// ends and cut at maxLogLine. CRLF is one line end, even split across two
+// writes, and the empty "lines" between redraws are not logged.
+func TestCarriageReturnEndsALine(t *testing.T) {
+	var got []string
+	l := &lineLog{emit: func(s string) { got = append(got, s) }}
+	l.Write([]byte("\r 10%\r 20%"))
+	if len(got) != 1 || got[0] != " 10%" {
+		t.Fatalf("the first redraw is not logged when it comes: %q", got)
+	}
+	l.Write([]byte("\r\r 30%\r"))
+	l.Write([]byte("\ndone\r\n\nlast"))
+	l.close()
+	want := []string{" 10%", " 20%", " 30%", "done", "", "last"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
 
@@ -48,7 +70,7 @@ func TestTransferProgress(t *testing.T) {
 	p.total.Store(-1)
 	path := filepath.Join(t.TempDir(), "ckp")
 	os.WriteFile(path, []byte(strings.Repeat("z", 100000)), 0o644)
-	from, to := progressFiles{transport.Local{}, p}, progressFiles{transporttest.New(), p}
+	from, to := progressFiles{local.Conn{}, p}, progressFiles{transporttest.New(), p}
 	pr, pw := io.Pipe()
 	go func() {
 		_, err := from.ReadFile(context.Background(), path, pw, "")
@@ -75,7 +97,7 @@ func TestTransferProgress(t *testing.T) {
 // A long output keeps its first and last lines, says what it left out, and
 // stays within OutputLimit; a short one is kept as it is.
 func TestBoundedOutput(t *testing.T) {
-	if got := bounded("a\nb\n"); got != "a\nb\n" {
+	if got := bounded("a\nb\n", 0); got != "a\nb\n" {
 		t.Errorf("short output changed: %q", got)
 	}
 	var b strings.Builder
@@ -83,7 +105,7 @@ func TestBoundedOutput(t *testing.T) {
 		b.WriteString("line " + strings.Repeat("x", i%70) + "\n")
 	}
 	s := "first line\n" + b.String() + "last line\n"
-	got := bounded(s)
+	got := bounded(s, 0)
 	if len(got) > OutputLimit+64 || !strings.HasPrefix(got, "first line\n") || !strings.HasSuffix(got, "\nlast line\n") {
 		t.Fatalf("bounded kept %d bytes, head %.40q tail %q", len(got), got, got[len(got)-40:])
 	}

@@ -9,6 +9,7 @@ import (
 	"tejun/runbook/mask"
 	"tejun/steps"
 	"tejun/transport"
+	"tejun/transport/ssh"
 	"tejun/transport/transporttest"
 )
 
@@ -43,7 +44,7 @@ func TestGateAdmitsDeclaredPlaceholderOnly(t *testing.T) {
 	}
 	fake := transporttest.New().On(`.`, transporttest.Reply{})
 	hs := &Hosts{Inventory: inv, Mask: mask.New(), Sink: quiet{},
-		Pool: NewPool(PoolOptions{Inventory: inv, Dial: func(context.Context, transport.SSHConfig) (transport.Conn, error) { return fake, nil }})}
+		Pool: NewPool(PoolOptions{Inventory: inv, Dial: func(context.Context, ssh.Config) (transport.Conn, error) { return fake, nil }})}
 	env := hs.CheckEnv("s", inv.Host("h1"), chooser{})
 	for _, c := range []struct {
 		argv []string

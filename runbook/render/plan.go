@@ -40,8 +40,8 @@ type PlanOptions struct {
 	Inventory string
 }
 
-// word is a verdict as a person reads it.
-func (v Verdict) word(lang string) string {
+// Word is a verdict as a person reads it (the plan, and its live display).
+func (v Verdict) Word(lang string) string {
 	words := map[Verdict][2]string{
 		Done:          {"作業不要（完了済み）", "already done"},
 		WillChange:    {"変更あり", "will change"},
@@ -91,7 +91,7 @@ func WritePlan(w io.Writer, b *runbook.Binding, o PlanOptions, lines []PlanLine)
 	}
 	verdictW := 12
 	for _, v := range []Verdict{Done, WillChange, MayChange, CouldNotCheck, NotChecked} {
-		verdictW = max(verdictW, Width(v.word(lang)))
+		verdictW = max(verdictW, Width(v.Word(lang)))
 	}
 	counts := map[Verdict]int{}
 	for _, st := range rb.Order() {
@@ -102,13 +102,13 @@ func WritePlan(w io.Writer, b *runbook.Binding, o PlanOptions, lines []PlanLine)
 				host = "-"
 			}
 			if o.Markdown {
-				fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", st.LabelIn(lang), EscapeMarkdownCell(title(st)), EscapeMarkdownCell(host), e.Verdict.word(lang), EscapeMarkdownCell(e.Reason))
+				fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", st.LabelIn(lang), EscapeMarkdownCell(title(st)), EscapeMarkdownCell(host), e.Verdict.Word(lang), EscapeMarkdownCell(e.Reason))
 			} else {
 				// Columns by display width (a Japanese verdict takes two
 				// columns a character); a reason of several lines (a diff)
 				// goes on under its own column.
 				head := PadRight(st.LabelIn(lang), 5) + " " + PadRight(cut(st.ID, 28), 28) + " " +
-					PadRight(host, 10) + " " + PadRight(e.Verdict.word(lang), verdictW) + " "
+					PadRight(host, 10) + " " + PadRight(e.Verdict.Word(lang), verdictW) + " "
 				fmt.Fprintln(w, head+strings.ReplaceAll(strings.TrimRight(e.Reason, "\n"), "\n", "\n"+strings.Repeat(" ", Width(head))))
 			}
 		}
@@ -116,7 +116,7 @@ func WritePlan(w io.Writer, b *runbook.Binding, o PlanOptions, lines []PlanLine)
 	var sum []string
 	for _, v := range []Verdict{WillChange, MayChange, Done, CouldNotCheck} {
 		if counts[v] > 0 {
-			sum = append(sum, fmt.Sprintf("%s %d", v.word(lang), counts[v]))
+			sum = append(sum, fmt.Sprintf("%s %d", v.Word(lang), counts[v]))
 		}
 	}
 	fmt.Fprintf(w, "\n%s\n", strings.Join(sum, ", "))

@@ -10,6 +10,7 @@ import (
 	"tejun/inventory"
 	"tejun/runbook"
 	"tejun/runbook/host"
+	"tejun/runbook/msg"
 	"tejun/steps"
 )
 
@@ -38,7 +39,7 @@ func (a *apply) visit(ctx context.Context, st *runbook.Step, h *inventory.Host, 
 	}
 	if len(step.Plan().Apply) == 0 {
 		if !st.Kind.Caps.Manual {
-			return Event{Status: Failed, Error: x.mask.Replace("not reached: " + status.Reason)}
+			return Event{Status: Failed, Error: x.mask.Replace(msg.En(msg.NotReached, status.Reason))}
 		}
 	}
 	if st.Destructive && !x.opt.Yes {
@@ -101,7 +102,7 @@ func (a *apply) confirmGroup(ctx context.Context, st *runbook.Step, h *inventory
 	x.mu.Unlock()
 	g.once.Do(func() {
 		if x.opt.Confirm == nil {
-			g.err = "destructive step not confirmed: not on a terminal; pass --yes to run it unattended"
+			g.err = msg.En(msg.NotConfirmedNoTerminal)
 			return
 		}
 		var q strings.Builder
@@ -121,7 +122,7 @@ func (a *apply) confirmGroup(ctx context.Context, st *runbook.Step, h *inventory
 		ok, err := x.opt.Confirm(ctx, q.String())
 		g.ok = err == nil && ok
 		if !g.ok {
-			g.err = "not confirmed by the operator"
+			g.err = msg.En(msg.NotConfirmed)
 		}
 	})
 	return g.err

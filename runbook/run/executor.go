@@ -20,8 +20,10 @@ import (
 	"tejun/runbook/dag"
 	"tejun/runbook/host"
 	"tejun/runbook/mask"
+	"tejun/runbook/msg"
 	"tejun/steps"
 	"tejun/transport"
+	"tejun/transport/ssh"
 )
 
 // Status of a step on a host.
@@ -98,9 +100,9 @@ type Options struct {
 	// Dir is the runbook's directory, where relative local paths start.
 	Dir string
 	// Dial opens an SSH connection; tests may substitute a fake.
-	Dial func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error)
+	Dial func(ctx context.Context, cfg ssh.Config) (transport.Conn, error)
 	// UserConfig is ~/.ssh/config; nil for none.
-	UserConfig *transport.UserConfig
+	UserConfig *ssh.UserConfig
 	// Audit, when set, is told every command run, for the audit record.
 	Audit func(Command)
 	// Plan runs only the read-only checks: nothing is applied, and the
@@ -508,7 +510,7 @@ func (x *Executor) lockAll(ctx context.Context) bool {
 				rest = append(rest, h.Name)
 			}
 		}
-		why := "not started: another run holds a host's lock"
+		why := msg.En(msg.NotStartedLocked)
 		if !failedHere {
 			x.finish(Event{Step: st, Status: Skipped, Reason: why})
 			continue
@@ -518,13 +520,6 @@ func (x *Executor) lockAll(ctx context.Context) bool {
 		}
 	}
 	return false
-}
-
-func count(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // learnOutputs re-checks, read-only, the producing steps this run skips
@@ -591,18 +586,18 @@ const DefaultStepTimeout = time.Hour
 // attempt runs one step on one host within its timeout (the step's own,
 // else Options.StepTimeout), and says so when that is what stopped it.
 func (x *Executor) attempt(ctx context.Context, st *runbook.Step, h *inventory.Host) Event {
-	timeout, from := st.Timeout, "the step's timeout"
+	timeout, from := st.Timeout, msg.En(msg.StepTimeout)
 	if timeout <= 0 {
-		timeout, from = x.opt.StepTimeout, "--step-timeout"
+		timeout, from = x.opt.StepTimeout, msg.En(msg.FlagTimeout)
 	}
 	if timeout <= 0 {
-		timeout, from = DefaultStepTimeout, "the default step timeout; set timeout on the step, or --step-timeout"
+		timeout, from = DefaultStepTimeout, msg.En(msg.DefaultTimeout)
 	}
 	sctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	ev := x.attemptIn(sctx, st, h)
 	if ev.Status == Failed && ctx.Err() == nil && errors.Is(sctx.Err(), context.DeadlineExceeded) {
-		ev.Error = fmt.Sprintf("timed out after %s (%s): %s", timeout, from, ev.Error)
+		ev.Error = msg.En(msg.TimedOut, timeout, from, ev.Error)
 	}
 	return ev
 }
@@ -610,7 +605,7 @@ func (x *Executor) attempt(ctx context.Context, st *runbook.Step, h *inventory.H
 func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory.Host) Event {
 	for _, id := range x.opt.AssumeDone {
 		if id == st.ID {
-			return Event{Status: OK, Reason: "assumed done (--assume-done)"}
+			return Event{Status: OK, Reason: msg.En(msg.AssumedDone)}
 		}
 	}
 	if st.DoneWhen != "" {
@@ -623,7 +618,7 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 			return ev
 		}
 		if ok {
-			return Event{Status: OK, Reason: "done when " + st.DoneWhen + ": " + why}
+			return Event{Status: OK, Reason: msg.En(msg.DoneWhen, st.DoneWhen, why)}
 		}
 	}
 	in, err := x.outs.bind(st, h)
@@ -639,7 +634,7 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 				x.outs.record(st, p)
 			}
 		}
-		return Event{Status: OK, Reason: "finished in run " + x.opt.Resumes + " (--resume)"}
+		return Event{Status: OK, Reason: msg.En(msg.ResumedDone, x.opt.Resumes)}
 	}
 	if err != nil {
 		return x.op.unbound(st, err)
@@ -726,7 +721,7 @@ func (x *Executor) guard(ctx context.Context, st *runbook.Step, step steps.Runne
 			return status, err
 		}
 	}
-	return status, fmt.Errorf("still undecided after %d checks: %s", st.Retries+1, x.mask.Replace(status.Reason))
+	return status, errors.New(msg.En(msg.StillUndecided, st.Retries+1, x.mask.Replace(status.Reason)))
 }
 
 // upstreamChanges reports whether a step this one needs will or may

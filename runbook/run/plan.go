@@ -7,6 +7,7 @@ import (
 
 	"tejun/runbook/host"
 	"tejun/runbook/mask"
+	"tejun/runbook/msg"
 	"tejun/steps"
 )
 
@@ -61,7 +62,7 @@ func (p *plan) visit(ctx context.Context, st planStep, env steps.Env, c checkOnl
 // step will produce.
 func (p *plan) unbound(step string, err error) Event {
 	if p.upstream(step) {
-		return Event{Status: MayChange, Reason: "depends on what an earlier step will produce"}
+		return Event{Status: MayChange, Reason: msg.En(msg.DependsOnEarlier)}
 	}
 	return p.fail(err)
 }
@@ -75,7 +76,7 @@ func (p *plan) planned(st planStep, c checkOnly, status steps.Status, err error)
 	case errors.As(err, &refused):
 		return p.fail(err) // a kind breaking its read-only contract is a defect, whatever else happens
 	case err != nil && upstream:
-		return Event{Status: MayChange, Reason: "cannot check before earlier steps run: " + p.mask.Replace(err.Error())}
+		return Event{Status: MayChange, Reason: msg.En(msg.CannotCheckYet, p.mask.Replace(err.Error()))}
 	case err != nil:
 		return p.fail(err)
 	case status.Done:
@@ -84,7 +85,7 @@ func (p *plan) planned(st planStep, c checkOnly, status steps.Status, err error)
 		return Event{Status: MayChange, Reason: p.mask.Replace(status.Reason)}
 	case verifyOnly:
 		// A verify step changes nothing: not holding means a run would fail.
-		return Event{Status: Failed, Error: p.mask.Replace("would fail: " + status.Reason)}
+		return Event{Status: Failed, Error: p.mask.Replace(msg.En(msg.WouldFail, status.Reason))}
 	}
 	return Event{Status: WillChange, Reason: p.mask.Replace(status.Reason)}
 }

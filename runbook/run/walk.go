@@ -8,6 +8,7 @@ import (
 	"tejun/inventory"
 	"tejun/runbook"
 	"tejun/runbook/dag"
+	"tejun/runbook/msg"
 )
 
 // run walks the graph (dag.Walk: a step starts once the steps it needs
@@ -65,7 +66,7 @@ func (w walker) Always(id string) bool { return w.x.op.spreads && w.step(id).Sec
 // to clean, and must not be dialled for it.
 func (w walker) Gate(id, place string) string {
 	if w.Always(id) && !w.x.pool.Reached(place) {
-		return "clean-up: the run did not reach " + place
+		return msg.En(msg.CleanupNotReached, place)
 	}
 	return ""
 }
@@ -102,7 +103,7 @@ func (w walker) NoPlaces(id string) {
 		w.x.finish(Event{Step: st, Status: Skipped, Reason: st.Section.IfNoHosts.In("en")}) // reasons are English, as the others
 		return
 	}
-	w.x.finish(Event{Step: st, Status: Skipped, Reason: "no host of this step is in --limit " + w.x.opt.Limit})
+	w.x.finish(Event{Step: st, Status: Skipped, Reason: msg.En(msg.NotInLimit, w.x.opt.Limit)})
 }
 
 // why is a skip as the operator reads it.
@@ -111,15 +112,15 @@ func (x *Executor) why(s dag.Skip) string {
 	case s.Gate != "":
 		return s.Gate
 	case s.Interrupted:
-		return "interrupted"
+		return msg.En(msg.Interrupted)
 	case s.Stop != nil && x.opt.FailFast:
-		return "stopped: --fail-fast, and " + s.Stop.Last + " failed"
+		return msg.En(msg.StoppedFailFast, s.Stop.Last)
 	case s.Stop != nil:
-		return fmt.Sprintf("stopped: %s failed, more than max_fail = %d allows", count(s.Stop.Failed, "host"), x.b.Runbook.MaxFail)
+		return msg.En(msg.StoppedMaxFail, msg.Count("en", s.Stop.Failed, msg.OneHost, msg.Hosts), x.b.Runbook.MaxFail)
 	case s.At != "":
-		return "upstream step " + s.Need + " failed on " + s.At
+		return msg.En(msg.UpstreamFailedOn, s.Need, s.At)
 	}
-	return "upstream step " + s.Need + " failed"
+	return msg.En(msg.UpstreamFailed, s.Need)
 }
 
 // outcome is how an event leaves its step on its host for the walk: not
@@ -173,7 +174,7 @@ func (x *Executor) runManualOnce(ctx context.Context, st *runbook.Step, hosts []
 	x.finish(ev)
 	for _, h := range hosts[1:] {
 		x.finish(Event{Step: st, Host: h.Name, Status: ev.Status, Error: ev.Error,
-			Reason: "manual step, one piece of work for all its hosts: answered on " + hosts[0].Name})
+			Reason: msg.En(msg.ManualAnswered, hosts[0].Name)})
 	}
 	return x.outcome(ev)
 }
@@ -186,9 +187,9 @@ func (x *Executor) runOn(ctx context.Context, st *runbook.Step, h *inventory.Hos
 	ev := x.attempt(ctx, st, h)
 	ev.Step, ev.Host, ev.Duration = st, h.Name, time.Since(start)
 	if ev.Status == Failed && ctx.Err() != nil && !ev.Unreachable {
-		ev.Reason = "interrupted"
+		ev.Reason = msg.En(msg.Interrupted)
 		if ev.canceled {
-			ev.Error = "interrupted: the running command was told to stop"
+			ev.Error = msg.En(msg.InterruptedCommand)
 		}
 	}
 	x.finish(ev)
