@@ -605,7 +605,7 @@ func TestLabelsFollowLang(t *testing.T) {
 func TestPlanReasonsInLang(t *testing.T) {
 	b := testbed.Start(t, "h1")
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, `
+	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "reasons"
 [[section]]

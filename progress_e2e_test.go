@@ -339,7 +339,7 @@ unless = ["sleep", "3"]
 func TestPlanPlainProgress(t *testing.T) {
 	b := testbed.Start(t, "n1")
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, planRunbook)
+	rb := runbooktest.Write(t, "", "runbook.toml", planRunbook)
 	out, errOut, code := run(t, "plan", rb, "-i", inv, "--lang", "en")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
@@ -361,7 +361,7 @@ var planSpinning = regexp.MustCompile(`(?m)^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \S+
 func TestPlanLiveProgress(t *testing.T) {
 	b := testbed.Start(t, "n1")
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, planRunbook)
+	rb := runbooktest.Write(t, "", "runbook.toml", planRunbook)
 	term := newTerminal(t, tejunCommand(t, "plan", rb, "-i", inv, "--lang", "en"))
 	first := term.waitFor(20*time.Second, "the running check's live line", planSpinning.MatchString)
 	later := term.waitFor(3*time.Second, "the clock to move", func(s string) bool {
@@ -396,7 +396,7 @@ func TestPlanLiveProgress(t *testing.T) {
 func TestLiveNarrowed(t *testing.T) {
 	b := testbed.Start(t, "n1")
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, strings.Replace(liveRunbook, "sleep 3", "sleep 6", 1))
+	rb := runbooktest.Write(t, "", "runbook.toml", strings.Replace(liveRunbook, "sleep 3", "sleep 6", 1))
 	term := newTerminal(t, tejunCommand(t, "run", rb, "-i", inv, "--lang", "en"))
 	term.waitFor(20*time.Second, "the running step's live line", spinning.MatchString)
 	if out, err := term.tmux("resize-window", "-t", "t", "-x", "30"); err != nil {
