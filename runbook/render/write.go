@@ -96,13 +96,13 @@ func text(d doc, lang string, s styles) string {
 		b.WriteString("\n")
 		line(s.section, "", sec.heading)
 		for _, n := range sec.notes {
-			line(s.note, "", n)
+			line(s.note, "", PlainProse(n))
 		}
 		for _, st := range sec.steps {
 			b.WriteString("\n")
 			line(s.step, "", st.number+" "+st.title)
 			for _, n := range st.notes {
-				line(s.note, "   ", bullet(lang, n))
+				line(s.note, "   ", bullet(lang, PlainProse(n)))
 			}
 			for _, p := range st.parts {
 				if p.hosts != "" {
@@ -118,7 +118,7 @@ func text(d doc, lang string, s styles) string {
 						if bl.Code != steps.Prose {
 							line(s.code, "   "+indent, l)
 						} else {
-							line(lipgloss.Style{}, "   "+indent, l)
+							line(lipgloss.Style{}, "   "+indent, PlainProse(l))
 						}
 					}
 				}
@@ -177,7 +177,7 @@ func markdown(d doc, lang string) string {
 	for _, sec := range d.sections {
 		p("\n## %s\n", mdEscape(sec.heading))
 		if len(sec.notes) > 0 {
-			p("\n%s\n", mdEscape(strings.Join(sec.notes, "\n")))
+			p("\n%s\n", proseLines(sec.notes, "\n"))
 		}
 		for _, st := range sec.steps {
 			p("\n### %s %s\n", st.number, mdEscape(st.title))
@@ -185,7 +185,7 @@ func markdown(d doc, lang string) string {
 				b.WriteString("\n")
 				for _, n := range st.notes {
 					n = strings.TrimPrefix(strings.TrimPrefix(n, "・"), "- ")
-					p("- %s\n", mdEscape(n))
+					p("- %s\n", MarkdownProse(n))
 				}
 			}
 			for _, pt := range st.parts {
@@ -202,7 +202,7 @@ func markdown(d doc, lang string) string {
 					case steps.Literal:
 						fenced(&b, "text", bl.Lines)
 					default:
-						p("\n%s\n", mdEscape(strings.Join(bl.Lines, "  \n")))
+						p("\n%s\n", proseLines(bl.Lines, "  \n"))
 					}
 				}
 			}

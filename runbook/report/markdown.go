@@ -15,6 +15,14 @@ func markdown(d doc, lang string) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	esc := func(s string) string { return render.Escape(visible(s)) }
+	// A runbook's prose: its backtick pairs stay code spans.
+	prose := func(ls ...string) []string {
+		out := make([]string, len(ls))
+		for i, l := range ls {
+			out[i] = render.MarkdownProse(visible(l))
+		}
+		return out
+	}
 	// A cell is one line in GFM: a reason's lines are kept apart by <br>.
 	cell := func(s string) string {
 		ls := strings.Split(strings.TrimRight(s, "\n"), "\n")
@@ -66,7 +74,7 @@ func markdown(d doc, lang string) string {
 	for _, sec := range d.sections {
 		p("\n## %s\n", esc(sec.heading))
 		if len(sec.notes) > 0 {
-			p("\n%s\n", esc(strings.Join(sec.notes, "\n")))
+			p("\n%s\n", strings.Join(prose(sec.notes...), "\n"))
 		}
 		for _, st := range sec.steps {
 			p("\n### %s\n", esc(strings.TrimSpace(st.number+" "+st.title)))
@@ -74,7 +82,7 @@ func markdown(d doc, lang string) string {
 				b.WriteString("\n")
 				for _, n := range st.notes {
 					n = strings.TrimPrefix(strings.TrimPrefix(n, "・"), "- ")
-					p("- %s\n", esc(n))
+					p("- %s\n", prose(n)[0])
 				}
 			}
 			for _, pt := range st.parts {
@@ -91,7 +99,7 @@ func markdown(d doc, lang string) string {
 					case steps.Literal:
 						b.WriteString(render.Fenced("text", visibleLines(bl.Lines)))
 					default:
-						p("\n%s\n", esc(strings.Join(bl.Lines, "  \n")))
+						p("\n%s\n", strings.Join(prose(bl.Lines...), "  \n"))
 					}
 				}
 			}

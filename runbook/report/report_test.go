@@ -120,3 +120,15 @@ func TestReadRecord(t *testing.T) {
 		t.Error("an empty file was read")
 	}
 }
+
+// A command a note names in backticks is <code> in the HTML report, and
+// everything around it escaped.
+func TestProseHTML(t *testing.T) {
+	got := proseHTML([]string{"run `p4 servers -J` <now>", "a lone ` & <b>"})
+	want := []string{"run <code>p4 servers -J</code> &lt;now&gt;", "a lone ` &amp; &lt;b&gt;"}
+	for i := range want {
+		if string(got[i]) != want[i] {
+			t.Errorf("proseHTML: %q, want %q", got[i], want[i])
+		}
+	}
+}

@@ -94,13 +94,13 @@ func text(d doc, lang string, color bool) string {
 		b.WriteString("\n")
 		line(s.section, "", sec.heading)
 		for _, n := range sec.notes {
-			line(s.note, "", n)
+			line(s.note, "", render.PlainProse(n))
 		}
 		for _, st := range sec.steps {
 			b.WriteString("\n")
 			line(s.step, "", strings.TrimSpace(st.number+" "+st.title))
 			for _, n := range st.notes {
-				line(s.note, "   ", render.Bullet(lang, n))
+				line(s.note, "   ", render.Bullet(lang, render.PlainProse(n)))
 			}
 			for _, p := range st.parts {
 				if p.Hosts != "" {
@@ -116,7 +116,7 @@ func text(d doc, lang string, color bool) string {
 						if bl.Code != steps.Prose {
 							line(s.code, "   "+indent, l)
 						} else {
-							line(lipgloss.Style{}, "   "+indent, l)
+							line(lipgloss.Style{}, "   "+indent, render.PlainProse(l))
 						}
 					}
 				}
