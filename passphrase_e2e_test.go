@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"tejun/runbook/runbooktest"
 	"tejun/transport/testbed"
 )
 
@@ -48,10 +49,7 @@ func TestPassphrasePromptOnTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	inv := inventoryFor(t, b, "", nil)
-	src, _ := os.ReadFile(inv)
-	if err := os.WriteFile(inv, []byte(strings.Replace(string(src), fmt.Sprintf("identity_file = %q", b.KeyFile), fmt.Sprintf("identity_file = %q", enc), 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	runbooktest.Edit(t, inv, fmt.Sprintf("identity_file = %q", b.KeyFile), fmt.Sprintf("identity_file = %q", enc))
 	bin := tejunBinary(t)
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TERM=dumb", "SSH_AUTH_SOCK="}
 

@@ -265,6 +265,9 @@ func TestPerforceStandbyBuild(t *testing.T) {
 		t.Fatalf("build: exit %d\n%s", code, out)
 	}
 	first := statuses(out)
+	if first["standby-nomandatory master"] != "ok" {
+		t.Errorf("a new standby's spec is nomandatory already: standby-nomandatory = %q", first["standby-nomandatory master"])
+	}
 	for _, key := range []string{"create-spec master", "checkpoint master", "transfer-checkpoint master", "restore standby", "start-standby standby", "service-login standby", "set-mandatory master"} {
 		if first[key] != "changed" {
 			t.Errorf("%s = %q, want changed", key, first[key])
@@ -512,6 +515,8 @@ func TestPerforceFailoverHungMaster(t *testing.T) {
 	}
 }
 
+// failover -s needs a mandatory standby: the drill stops at its preview,
+// and the clean-up removes the ticket file the preview logged in to.
 func TestPerforceFailoverNeedsMandatory(t *testing.T) {
 	p := newPair(t)
 	// Built only up to replication: the standby is not mandatory yet.
@@ -530,6 +535,14 @@ func TestPerforceFailoverNeedsMandatory(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "not a mandatory standby") || p.serverID(t, "standby", p.sport) != "standby" {
 		t.Fatalf("-s on a nomandatory standby: exit %d\n%s", code, out)
 	}
+	// The drill stopped half-way (max_fail = 0), after tejun had logged in
+	// on the standby: the always clean-up still logged out there and
+	// removed its ticket file.
+	st := statuses(out)
+	if st["failover-master-down -"] != "skipped" || st["logout-standby standby"] != "changed" {
+		t.Errorf("clean-up after the stopped drill: failover-master-down %q, logout-standby %q\n%s", st["failover-master-down -"], st["logout-standby standby"], out)
+	}
+	p.noTejunTickets(t)
 }
 
 // An interrupted build (stopped once the checkpoint is on the standby)

@@ -260,9 +260,10 @@ func dashed(name string) string {
 }
 
 // colorFor decides styling for w: only a terminal gets color, and NO_COLOR
-// (any value) turns it off, as https://no-color.org asks.
+// set to anything but the empty string turns it off, as
+// https://no-color.org asks.
 func (a *App) colorFor(w io.Writer) bool {
-	if _, set := os.LookupEnv("NO_COLOR"); set || a.getenv("NO_COLOR") != "" {
+	if a.getenv("NO_COLOR") != "" {
 		return false
 	}
 	f, ok := w.(*os.File)

@@ -5,14 +5,18 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+	"unicode"
 
 	"tejun/runbook"
 	"tejun/runbook/run"
@@ -172,7 +176,9 @@ func (l *eventLog) abandoned() {
 }
 
 // auditDir is where run records go: $XDG_STATE_HOME/tejun/runs, else
-// ~/.local/state/tejun/runs.
+// ~/.local/state/tejun/runs. It is refused if someone else could have
+// put or changed a record there (privateDirs): --resume skips what a
+// record says is done, and a reviewer believes what a report shows.
 func auditDir(getenv func(string) string) (string, error) {
 	base := getenv("XDG_STATE_HOME")
 	if base == "" {
@@ -182,11 +188,52 @@ func auditDir(getenv func(string) string) (string, error) {
 		}
 		base = filepath.Join(home, ".local", "state")
 	}
-	return filepath.Join(base, "tejun", "runs"), nil
+	dir := filepath.Join(base, "tejun", "runs")
+	return dir, privateDirs(base, dir)
+}
+
+// privateDirs checks base and the directories under it down to dir, as
+// OpenSSH's StrictModes checks ~/.ssh: each must be owned by this user
+// (or root) and writable by nobody else, symlinks followed. A base shared
+// with the sticky bit (XDG_STATE_HOME=/tmp) is fine: others can add to it
+// but not take or rename what is ours, and a tejun directory they made
+// there is not ours. One that does not exist yet is no problem.
+func privateDirs(base, dir string) error {
+	for p := dir; ; p = filepath.Dir(p) {
+		if err := privatePath(p, p == base, true); err != nil {
+			return err
+		}
+		if p == base || p == filepath.Dir(p) {
+			return nil
+		}
+	}
+}
+
+// privatePath refuses path if another user could write to it or, with
+// ours, owns it; stickyOK lets a root-owned directory with the sticky bit
+// (/tmp) be shared.
+func privatePath(path string, stickyOK, ours bool) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	st, _ := fi.Sys().(*syscall.Stat_t)
+	if ours && st != nil && int(st.Uid) != os.Geteuid() && st.Uid != 0 {
+		return fmt.Errorf("bad owner for %s: owned by uid %d, not you (uid %d): another user could have written what --resume and tejun report believe of past runs; use a directory of your own (XDG_STATE_HOME)", path, st.Uid, os.Geteuid())
+	}
+	if fi.Mode().Perm()&0o022 != 0 && !(stickyOK && fi.Mode()&fs.ModeSticky != 0 && st != nil && st.Uid == 0) {
+		return fmt.Errorf("bad permissions on %s: writable by others (mode %04o): anyone could change what --resume and tejun report believe of past runs; chmod go-w %s", path, fi.Mode().Perm(), path)
+	}
+	return nil
 }
 
 // openAudit creates the record of this run; its name sorts by time and
-// names the runbook, so the last run of a runbook is easy to find.
+// names the runbook, so the last run of a runbook is easy to find. It is
+// 0600 from its first byte (created so, never chmodded) and never an
+// existing file or symlink (O_EXCL).
 func openAudit(getenv func(string) string, rb *runbook.Runbook, runID string) (*os.File, error) {
 	dir, err := auditDir(getenv)
 	if err != nil {
@@ -195,11 +242,18 @@ func openAudit(getenv func(string) string, rb *runbook.Runbook, runID string) (*
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
+	// Again: what MkdirAll made is checked as what it found.
+	if _, err := auditDir(getenv); err != nil {
+		return nil, err
+	}
+	// The runbook's name as letters, digits and . _ - only: the path is
+	// printed after every run, where a control character would drive the
+	// terminal.
 	name := strings.Map(func(r rune) rune {
-		if r == '/' || r == ' ' {
-			return '_'
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '-' || r == '_' {
+			return r
 		}
-		return r
+		return '_'
 	}, rb.Name)
 	return os.OpenFile(filepath.Join(dir, fmt.Sprintf("%s-%s.jsonl", runID, name)), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 }

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -60,28 +62,28 @@ func (j *junitReport) write(path string) error {
 	j.suite.SetTimestamp(j.start)
 	var all junit.Testsuites
 	all.AddSuite(j.suite)
-	f, err := createPrivate(path)
-	if err != nil {
-		return err
-	}
-	if err := all.WriteXML(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return writePrivate(path, all.WriteXML)
 }
 
-// createPrivate opens path for a report that may hold command output,
-// readable by its owner only from the first byte written: a new file is
-// made 0600, an existing one is emptied and made 0600 before any write.
-func createPrivate(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+// writePrivate writes a report that may hold command output to path,
+// readable by its owner only from the first byte: a new 0600 file in the
+// same directory, renamed over path once complete. Whatever path was (a
+// symlink or hard link someone left in /tmp, often for a tejun run as
+// root) is replaced, never written through, and a CI job never reads half
+// a report.
+func writePrivate(path string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := f.Chmod(0o600); err != nil {
+	defer os.Remove(f.Name()) // after the rename, nothing
+	// os.CreateTemp makes it 0600.
+	if err := write(f); err != nil {
 		f.Close()
-		return nil, err
+		return err
 	}
-	return f, nil
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }

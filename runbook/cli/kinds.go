@@ -225,6 +225,15 @@ func (a *App) kindExample(kind string) (string, string) {
 		var block []string
 		inStep := false
 		flush := func() string {
+			// Comments after a step's last key introduce the table that
+			// follows (the next step or section), not this example.
+			for len(block) > 0 {
+				t := strings.TrimSpace(block[len(block)-1])
+				if t != "" && !strings.HasPrefix(t, "#") {
+					break
+				}
+				block = block[:len(block)-1]
+			}
 			for _, l := range block {
 				if strings.TrimSpace(l) == want {
 					return strings.Join(block, "\n")

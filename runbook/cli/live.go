@@ -33,6 +33,10 @@ type liveBlock struct {
 	drawn  []int
 	paused bool // a prompt is up
 	held   []string
+	// closed is set when the run is over: the block is off the screen for
+	// good, and what is written after goes where the summary is, with
+	// nothing drawn back under it that no erase would take away.
+	closed bool
 }
 
 // erase returns the sequence that takes the block off the screen: up to
@@ -64,15 +68,20 @@ func (b *liveBlock) fit(lines []string) string {
 		// Cut by display width (a Japanese character takes two columns),
 		// one short of the edge: a line that fills the last column leaves
 		// the cursor there on some terminals, wrapping on others.
-		l = ansi.Truncate(l, width-1, "…")
+		l = ansi.Truncate(oneRow(l), width-1, "…")
 		s.WriteString(l + "\n")
 		b.drawn = append(b.drawn, ansi.StringWidth(l))
 	}
 	return s.String()
 }
 
+// oneRow keeps a line to one row of known width: mask.Visible leaves
+// newlines and tabs (a host's name may hold them), and the erase counts
+// one row per line, with widths that know no tab stops.
+var oneRow = strings.NewReplacer("\n", "↵", "\t", " ").Replace
+
 func (b *liveBlock) redraw(lines []string) {
-	if b.paused {
+	if b.paused || b.closed {
 		return
 	}
 	io.WriteString(b.w, b.erase()+b.fit(lines))
@@ -85,13 +94,17 @@ func (b *liveBlock) print(stay, lines []string) {
 		b.held = append(b.held, stay...)
 		return
 	}
+	if b.closed {
+		io.WriteString(b.w, strings.Join(stay, "\n")+"\n")
+		return
+	}
 	io.WriteString(b.w, b.erase()+strings.Join(stay, "\n")+"\n"+b.fit(lines))
 }
 
 // around runs write (to another stream of this terminal) with the block
 // off the screen.
 func (b *liveBlock) around(write func(), lines []string) {
-	if b.paused {
+	if b.paused || b.closed {
 		write()
 		return
 	}
@@ -112,7 +125,10 @@ func (b *liveBlock) resume(lines []string) {
 		s.WriteString(l + "\n")
 	}
 	b.held = nil
-	io.WriteString(b.w, s.String()+b.fit(lines))
+	if !b.closed {
+		s.WriteString(b.fit(lines))
+	}
+	io.WriteString(b.w, s.String())
 }
 
 func (b *liveBlock) clear() {
@@ -121,6 +137,7 @@ func (b *liveBlock) clear() {
 		b.resume(nil)
 	}
 	io.WriteString(b.w, b.erase())
+	b.closed = true
 }
 
 // liveLines are the running steps, oldest first, each with a spinner, how

@@ -241,7 +241,11 @@ func (h *human) stepLine(st *runbook.Step, host, status, dur, detail string) str
 	}
 	line := fmt.Sprintf("%-5s %-28s %-10s %s", st.LabelIn(h.lang), trim(mask.Visible(st.ID), 28), host, status) + dur
 	if detail != "" {
-		line += "  " + mask.Visible(msg.Translate(h.lang, detail))
+		line += "  "
+		// A reason's further lines (a diff, with the host's old lines)
+		// go under its first, where they cannot pass for a step's line.
+		under := "\n" + strings.Repeat(" ", lipgloss.Width(line))
+		line += strings.ReplaceAll(strings.TrimRight(mask.Visible(msg.Translate(h.lang, detail)), "\n"), "\n", under)
 	}
 	return line
 }
@@ -266,7 +270,9 @@ func (h *human) printLocked(lines ...string) {
 	}
 	var b strings.Builder
 	for _, l := range lines {
-		b.WriteString(h.now().Format(stampFormat) + " " + l + "\n")
+		for _, row := range strings.Split(l, "\n") { // every row stamped
+			b.WriteString(h.now().Format(stampFormat) + " " + row + "\n")
+		}
 	}
 	if h.plainHeld != nil {
 		h.plainHeld.WriteString(b.String()) // stamped when it happened

@@ -51,6 +51,9 @@ func (a *App) report(c *cli.Context) error {
 		return invalid(fmt.Errorf("audit record: %v", err))
 	}
 	defer f.Close()
+	if err := trustedRecord(f, path); err != nil {
+		return invalid(err)
+	}
 	rec, err := report.Read(f)
 	if err != nil {
 		return invalid(fmt.Errorf("%s: %v", path, err))
@@ -159,4 +162,27 @@ func short(sha string) string {
 		return "(none)"
 	}
 	return sha
+}
+
+// trustedRecord refuses a record another user could have written (it, or
+// the directory it is in, writable by others): the report would show a
+// reviewer whatever they wrote. Another owner is fine: a reviewer reads
+// the operator's record. The open file is checked, so what is read is
+// what was checked, symlink or not.
+func trustedRecord(f *os.File, path string) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("audit record: %v", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil // a pipe (tejun report <(ssh jump cat …)): no file to change
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("bad permissions on %s: writable by others (mode %04o): anyone could have changed what this report would show; chmod go-w %s", path, fi.Mode().Perm(), path)
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return fmt.Errorf("audit record: %v", err)
+	}
+	return privatePath(filepath.Dir(real), true, false)
 }

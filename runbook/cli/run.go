@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"tejun/runbook"
+	"tejun/runbook/mask"
 	"tejun/runbook/run"
 )
 
@@ -129,7 +130,7 @@ func (a *App) run(c *cli.Context) error {
 			fmt.Fprintf(a.stderr, "tejun: junit report: %v\n", err)
 		}
 	}
-	fmt.Fprintf(a.stderr, "audit record: %s\n", auditFile.Name())
+	fmt.Fprintf(a.stderr, "audit record: %s\n", mask.Visible(auditFile.Name())) // $XDG_STATE_HOME may hold anything
 	if exit.code == ExitOK {
 		return nil
 	}

@@ -612,13 +612,6 @@ func (x *Executor) hostFailed(host string) bool {
 	return x.failedHosts[host]
 }
 
-func count(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
-}
-
 // learnOutputs re-checks, read-only, the producing steps this run skips
 // (--from, --only, --section), so later steps still get the real
 // checkpoint name instead of failing for want of it.
@@ -1207,12 +1200,14 @@ func (x *Executor) log(step, host, line string) {
 	x.rep.Log(x.b.Runbook.Step(step), host, x.mask.Replace(line))
 }
 
-func (x *Executor) audit(step, host string, cmd transport.Cmd, d time.Duration, err error, stdout, stderr string) {
+// audit records a command; stderrDropped is what was not kept of the
+// middle of its stderr (keptOutput).
+func (x *Executor) audit(step, host string, cmd transport.Cmd, d time.Duration, err error, stdout, stderr string, stderrDropped int) {
 	if x.opt.Audit == nil {
 		return
 	}
 	c := Command{Step: step, Host: host, Line: x.mask.Replace(cmd.String()), Duration: d,
-		Stdout: bounded(x.mask.Replace(stdout)), Stderr: bounded(x.mask.Replace(stderr))}
+		Stdout: bounded(x.mask.Replace(stdout), 0), Stderr: bounded(x.mask.Replace(stderr), stderrDropped)}
 	var ee *transport.ExitError
 	switch {
 	case err == nil:
@@ -1227,19 +1222,21 @@ func (x *Executor) audit(step, host string, cmd transport.Cmd, d time.Duration, 
 }
 
 // bounded keeps the head and tail of s within OutputLimit bytes, cut at
-// line ends where it can, saying how much was left out. It is given text
-// already masked: masking the whole output first means no cut can split
-// a secret into parts that no longer look like it.
-func bounded(s string) string {
-	if len(s) <= OutputLimit {
+// line ends where it can, saying how much was left out: what it cuts, and
+// dropped, bytes already left out of s's middle (keptOutput). It is given
+// text already masked: masking the whole output first means no cut can
+// split a secret into parts that no longer look like it.
+func bounded(s string, dropped int) string {
+	if len(s) <= OutputLimit && dropped == 0 {
 		return s
 	}
-	head, tail := s[:OutputLimit/2], s[len(s)-OutputLimit/2:]
+	h := min(OutputLimit/2, len(s))
+	head, tail := s[:h], s[len(s)-min(OutputLimit/2, len(s)-h):]
 	if i := strings.LastIndexByte(head, '\n'); i > 0 {
 		head = head[:i+1]
 	}
 	if i := strings.IndexByte(tail, '\n'); i >= 0 && i < len(tail)-1 {
 		tail = tail[i+1:]
 	}
-	return head + fmt.Sprintf("[... %d bytes not recorded ...]\n", len(s)-len(head)-len(tail)) + tail
+	return head + fmt.Sprintf("[... %d bytes not recorded ...]\n", len(s)-len(head)-len(tail)+dropped) + tail
 }
