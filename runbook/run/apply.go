@@ -105,21 +105,15 @@ func (a *apply) confirmGroup(ctx context.Context, st *runbook.Step, h *inventory
 			g.err = msg.En(msg.NotConfirmedNoTerminal)
 			return
 		}
-		var q strings.Builder
-		fmt.Fprintf(&q, "On %s: %s %s (%s)", h.Name, st.LabelIn(x.opt.Lang), st.ID, x.mask.Replace(reason))
+		q := msg.In(x.opt.Lang, msg.ConfirmOne, st.LabelIn(x.opt.Lang), st.ID, h.Name, x.mask.Replace(reason))
 		if len(members) > 1 {
 			var rest []string
 			for _, m := range members[1:] {
 				rest = append(rest, m.LabelIn(x.opt.Lang)+" "+m.ID)
 			}
-			fmt.Fprintf(&q, ", then %s", strings.Join(rest, ", "))
+			q = msg.In(x.opt.Lang, msg.ConfirmGroup, h.Name, st.LabelIn(x.opt.Lang), st.ID, x.mask.Replace(reason), strings.Join(rest, ", "))
 		}
-		q.WriteString(". Run them?")
-		if len(members) == 1 {
-			q.Reset()
-			fmt.Fprintf(&q, "%s %s on %s: %s. Run it?", st.LabelIn(x.opt.Lang), st.ID, h.Name, x.mask.Replace(reason))
-		}
-		ok, err := x.opt.Confirm(ctx, q.String())
+		ok, err := x.opt.Confirm(ctx, q)
 		g.ok = err == nil && ok
 		if !g.ok {
 			g.err = msg.En(msg.NotConfirmed)
