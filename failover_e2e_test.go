@@ -3,11 +3,12 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"tejun/runbook/runbooktest"
 )
 
 // roleInventory is the pair's inventory written as the example is: host
@@ -58,10 +59,7 @@ p4port = %s
 p4root = "/standby"
 p4dctl = "standby"
 `, p.bed.KeyFile, p.bed.KnownHosts, p.master.Address, p.master.Port, port(p.mport), p.standby.Address, p.standby.Port, port(p.sport)) + extra
-	path := filepath.Join(t.TempDir(), "inventory.toml")
-	if err := os.WriteFile(path, []byte(inv), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := runbooktest.Write(t, "", "inventory.toml", inv)
 	return path
 }
 
@@ -214,19 +212,52 @@ func TestPerforceFailback(t *testing.T) {
 		t.Fatalf("after drill 1 the standby machine is %s", id)
 	}
 
+	// Failback forgotten: the same inventory without --swap-roles names
+	// the old master's machine (down since the drill) as the master and
+	// the new master as the standby to rebuild. Refused before anything
+	// changes, and the message says how to run it.
+	before := p.dbFiles(t)
+	specBefore := p.on(t, "standby", "", "p4", "-u", "super", "-p", p.sport, "server", "-o", "standby")
+	out, code = p.build(t)
+	st := statuses(out)
+	if code != 1 || st["parity p4-1"] != "failed" || !strings.Contains(out, "--swap-roles master,standby") || !strings.Contains(out, "(role standby) is ServerID master") {
+		t.Fatalf("failback without --swap-roles: exit %d\n%s", code, out)
+	}
+	if st["create-spec -"] != "skipped" || st["stop-standby -"] != "skipped" {
+		t.Errorf("a step ran after the refusal:\n%s", out)
+	}
+	if after := p.dbFiles(t); after != before {
+		t.Errorf("the new master's db.* changed:\n%s\n-> %s", before, after)
+	}
+	if spec := p.on(t, "standby", "", "p4", "-u", "super", "-p", p.sport, "server", "-o", "standby"); spec != specBefore {
+		t.Errorf("the standby spec changed:\n%s\n-> %s", specBefore, spec)
+	}
+	if id := p.serverID(t, "standby", p.sport); id != "master" {
+		t.Fatalf("after the refused run the new master is %s", id)
+	}
+
 	// Failback: the standby is rebuilt on the old master's machine.
 	out, code = p.build(t, "--swap-roles", "master,standby")
 	if code != 0 {
 		t.Fatalf("failback build: exit %d\n%s", code, out)
 	}
-	st := statuses(out)
+	st = statuses(out)
 	// The checkpoint is new: the one of the first build, in the new
 	// master's root under the current journal's number, predates the
 	// standby's new P4TARGET.
-	for _, key := range []string{"checkpoint p4-2", "transfer-checkpoint p4-2", "restore p4-1", "start-standby p4-1"} {
+	for _, key := range []string{"standby-nomandatory p4-2", "checkpoint p4-2", "transfer-checkpoint p4-2", "restore p4-1", "start-standby p4-1", "set-mandatory p4-2"} {
 		if st[key] != "changed" {
 			t.Errorf("failback: %s = %q, want changed", key, st[key])
 		}
+	}
+	// The new master's spec for the standby was mandatory from the first
+	// build: it is nomandatory before the rebuild stops anything, and
+	// mandatory again only at 6-③.
+	nomandatory := regexp.MustCompile(`(?m)standby-nomandatory\s+p4-2\s+changed`).FindStringIndex(out)
+	stop := regexp.MustCompile(`(?m)stop-standby\s+p4-1\s+(changed|ok)`).FindStringIndex(out)
+	mandatory := regexp.MustCompile(`(?m)set-mandatory\s+p4-2\s+changed`).FindStringIndex(out)
+	if nomandatory == nil || stop == nil || mandatory == nil || !(nomandatory[0] < stop[0] && stop[0] < mandatory[0]) {
+		t.Errorf("failback: nomandatory, stop, mandatory not in that order:\n%s", out)
 	}
 	if id := p.serverID(t, "master", p.mport); id != "standby" {
 		t.Fatalf("after failback the old master's machine is %s, want standby", id)

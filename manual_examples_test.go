@@ -51,7 +51,9 @@ func TestDryRunShowsManualExamples(t *testing.T) {
 					"Options: nomandatory  ● 変更しない（新規サーバはmandatoryにできません。後で変更します）",
 					"ReplicatingFrom: master  ● 一行追記する（複製元のserver ID）", "DistributedConfig:  ● 以下の行を追記する"}},
 			"2-②": {fromManual: []string{"User: service", "FullName: service"},
-				ours: []string{"Type: service  ● 一行追記する", "Email: service@クライアント名"}},
+				// The default Email names the master's host: p4-1 in the
+				// example inventory, master in the manual (below).
+				ours: []string{"Type: service  ● 一行追記する", "Email: service@p4-1"}},
 			"2-③": {fromManual: []string{"解説", "startup.1=journalcopy -i 1：起動時にjournalcopy(マスターサーバのjournalをスタンバイに移送)を実行",
 				"startup.3=pull -u -i 1：アーカイブファイルを取得する"}},
 			"2-④": {fromManual: []string{"write user * * //...", "list user * * -//spec/...", "super user super * //..."},
@@ -73,6 +75,9 @@ func TestDryRunShowsManualExamples(t *testing.T) {
 			"2-①": {fromManual: []string{"Checking if failover might be possible ..."}},
 			"2-②": {fromManual: []string{"解説", "Empty identifier not allowed.", "Moving latest journalcopy'd journal into place as the active journal ..."}},
 		},
+	}
+	if seed != nil && !strings.Contains(string(seed), "Email: service@master") {
+		t.Error("the manual's default Email is not service@master")
 	}
 	for rb, steps := range cases {
 		out, errOut, code := run(t, "dry-run", "examples/perforce-ha/"+rb+".toml")

@@ -7,45 +7,18 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"tejun/runbook/runbooktest"
 	"tejun/transport"
+	"tejun/transport/ssh"
 	"tejun/transport/testbed"
 )
-
-var (
-	simOnce sync.Once
-	simPath string
-	simErr  error
-)
-
-// simulator builds testdata/p4sim once per test binary.
-func simulator(t *testing.T) string {
-	simOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "tejun-p4sim-")
-		if err != nil {
-			simErr = err
-			return
-		}
-		simPath = filepath.Join(dir, "p4sim")
-		cmd := exec.Command("go", "build", "-o", simPath, "./testdata/p4sim")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			simErr = fmt.Errorf("build p4sim: %v\n%s", err, out)
-		}
-	})
-	if simErr != nil {
-		t.Fatal(simErr)
-	}
-	return simPath
-}
 
 // pair is a master and a standby host as the HA manual describes them,
 // before the build: the master runs with the manual's protections table,
@@ -58,7 +31,7 @@ type pair struct {
 	secret          string
 	superSecret     string
 	unicode         bool // the master runs in unicode mode: the test's p4 commands send -C utf8
-	ssh             map[string]*transport.SSH
+	ssh             map[string]*ssh.Conn
 	ports           map[string]string // each host's P4PORT, replicas' too
 }
 
@@ -80,9 +53,9 @@ func newPair(t *testing.T) *pair {
 // mode (p4d -xi before its first start).
 func newPairWith(t *testing.T, unicode bool, extra ...string) *pair {
 	t.Helper()
-	sim := simulator(t)
+	sim := testbed.P4Sim(t)
 	b := testbed.Start(t, append([]string{"master", "standby"}, extra...)...)
-	p := &pair{bed: b, master: b.Host("master"), standby: b.Host("standby"), ssh: map[string]*transport.SSH{}, ports: map[string]string{}}
+	p := &pair{bed: b, master: b.Host("master"), standby: b.Host("standby"), ssh: map[string]*ssh.Conn{}, ports: map[string]string{}}
 	p.mport = fmt.Sprintf("%s:%d", p.master.Address, freeLoopbackPort(t, p.master.Address))
 	p.sport = fmt.Sprintf("%s:%d", p.standby.Address, freeLoopbackPort(t, p.standby.Address))
 	for _, h := range b.Hosts {
@@ -98,7 +71,7 @@ func newPairWith(t *testing.T, unicode bool, extra ...string) *pair {
 		os.MkdirAll(h.Path("/etc/perforce/p4dctl.conf.d"), 0o755)
 		conf := fmt.Sprintf("p4d %s\n{\n    Owner = perforce\n    Execute = /usr/local/bin/p4d\n    Environment\n    {\n        P4ROOT = %s\n        P4PORT = %s\n    }\n}\n", h.Name, root, port)
 		os.WriteFile(h.Path("/etc/perforce/p4dctl.conf.d/"+h.Name+".conf"), []byte(conf), 0o644)
-		c, err := transport.DialSSH(context.Background(), transport.SSHConfig{Name: h.Name, Address: h.Address, Port: h.Port, User: "root",
+		c, err := ssh.Dial(context.Background(), ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: "root",
 			IdentityFiles: []string{b.KeyFile}, KnownHosts: []string{b.KnownHosts}, AgentSocket: "/nonexistent"})
 		if err != nil {
 			t.Fatal(err)
@@ -269,8 +242,7 @@ p4port = %s
 p4root = "/standby"
 p4dctl = "standby"
 `, p.bed.KeyFile, p.bed.KnownHosts, p.master.Address, p.master.Port, mp, p.standby.Address, p.standby.Port, sp)
-	path := filepath.Join(t.TempDir(), "inventory.toml")
-	os.WriteFile(path, []byte(inv), 0o644)
+	path := runbooktest.Write(t, "", "inventory.toml", inv)
 	return path
 }
 
@@ -293,6 +265,9 @@ func TestPerforceStandbyBuild(t *testing.T) {
 		t.Fatalf("build: exit %d\n%s", code, out)
 	}
 	first := statuses(out)
+	if first["standby-nomandatory master"] != "ok" {
+		t.Errorf("a new standby's spec is nomandatory already: standby-nomandatory = %q", first["standby-nomandatory master"])
+	}
 	for _, key := range []string{"create-spec master", "checkpoint master", "transfer-checkpoint master", "restore standby", "start-standby standby", "service-login standby", "set-mandatory master"} {
 		if first[key] != "changed" {
 			t.Errorf("%s = %q, want changed", key, first[key])
@@ -540,6 +515,8 @@ func TestPerforceFailoverHungMaster(t *testing.T) {
 	}
 }
 
+// failover -s needs a mandatory standby: the drill stops at its preview,
+// and the clean-up removes the ticket file the preview logged in to.
 func TestPerforceFailoverNeedsMandatory(t *testing.T) {
 	p := newPair(t)
 	// Built only up to replication: the standby is not mandatory yet.
@@ -558,6 +535,14 @@ func TestPerforceFailoverNeedsMandatory(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "not a mandatory standby") || p.serverID(t, "standby", p.sport) != "standby" {
 		t.Fatalf("-s on a nomandatory standby: exit %d\n%s", code, out)
 	}
+	// The drill stopped half-way (max_fail = 0), after tejun had logged in
+	// on the standby: the always clean-up still logged out there and
+	// removed its ticket file.
+	st := statuses(out)
+	if st["failover-master-down -"] != "skipped" || st["logout-standby standby"] != "changed" {
+		t.Errorf("clean-up after the stopped drill: failover-master-down %q, logout-standby %q\n%s", st["failover-master-down -"], st["logout-standby standby"], out)
+	}
+	p.noTejunTickets(t)
 }
 
 // An interrupted build (stopped once the checkpoint is on the standby)
@@ -1036,10 +1021,7 @@ func TestPerforcePullStalledStandby(t *testing.T) {
 	if short == string(src) {
 		t.Fatal("pull-lj's retries/interval not found in standby.toml")
 	}
-	rb := filepath.Join(t.TempDir(), "standby.toml")
-	if err := os.WriteFile(rb, []byte(short), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	rb := runbooktest.Write(t, "", "standby.toml", short)
 	out, errOut, code := run(t, "run", rb, "-i", p.inventory, "--yes", "--only", "pull-lj", "--secret", "service_password=@"+p.secret,
 		"--secret", "super_password=@"+p.superSecret)
 	out += errOut

@@ -44,8 +44,12 @@ type Event struct {
 	Args            []string `json:"args,omitempty"`
 	Version         string   `json:"tejun_version,omitempty"`
 	SwappedRoles    string   `json:"swapped_roles,omitempty"`
+	// Lang is the run's language, which the labels are written in.
+	Lang string `json:"lang,omitempty"`
 
-	// step_start, step_end, command
+	// step_start, step_end, command. Step is the id, the same in every
+	// language: what a consumer keys on. Label is the manual's number as
+	// the terminal says it in the run's language (4-⑥, or 4-6 in English).
 	Step  string `json:"step,omitempty"`
 	Label string `json:"label,omitempty"`
 	Host  string `json:"host,omitempty"`
@@ -97,6 +101,9 @@ type eventLog struct {
 	// swap is the run's --swap-roles, recorded so that a resume cannot
 	// continue a run made the other way round.
 	swap string
+	// lang is the run's --lang: labels read as on the terminal, so an
+	// English CI log and its JSON say 4-6 alike.
+	lang string
 }
 
 func (l *eventLog) emit(e Event) {
@@ -112,11 +119,11 @@ func (l *eventLog) emit(e Event) {
 }
 
 func (l *eventLog) Started(st *runbook.Step, host string) {
-	l.emit(Event{Event: "step_start", Step: st.ID, Label: st.Label(), Host: host})
+	l.emit(Event{Event: "step_start", Step: st.ID, Label: st.LabelIn(l.lang), Host: host})
 }
 
 func (l *eventLog) Finished(ev run.Event) {
-	e := Event{Event: "step_end", Step: ev.Step.ID, Label: ev.Step.Label(), Host: ev.Host, Status: string(ev.Status),
+	e := Event{Event: "step_end", Step: ev.Step.ID, Label: ev.Step.LabelIn(l.lang), Host: ev.Host, Status: string(ev.Status),
 		Reason: ev.Reason, Error: ev.Error, StderrTail: ev.Stderr}
 	if ev.Host != "" {
 		e.DurationMS = ms(ev.Duration)
@@ -144,7 +151,7 @@ func (l *eventLog) start(rbPath, invPath string, args []string) {
 		invPath = abs
 	}
 	l.emit(Event{Event: "run_start", Runbook: rbPath, RunbookSHA256: fileSHA256(rbPath, nil), Inventory: invPath,
-		InventorySHA256: fileSHA256(invPath, nil), User: who, Machine: machine, Args: args, Version: Version(), SwappedRoles: l.swap})
+		InventorySHA256: fileSHA256(invPath, nil), User: who, Machine: machine, Args: args, Version: Version(), SwappedRoles: l.swap, Lang: l.lang})
 }
 
 func (l *eventLog) end(r *run.Result, exit int, d time.Duration) {

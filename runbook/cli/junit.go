@@ -20,10 +20,13 @@ type junitReport struct {
 	mu    sync.Mutex
 	suite junit.Testsuite
 	start time.Time
+	// lang is the run's: a test case is named as the terminal names the
+	// step (4-6 in English), then by its id, which every language shares.
+	lang string
 }
 
-func newJUnit(rb *runbook.Runbook, hostname string) *junitReport {
-	return &junitReport{suite: junit.Testsuite{Name: rb.Name, Hostname: hostname, Package: rb.File}, start: time.Now()}
+func newJUnit(rb *runbook.Runbook, hostname, lang string) *junitReport {
+	return &junitReport{suite: junit.Testsuite{Name: rb.Name, Hostname: hostname, Package: rb.File}, start: time.Now(), lang: lang}
 }
 
 func (j *junitReport) Started(*runbook.Step, string)     {}
@@ -35,7 +38,7 @@ func (j *junitReport) Finished(ev run.Event) {
 		host = "-"
 	}
 	tc := junit.Testcase{
-		Name:      fmt.Sprintf("%s %s @ %s", ev.Step.Label(), ev.Step.ID, host),
+		Name:      fmt.Sprintf("%s %s @ %s", ev.Step.LabelIn(j.lang), ev.Step.ID, host),
 		Classname: j.suite.Name,
 		Time:      fmt.Sprintf("%.3f", ev.Duration.Seconds()),
 	}

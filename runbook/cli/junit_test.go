@@ -19,7 +19,7 @@ func TestJUnitWrittenPrivate(t *testing.T) {
 	}
 	os.Chmod(old, 0o644) // whatever the umask
 	for _, p := range []string{fresh, old} {
-		j := newJUnit(&runbook.Runbook{Name: "r", File: "r.toml"}, "m")
+		j := newJUnit(&runbook.Runbook{Name: "r", File: "r.toml"}, "m", "ja")
 		if err := j.write(p); err != nil {
 			t.Fatal(err)
 		}
@@ -46,7 +46,7 @@ func TestJUnitNotThroughALink(t *testing.T) {
 	os.Symlink(victim, sym)
 	os.Link(victim, hard)
 	for _, p := range []string{sym, hard} {
-		j := newJUnit(&runbook.Runbook{Name: "r", File: "r.toml"}, "m")
+		j := newJUnit(&runbook.Runbook{Name: "r", File: "r.toml"}, "m", "en")
 		if err := j.write(p); err != nil {
 			t.Fatal(err)
 		}

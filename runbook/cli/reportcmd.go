@@ -22,7 +22,7 @@ func (a *App) reportCommand() *cli.Command {
 		ArgsUsage: "[RUN]  (a run id or an audit record's path; default: the last run, from " +
 			"$XDG_STATE_HOME/tejun/runs)",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "lang", Value: "ja", Usage: "language of the report: ja or en"},
+			langFlag("language of the report"),
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, markdown (GFM) or html (one self-contained page)"},
 			&cli.StringFlag{Name: "runbook", Usage: "read the runbook from this `FILE` instead of the path the record names (it must be the same file: SHA-256 checked)"},
 			&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "read the inventory from this `FILE` instead of the path the record names (SHA-256 checked)"},
@@ -32,7 +32,8 @@ func (a *App) reportCommand() *cli.Command {
 }
 
 func (a *App) report(c *cli.Context) error {
-	if err := oneOf("lang", c.String("lang"), "ja", "en"); err != nil {
+	lang, err := a.lang(c)
+	if err != nil {
 		return err
 	}
 	if err := oneOf("format", c.String("format"), "text", "markdown", "html"); err != nil {
@@ -62,7 +63,7 @@ func (a *App) report(c *cli.Context) error {
 		return err
 	}
 	return report.Write(a.stdout, rec, b, report.Options{
-		Lang: c.String("lang"), Format: c.String("format"), RecordPath: path,
+		Lang: lang, Format: c.String("format"), RecordPath: path,
 		Color: c.String("format") == "text" && a.colorFor(a.stdout),
 	})
 }

@@ -15,6 +15,8 @@ import (
 
 	"tejun/runbook"
 	"tejun/transport"
+	"tejun/transport/local"
+	"tejun/transport/ssh"
 	"tejun/transport/transporttest"
 )
 
@@ -69,7 +71,7 @@ argv = ["restore"]
 	go func() {
 		defer close(done)
 		Run(context.Background(), b, Options{
-			Dial:    func(context.Context, transport.SSHConfig) (transport.Conn, error) { return conn, nil },
+			Dial:    func(context.Context, ssh.Config) (transport.Conn, error) { return conn, nil },
 			Secrets: map[string][]byte{"pw": []byte("hunter2-distinctive")},
 		}, rec)
 	}()
@@ -126,7 +128,7 @@ func TestTransferProgress(t *testing.T) {
 	p.total.Store(-1)
 	path := filepath.Join(t.TempDir(), "ckp")
 	os.WriteFile(path, []byte(strings.Repeat("z", 100000)), 0o644)
-	from, to := progressFiles{transport.Local{}, p}, progressFiles{transporttest.New(), p}
+	from, to := progressFiles{local.Conn{}, p}, progressFiles{transporttest.New(), p}
 	pr, pw := io.Pipe()
 	go func() {
 		_, err := from.ReadFile(context.Background(), path, pw, "")
@@ -219,7 +221,7 @@ argv = ["spew"]
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	Run(context.Background(), b, Options{
-		Dial:  func(context.Context, transport.SSHConfig) (transport.Conn, error) { return conn, nil },
+		Dial:  func(context.Context, ssh.Config) (transport.Conn, error) { return conn, nil },
 		Audit: func(c Command) { audit = append(audit, c) },
 	}, &recorder{})
 	runtime.ReadMemStats(&after)

@@ -85,18 +85,36 @@ func (u *User) userForm(lang string) []string {
 	if u.Type != "" && u.Type != "standard" {
 		lines = append(lines, mark("Type: "+u.Type, "一行追記する", "one line added"))
 	}
-	if u.Email != "" {
+	// The defaults tejun leaves are printed as the manual prints them,
+	// unmarked: only what changes carries a ●.
+	switch {
+	case u.Email != "":
 		lines = append(lines, mark("Email: "+u.Email, "書き換え", "replaced"))
-	} else {
-		lines = append(lines, mark("Email: "+u.Name+"@"+steps.T(lang, "クライアント名", "CLIENT"),
-			"既定値のまま（P4CLIENT 未設定ならホスト名）", "left at the default (the host's name when P4CLIENT is unset)"))
+	case u.Client != "":
+		lines = append(lines, "Email: "+u.Name+"@"+u.Client)
+	default:
+		lines = append(lines, "Email: "+u.Name+"@"+steps.T(lang, "クライアント名", "CLIENT"))
 	}
 	if u.FullName != "" {
 		lines = append(lines, mark("FullName: "+u.FullName, "書き換え", "replaced"))
 	} else {
-		lines = append(lines, mark("FullName: "+u.Name, "既定値のまま", "left at the default"))
+		lines = append(lines, "FullName: "+u.Name)
 	}
 	return lines
+}
+
+// userFormNote says where the unmarked Email default comes from.
+func (u *User) userFormNote(lang string) string {
+	if u.Email != "" {
+		return ""
+	}
+	client := u.Client
+	if client == "" {
+		return steps.T(lang, "Email と FullName は既定値のままです（Email はユーザ名@クライアント名。P4CLIENT が未設定なら作業するホストの名前）",
+			"Email and FullName stay at their defaults (Email is USER@CLIENT; the client is the host's name when P4CLIENT is unset)")
+	}
+	return steps.T(lang, "Email と FullName は既定値のままです（Email はユーザ名@クライアント名。P4CLIENT が未設定なら作業するホストの名前で、ここでは "+client+"）",
+		"Email and FullName stay at their defaults (Email is USER@CLIENT; the client is the host's name when P4CLIENT is unset, here "+client+")")
 }
 
 // formHeading is the manual's heading over a marked form.

@@ -22,8 +22,20 @@ func TestMarkedForms(t *testing.T) {
 		t.Errorf("defaults of a new spec: %q", got)
 	}
 	u := &User{Name: "svc", Type: "service", Email: "ops@example.com"}
-	if got := u.userForm("en"); !slices.Equal(got, []string{"User: svc", "Type: service  ● one line added", "Email: ops@example.com  ● replaced", "FullName: svc  ● left at the default"}) {
+	if got := u.userForm("en"); !slices.Equal(got, []string{"User: svc", "Type: service  ● one line added", "Email: ops@example.com  ● replaced", "FullName: svc"}) {
 		t.Errorf("user form: %q", got)
+	}
+	// The manual's form: the defaults unmarked, Email with the master's
+	// host name (service@master).
+	u = &User{Name: "service", Type: "service", Client: "master"}
+	if got := u.userForm("ja"); !slices.Equal(got, []string{"User: service", "Type: service  ● 一行追記する", "Email: service@master", "FullName: service"}) {
+		t.Errorf("user form: %q", got)
+	}
+	if n := u.userFormNote("en"); !strings.Contains(n, "here master") {
+		t.Errorf("user form note: %q", n)
+	}
+	if ps := (&User{Name: "u", Client: "-x y"}).Validate(); len(ps) == 0 {
+		t.Error("a client with a space is accepted")
 	}
 	if got := (&User{Name: "u"}).userForm("ja"); slices.ContainsFunc(got, func(l string) bool { return strings.HasPrefix(l, "Type:") }) {
 		t.Errorf("a standard user's form has no Type line (the editor shows none): %q", got)

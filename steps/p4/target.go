@@ -28,15 +28,15 @@ import (
 type Target struct {
 	Conn
 	// Root is the replica's P4ROOT; OSUser owns it and runs p4d -c.
-	Root     string `toml:"root" tejun:"path"`
-	OSUser   string `toml:"os_user"`
-	ServerID string `toml:"server_id"`
+	Root     string `toml:"root" tejun:"path" doc:"The replica's P4ROOT, where p4d -cset and -cshow run."`
+	OSUser   string `toml:"os_user" doc:"The OS user who owns root and runs p4d -c."`
+	ServerID string `toml:"server_id" doc:"The replica whose P4TARGET to set."`
 	// NewTarget is the new master's P4PORT.
-	NewTarget string `toml:"target"`
-	Alias     string `toml:"alias"`
+	NewTarget string `toml:"target" doc:"The new master's P4PORT the replica must pull from."`
+	Alias     string `toml:"alias" doc:"A DNS alias P4TARGET names: then nothing changes on the replica, and the step says to move the alias."`
 	// Show is "status" (pull -lj, ①), "set" (p4d -cset, ②) or "show"
 	// (p4d -cshow, ③).
-	Show string `toml:"show"`
+	Show string `toml:"show" doc:"status (pull -lj), set (p4d -cset, the change) or show (p4d -cshow): which of the manual's steps this is."`
 }
 
 func (t *Target) Validate() []steps.Problem {

@@ -12,11 +12,17 @@ import (
 // service). Fields not set here stay as the server has them.
 type User struct {
 	Conn
-	Name     string `toml:"name"`
-	Type     string `toml:"type"`
-	Email    string `toml:"email"`
-	FullName string `toml:"full_name"`
-	Show     Show   `toml:"show"`
+	Name     string `toml:"name" doc:"The user spec to create or edit."`
+	Type     string `toml:"type" doc:"The spec's Type field (service for replication)."`
+	Email    string `toml:"email" doc:"The spec's Email field."`
+	FullName string `toml:"full_name" doc:"The spec's FullName field."`
+	Show     Show   `toml:"show" doc:"Which half of the spec the dry-run prints: both (default), command, fields or form."`
+	// Client is the client name p4 falls back to on the host the step
+	// runs on (its host name when P4CLIENT is unset). It changes nothing:
+	// the form of a new user shows Email USER@CLIENT, and the manual
+	// prints that default with its own host's name (service@master), so
+	// the procedure can print it with this site's.
+	Client string `toml:"client" doc:"The host name p4 takes as client on the step's host: the new user's default Email USER@CLIENT the dry-run prints."`
 }
 
 func (u *User) Validate() []steps.Problem {
@@ -25,6 +31,9 @@ func (u *User) Validate() []steps.Problem {
 		ps = append(ps, steps.Problem{Key: "name", Msg: "p4.user needs name"})
 	}
 	ps = append(ps, steps.NotOption("name", u.Name)...)
+	if strings.ContainsAny(u.Client, " \t\n@") {
+		ps = append(ps, steps.Problem{Key: "client", Msg: "client " + u.Client + ": a client or host name has no spaces or @"})
+	}
 	switch u.Type {
 	case "", "standard", "service", "operator":
 	default:
@@ -45,6 +54,9 @@ func (u *User) Describe(lang string) steps.Description {
 		d.Blocks = append(d.Blocks, steps.CommandBlock(lang, u.manual("user", "-f", u.Name)))
 	}
 	if u.Show == "form" {
+		if n := u.userFormNote(lang); n != "" {
+			d.Notes = append(d.Notes, n)
+		}
 		d.Blocks = append(d.Blocks, steps.Block{Heading: formHeading(lang), Lines: u.userForm(lang), Code: steps.Literal})
 	} else if u.Show.fields() {
 		d.Blocks = append(d.Blocks, steps.Block{Heading: steps.T(lang, "設定する項目", "Fields set"), Lines: lines, Code: steps.Literal})

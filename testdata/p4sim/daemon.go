@@ -593,6 +593,15 @@ func (d *daemon) login(req *Request) Response {
 			// %hours% hours %minutes% minutes."
 			left := d.db.TicketExpiry[req.Ticket] - simNow().Unix()
 			if _, ok := d.db.TicketExpiry[req.Ticket]; !ok {
+				// A ticket of a group with Timeout unlimited never
+				// expires. What real p4 prints for it here is not known
+				// to this simulator: the Command Reference's p4 login
+				// and p4 group pages, P4Java's GetLoginStatusTest and
+				// public scripts parsing login -s (they look for
+				// "ticket expires in" or TicketExpiration) show only
+				// expiring tickets. So the default lifetime's wording
+				// is kept, and nothing in tejun may read a lifetime out
+				// of it: tejun checks only the exit status of login -s.
 				left = ticketTimeout
 			}
 			if req.Tag {
