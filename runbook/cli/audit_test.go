@@ -192,3 +192,21 @@ func TestReportReadsARecordFromAPipe(t *testing.T) {
 		t.Errorf("a record from a pipe was not read: %s", errOut.String())
 	}
 }
+
+// A record that cannot be written (a full disk) is not silent: the first
+// failed write is said at once and remembered, so the run can say at its
+// end that the record is incomplete, and refuse to start without one.
+func TestAuditWriteFailureIsSaid(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip("no /dev/full:", err)
+	}
+	defer full.Close()
+	var said []error
+	l := &eventLog{w: full, runID: "R", onFail: func(err error) { said = append(said, err) }}
+	l.start("/rb.toml", "/inv.toml", nil)
+	l.abandoned()
+	if l.failed() == nil || len(said) != 1 || !strings.Contains(said[0].Error(), "no space left") {
+		t.Errorf("failed %v, said %v: want the first failure said once", l.failed(), said)
+	}
+}

@@ -104,6 +104,18 @@ type eventLog struct {
 	// lang is the run's --lang: labels read as on the terminal, so an
 	// English CI log and its JSON say 4-6 alike.
 	lang string
+	// err is the first write that failed (a full disk): the record is
+	// incomplete from there, which the run must say; onFail, if set, is
+	// told of it when it happens.
+	err    error
+	onFail func(error)
+}
+
+// failed is the first write error, if any.
+func (l *eventLog) failed() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
 }
 
 func (l *eventLog) emit(e Event) {
@@ -112,9 +124,17 @@ func (l *eventLog) emit(e Event) {
 	b, _ := json.Marshal(e)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.w.Write(append(b, '\n'))
-	if f, ok := l.w.(*os.File); ok {
-		f.Sync()
+	_, err := l.w.Write(append(b, '\n'))
+	if f, ok := l.w.(*os.File); ok && err == nil {
+		if serr := f.Sync(); !errors.Is(serr, syscall.EINVAL) { // a pipe or terminal (--output json) has nothing to sync
+			err = serr
+		}
+	}
+	if err != nil && l.err == nil {
+		l.err = err
+		if l.onFail != nil {
+			l.onFail(err)
+		}
 	}
 }
 
