@@ -15,6 +15,7 @@ import (
 	"tejun/runbook"
 	"tejun/runbook/mask"
 	"tejun/runbook/run"
+	"tejun/transport/ssh"
 )
 
 func (a *App) run(c *cli.Context) error {
@@ -75,6 +76,8 @@ func (a *App) run(c *cli.Context) error {
 		defer human.finish()
 		a.setScreen(human.writer(a.stderr))
 		defer a.setScreen(nil)
+		ssh.SetHoldScreen(human.hold) // a key's passphrase is asked while "connecting" spins
+		defer ssh.SetHoldScreen(nil)
 	}
 	hold := func() func() { return func() {} }
 	if human != nil {
