@@ -112,10 +112,7 @@ func encryptedKeyInventory(t *testing.T, b *testbed.Bed, passphrase string) stri
 		t.Fatal(err)
 	}
 	inv := inventoryFor(t, b, "", nil)
-	src, _ := os.ReadFile(inv)
-	if err := os.WriteFile(inv, []byte(strings.Replace(string(src), fmt.Sprintf("identity_file = %q", b.KeyFile), fmt.Sprintf("identity_file = %q", enc), 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	runbooktest.Edit(t, inv, fmt.Sprintf("identity_file = %q", b.KeyFile), fmt.Sprintf("identity_file = %q", enc))
 	return inv
 }
 

@@ -46,7 +46,7 @@ func TestJUnitNotThroughALink(t *testing.T) {
 	os.Symlink(victim, sym)
 	os.Link(victim, hard)
 	for _, p := range []string{sym, hard} {
-		j := newJUnit(&runbook.Runbook{Name: "r", File: "r.toml"}, "m", "en")
+		j := newJUnit(&runbook.Runbook{Name: "r", File: "r.toml"}, "m", "ja")
 		if err := j.write(p); err != nil {
 			t.Fatal(err)
 		}

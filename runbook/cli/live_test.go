@@ -205,6 +205,34 @@ func TestPlainHoldsForAPrompt(t *testing.T) {
 	}
 }
 
+// A terminal narrowed under the live lines rewraps them: the erase goes
+// up every row they take now, and the redraw cuts each line to the new
+// width by display width, a Japanese character counting two columns.
+func TestLiveNarrowedTerminal(t *testing.T) {
+	var buf bytes.Buffer
+	width := 100
+	b := &liveBlock{w: &buf, size: func() (int, int) { return width, 30 }}
+	b.redraw([]string{strings.Repeat("x", 90), "short"})
+	width = 40
+	buf.Reset()
+	b.redraw([]string{"復元中の手順" + strings.Repeat("あ", 30)})
+	got := buf.String()
+	// 90 columns are 3 rows of 40 now, "short" one: 4 rows up.
+	if !strings.HasPrefix(got, "\r\x1b[4A\x1b[J") {
+		t.Fatalf("erase after narrowing: %q", got)
+	}
+	line := strings.TrimSuffix(strings.TrimPrefix(got, "\r\x1b[4A\x1b[J"), "\n")
+	if w := render.Width(line); w > 39 || !strings.HasSuffix(line, "…") {
+		t.Errorf("a line of %d columns on a 40-column terminal: %q", w, line)
+	}
+	// Unchanged width: one row a line.
+	buf.Reset()
+	b.redraw(nil)
+	if got := buf.String(); got != "\r\x1b[1A\x1b[J" {
+		t.Errorf("erase at the same width: %q", got)
+	}
+}
+
 // A live line is one row whatever the inventory's names hold: a newline or
 // a tab (which mask.Visible leaves) would make it two rows, or wider than
 // the terminal, and the erase would leave a row behind each redraw.
@@ -268,33 +296,5 @@ func TestMultiLineReasonStaysUnderIt(t *testing.T) {
 	want = first + "/f differs:\n" + under + "+b\n"
 	if got := buf.String(); got != want {
 		t.Errorf("live:\n%q\nwant:\n%q", got, want)
-	}
-}
-
-// A terminal narrowed under the live lines rewraps them: the erase goes
-// up every row they take now, and the redraw cuts each line to the new
-// width by display width, a Japanese character counting two columns.
-func TestLiveNarrowedTerminal(t *testing.T) {
-	var buf bytes.Buffer
-	width := 100
-	b := &liveBlock{w: &buf, size: func() (int, int) { return width, 30 }}
-	b.redraw([]string{strings.Repeat("x", 90), "short"})
-	width = 40
-	buf.Reset()
-	b.redraw([]string{"復元中の手順" + strings.Repeat("あ", 30)})
-	got := buf.String()
-	// 90 columns are 3 rows of 40 now, "short" one: 4 rows up.
-	if !strings.HasPrefix(got, "\r\x1b[4A\x1b[J") {
-		t.Fatalf("erase after narrowing: %q", got)
-	}
-	line := strings.TrimSuffix(strings.TrimPrefix(got, "\r\x1b[4A\x1b[J"), "\n")
-	if w := render.Width(line); w > 39 || !strings.HasSuffix(line, "…") {
-		t.Errorf("a line of %d columns on a 40-column terminal: %q", w, line)
-	}
-	// Unchanged width: one row a line.
-	buf.Reset()
-	b.redraw(nil)
-	if got := buf.String(); got != "\r\x1b[1A\x1b[J" {
-		t.Errorf("erase at the same width: %q", got)
 	}
 }

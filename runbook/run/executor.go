@@ -612,13 +612,6 @@ func (x *Executor) hostFailed(host string) bool {
 	return x.failedHosts[host]
 }
 
-func count(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
-}
-
 // learnOutputs re-checks, read-only, the producing steps this run skips
 // (--from, --only, --section), so later steps still get the real
 // checkpoint name instead of failing for want of it.
