@@ -18,6 +18,8 @@ import (
 	"time"
 	"unicode"
 
+	"golang.org/x/sys/unix"
+
 	"tejun/runbook"
 	"tejun/runbook/run"
 )
@@ -275,7 +277,26 @@ func openAudit(getenv func(string) string, rb *runbook.Runbook, runID string) (*
 		}
 		return '_'
 	}, rb.Name)
-	return os.OpenFile(filepath.Join(dir, fmt.Sprintf("%s-%s.jsonl", runID, name)), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf("%s-%s.jsonl", runID, name)), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	// Held for the run's life, and let go by the kernel however tejun
+	// ends: a record without run_end is of a run still going only while
+	// it is held (recordInUse). A file system without locks just loses
+	// that distinction.
+	unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	return f, nil
+}
+
+// recordInUse says whether a running tejun holds the record f is open
+// on: its run is still going, not cut off by a crash or a kill.
+func recordInUse(f *os.File) bool {
+	err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB)
+	if err == nil {
+		unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	}
+	return errors.Is(err, unix.EWOULDBLOCK)
 }
 
 // reporters fans one run's events out to every reporter.
