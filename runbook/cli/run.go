@@ -16,6 +16,7 @@ import (
 	"tejun/runbook/host"
 	"tejun/runbook/mask"
 	"tejun/runbook/run"
+	"tejun/transport/ssh"
 )
 
 func (a *App) run(c *cli.Context) error {
@@ -76,6 +77,8 @@ func (a *App) run(c *cli.Context) error {
 		defer human.finish()
 		a.setScreen(human.writer(a.stderr))
 		defer a.setScreen(nil)
+		ssh.SetHoldScreen(human.hold) // a key's passphrase is asked while "connecting" spins
+		defer ssh.SetHoldScreen(nil)
 	}
 	hold := func() func() { return func() {} }
 	if human != nil {
@@ -87,8 +90,17 @@ func (a *App) run(c *cli.Context) error {
 		return fmt.Errorf("audit record: %w", err)
 	}
 	defer auditFile.Close()
+	auditName := mask.Visible(auditFile.Name()) // $XDG_STATE_HOME may hold anything
 	audit := &eventLog{w: auditFile, runID: runID, swap: c.String("swap-roles"), lang: lang}
 	audit.start(l.runbookPath, l.inventoryPath, givenArgs(c))
+	if err := audit.failed(); err != nil {
+		// Nothing is done yet: no run without its record (--resume and the
+		// report read it).
+		return fmt.Errorf("audit record %s cannot be written (%v): nothing was run", auditName, err)
+	}
+	audit.onFail = func(err error) {
+		fmt.Fprintf(a.errOut(), "tejun: audit record %s: %v: the record is incomplete from here on\n", auditName, err)
+	}
 	reps = append(reps, audit)
 	opt.Audit = audit.command
 	var ju *junitReport
@@ -131,7 +143,11 @@ func (a *App) run(c *cli.Context) error {
 			fmt.Fprintf(a.stderr, "tejun: junit report: %v\n", err)
 		}
 	}
-	fmt.Fprintf(a.stderr, "audit record: %s\n", mask.Visible(auditFile.Name())) // $XDG_STATE_HOME may hold anything
+	if err := audit.failed(); err != nil {
+		fmt.Fprintf(a.stderr, "audit record: %s (incomplete: %v)\n", auditName, err)
+	} else {
+		fmt.Fprintf(a.stderr, "audit record: %s\n", auditName)
+	}
 	if exit.code == ExitOK {
 		return nil
 	}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"html/template"
 	"strings"
 
@@ -76,11 +77,23 @@ func html(d doc, lang string) string {
 		page.Meta = append(page.Meta, metaRow{visible(m.key), visible(m.value), m.code})
 	}
 	n := 0
+	// Anchors are made of ids' ASCII letters and digits, so two ids can
+	// make one (手順1 and 作業1, a.b and a_b): each gets its own.
+	used := map[string]bool{}
+	anchor := func(id string) string {
+		base := "step-" + strings.Map(anchorRune, id)
+		a := base
+		for i := 2; used[a]; i++ {
+			a = fmt.Sprintf("%s-%d", base, i)
+		}
+		used[a] = true
+		return a
+	}
 	for _, s := range d.sections {
 		hs := sec{Heading: visible(s.heading), Notes: proseHTML(s.notes)}
 		for _, st := range s.steps {
 			n++
-			hp := stp{Anchor: "step-" + strings.Map(anchorRune, st.id), Heading: visible(strings.TrimSpace(st.number + " " + st.title)),
+			hp := stp{Anchor: anchor(st.id), Heading: visible(strings.TrimSpace(st.number + " " + st.title)),
 				Status: statusText(lang, st.status), Class: st.status}
 			for _, no := range st.notes {
 				hp.Notes = append(hp.Notes, proseHTML([]string{strings.TrimPrefix(strings.TrimPrefix(no, "・"), "- ")})...)
