@@ -60,7 +60,7 @@ func (a *App) plan(c *cli.Context) error {
 		return err
 	}
 	userCfg := a.userConfig(c)
-	opt := run.Options{Plan: true, StepTimeout: st, Limit: limit(c), Section: c.String("section"), Secrets: secrets,
+	opt := run.Options{StepTimeout: st, Limit: limit(c), Section: c.String("section"), Secrets: secrets,
 		Dir: filepath.Dir(l.runbookPath), UserConfig: userCfg}
 	if err := run.Check(l.binding, opt); err != nil {
 		return invalid(err)
@@ -77,7 +77,7 @@ func (a *App) plan(c *cli.Context) error {
 	defer prog.finish()
 	a.setScreen(prog.writer(a.stderr))
 	defer a.setScreen(nil)
-	res, err := run.Run(c.Context, l.binding, opt, reporters{col, prog})
+	res, err := run.Plan(c.Context, l.binding, opt, reporters{col, prog})
 	prog.finish()
 	if err != nil {
 		return invalid(err)

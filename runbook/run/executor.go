@@ -105,11 +105,8 @@ type Options struct {
 	UserConfig *ssh.UserConfig
 	// Audit, when set, is told every command run, for the audit record.
 	Audit func(Command)
-	// Plan runs only the read-only checks: nothing is applied, and the
-	// hosts refuse any command that is not one of a step's checks.
-	Plan bool
 	// RunID names this run in host locks (and the audit record). A run
-	// with a RunID takes each host's lock; plan mode takes none.
+	// with a RunID takes each host's lock; a plan takes none.
 	RunID string
 	// ForceUnlock takes a host's lock even if its holder seems alive.
 	ForceUnlock bool
@@ -398,9 +395,23 @@ func dedupe(ss []string) []string {
 	return out
 }
 
-// Run executes b. It returns when every step has finished, been skipped,
-// or, after ctx is cancelled, when the steps already running have stopped.
+// Run executes b: the apply operation on every step and host. It returns
+// when every step has finished, been skipped, or, after ctx is cancelled,
+// when the steps already running have stopped.
 func Run(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter) (*Result, error) {
+	return start(ctx, b, opt, rep, applyOperation, opt.RunID != "")
+}
+
+// Plan runs only the read-only checks of b (the plan operation): nothing
+// is applied, the hosts refuse any command that is not one of a step's
+// checks, and no host is locked. Its events say what a run would do.
+func Plan(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter) (*Result, error) {
+	return start(ctx, b, opt, rep, planOperation, false)
+}
+
+// start is a walk of b with the operation op makes, taking the hosts' locks
+// first when lock is set.
+func start(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter, op func(*Executor) operation, lock bool) (*Result, error) {
 	if err := Check(b, opt); err != nil {
 		return nil, err
 	}
@@ -418,16 +429,13 @@ func Run(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter) (*R
 		b: b, opt: opt, rep: rep, outs: newOutputs(b), mask: m, holds: map[string]*holdsOnce{}, groups: map[string]*groupOnce{},
 	}
 	var locks *host.Locks
-	if opt.RunID != "" && !opt.Plan {
+	if lock {
 		locks = host.NewLocks(opt.RunID, b.Runbook.Name, opt.ForceUnlock, opt.Resumes)
 	}
 	x.pool = host.NewPool(host.PoolOptions{Inventory: b.Inventory, UserConfig: opt.UserConfig, Dial: opt.Dial, Locks: locks})
 	x.hosts = &host.Hosts{Pool: x.pool, Inventory: b.Inventory, Dir: opt.Dir, Secrets: opt.Secrets, Confirm: opt.Confirm,
 		Mask: m, Sink: sink{b: b, rep: rep}, Audit: opt.Audit, Failed: x.hostFailed}
-	x.op = applyOperation(x)
-	if opt.Plan {
-		x.op = planOperation(x)
-	}
+	x.op = op(x)
 	if locks != nil && !x.lockAll(ctx) {
 		x.result.LocksLeft = x.pool.CloseAll(cleanupWithin)
 		return &x.result, nil

@@ -287,7 +287,7 @@ argv = ["true"]
 `, "[hosts.h1]\n", kinds...)
 	h1 := transporttest.New().On(`.`, transporttest.Reply{}).On(`^test -e /srv/made$`, transporttest.Reply{Code: 1})
 	rec := &recorder{}
-	if _, err := Run(context.Background(), b, Options{Plan: true, Dial: fakes(map[string]*transporttest.Fake{"h1": h1})}, rec); err != nil {
+	if _, err := Plan(context.Background(), b, Options{Dial: fakes(map[string]*transporttest.Fake{"h1": h1})}, rec); err != nil {
 		t.Fatal(err)
 	}
 	h1.AssertNotReceived(t, `^rm `)

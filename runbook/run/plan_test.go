@@ -62,7 +62,7 @@ argv = ["true"]
 	dial := fakes(map[string]*transporttest.Fake{"h1": transporttest.New()})
 	rec := &recorder{}
 	bombArmed.Store(true)
-	_, err = Run(context.Background(), b, Options{Plan: true, Dial: dial}, rec)
+	_, err = Plan(context.Background(), b, Options{Dial: dial}, rec)
 	bombArmed.Store(false)
 	if err != nil {
 		t.Fatal(err)
