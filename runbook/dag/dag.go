@@ -1,6 +1,8 @@
-// Package dag is a directed graph of named nodes kept in insertion order. It
-// knows nothing of steps or hosts: the runbook builds it, validation asks it
-// for cycles, the dry-run and the executor walk its order.
+// Package dag is a directed graph of named nodes kept in insertion order,
+// and its walk. It knows nothing of steps or hosts: the runbook builds it,
+// validation asks it for cycles, the dry-run prints its order, and the run
+// walks it (Walk: each node once its needs are done, at its places, with
+// what a failure skips).
 package dag
 
 import "sort"
