@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"tejun/transport/testbed"
 )
 
 // roleInventory is the pair's inventory written as the example is: host
@@ -18,6 +20,14 @@ import (
 func (p *pair) roleInventory(t *testing.T, extra string) string {
 	t.Helper()
 	port := func(hp string) string { return hp[strings.LastIndexByte(hp, ':')+1:] }
+	// A P4PORT host apart from the SSH address is written as the host's
+	// service_address.
+	svc := func(h *testbed.Host, hp string) string {
+		if host := hp[:strings.LastIndexByte(hp, ':')]; host != h.Address {
+			return fmt.Sprintf("service_address = %q\n", host)
+		}
+		return ""
+	}
 	inv := fmt.Sprintf(`[defaults]
 user = "root"
 identity_file = %q
@@ -42,7 +52,7 @@ services = "standby"
 
 [hosts.p4-1]
 address = %q
-port = %d
+%sport = %d
 roles = ["master"]
 [hosts.p4-1.vars]
 p4port = %s
@@ -51,13 +61,14 @@ p4dctl = "master"
 
 [hosts.p4-2]
 address = %q
-port = %d
+%sport = %d
 roles = ["standby"]
 [hosts.p4-2.vars]
 p4port = %s
 p4root = "/standby"
 p4dctl = "standby"
-`, p.bed.KeyFile, p.bed.KnownHosts, p.master.Address, p.master.Port, port(p.mport), p.standby.Address, p.standby.Port, port(p.sport)) + extra
+`, p.bed.KeyFile, p.bed.KnownHosts, p.master.Address, svc(p.master, p.mport), p.master.Port, port(p.mport),
+		p.standby.Address, svc(p.standby, p.sport), p.standby.Port, port(p.sport)) + extra
 	path := filepath.Join(t.TempDir(), "inventory.toml")
 	if err := os.WriteFile(path, []byte(inv), 0o644); err != nil {
 		t.Fatal(err)
@@ -326,5 +337,71 @@ func TestPerforceFailbackAfterMasterDown(t *testing.T) {
 	}
 	if id := p.serverID(t, "master", p.mport); id != "standby" {
 		t.Errorf("the old master's machine is %s after failback, want standby", id)
+	}
+}
+
+// The pair's Perforce network apart from its SSH network: each p4d listens
+// on another loopback address than its host's sshd, given as the host's
+// service_address. Every P4PORT and P4TARGET the runbooks compose names
+// it (nothing listens at SSH-address:port, so a command that used the SSH
+// address would fail), and a drill fails over with it.
+func TestPerforceServiceAddress(t *testing.T) {
+	p := newPairOn(t, func(h *testbed.Host) string { return strings.Replace(h.Address, "127.0.0.", "127.0.5.", 1) }, false)
+	if strings.HasPrefix(p.mport, p.master.Address+":") {
+		t.Fatalf("the master's P4PORT %s is on its SSH address", p.mport)
+	}
+	p.inventory = p.roleInventory(t, "")
+	if !strings.Contains(string(readFile(t, p.inventory)), "service_address = ") {
+		t.Fatal("the inventory has no service_address")
+	}
+	out, code := p.build(t, "-v")
+	if code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	if strings.Contains(out, "-p "+p.master.Address+":") || strings.Contains(out, "-p "+p.standby.Address+":") {
+		t.Errorf("a p4 command went to an SSH address:\n%s", out)
+	}
+	cfg := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "configure", "show", "allservers")
+	if !strings.Contains(cfg, "standby: P4TARGET = "+p.mport) {
+		t.Errorf("the standby's P4TARGET is not the master's service address %s:\n%s", p.mport, cfg)
+	}
+	out, code = p.runFailover(t, "--section", "master-up", "--yes")
+	if code != 0 || statuses(out)["failover p4-2"] != "changed" {
+		t.Fatalf("drill: exit %d\n%s", code, out)
+	}
+	if spec := p.on(t, "standby", "", "p4", "-u", "super", "-p", p.sport, "server", "-o", "master"); !strings.Contains(spec, "Address:\t"+p.sport) {
+		t.Errorf("the master's server spec does not give the new master's service address %s:\n%s", p.sport, spec)
+	}
+}
+
+// master_alias is a DNS alias that follows the master, so the repoint
+// leaves that replica alone; the old master's own P4PORT (its
+// service_address) given as an "alias" would leave the replica pulling
+// from a machine that is no longer the master, and is refused before
+// anything runs. An option-like value is refused too.
+func TestRepointAliasIsAnAlias(t *testing.T) {
+	src, err := os.ReadFile("testdata/edge-inventory.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for alias, want := range map[string]string{
+		"192.168.56.114:1666":   "not a DNS alias",
+		"-oProxy=x:1666":        "not a P4PORT",
+		"perforce master:1666":  "not a P4PORT",
+		"perforce-master:1666x": "not a P4PORT",
+	} {
+		inv := strings.Replace(string(src), `master_alias = "perforce-master.example.com:1666"`, fmt.Sprintf("master_alias = %q", alias), 1)
+		path := filepath.Join(t.TempDir(), "inventory.toml")
+		if err := os.WriteFile(path, []byte(inv), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, code := run(t, "dry-run", "examples/perforce-ha/failover.toml", "-i", path)
+		if code == 0 || !strings.Contains(errOut, want) {
+			t.Errorf("master_alias %q: exit %d, want a refusal saying %q\n%s%s", alias, code, want, out, errOut)
+		}
+	}
+	// The alias itself is accepted.
+	if _, errOut, code := run(t, "dry-run", "examples/perforce-ha/failover.toml", "-i", "testdata/edge-inventory.toml"); code != 0 {
+		t.Errorf("the DNS alias is refused: %s", errOut)
 	}
 }

@@ -60,6 +60,7 @@ type pair struct {
 	unicode         bool // the master runs in unicode mode: the test's p4 commands send -C utf8
 	ssh             map[string]*transport.SSH
 	ports           map[string]string // each host's P4PORT, replicas' too
+	service         func(h *testbed.Host) string
 }
 
 func freeLoopbackPort(t *testing.T, addr string) int {
@@ -80,11 +81,23 @@ func newPair(t *testing.T) *pair {
 // mode (p4d -xi before its first start).
 func newPairWith(t *testing.T, unicode bool, extra ...string) *pair {
 	t.Helper()
+	return newPairOn(t, nil, unicode, extra...)
+}
+
+// newPairOn is newPairWith with each host's p4d listening on service(h)
+// instead of the host's SSH address (nil: the SSH address), as a site whose
+// Perforce network is not its SSH network.
+func newPairOn(t *testing.T, service func(h *testbed.Host) string, unicode bool, extra ...string) *pair {
+	t.Helper()
 	sim := simulator(t)
 	b := testbed.Start(t, append([]string{"master", "standby"}, extra...)...)
 	p := &pair{bed: b, master: b.Host("master"), standby: b.Host("standby"), ssh: map[string]*transport.SSH{}, ports: map[string]string{}}
-	p.mport = fmt.Sprintf("%s:%d", p.master.Address, freeLoopbackPort(t, p.master.Address))
-	p.sport = fmt.Sprintf("%s:%d", p.standby.Address, freeLoopbackPort(t, p.standby.Address))
+	if service == nil {
+		service = func(h *testbed.Host) string { return h.Address }
+	}
+	p.service = service
+	p.mport = fmt.Sprintf("%s:%d", service(p.master), freeLoopbackPort(t, service(p.master)))
+	p.sport = fmt.Sprintf("%s:%d", service(p.standby), freeLoopbackPort(t, service(p.standby)))
 	for _, h := range b.Hosts {
 		h.Install(t, sim, "p4", "p4d", "p4dctl")
 		root, port := "/"+h.Name, p.mport
@@ -92,7 +105,7 @@ func newPairWith(t *testing.T, unicode bool, extra ...string) *pair {
 		case h == p.standby:
 			port = p.sport
 		case h != p.master: // a replica or edge of the master, set up by its test
-			port = fmt.Sprintf("%s:%d", h.Address, freeLoopbackPort(t, h.Address))
+			port = fmt.Sprintf("%s:%d", service(h), freeLoopbackPort(t, service(h)))
 		}
 		p.ports[h.Name] = port
 		os.MkdirAll(h.Path("/etc/perforce/p4dctl.conf.d"), 0o755)

@@ -14,7 +14,7 @@ import (
 // A template reference is {{ namespace.name[.field] }}:
 //
 //	vars.NAME             the runbook's [vars], else the inventory's
-//	host.FIELD            the host the step runs on (address, port, name, user, or a var)
+//	host.FIELD            the host the step runs on (address, service_address, port, name, user, or a var)
 //	hosts.NAME.FIELD      a named host
 //	roles.ROLE.FIELD      the single host of a role
 //	steps.ID.OUTPUT       what an earlier step produced (the checkpoint file)
@@ -282,7 +282,7 @@ func field(inv *inventory.Inventory, h *inventory.Host, name, ref string) (strin
 	if v, ok := inv.Field(h, name); ok {
 		return v, nil
 	}
-	return "", fmt.Errorf("{{ %s }}: host %s has no %q (fields: name, address, port, user; vars: %s)", ref, h.Name, name, varNames(inv, h))
+	return "", fmt.Errorf("{{ %s }}: host %s has no %q (fields: name, address, service_address, port, user; vars: %s)", ref, h.Name, name, varNames(inv, h))
 }
 
 func varNames(inv *inventory.Inventory, h *inventory.Host) string {

@@ -25,8 +25,10 @@ type Configure struct {
 	ServerID string `toml:"server_id"`
 	Name     string `toml:"name"`
 	Value    string `toml:"value"`
-	Alias    string `toml:"alias"`
-	Show     string `toml:"show"`
+	// Alias and OldTarget: as p4.target's.
+	Alias     string `toml:"alias"`
+	OldTarget string `toml:"old_target"`
+	Show      string `toml:"show"`
 }
 
 func (c *Configure) Validate() []steps.Problem {
@@ -40,7 +42,10 @@ func (c *Configure) Validate() []steps.Problem {
 	default:
 		ps = append(ps, steps.Problem{Key: "show", Msg: "show " + c.Show + ": want set or show"})
 	}
-	return ps
+	if strings.EqualFold(c.Name, "P4TARGET") && c.Value != "" {
+		ps = append(ps, portProblem("value", c.Value)...)
+	}
+	return append(ps, aliasProblems(c.Alias, c.OldTarget, c.Value)...)
 }
 
 func (c *Configure) setting() string { return c.ServerID + "#" + c.Name + "=" + c.value() }
