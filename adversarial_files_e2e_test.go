@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"tejun/runbook/runbooktest"
 	"tejun/transport/testbed"
 )
 
@@ -48,7 +49,7 @@ title.en = "A file under a planted link"
 path = "/tmp/planted/tejun-evil"
 content = "evil\n"`, "refusing to follow symlink"},
 	} {
-		rb := writeRunbook(t, `[runbook]
+		rb := runbooktest.Write(t, "", "runbook.toml", `[runbook]
 name = "planted"
 title.en = "Planted symlinks"
 
@@ -93,8 +94,7 @@ func TestRunUploadConnectionLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	rb := filepath.Join(dir, "runbook.toml")
-	if err := os.WriteFile(rb, []byte(`[runbook]
+	rb := runbooktest.Write(t, dir, "runbook.toml", `[runbook]
 name = "big-upload"
 title.en = "A big upload"
 
@@ -110,9 +110,7 @@ title.en = "Upload a big file"
 src = "big.bin"
 dst = "/srv/app/big.bin"
 mode = "0600"
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`)
 	killed := make(chan bool, 1)
 	go func() {
 		temp := regexp.MustCompile(`^\.tejun-[0-9a-f]{12}\.tmp$`)
@@ -156,7 +154,7 @@ func TestTestbedDevIsPrivate(t *testing.T) {
 		}
 		before[d] = fi.Mode()
 	}
-	rb := writeRunbook(t, `[runbook]
+	rb := runbooktest.Write(t, "", "runbook.toml", `[runbook]
 name = "dev"
 [[section]]
 id = "s"

@@ -21,9 +21,11 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/ssh"
+	gossh "golang.org/x/crypto/ssh"
 
+	"tejun/runbook/runbooktest"
 	"tejun/transport"
+	"tejun/transport/ssh"
 	"tejun/transport/testbed"
 )
 
@@ -62,8 +64,7 @@ func benchInventory(b *testing.B, bed *testbed.Bed) string {
 	for _, h := range bed.Hosts {
 		fmt.Fprintf(&s, "[hosts.%s]\naddress = %q\nport = %d\nroles = [\"nodes\"]\n", h.Name, h.Address, h.Port)
 	}
-	p := filepath.Join(b.TempDir(), "inventory.toml")
-	os.WriteFile(p, []byte(s.String()), 0o644)
+	p := runbooktest.Write(b, "", "inventory.toml", s.String())
 	return p
 }
 
@@ -74,8 +75,7 @@ func stepsRunbook(b *testing.B, n int, step func(i int) string) string {
 	for i := 0; i < n; i++ {
 		fmt.Fprintf(&s, "[[section.step]]\nid = \"s%d\"\ntitle.en = \"s%d\"\n%s\n", i, i, step(i))
 	}
-	p := filepath.Join(b.TempDir(), "runbook.toml")
-	os.WriteFile(p, []byte(s.String()), 0o644)
+	p := runbooktest.Write(b, "", "runbook.toml", s.String())
 	return p
 }
 
@@ -86,16 +86,16 @@ func BenchmarkCommand(b *testing.B) {
 	h := bed.Hosts[0]
 	ctx := context.Background()
 	// Every variant logs in as root, as the step benchmark's inventory does.
-	conn, err := transport.DialSSH(ctx, transport.SSHConfig{Name: "n1", Address: h.Address, Port: h.Port, User: "root",
+	conn, err := ssh.Dial(ctx, ssh.Config{Name: "n1", Address: h.Address, Port: h.Port, User: "root",
 		IdentityFiles: []string{bed.KeyFile}, KnownHosts: []string{bed.KnownHosts}, AgentSocket: "/nonexistent"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer conn.Close()
 	key, _ := os.ReadFile(bed.KeyFile)
-	signer, _ := ssh.ParsePrivateKey(key)
-	raw, err := ssh.Dial("tcp", h.Addr(), &ssh.ClientConfig{User: "root", Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)},
-		HostKeyCallback: ssh.FixedHostKey(h.HostKey)})
+	signer, _ := gossh.ParsePrivateKey(key)
+	raw, err := gossh.Dial("tcp", h.Addr(), &gossh.ClientConfig{User: "root", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.FixedHostKey(h.HostKey)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func BenchmarkUpload1GiB(b *testing.B) {
 	ctx := context.Background()
 	b.Run("tejun-sftp", func(b *testing.B) {
 		b.SetBytes(gib)
-		conn, err := transport.DialSSH(ctx, transport.SSHConfig{Name: "n1", Address: h.Address, Port: h.Port, User: "root",
+		conn, err := ssh.Dial(ctx, ssh.Config{Name: "n1", Address: h.Address, Port: h.Port, User: "root",
 			IdentityFiles: []string{bed.KeyFile}, KnownHosts: []string{bed.KnownHosts}, AgentSocket: "/nonexistent"})
 		if err != nil {
 			b.Fatal(err)
@@ -297,7 +297,7 @@ func BenchmarkTransfer1GiB(b *testing.B) {
 	in.Close()
 	outf.Close()
 	inv := benchInventory(b, bed)
-	rb := writeRunbookB(b, `
+	rb := runbooktest.Write(b, "", "runbook.toml", `
 [runbook]
 name = "t"
 [[section]]
@@ -336,12 +336,6 @@ dst = "/tmp/big"
 	})
 }
 
-func writeRunbookB(b *testing.B, src string) string {
-	p := filepath.Join(b.TempDir(), "runbook.toml")
-	os.WriteFile(p, []byte(src), 0o644)
-	return p
-}
-
 func BenchmarkFanout(b *testing.B) {
 	names := make([]string, 50)
 	for i := range names {
@@ -349,9 +343,9 @@ func BenchmarkFanout(b *testing.B) {
 	}
 	bed := testbed.Start(b, names...)
 	inv := benchInventory(b, bed)
-	one := writeRunbookB(b, "[runbook]\nname = \"f\"\n[[section]]\nid = \"s\"\non = \"h01\"\ntitle.en = \"s\"\n[[section.step]]\nid = \"c\"\nkind = \"command\"\ntitle.en = \"c\"\nargv = [\"true\"]\n")
+	one := runbooktest.Write(b, "", "runbook.toml", "[runbook]\nname = \"f\"\n[[section]]\nid = \"s\"\non = \"h01\"\ntitle.en = \"s\"\n[[section.step]]\nid = \"c\"\nkind = \"command\"\ntitle.en = \"c\"\nargv = [\"true\"]\n")
 	all := strings.Replace(string(mustRead(b, one)), `on = "h01"`, `on = "nodes"`, 1)
-	allPath := writeRunbookB(b, all)
+	allPath := runbooktest.Write(b, "", "runbook.toml", all)
 	// tejun's own CPU per run: on this one machine the 50 sshd hosts share
 	// tejun's two cores, so wall time also measures their handshakes.
 	cpu := func() time.Duration {
@@ -391,11 +385,11 @@ func mustRead(b *testing.B, p string) []byte {
 func BenchmarkDial(b *testing.B) {
 	bed := testbed.Start(b, "n1")
 	h := bed.Hosts[0]
-	cfg := transport.SSHConfig{Name: "n1", Address: h.Address, Port: h.Port, User: "root",
+	cfg := ssh.Config{Name: "n1", Address: h.Address, Port: h.Port, User: "root",
 		IdentityFiles: []string{bed.KeyFile}, KnownHosts: []string{bed.KnownHosts}, AgentSocket: "/nonexistent"}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		conn, err := transport.DialSSH(context.Background(), cfg)
+		conn, err := ssh.Dial(context.Background(), cfg)
 		if err != nil {
 			b.Fatal(err)
 		}

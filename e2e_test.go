@@ -14,6 +14,7 @@ import (
 	"github.com/skeema/knownhosts"
 
 	"tejun/runbook/cli"
+	"tejun/runbook/runbooktest"
 	"tejun/transport/testbed"
 )
 
@@ -35,10 +36,7 @@ func inventoryFor(t *testing.T, b *testbed.Bed, extra string, vars map[string]ma
 		s.WriteString("\n")
 	}
 	s.WriteString(extra)
-	path := filepath.Join(t.TempDir(), "inventory.toml")
-	if err := os.WriteFile(path, []byte(s.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := runbooktest.Write(t, "", "inventory.toml", s.String())
 	return path
 }
 
@@ -190,7 +188,7 @@ func rerunChangesNothing(t *testing.T, args []string, watched ...string) map[str
 func TestRunFailureSkipsDependentsOnce(t *testing.T) {
 	b := testbed.Start(t, "n1")
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, `
+	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "fails"
 [[section]]
@@ -242,7 +240,7 @@ argv = ["sleep", "20"]
 	// dependents once, naming it
 	// (after-after was skipped for after, itself skipped for breaks).
 	if !strings.Contains(out, "the disk is full") || strings.Count(out, "breaks") != 3 ||
-		!strings.Contains(out, "skipped: 2 steps after 1-① breaks failed on n1: 1-② after, 1-③ after-after\n") {
+		!strings.Contains(out, "skipped: 2 件（1-① breaks が n1 で失敗したため）: 1-② after, 1-③ after-after\n") {
 		t.Errorf("want the failure's stderr and one line for its dependents:\n%s", out)
 	}
 	if _, err := os.Stat(b.Hosts[0].Path("/tmp/after")); err == nil {
@@ -256,7 +254,7 @@ func TestRunDestructiveNeedsYes(t *testing.T) {
 	h := b.Hosts[0]
 	os.MkdirAll(h.Path("/standby"), 0o755)
 	os.WriteFile(h.Path("/standby/db.have"), []byte("data"), 0o644)
-	rb := writeRunbook(t, `
+	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "destroy"
 [[section]]
@@ -289,7 +287,7 @@ paths = ["db.*"]
 func TestRunInterrupted(t *testing.T) {
 	b := testbed.Start(t, "n1")
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, `
+	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "interrupt"
 [[section]]
@@ -341,7 +339,7 @@ func TestRunHostKeyAndUnreachable(t *testing.T) {
 	inv := inventoryFor(t, b, "", nil)
 	data, _ := os.ReadFile(inv)
 	os.WriteFile(inv, []byte(strings.Replace(string(data), b.KnownHosts, kh, 1)), 0o644)
-	rb := writeRunbook(t, `
+	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "hk"
 [[section]]
@@ -374,7 +372,7 @@ func TestRunThroughBastion(t *testing.T) {
 	data, _ := os.ReadFile(inv)
 	inv2 := strings.Replace(string(data), "[hosts.db]\n", "[hosts.db]\njump = \"bastion\"\n", 1)
 	os.WriteFile(inv, []byte(inv2), 0o644)
-	rb := writeRunbook(t, `
+	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "jump"
 [[section]]
@@ -407,15 +405,6 @@ func exampleVars(t *testing.T, inventory string) string {
 	}
 	s := string(data)
 	return s[strings.Index(s, "[vars]"):strings.Index(s, "[hosts.")]
-}
-
-func writeRunbook(t *testing.T, src string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "runbook.toml")
-	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 func TestRunFilesLinesPackages(t *testing.T) {
@@ -473,7 +462,7 @@ func TestRunPackageInstall(t *testing.T) {
 	}
 	b := testbed.StartHosts(t, testbed.HostSpec{Name: "n1", Packages: true})
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, `
+	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "pkg"
 [[section]]
@@ -516,7 +505,7 @@ func TestRunReboot(t *testing.T) {
 	}
 	os.MkdirAll(h.Path("/etc/selinux"), 0o755)
 	os.WriteFile(h.Path("/etc/selinux/config"), []byte("SELINUX=enforcing\n"), 0o644)
-	rb := writeRunbook(t, `
+	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "reboot"
 [[section]]

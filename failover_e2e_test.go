@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"tejun/runbook/runbooktest"
 	"tejun/transport/testbed"
 )
 
@@ -69,10 +70,7 @@ p4root = "/standby"
 p4dctl = "standby"
 `, p.bed.KeyFile, p.bed.KnownHosts, p.master.Address, svc(p.master, p.mport), p.master.Port, port(p.mport),
 		p.standby.Address, svc(p.standby, p.sport), p.standby.Port, port(p.sport)) + extra
-	path := filepath.Join(t.TempDir(), "inventory.toml")
-	if err := os.WriteFile(path, []byte(inv), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := runbooktest.Write(t, "", "inventory.toml", inv)
 	return path
 }
 
@@ -351,7 +349,7 @@ func TestPerforceServiceAddress(t *testing.T) {
 		t.Fatalf("the master's P4PORT %s is on its SSH address", p.mport)
 	}
 	p.inventory = p.roleInventory(t, "")
-	if !strings.Contains(string(readFile(t, p.inventory)), "service_address = ") {
+	if inv, err := os.ReadFile(p.inventory); err != nil || !strings.Contains(string(inv), "service_address = ") {
 		t.Fatal("the inventory has no service_address")
 	}
 	out, code := p.build(t, "-v")

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"tejun/runbook/cli"
+	"tejun/runbook/runbooktest"
 	"tejun/transport/testbed"
 )
 
@@ -82,7 +83,7 @@ func startFrozenRun(t *testing.T, sig syscall.Signal) (*exec.Cmd, *syncBuffer, *
 	bin := tejunBinary(t)
 	b := testbed.Start(t, "n1")
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, `
+	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "frozen"
 [[section]]

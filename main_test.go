@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"tejun/runbook/cli"
+	"tejun/runbook/runbooktest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/ with the current output")
@@ -213,8 +214,7 @@ func TestDryRunFailback(t *testing.T) {
 	}
 	// A host named like a role cannot be swapped: a step aimed at the
 	// name would change meaning.
-	inv := filepath.Join(t.TempDir(), "inventory.toml")
-	os.WriteFile(inv, []byte("[hosts.master]\nroles = [\"master\"]\n[hosts.standby]\nroles = [\"standby\"]\n"), 0o644)
+	inv := runbooktest.Write(t, "", "inventory.toml", "[hosts.master]\nroles = [\"master\"]\n[hosts.standby]\nroles = [\"standby\"]\n")
 	_, errOut, code := run(t, "dry-run", "examples/perforce-ha/standby.toml", "-i", inv, "--swap-roles", "master,standby")
 	if code != 2 || !strings.Contains(errOut, `"master" is also a host name`) {
 		t.Errorf("swap with hosts named like roles: exit %d, %s", code, errOut)

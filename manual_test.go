@@ -8,8 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"mvdan.cc/sh/v3/expand"
-	"mvdan.cc/sh/v3/syntax"
+	"tejun/transport/transporttest"
 )
 
 // The manual's example command for each numbered step, copied from the seed
@@ -101,21 +100,6 @@ func commandsByStep(out string) map[string][]string {
 	return cmds
 }
 
-func words(t *testing.T, line string) []string {
-	t.Helper()
-	f, err := syntax.NewParser().Parse(strings.NewReader(line), "")
-	if err != nil || len(f.Stmts) != 1 {
-		t.Fatalf("cannot parse %q as one command: %v", line, err)
-	}
-	call := f.Stmts[0].Cmd.(*syntax.CallExpr)
-	// A Config without ReadDir does no globbing, so "db.*" stays a word.
-	w, err := expand.Fields(&expand.Config{}, call.Args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
-
 func TestDryRunMatchesManual(t *testing.T) {
 	seed, err := os.ReadFile("../shared/seeds/000_0ef5138c4c53d4c3.txt")
 	if err != nil {
@@ -151,7 +135,7 @@ func TestDryRunMatchesManual(t *testing.T) {
 				if seed != nil && !w.notInSeed && !strings.Contains(string(seed), w.manual) {
 					t.Errorf("%s %s: %q is not in the manual", rb, step, w.manual)
 				}
-				manual, ours := words(t, w.manual), words(t, line)
+				manual, ours := transporttest.Words(t, w.manual), transporttest.Words(t, line)
 				switch w.deviation {
 				case "ckpN":
 					for j := range manual {

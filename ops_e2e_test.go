@@ -18,6 +18,7 @@ import (
 
 	"tejun/runbook/cli"
 	tejunrun "tejun/runbook/run"
+	"tejun/runbook/runbooktest"
 	"tejun/transport"
 	"tejun/transport/testbed"
 )
@@ -64,7 +65,7 @@ func TestRunLock(t *testing.T) {
 	b := testbed.Start(t, "n1")
 	h := b.Hosts[0]
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, slowRunbook)
+	rb := runbooktest.Write(t, "", "runbook.toml", slowRunbook)
 	lock := h.Path(tejunrun.LockPath)
 
 	var first string
@@ -116,7 +117,7 @@ func TestRunLockUntrusted(t *testing.T) {
 	b := testbed.Start(t, "n1")
 	h := b.Hosts[0]
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, slowRunbook)
+	rb := runbooktest.Write(t, "", "runbook.toml", slowRunbook)
 	lock := h.Path(tejunrun.LockPath)
 	dir := filepath.Dir(lock)
 	for _, tc := range []struct {
@@ -150,7 +151,7 @@ func TestRunLocksAllHostsFirst(t *testing.T) {
 	n1, n2 := b.Hosts[0], b.Hosts[1]
 	alias := fmt.Sprintf("[hosts.n1again]\naddress = %q\nport = %d\nroles = [\"nodes\"]\n", n1.Address, n1.Port)
 	inv := inventoryFor(t, b, alias, nil)
-	rb := writeRunbook(t, `
+	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "pair"
 [[section]]
@@ -213,7 +214,7 @@ func TestResumeAfterSSHDKilled(t *testing.T) {
 	b := testbed.Start(t, "n1")
 	h := b.Hosts[0]
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, slowRunbook)
+	rb := runbooktest.Write(t, "", "runbook.toml", slowRunbook)
 	var out string
 	var code int
 	done := make(chan struct{})

@@ -7,45 +7,18 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"tejun/runbook/runbooktest"
 	"tejun/transport"
+	"tejun/transport/ssh"
 	"tejun/transport/testbed"
 )
-
-var (
-	simOnce sync.Once
-	simPath string
-	simErr  error
-)
-
-// simulator builds testdata/p4sim once per test binary.
-func simulator(t *testing.T) string {
-	simOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "tejun-p4sim-")
-		if err != nil {
-			simErr = err
-			return
-		}
-		simPath = filepath.Join(dir, "p4sim")
-		cmd := exec.Command("go", "build", "-o", simPath, "./testdata/p4sim")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			simErr = fmt.Errorf("build p4sim: %v\n%s", err, out)
-		}
-	})
-	if simErr != nil {
-		t.Fatal(simErr)
-	}
-	return simPath
-}
 
 // pair is a master and a standby host as the HA manual describes them,
 // before the build: the master runs with the manual's protections table,
@@ -58,7 +31,7 @@ type pair struct {
 	secret          string
 	superSecret     string
 	unicode         bool // the master runs in unicode mode: the test's p4 commands send -C utf8
-	ssh             map[string]*transport.SSH
+	ssh             map[string]*ssh.Conn
 	ports           map[string]string // each host's P4PORT, replicas' too
 	service         func(h *testbed.Host) string
 }
@@ -89,9 +62,9 @@ func newPairWith(t *testing.T, unicode bool, extra ...string) *pair {
 // Perforce network is not its SSH network.
 func newPairOn(t *testing.T, service func(h *testbed.Host) string, unicode bool, extra ...string) *pair {
 	t.Helper()
-	sim := simulator(t)
+	sim := testbed.P4Sim(t)
 	b := testbed.Start(t, append([]string{"master", "standby"}, extra...)...)
-	p := &pair{bed: b, master: b.Host("master"), standby: b.Host("standby"), ssh: map[string]*transport.SSH{}, ports: map[string]string{}}
+	p := &pair{bed: b, master: b.Host("master"), standby: b.Host("standby"), ssh: map[string]*ssh.Conn{}, ports: map[string]string{}}
 	if service == nil {
 		service = func(h *testbed.Host) string { return h.Address }
 	}
@@ -111,7 +84,7 @@ func newPairOn(t *testing.T, service func(h *testbed.Host) string, unicode bool,
 		os.MkdirAll(h.Path("/etc/perforce/p4dctl.conf.d"), 0o755)
 		conf := fmt.Sprintf("p4d %s\n{\n    Owner = perforce\n    Execute = /usr/local/bin/p4d\n    Environment\n    {\n        P4ROOT = %s\n        P4PORT = %s\n    }\n}\n", h.Name, root, port)
 		os.WriteFile(h.Path("/etc/perforce/p4dctl.conf.d/"+h.Name+".conf"), []byte(conf), 0o644)
-		c, err := transport.DialSSH(context.Background(), transport.SSHConfig{Name: h.Name, Address: h.Address, Port: h.Port, User: "root",
+		c, err := ssh.Dial(context.Background(), ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: "root",
 			IdentityFiles: []string{b.KeyFile}, KnownHosts: []string{b.KnownHosts}, AgentSocket: "/nonexistent"})
 		if err != nil {
 			t.Fatal(err)
@@ -282,8 +255,7 @@ p4port = %s
 p4root = "/standby"
 p4dctl = "standby"
 `, p.bed.KeyFile, p.bed.KnownHosts, p.master.Address, p.master.Port, mp, p.standby.Address, p.standby.Port, sp)
-	path := filepath.Join(t.TempDir(), "inventory.toml")
-	os.WriteFile(path, []byte(inv), 0o644)
+	path := runbooktest.Write(t, "", "inventory.toml", inv)
 	return path
 }
 
@@ -1062,10 +1034,7 @@ func TestPerforcePullStalledStandby(t *testing.T) {
 	if short == string(src) {
 		t.Fatal("pull-lj's retries/interval not found in standby.toml")
 	}
-	rb := filepath.Join(t.TempDir(), "standby.toml")
-	if err := os.WriteFile(rb, []byte(short), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	rb := runbooktest.Write(t, "", "standby.toml", short)
 	out, errOut, code := run(t, "run", rb, "-i", p.inventory, "--yes", "--only", "pull-lj", "--secret", "service_password=@"+p.secret,
 		"--secret", "super_password=@"+p.superSecret)
 	out += errOut

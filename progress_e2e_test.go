@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"tejun/runbook/runbooktest"
 	"tejun/transport/testbed"
 )
 
@@ -51,7 +52,7 @@ func normalise(out string) string {
 func TestPlainOutput(t *testing.T) {
 	b := testbed.Start(t, "n1")
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, liveRunbook)
+	rb := runbooktest.Write(t, "", "runbook.toml", liveRunbook)
 	out, errOut, code := run(t, "run", rb, "-i", inv, "-v")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
@@ -150,7 +151,7 @@ var spinning = regexp.MustCompile(`(?m)^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \S+\s+r
 func TestLiveProgress(t *testing.T) {
 	b := testbed.Start(t, "n1")
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, liveRunbook)
+	rb := runbooktest.Write(t, "", "runbook.toml", liveRunbook)
 	started := b.Host("n1").Path("/tmp/started")
 	term := newTerminal(t, tejunCommand(t, "run", rb, "-i", inv, "-v", "--lang", "en"))
 
@@ -199,7 +200,7 @@ func TestLivePrompts(t *testing.T) {
 		os.MkdirAll(h.Path("/standby"), 0o755)
 		os.WriteFile(h.Path("/standby/db.have"), []byte("data"), 0o644)
 	}
-	rb := writeRunbook(t, `
+	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "destroy"
 [[section]]
@@ -253,7 +254,7 @@ paths = ["db.*"]
 func TestPipedIsPlain(t *testing.T) {
 	b := testbed.Start(t, "n1")
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, liveRunbook)
+	rb := runbooktest.Write(t, "", "runbook.toml", liveRunbook)
 	file := filepath.Join(t.TempDir(), "out")
 	term := newTerminal(t, tejunCommand(t, "run", rb, "-i", inv, "-v")+" | cat > "+file)
 	term.waitFor(20*time.Second, "the run to end", func(s string) bool { return strings.Contains(s, "EXIT=") })
@@ -288,7 +289,7 @@ func spinEvery() time.Duration { return 200 * time.Millisecond }
 func TestLiveInterrupt(t *testing.T) {
 	b := testbed.Start(t, "n1")
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, strings.Replace(liveRunbook, "sleep 3", "sleep 30", 1))
+	rb := runbooktest.Write(t, "", "runbook.toml", strings.Replace(liveRunbook, "sleep 3", "sleep 30", 1))
 	term := newTerminal(t, tejunCommand(t, "run", rb, "-i", inv, "--lang", "en"))
 	term.waitFor(20*time.Second, "the running step's live line", spinning.MatchString)
 	term.keys("C-c")
@@ -299,6 +300,131 @@ func TestLiveInterrupt(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^tejun: interrupted: no new steps start`).MatchString(end) {
 		t.Errorf("the interrupt's notice was drawn over:\n%s", end)
 	}
+	if regexp.MustCompile(`[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]`).MatchString(end) {
+		t.Errorf("a live line is left on the screen after the run:\n%s", end)
+	}
+}
+
+// progressOnly says whether stderr holds nothing but plain progress lines
+// (plan's, off a terminal): each stamped with the time.
+func progressOnly(stderr string) bool {
+	for _, l := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+		if l != "" && !stamp.MatchString(l) {
+			return false
+		}
+	}
+	return true
+}
+
+// planRunbook's one check takes a while: sleep is its unless guard, run
+// by the plan (it changes nothing) and succeeding, so the step is done.
+const planRunbook = `
+[runbook]
+name = "slow-plan"
+[[section]]
+id = "s"
+on = "nodes"
+title.en = "s"
+[[section.step]]
+id = "restore"
+kind = "command"
+title.en = "restore the depot"
+argv = ["touch", "/tmp/restored"]
+unless = ["sleep", "3"]
+`
+
+// Off a terminal, plan's progress is plain lines on stderr, each stamped
+// (a CI log shows what is being checked, and when); stdout is the plan
+// alone, so a plan saved to a file holds nothing else.
+func TestPlanPlainProgress(t *testing.T) {
+	b := testbed.Start(t, "n1")
+	inv := inventoryFor(t, b, "", nil)
+	rb := runbooktest.Write(t, "", "runbook.toml", planRunbook)
+	out, errOut, code := run(t, "plan", rb, "-i", inv, "--lang", "en")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if !progressOnly(errOut) || strings.Contains(errOut, "\x1b") || strings.Contains(errOut, "\r") {
+		t.Errorf("plan's progress off a terminal is not plain stamped lines:\n%q", errOut)
+	}
+	if stamp.MatchString(out) || !strings.Contains(out, "restore") || strings.Contains(out, "started") {
+		t.Errorf("the plan on stdout has progress in it, or no step:\n%s", out)
+	}
+	golden(t, normalise(errOut))
+}
+
+var planSpinning = regexp.MustCompile(`(?m)^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \S+\s+restore\s+n1\s+(\d+\.\d)s`)
+
+// On a terminal, plan shows a live line per running check and host, its
+// clock moving, and takes it off the screen before printing the plan: the
+// screen ends with the plan alone, no timestamps.
+func TestPlanLiveProgress(t *testing.T) {
+	b := testbed.Start(t, "n1")
+	inv := inventoryFor(t, b, "", nil)
+	rb := runbooktest.Write(t, "", "runbook.toml", planRunbook)
+	term := newTerminal(t, tejunCommand(t, "plan", rb, "-i", inv, "--lang", "en"))
+	first := term.waitFor(20*time.Second, "the running check's live line", planSpinning.MatchString)
+	later := term.waitFor(3*time.Second, "the clock to move", func(s string) bool {
+		m := planSpinning.FindStringSubmatch(s)
+		return m != nil && m[1] != planSpinning.FindStringSubmatch(first)[1]
+	})
+	if strings.Count(later, "restore  ") > 1 {
+		t.Errorf("the live line was drawn twice, not in place:\n%s", later)
+	}
+	end := term.waitFor(15*time.Second, "the plan to end", func(s string) bool { return strings.Contains(s, "EXIT=") })
+	if !strings.Contains(end, "EXIT=0") || !regexp.MustCompile(`(?m)^1-1\s+restore\s+n1\s+already done`).MatchString(end) {
+		t.Errorf("the plan did not print well:\n%s", end)
+	}
+	if regexp.MustCompile(`[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]`).MatchString(end) || strings.Contains(end, "started") {
+		t.Errorf("progress is left on the screen after the plan:\n%s", end)
+	}
+	if stamp.MatchString(end) {
+		t.Errorf("a terminal gets timestamps meant for logs:\n%s", end)
+	}
+	// (Not the history: tmux keeps a screen erased from its top left
+	// corner in the scrollback, as no other terminal does.)
+	if n := strings.Count(end, "restore"); n != 1 {
+		t.Errorf("the check is on the screen %d times, want once (the plan's line):\n%s", n, end)
+	}
+}
+
+// A terminal narrowed while a step runs rewraps what it shows: the live
+// line drawn for the old width takes more rows now, and the redraw must
+// take all of them off, or a stale row stays above the new line. Each
+// line is then cut to the new width (by display width, so a Japanese
+// title is cut on a character).
+func TestLiveNarrowed(t *testing.T) {
+	b := testbed.Start(t, "n1")
+	inv := inventoryFor(t, b, "", nil)
+	rb := runbooktest.Write(t, "", "runbook.toml", strings.Replace(liveRunbook, "sleep 3", "sleep 6", 1))
+	term := newTerminal(t, tejunCommand(t, "run", rb, "-i", inv, "--lang", "en"))
+	term.waitFor(20*time.Second, "the running step's live line", spinning.MatchString)
+	if out, err := term.tmux("resize-window", "-t", "t", "-x", "30"); err != nil {
+		t.Fatalf("resize-window: %v\n%s", err, out)
+	}
+	narrow := regexp.MustCompile(`(?m)^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \S+\s+restore`)
+	s := term.waitFor(3*time.Second, "the live line cut to 30 columns", func(s string) bool {
+		lines := strings.Split(s, "\n")
+		return narrow.MatchString(s) && !spinning.MatchString(s) && strings.HasSuffix(lines[len(lines)-1], "…")
+	})
+	// Two redraws later, still one row of it: nothing left of the wide
+	// line, nothing wider than the terminal.
+	time.Sleep(3 * spinEvery())
+	s = term.screen()
+	lines := strings.Split(s, "\n")
+	live := 0
+	for _, l := range lines {
+		if w := len([]rune(l)); w > 30 {
+			t.Errorf("a row of %d columns on a 30-column terminal: %q", w, l)
+		}
+		if strings.ContainsAny(l, "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏") {
+			live++
+		}
+	}
+	if live != 1 {
+		t.Errorf("%d live rows after narrowing, want 1:\n%s", live, s)
+	}
+	end := term.waitFor(20*time.Second, "the run to end", func(s string) bool { return strings.Contains(s, "EXIT=") })
 	if regexp.MustCompile(`[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]`).MatchString(end) {
 		t.Errorf("a live line is left on the screen after the run:\n%s", end)
 	}

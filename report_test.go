@@ -203,12 +203,47 @@ func TestReportFailedRun(t *testing.T) {
 				t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 			}
 			out = strings.NewReplacer(rec, "RECORD", dir, "testdata/report-failed").Replace(out)
-			for _, want := range []string{"failure (exit 1)", "cannot tell whether done_when pull-lj holds", "stopped: 1 host failed, more than max_fail = 0 allows"} {
+			stopped := "stopped: 1 host failed, more than max_fail = 0 allows"
+			if args[1] == "ja" { // tejun's own reasons in the reader's language
+				stopped = "停止: 1 台のホストで失敗し、max_fail = 0 の許容を超えました"
+			}
+			for _, want := range []string{"failure (exit 1)", "cannot tell whether done_when pull-lj holds", stopped} {
 				if !strings.Contains(strings.ReplaceAll(out, `\_`, "_"), want) { // Markdown escapes _
 					t.Errorf("report lacks %q", want)
 				}
 			}
 			golden(t, out)
 		})
+	}
+}
+
+// TestReportLangFromLocale: without --lang the report follows the locale,
+// as dry-run, plan and run do; --lang wins over it.
+func TestReportLangFromLocale(t *testing.T) {
+	recordedRun(t)
+	ja, _, _ := run(t, "report", "--lang", "ja")
+	en, _, _ := run(t, "report", "--lang", "en")
+	if ja == en {
+		t.Fatal("the ja and en reports are the same")
+	}
+	for _, c := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"LANG": "en_US.UTF-8"}, nil, en},
+		{map[string]string{"LANG": "ja_JP.UTF-8"}, nil, ja},
+		{map[string]string{"LANG": "C.UTF-8"}, nil, ja},
+		{nil, nil, ja},
+		{map[string]string{"LANG": "ja_JP.UTF-8", "LC_ALL": "en_US.UTF-8"}, nil, en},
+		{map[string]string{"LANG": "en_US.UTF-8"}, []string{"--lang", "ja"}, ja},
+	} {
+		out, errOut, code := runEnv(t, c.env, append([]string{"report"}, c.args...)...)
+		if code != 0 || out != c.want {
+			t.Errorf("%v %q: exit %d, %.60q..., want the %s report\n%s", c.env, c.args, code, out, map[bool]string{true: "English", false: "Japanese"}[c.want == en], errOut)
+		}
+	}
+	if _, errOut, code := run(t, "report", "--lang", "fr"); code != 2 || !strings.Contains(errOut, "--lang") {
+		t.Errorf("--lang fr: exit %d, %s", code, errOut)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"tejun/runbook/cli"
+	"tejun/runbook/runbooktest"
 	"tejun/transport/testbed"
 )
 
@@ -32,7 +33,7 @@ func TestTimeoutKillsBecomeCommand(t *testing.T) {
 	inv := inventoryFor(t, b, "", nil)
 	src, _ := os.ReadFile(inv)
 	os.WriteFile(inv, []byte(strings.Replace(string(src), `user = "root"`, "user = \"ops\"\nbecome = \"root\"", 1)), 0o644)
-	rb := writeRunbook(t, `
+	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "become-timeout"
 [[section]]
@@ -61,7 +62,7 @@ shell = "trap '' TERM; id -u > /tmp/uid; exec sleep 4713"
 func TestTimeoutDoesNotPoisonConnection(t *testing.T) {
 	b := testbed.Start(t, "n1")
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, `
+	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "poison"
 [[section]]
@@ -151,7 +152,7 @@ func TestFailurePolicy(t *testing.T) {
 		}
 	}
 
-	rb := writeRunbook(t, fmt.Sprintf(failPolicyRunbook, ""))
+	rb := runbooktest.Write(t, "", "runbook.toml", fmt.Sprintf(failPolicyRunbook, ""))
 	// send waits for prep, so that n2 has failed when it starts.
 	src, _ := os.ReadFile(rb)
 	os.WriteFile(rb, []byte(strings.Replace(string(src), "needs = []\nsrc", "needs = [\"prep\"]\nsrc", 1)), 0o644)
@@ -173,7 +174,7 @@ func TestFailurePolicy(t *testing.T) {
 		{"--fail-fast", "", []string{"--fail-fast"}},
 	} {
 		reset()
-		rb := writeRunbook(t, fmt.Sprintf(failPolicyRunbook, tc.header))
+		rb := runbooktest.Write(t, "", "runbook.toml", fmt.Sprintf(failPolicyRunbook, tc.header))
 		src, _ := os.ReadFile(rb)
 		os.WriteFile(rb, []byte(strings.Replace(string(src), "needs = []\nsrc", "needs = [\"prep\"]\nsrc", 1)), 0o644)
 		out, _, code := run(t, append([]string{"run", rb, "-i", inv, "--lang", "en"}, tc.args...)...)
@@ -192,7 +193,7 @@ func TestFailurePolicy(t *testing.T) {
 func TestResumeSkipsFinishedUnguarded(t *testing.T) {
 	b := testbed.Start(t, "n1", "n2")
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, `
+	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "unguarded"
 [[section]]
@@ -246,7 +247,7 @@ func TestMoreCommandsThanMaxSessions(t *testing.T) {
 		fmt.Fprintf(&rb, "[[section.step]]\nid = \"c%d\"\nkind = \"command\"\ntitle.en = \"c\"\nneeds = []\nargv = [\"sh\", \"-c\", \"sleep 0.5; touch /tmp/c%d\"]\ncreates = \"/tmp/c%d\"\n", i, i, i)
 	}
 	fmt.Fprintf(&rb, "[[section.step]]\nid = \"file\"\nkind = \"file\"\ntitle.en = \"f\"\nneeds = []\npath = \"/tmp/f\"\ncontent = \"x\"\n")
-	path := writeRunbook(t, rb.String())
+	path := runbooktest.Write(t, "", "runbook.toml", rb.String())
 	out, _, code := run(t, "run", path, "-i", inv, "--forks", "6")
 	if code != 0 || strings.Contains(out, "connection lost") {
 		t.Fatalf("exit %d\n%s", code, out)

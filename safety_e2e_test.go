@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"tejun/runbook/cli"
+	"tejun/runbook/runbooktest"
 	"tejun/transport/testbed"
 )
 
@@ -27,7 +28,7 @@ func TestTerminalEscapesShownNotObeyed(t *testing.T) {
 	inv := inventoryFor(t, b, "", map[string]map[string]string{"n1": {"banner": "BANNER"}})
 	data, _ := os.ReadFile(inv)
 	os.WriteFile(inv, []byte(strings.Replace(string(data), "BANNER", "inv"+tomlEscape(escClear+escOSC52), 1)), 0o644)
-	rb := writeRunbook(t, `
+	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "esc"
 [[section]]
@@ -104,7 +105,7 @@ func TestStepTimeout(t *testing.T) {
 	inv := inventoryFor(t, b, "", nil)
 	// A command that never ends on its own: a file step on a FIFO was one
 	// until file steps learned to refuse FIFOs.
-	rb := writeRunbook(t, `
+	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "hang"
 [[section]]
@@ -143,7 +144,9 @@ needs = []
 	if code != cli.ExitFailed || got["by-flag n1"] != "failed" || got["own n1"] != "failed" {
 		t.Fatalf("exit %d, statuses %v\n%s", code, got, out)
 	}
-	for _, want := range []string{"timed out after 2s (--step-timeout)", "timed out after 1s (the step's timeout)"} {
+	// In the run's language (Japanese, tejun's default), which timeout
+	// stopped each.
+	for _, want := range []string{"2s でタイムアウトしました（--step-timeout）", "1s でタイムアウトしました（手順の timeout）"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q:\n%s", want, out)
 		}

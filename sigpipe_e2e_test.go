@@ -11,6 +11,7 @@ import (
 
 	"tejun/runbook/cli"
 	tejunrun "tejun/runbook/run"
+	"tejun/runbook/runbooktest"
 	"tejun/transport/testbed"
 )
 
@@ -23,7 +24,7 @@ func TestBrokenPipe(t *testing.T) {
 	bin := tejunBinary(t)
 	b := testbed.Start(t, "n1")
 	inv := inventoryFor(t, b, "", nil)
-	rb := writeRunbook(t, `
+	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "piped"
 [[section]]

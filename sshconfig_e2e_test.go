@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"tejun/runbook/runbooktest"
 	"tejun/transport/testbed"
 )
 
@@ -33,8 +34,7 @@ Host *
   GlobalKnownHostsFile none
   IdentityAgent none
 `, n1.Address, n1.Port, n2.Address, n2.Port, b.KeyFile, b.KnownHosts)), 0o600)
-	inv := filepath.Join(dir, "inventory.toml")
-	os.WriteFile(inv, []byte("[hosts.n1]\n[hosts.n2]\n"), 0o644)
+	inv := runbooktest.Write(t, dir, "inventory.toml", "[hosts.n1]\n[hosts.n2]\n")
 	out, errOut, code := run(t, "-F", cfg, "hosts", "-i", inv)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)

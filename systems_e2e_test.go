@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"tejun/runbook/runbooktest"
 	"tejun/transport"
+	"tejun/transport/ssh"
 	"tejun/transport/testbed"
 )
 
@@ -21,7 +23,7 @@ import (
 // exitOf runs argv on a test-bed host over SSH and returns its exit status.
 func exitOf(t *testing.T, b *testbed.Bed, h *testbed.Host, argv ...string) int {
 	t.Helper()
-	c, err := transport.DialSSH(context.Background(), transport.SSHConfig{Name: h.Name, Address: h.Address, Port: h.Port, User: "root",
+	c, err := ssh.Dial(context.Background(), ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: "root",
 		IdentityFiles: []string{b.KeyFile}, KnownHosts: []string{b.KnownHosts}, AgentSocket: "/nonexistent"})
 	if err != nil {
 		t.Fatal(err)
@@ -170,8 +172,7 @@ func TestRunProcessSaver(t *testing.T) {
 		fmt.Fprintf(&s, "[hosts.%s]\naddress = %q\nport = %d\nroles = [\"nodes\", %q]\n[hosts.%s.vars]\nipckey = \"0x%d\"\n\n",
 			h.Name, h.Address, h.Port, []string{"primary", "secondary"}[i], h.Name, i+1)
 	}
-	inv := filepath.Join(t.TempDir(), "inventory.toml")
-	os.WriteFile(inv, []byte(s.String()), 0o644)
+	inv := runbooktest.Write(t, "", "inventory.toml", s.String())
 	rb := "examples/processsaver/processsaver.toml"
 	manual := []string{"--assume-done", "installed", "--assume-done", "add-monitor", "--assume-done", "apply-config"}
 
@@ -310,8 +311,7 @@ func TestRunGaroonThroughBastion(t *testing.T) {
 		}
 		s.WriteString("\n")
 	}
-	inv := filepath.Join(t.TempDir(), "inventory.toml")
-	os.WriteFile(inv, []byte(s.String()), 0o644)
+	inv := runbooktest.Write(t, "", "inventory.toml", s.String())
 
 	for _, h := range b.Hosts[1:] {
 		for _, tool := range []string{"systemctl", "getenforce", "exportfs", "ping", "mount", "findmnt", "route", "blkid", "fdisk", "mkfs"} {
@@ -490,8 +490,7 @@ func TestGaroonAnyHostNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	renamed := strings.NewReplacer("hosts.db-01", "hosts.pri-db", "hosts.db-02", "hosts.sec-db").Replace(string(src))
-	inv := filepath.Join(t.TempDir(), "inventory.toml")
-	os.WriteFile(inv, []byte(renamed), 0o644)
+	inv := runbooktest.Write(t, "", "inventory.toml", renamed)
 	out, errOut, code := run(t, "dry-run", "examples/lifekeeper-garoon/garoon.toml", "-i", inv)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)

@@ -1,10 +1,8 @@
-package runbook
+package runbook_test
 
 import (
 	"strings"
 	"testing"
-
-	"tejun/inventory"
 )
 
 const writeAsRunbook = `
@@ -33,7 +31,7 @@ become = "perforce"
 // TestBecomeEverywhere: the kinds that write files take become like every
 // other kind; their old key "as" still works, and check warns about it.
 func TestBecomeEverywhere(t *testing.T) {
-	_, b := bind(t, writeAsRunbook)
+	b := bind(t, writeAsRunbook)
 	for _, id := range []string{"old", "new"} {
 		plan := b.Instances[id][0].Impl.Plan()
 		if u := plan.Check[0].Cmd.User; u != "perforce" {
@@ -44,14 +42,7 @@ func TestBecomeEverywhere(t *testing.T) {
 		t.Errorf("warnings %v: want one for line 14's as", b.Warnings)
 	}
 	both := strings.Replace(writeAsRunbook, `become = "perforce"`, "become = \"perforce\"\nas = \"root\"", 1)
-	rb, err := Parse("rb.toml", []byte(both), registry())
-	if err == nil {
-		inv, ierr := inventory.Parse("inv.toml", []byte(twoNodes))
-		if ierr != nil {
-			t.Fatal(ierr)
-		}
-		_, err = Bind(rb, inv)
-	}
+	_, err := tryBind(t, both)
 	if err == nil || !strings.Contains(err.Error(), "give become, not as") {
 		t.Errorf("become and as together: %v", err)
 	}

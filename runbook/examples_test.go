@@ -1,10 +1,10 @@
-package runbook
+package runbook_test
 
 import (
 	"strings"
 	"testing"
 
-	"tejun/inventory"
+	"tejun/runbook"
 )
 
 const withExamples = `
@@ -30,7 +30,7 @@ note.en = "Anything else: stop"
 // A step's example outputs and explanation are templated per host like
 // its title: the manual's sample output names the site's own values.
 func TestExamplesPerHost(t *testing.T) {
-	_, b := bind(t, withExamples)
+	b := bind(t, withExamples)
 	ins := b.Instances["show"]
 	if len(ins) != 2 {
 		t.Fatalf("%d instances", len(ins))
@@ -47,15 +47,10 @@ func TestExamplesPerHost(t *testing.T) {
 // A template an example cannot resolve is a problem at load, at its key,
 // never an empty string in the procedure.
 func TestExampleTemplateErrors(t *testing.T) {
-	rb, err := Parse("rb.toml", []byte(strings.Replace(withExamples, "vars.os_user", "vars.nope", 1)), registry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, _ := inventory.Parse("inv.toml", []byte(twoNodes))
-	if _, err := Bind(rb, inv); err == nil || !strings.Contains(err.Error(), "nope") {
+	if _, err := tryBind(t, strings.Replace(withExamples, "vars.os_user", "vars.nope", 1)); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("missing var in an example: %v", err)
 	}
-	if _, err := Parse("rb.toml", []byte(strings.Replace(withExamples, `output = "`, `outptu = "`, 1)), registry()); err == nil || !strings.Contains(err.Error(), "outptu") {
+	if _, err := runbook.Parse("rb.toml", []byte(strings.Replace(withExamples, `output = "`, `outptu = "`, 1)), registry()); err == nil || !strings.Contains(err.Error(), "outptu") {
 		t.Errorf("misspelt example key accepted: %v", err)
 	}
 }

@@ -1,18 +1,17 @@
-package runbook
+package runbook_test
 
 import (
 	"reflect"
 	"strings"
 	"testing"
 
-	"tejun/inventory"
+	"tejun/runbook"
+	"tejun/runbook/runbooktest"
 	"tejun/steps"
-	"tejun/steps/p4"
 )
 
-func registry() *steps.Registry {
-	return steps.NewRegistry(append(steps.Generic(), p4.Kinds()...)...)
-}
+// registry is every kind the CLI parses with.
+func registry() *steps.Registry { return steps.NewRegistry(runbooktest.Kinds()...) }
 
 const twoNodes = `
 [vars]
@@ -34,25 +33,21 @@ roles = ["single"]
 root = "/solo"
 `
 
-func bind(t *testing.T, rbSrc string) (*Runbook, *Binding) {
+// bind binds rbSrc to twoNodes, failing the test at the first problem.
+func bind(t *testing.T, rbSrc string) *runbook.Binding {
 	t.Helper()
-	rb, err := Parse("rb.toml", []byte(rbSrc), registry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := inventory.Parse("inv.toml", []byte(twoNodes))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := Bind(rb, inv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rb, b
+	return runbooktest.Bind(t, rbSrc, twoNodes, runbooktest.Kinds()...)
+}
+
+// tryBind binds rbSrc to twoNodes and returns every problem, as tejun
+// check reports them.
+func tryBind(t *testing.T, rbSrc string) (*runbook.Binding, error) {
+	t.Helper()
+	return runbooktest.TryBind(t, rbSrc, twoNodes, runbooktest.Kinds()...)
 }
 
 func TestNeedsDefaultToPreviousStep(t *testing.T) {
-	rb, _ := bind(t, `
+	rb := bind(t, `
 [runbook]
 name = "n"
 [[section]]
@@ -90,7 +85,7 @@ kind = "command"
 title.en = "e"
 needs = ["a", "d"]
 argv = ["true"]
-`)
+`).Runbook
 	want := map[string][]string{"a": nil, "b": {"a"}, "c": {"b"}, "d": nil, "e": {"a", "d"}}
 	for id, needs := range want {
 		if got := rb.Graph.Needs(id); !reflect.DeepEqual(got, needs) {
@@ -103,7 +98,7 @@ argv = ["true"]
 }
 
 func TestTemplatesPerHost(t *testing.T) {
-	_, b := bind(t, `
+	b := bind(t, `
 [runbook]
 name = "t"
 [vars]
@@ -147,7 +142,7 @@ dst = "{{ host.root }}/"
 		t.Errorf("move on n2: %+v", mv)
 	}
 	// At run time the executor binds again with the real outputs.
-	in, err := b.Instantiate(b.Runbook.Step("mv"), b.Inventory.Host("n1"), Outputs{"ckp": {"path": "/solo/ckp.ckp.7", "file": "ckp.ckp.7"}})
+	in, err := b.Instantiate(b.Runbook.Step("mv"), b.Inventory.Host("n1"), runbook.Outputs{"ckp": {"path": "/solo/ckp.ckp.7", "file": "ckp.ckp.7"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +152,7 @@ dst = "{{ host.root }}/"
 }
 
 func TestDestructive(t *testing.T) {
-	rb, _ := bind(t, `
+	rb := bind(t, `
 [runbook]
 name = "d"
 [[section]]
@@ -181,13 +176,13 @@ id = "ls"
 kind = "command"
 title.en = "ls"
 argv = ["ls"]
-`)
+`).Runbook
 	for id, want := range map[string]bool{"rm": true, "reboot": true, "ls": false} {
 		if got := rb.Step(id).Destructive; got != want {
 			t.Errorf("%s destructive = %v, want %v", id, got, want)
 		}
 	}
-	_, err := Parse("rb.toml", []byte(`
+	_, err := runbook.Parse("rb.toml", []byte(`
 [runbook]
 name = "d"
 [[section]]
@@ -209,17 +204,17 @@ destructive = false
 
 func TestNumbering(t *testing.T) {
 	for n, want := range map[int]string{1: "①", 9: "⑨", 20: "⑳", 21: "㉑", 35: "㉟", 36: "㊱", 50: "㊿", 51: "(51)"} {
-		if got := Circled(n); got != want {
+		if got := runbook.Circled(n); got != want {
 			t.Errorf("Circled(%d) = %s, want %s", n, got, want)
 		}
 	}
-	if got := Fullwidth(12); got != "１２．" {
+	if got := runbook.Fullwidth(12); got != "１２．" {
 		t.Errorf("Fullwidth(12) = %s", got)
 	}
 }
 
 func TestShellQuoteFilter(t *testing.T) {
-	rb, err := Parse("rb.toml", []byte(`
+	b := bind(t, `
 [runbook]
 name = "q"
 [vars]
@@ -234,15 +229,7 @@ kind = "file"
 title.en = "f"
 path = "/tmp/start.sh"
 content = "cd {{ vars.home | sh }} && ./run\n"
-`), registry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, _ := inventory.Parse("inv.toml", []byte(twoNodes))
-	b, err := Bind(rb, inv)
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	if got := b.Instances["f"][0].Impl.(*steps.File).Content; got != "cd '/opt/my app; $(reboot)' && ./run\n" {
 		t.Errorf("content = %q", got)
 	}
@@ -251,7 +238,7 @@ content = "cd {{ vars.home | sh }} && ./run\n"
 // A section for roles no host has binds to nothing, and says so; one that
 // follows the drills is chosen with them; with is checked.
 func TestSectionWithAndIfNoHosts(t *testing.T) {
-	rb, b := bind(t, `
+	b := bind(t, `
 [runbook]
 name = "n"
 [[section]]
@@ -277,6 +264,7 @@ kind = "command"
 title.en = "b"
 argv = ["test", "-d", "{{ host.root }}"]
 `)
+	rb := b.Runbook
 	after := rb.Sections[1]
 	if !after.Chosen("drill") || !after.Chosen("after") || after.Chosen("other") {
 		t.Errorf("with: chosen for drill %v, after %v, other %v", after.Chosen("drill"), after.Chosen("after"), after.Chosen("other"))
@@ -284,7 +272,7 @@ argv = ["test", "-d", "{{ host.root }}"]
 	if len(b.Instances["b"]) != 0 {
 		t.Errorf("a step for roles no host has has instances: %v", b.Instances["b"])
 	}
-	_, err := Parse("rb.toml", []byte(`
+	_, err := runbook.Parse("rb.toml", []byte(`
 [runbook]
 name = "n"
 [[section]]
@@ -303,7 +291,7 @@ argv = ["true"]
 		t.Errorf("with naming no section: %v", err)
 	}
 	// Without if_no_hosts a missing role is still an error.
-	rb2, _ := Parse("rb.toml", []byte(`
+	if _, err := tryBind(t, `
 [runbook]
 name = "n"
 [[section]]
@@ -315,9 +303,7 @@ id = "a"
 kind = "command"
 title.en = "a"
 argv = ["true"]
-`), registry())
-	inv, _ := inventory.Parse("inv.toml", []byte(twoNodes))
-	if _, err := Bind(rb2, inv); err == nil {
+`); err == nil {
 		t.Error("a section for a role no host has binds without if_no_hosts")
 	}
 }
@@ -333,14 +319,14 @@ func TestSubStepNumbering(t *testing.T) {
 		return s
 	}
 	head := "[runbook]\nname = \"s\"\n[[section]]\nid = \"s\"\non = \"nodes\"\ntitle.en = \"s\"\n"
-	rb, _ := bind(t, head+step("a", false)+step("a1", true)+step("a2", true)+step("b", false)+step("b1", true))
+	rb := bind(t, head+step("a", false)+step("a1", true)+step("a2", true)+step("b", false)+step("b1", true)).Runbook
 	want := map[string]string{"a": "1-①", "a1": "1-①-1", "a2": "1-①-2", "b": "1-②", "b1": "1-②-1"}
 	for id, label := range want {
 		if got := rb.Step(id).Label(); got != label {
 			t.Errorf("step %s: label %s, want %s", id, got, label)
 		}
 	}
-	if _, err := Parse("rb.toml", []byte(head+step("a", true)), registry()); err == nil || !strings.Contains(err.Error(), "section's first") {
+	if _, err := runbook.Parse("rb.toml", []byte(head+step("a", true)), registry()); err == nil || !strings.Contains(err.Error(), "section's first") {
 		t.Errorf("a sub-step opening a section: %v", err)
 	}
 }

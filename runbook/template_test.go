@@ -1,4 +1,4 @@
-package runbook
+package runbook_test
 
 import (
 	"os"
@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"tejun/inventory"
 	"tejun/inventory/tomlsrc"
 	"tejun/steps"
 )
@@ -27,36 +26,6 @@ title.en = "s"
 id = "x"
 title.en = "x"
 ` + params + "\n"
-}
-
-func tryBind(t *testing.T, src string) (*Binding, error) {
-	t.Helper()
-	rb, perr := Parse("rb.toml", []byte(src), registry())
-	if rb == nil {
-		t.Fatal(perr)
-	}
-	inv, err := inventory.Parse("inv.toml", []byte(twoNodes))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := Bind(rb, inv)
-	if perr != nil { // as the CLI does: the runbook's problems and binding's together
-		ps := perr.(tomlsrc.Problems)
-		if err != nil {
-			ps = append(ps, err.(tomlsrc.Problems)...)
-		}
-		return b, ps
-	}
-	return b, err
-}
-
-func mustBind(t *testing.T, src string) *Binding {
-	t.Helper()
-	b, err := tryBind(t, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // wantProblem asserts err holds a problem on line whose message has want.
@@ -79,7 +48,7 @@ func wantProblem(t *testing.T, err error, line int, want string) {
 func TestShellValueIsOneWord(t *testing.T) {
 	dir := t.TempDir()
 	marker := filepath.Join(dir, "pwned")
-	b := mustBind(t, oneStep(`v = "x; touch `+marker+` $(touch `+marker+`)"`,
+	b := bind(t, oneStep(`v = "x; touch `+marker+` $(touch `+marker+`)"`,
 		`kind = "command"
 shell = "printf %s {{ vars.v }}"`))
 	line := b.Instances["x"][0].Impl.(*steps.Command).Shell
@@ -97,7 +66,7 @@ shell = "printf %s {{ vars.v }}"`))
 
 // "| sh" in shell text quotes once, not twice.
 func TestShellQuoteFilterInShellIsOnce(t *testing.T) {
-	b := mustBind(t, oneStep(`v = "a b"`, `kind = "command"
+	b := bind(t, oneStep(`v = "a b"`, `kind = "command"
 shell = "printf %s {{ vars.v | sh }}"`))
 	if got := b.Instances["x"][0].Impl.(*steps.Command).Shell; got != "printf %s 'a b'" {
 		t.Errorf("shell = %q", got)
@@ -106,7 +75,7 @@ shell = "printf %s {{ vars.v | sh }}"`))
 
 // unsafe_raw pastes the value as shell code, and check is told where.
 func TestUnsafeRawWarns(t *testing.T) {
-	b := mustBind(t, oneStep(`v = "a | wc -c"`, `kind = "command"
+	b := bind(t, oneStep(`v = "a | wc -c"`, `kind = "command"
 shell = "printf %s {{ vars.v | unsafe_raw }}"`))
 	if got := b.Instances["x"][0].Impl.(*steps.Command).Shell; got != "printf %s a | wc -c" {
 		t.Errorf("shell = %q", got)
@@ -123,7 +92,7 @@ func TestShellTemplateInsideQuotesRefused(t *testing.T) {
 		wantProblem(t, err, 13, "inside quotes")
 	}
 	// Quotes closed before the template, escapes and comments are no quotes.
-	b := mustBind(t, oneStep(`v = "a b"`, `kind = "command"
+	b := bind(t, oneStep(`v = "a b"`, `kind = "command"
 shell = "echo 'x' \\' {{ vars.v }} # it's"`))
 	if got := b.Instances["x"][0].Impl.(*steps.Command).Shell; got != `echo 'x' \' 'a b' # it's` {
 		t.Errorf("shell = %q", got)
@@ -140,7 +109,7 @@ func TestScriptFileContentQuoted(t *testing.T) {
 		{`mode = "0644"` + "\ncontent = \"cd {{ vars.v }}\"", "cd a;b"},
 	}
 	for _, c := range cases {
-		b := mustBind(t, oneStep(`v = "a;b"`, "kind = \"file\"\npath = \"/tmp/f\"\n"+c.params))
+		b := bind(t, oneStep(`v = "a;b"`, "kind = \"file\"\npath = \"/tmp/f\"\n"+c.params))
 		if got := b.Instances["x"][0].Impl.(*steps.File).Content; got != c.want {
 			t.Errorf("%s: content = %q, want %q", c.params, got, c.want)
 		}
@@ -174,7 +143,7 @@ path = "/srv/{{ vars.sub }}"`))
 		"/srv/{{ vars.name }}":                "/srv/n..x",
 	}
 	for path, want := range okCases {
-		b := mustBind(t, oneStep("sub = \"../etc\"\nname = \"n..x\"", "kind = \"directory\"\npath = \""+path+"\""))
+		b := bind(t, oneStep("sub = \"../etc\"\nname = \"n..x\"", "kind = \"directory\"\npath = \""+path+"\""))
 		if got := b.Instances["x"][0].Impl.(*steps.Directory).Path; got != want {
 			t.Errorf("%s: path = %q, want %q", path, got, want)
 		}
@@ -183,7 +152,7 @@ path = "/srv/{{ vars.sub }}"`))
 		}
 	}
 	// An argv word is no path: ".." there is the command's business.
-	mustBind(t, oneStep(`sub = "../x"`, `kind = "command"
+	bind(t, oneStep(`sub = "../x"`, `kind = "command"
 argv = ["ls", "{{ vars.sub }}"]`))
 }
 
@@ -223,13 +192,13 @@ path = "{{ hosts.nobody.root }}"
 func TestHostileValuesThroughShell(t *testing.T) {
 	for _, v := range []string{`it's`, "a\nb; id", "`id`", `$(id)`, `\`, `"`, `-rf`, `*`, ` `, ``, `${IFS}x`} {
 		enc := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(v)
-		b := mustBind(t, oneStep(`v = "`+enc+`"`, `kind = "command"
+		b := bind(t, oneStep(`v = "`+enc+`"`, `kind = "command"
 shell = "printf %s {{ vars.v }}"`))
 		line := b.Instances["x"][0].Impl.(*steps.Command).Shell
 		if out, err := exec.Command("sh", "-c", line).Output(); err != nil || string(out) != v {
 			t.Errorf("value %q: %s printed %q (%v)", v, line, out, err)
 		}
-		b = mustBind(t, oneStep(`v = "`+enc+`"`, `kind = "file"
+		b = bind(t, oneStep(`v = "`+enc+`"`, `kind = "file"
 path = "/tmp/s"
 content = "#!/bin/sh\nprintf %s {{ vars.v }}\n"`))
 		script := b.Instances["x"][0].Impl.(*steps.File).Content

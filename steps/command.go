@@ -11,17 +11,17 @@ import (
 // purpose (pipes, redirections); templated values in it are quoted.
 type Command struct {
 	RunAs
-	Argv  []string `toml:"argv"`
-	Shell string   `toml:"shell" tejun:"shell"`
+	Argv  []string `toml:"argv" doc:"The command and its arguments, each one word: nothing is split or expanded by a shell."`
+	Shell string   `toml:"shell" tejun:"shell" doc:"A shell script to run instead of argv, for pipes and redirections; template values in it are quoted."`
 	// Creates skips the command when this path exists, like Ansible's creates.
-	Creates string `toml:"creates" tejun:"path"`
+	Creates string `toml:"creates" tejun:"path" doc:"A path on the host: when it exists the command is taken as done and not run (as Ansible's creates)."`
 	// Unless skips the command when this check command succeeds.
-	Unless []string `toml:"unless"`
+	Unless []string `toml:"unless" doc:"A read-only check command: when it succeeds the step is done and the command does not run."`
 	// OnlyIf runs the command only when this check command succeeds.
-	OnlyIf []string `toml:"only_if"`
+	OnlyIf []string `toml:"only_if" doc:"A read-only check command: the command runs only when it succeeds."`
 	// ReadOnly declares that the command changes nothing, so it may run in
 	// plan mode and counts as done once it succeeds.
-	ReadOnly bool `toml:"read_only"`
+	ReadOnly bool `toml:"read_only" doc:"Says the command changes nothing, so plan runs it and a success counts as done."`
 }
 
 func (c *Command) Validate() []Problem {

@@ -13,10 +13,10 @@ import (
 // (the manual's "mkdir /standby", skipped when it already exists).
 type Directory struct {
 	RunAs
-	Path  string `toml:"path" tejun:"path"`
-	Owner string `toml:"owner"`
-	Group string `toml:"group"`
-	Mode  string `toml:"mode"`
+	Path  string `toml:"path" tejun:"path" doc:"The directory to create on the host (parents included)."`
+	Owner string `toml:"owner" doc:"The user to own the directory; unset leaves the owner as it is."`
+	Group string `toml:"group" doc:"The group to own the directory; unset leaves the group as it is."`
+	Mode  string `toml:"mode" doc:"The permissions in octal (0755); unset leaves them as they are."`
 }
 
 func (d *Directory) Validate() []Problem {

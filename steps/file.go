@@ -14,23 +14,23 @@ import (
 // "-rwxr-xr-x root"). The content may use templates; it is written
 // atomically, never through a shell.
 type File struct {
-	Path    string `toml:"path" tejun:"path"`
-	Content string `toml:"content" tejun:"script"`
-	Owner   string `toml:"owner"`
-	Group   string `toml:"group"`
-	Mode    string `toml:"mode"`
+	Path    string `toml:"path" tejun:"path" doc:"The file on the host to write, whole."`
+	Content string `toml:"content" tejun:"script" doc:"What the file must hold, exactly; templates are expanded."`
+	Owner   string `toml:"owner" doc:"The user to own the file; unset leaves the owner as it is."`
+	Group   string `toml:"group" doc:"The group to own the file; unset leaves the group as it is."`
+	Mode    string `toml:"mode" doc:"The permissions in octal (0644); unset leaves them as they are."`
 	// become writes as this user through sudo, for files the login user
 	// may not write.
 	writeAs
 	// Follow edits the target of a symlink at Path; without it a symlink
 	// is refused, so a link planted where a file was expected cannot
 	// redirect the write.
-	Follow bool `toml:"follow"`
+	Follow bool `toml:"follow" doc:"Writes through a symlink at path to its target; without it a symlink there is refused."`
 	// Shell says the content is a shell script, so template values in it
 	// are quoted as one word each. Unset, a file is a script when its mode
 	// has an execute bit or its content starts with "#!"; false says a
 	// file that looks like one is not (a Python script, say).
-	Shell *bool `toml:"shell"`
+	Shell *bool `toml:"shell" doc:"Whether content is a shell script whose template values are quoted as one word (unset: guessed from the mode and #!)."`
 }
 
 // Script reports whether the content is shell: a value substituted into a

@@ -112,7 +112,7 @@ func Ops(cmds ...transport.Cmd) []Op {
 // RunAs is embedded by kinds whose commands may run as another OS user,
 // such as perforce for anything that writes into P4ROOT.
 type RunAs struct {
-	Become string `toml:"become"`
+	Become string `toml:"become" doc:"The OS user to run the step's commands as (through sudo), such as perforce for what writes into P4ROOT."`
 }
 
 // As sets the run-as user on cmds.
@@ -122,8 +122,8 @@ func (r RunAs) As(cmds ...transport.Cmd) []transport.Cmd { return Sudo(cmds, r.B
 // line). They called it "as" before tejun settled on "become" for every
 // kind; "as" is still read, and tejun check warns (Deprecated).
 type writeAs struct {
-	Become string `toml:"become"`
-	As     string `toml:"as"`
+	Become string `toml:"become" doc:"The OS user to run the step's commands as (through sudo), such as perforce for what writes into P4ROOT."`
+	As     string `toml:"as" doc:"The old name of become for file, line and upload; still read, and tejun check warns."`
 }
 
 func (w writeAs) user() string {

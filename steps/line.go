@@ -13,17 +13,17 @@ import (
 // it is replaced by Line (or, absent, every matching line goes); without,
 // the exact line is looked for. Every other line stays as it is.
 type Line struct {
-	Path   string `toml:"path" tejun:"path"`
-	Line   string `toml:"line"`
-	Regexp string `toml:"regexp"`
-	State  string `toml:"state"` // present (default) or absent
+	Path   string `toml:"path" tejun:"path" doc:"The text file on the host to edit; every other line stays."`
+	Line   string `toml:"line" doc:"The whole line that must be in the file (or, with state absent, must not be)."`
+	Regexp string `toml:"regexp" doc:"A pattern of the line to replace (or remove): the line that matches is the one edited."`
+	State  string `toml:"state" doc:"present (default) puts the line in the file; absent takes it out."` // present (default) or absent
 	// Create makes the file when it is missing (mode 0644).
-	Create bool `toml:"create"`
+	Create bool `toml:"create" doc:"Creates the file (mode 0644) when it is missing instead of failing."`
 	// become reads and writes as this user through sudo.
 	writeAs
 	// Follow edits the target of a symlink at Path (/etc/hosts may be
 	// one); without it a symlink is refused.
-	Follow bool `toml:"follow"`
+	Follow bool `toml:"follow" doc:"Edits the target of a symlink at path; without it a symlink there is refused."`
 }
 
 func (l *Line) Validate() []Problem {

@@ -17,10 +17,10 @@ import (
 // changes nothing.
 type LogMatch struct {
 	RunAs
-	Path    string `toml:"path" default:"/var/log/messages"`
-	Pattern string `toml:"pattern"`
+	Path    string `toml:"path" default:"/var/log/messages" doc:"The log file on the host to read."`
+	Pattern string `toml:"pattern" doc:"The regular expression the log must match; (?s) lets it span lines."`
 	// SinceStart limits the search to lines written after the step began.
-	SinceStart bool `toml:"since_start"`
+	SinceStart bool `toml:"since_start" doc:"Reads only what was written after the step first looked, so an old line cannot satisfy it."`
 
 	offset int64 // the log's size when the step began
 	began  bool

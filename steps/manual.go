@@ -13,9 +13,9 @@ import (
 // call). It stays in the runbook so the runbook is the whole procedure and
 // its numbering matches the document.
 type Manual struct {
-	Instruction inventory.Text `toml:"instruction"`
+	Instruction inventory.Text `toml:"instruction" doc:"What the person must do, in ja/en: shown in the dry-run and asked for confirmation in a run."`
 	// Skippable lets an unattended run pass the step without a person.
-	Skippable bool `toml:"skippable"`
+	Skippable bool `toml:"skippable" doc:"Lets an unattended run (--yes, no terminal) pass the step without a person."`
 }
 
 func (m *Manual) Validate() []Problem {

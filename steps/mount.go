@@ -13,17 +13,17 @@ import (
 // virtual IP). The fstab entry for the mount point is replaced, never
 // duplicated; every other line stays.
 type Mount struct {
-	Src     string `toml:"src" tejun:"path"`
-	Path    string `toml:"path" tejun:"path"`
-	FSType  string `toml:"fstype"`
-	Options string `toml:"options" default:"defaults"`
-	Dump    int    `toml:"dump"`
-	Pass    int    `toml:"pass"`
+	Src     string `toml:"src" tejun:"path" doc:"What to mount: a device or a remote file system such as 10.0.0.5:/export."`
+	Path    string `toml:"path" tejun:"path" doc:"The mount point on the host."`
+	FSType  string `toml:"fstype" doc:"The file system type, as fstab's third field (nfs, xfs)."`
+	Options string `toml:"options" default:"defaults" doc:"The mount options, as fstab's fourth field."`
+	Dump    int    `toml:"dump" doc:"fstab's fifth field, for dump(8); 0 almost always."`
+	Pass    int    `toml:"pass" doc:"fstab's sixth field, the fsck order at boot (0: never checked)."`
 	// State is "mounted" (default: in fstab and mounted) or "present"
 	// (in fstab only).
-	State string `toml:"state"`
+	State string `toml:"state" doc:"mounted (default) puts the entry in fstab and mounts it; present only writes the entry."`
 	// Fstab is the table to edit; /etc/fstab unless a test says otherwise.
-	Fstab string `toml:"fstab" tejun:"path" default:"/etc/fstab"`
+	Fstab string `toml:"fstab" tejun:"path" default:"/etc/fstab" doc:"The file system table to edit."`
 }
 
 func (m *Mount) Validate() []Problem {

@@ -12,8 +12,8 @@ import (
 // Move renames a file into place (the checkpoint from /tmp into P4ROOT).
 // Done when the source is gone and the destination is there.
 type Move struct {
-	Src string `toml:"src" tejun:"path"`
-	Dst string `toml:"dst" tejun:"path"`
+	Src string `toml:"src" tejun:"path" doc:"The file or directory on the host to move."`
+	Dst string `toml:"dst" tejun:"path" doc:"Where it goes, on the same host."`
 }
 
 func (m *Move) Validate() []Problem {

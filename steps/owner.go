@@ -12,11 +12,11 @@ import (
 type Owner struct {
 	// Dir is where a relative Path is, as when the manual works after
 	// changing into $P4ROOT.
-	Dir       string `toml:"dir" tejun:"path"`
-	Path      string `toml:"path" tejun:"path"`
-	Owner     string `toml:"owner"`
-	Group     string `toml:"group"`
-	Recursive bool   `toml:"recursive"`
+	Dir       string `toml:"dir" tejun:"path" doc:"The directory a relative path is in, as when the manual works after cd $P4ROOT."`
+	Path      string `toml:"path" tejun:"path" doc:"The file or directory whose owner to set (relative to dir, if given)."`
+	Owner     string `toml:"owner" doc:"The user to own it."`
+	Group     string `toml:"group" doc:"The group to own it; unset leaves the group as it is."`
+	Recursive bool   `toml:"recursive" doc:"Gives everything under path too, as chown -R."`
 }
 
 // Validate refuses a path that is neither absolute nor under an absolute

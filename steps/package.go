@@ -14,10 +14,10 @@ import (
 // Check asks the package database, so an installed package costs one
 // query and no download.
 type Package struct {
-	Name string `toml:"name"`
+	Name string `toml:"name" doc:"The package to install (or remove)."`
 	// Names installs several at once, as the guides' one yum line does.
-	Names []string `toml:"names"`
-	State string   `toml:"state"` // present (default) or absent
+	Names []string `toml:"names" doc:"Several packages at once, as the guides' one yum line."`
+	State string   `toml:"state" doc:"present (default) installs; absent removes."` // present (default) or absent
 }
 
 func (p *Package) Validate() []Problem {

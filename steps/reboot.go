@@ -21,10 +21,10 @@ type Reconnector interface {
 // output already matches: a host already in the wanted state is not
 // rebooted again.
 type Reboot struct {
-	CheckArgv []string `toml:"check"`
-	Pattern   string   `toml:"pattern"`
+	CheckArgv []string `toml:"check" doc:"A read-only command whose output says whether the host is already as wanted (getenforce)."`
+	Pattern   string   `toml:"pattern" doc:"The regular expression check's output matches once the reboot is done: then no reboot."`
 	// Wait bounds how long the host may take to come back (default 10m).
-	Wait string `toml:"wait" default:"10m"`
+	Wait string `toml:"wait" default:"10m" doc:"How long the host may take to answer SSH again."`
 }
 
 func (r *Reboot) Validate() []Problem {

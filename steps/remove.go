@@ -13,8 +13,8 @@ import (
 // server.locks/ in P4ROOT). Patterns are matched by find -name, never by a
 // shell, so a pattern from a variable cannot reach past Dir.
 type Remove struct {
-	Dir   string   `toml:"dir" tejun:"path"`
-	Paths []string `toml:"paths" tejun:"path"`
+	Dir   string   `toml:"dir" tejun:"path" doc:"The one directory to delete in; nothing outside it is touched."`
+	Paths []string `toml:"paths" tejun:"path" doc:"Names or find -name patterns (db.*) of what to delete in dir."`
 }
 
 func (r *Remove) Validate() []Problem {

@@ -17,13 +17,13 @@ import (
 // check compares the file's SHA-256 with the wanted content's, so it does
 // not read the secrets back either.
 type SecretEnvFile struct {
-	Path  string `toml:"path"`
-	Owner string `toml:"owner"`
-	Group string `toml:"group"`
+	Path  string `toml:"path" doc:"The file on the host to write, sourced by a profile."`
+	Owner string `toml:"owner" doc:"The user to own the file."`
+	Group string `toml:"group" doc:"The group to own the file."`
 	// Mode defaults to 0600 and may not let group or others read.
-	Mode string `toml:"mode" default:"0600"`
+	Mode string `toml:"mode" default:"0600" doc:"The permissions in octal; group and others may not read."`
 	// Exports are "VARIABLE = secret_name" lines, in the file's order.
-	Exports []string `toml:"exports"`
+	Exports []string `toml:"exports" doc:"VARIABLE = secret_name lines: each declared secret exported under its variable, in this order."`
 }
 
 var exportLine = regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([A-Za-z0-9_.-]+)\s*$`)

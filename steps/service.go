@@ -10,10 +10,10 @@ import (
 // Service starts or stops a systemd unit and enables or disables it,
 // checking its state first so a running service is not restarted.
 type Service struct {
-	Name  string `toml:"name"`
-	State string `toml:"state"` // started, stopped, or "" to leave as is
+	Name  string `toml:"name" doc:"The systemd unit."`
+	State string `toml:"state" doc:"started or stopped; unset leaves it as it is."` // started, stopped, or "" to leave as is
 	// Enabled, when set, makes the unit start (or not) at boot.
-	Enabled *bool `toml:"enabled"`
+	Enabled *bool `toml:"enabled" doc:"Whether the unit starts at boot; unset leaves it as it is."`
 }
 
 func (s *Service) Validate() []Problem {

@@ -15,14 +15,14 @@ import (
 // SHA-256 on both ends. The manual does this with "an FTP tool of your
 // choice"; a checkpoint that arrives truncated restores a broken standby.
 type Transfer struct {
-	Src string `toml:"src" tejun:"path"`
-	To  string `toml:"to"`
-	Dst string `toml:"dst" tejun:"path"`
+	Src string `toml:"src" tejun:"path" doc:"The file on the step's host to send."`
+	To  string `toml:"to" doc:"The inventory host (or role) to send it to."`
+	Dst string `toml:"dst" tejun:"path" doc:"Where it goes on that host."`
 	// MovedTo is where a later step moves the file on the destination
 	// (the manual sends the checkpoint to /tmp, then moves it into
 	// P4ROOT): a file with the same SHA-256 there means the transfer is
 	// done, and a re-run does not send it again.
-	MovedTo string `toml:"moved_to" tejun:"path"`
+	MovedTo string `toml:"moved_to" tejun:"path" doc:"Where a later step moves it on that host: the same file there means the transfer is done."`
 
 	sent string // SHA-256 of what Apply streamed
 }

@@ -18,11 +18,11 @@ import (
 // SHA-256, owner and mode.
 type Upload struct {
 	// Src is a local path, relative to the runbook's directory.
-	Src   string `toml:"src" tejun:"path"`
-	Dst   string `toml:"dst" tejun:"path"`
-	Owner string `toml:"owner"`
-	Group string `toml:"group"`
-	Mode  string `toml:"mode"`
+	Src   string `toml:"src" tejun:"path" doc:"The file on the machine running tejun, relative to the runbook's directory."`
+	Dst   string `toml:"dst" tejun:"path" doc:"Where it goes on the host."`
+	Owner string `toml:"owner" doc:"The user to own it; unset leaves the owner as it is."`
+	Group string `toml:"group" doc:"The group to own it; unset leaves the group as it is."`
+	Mode  string `toml:"mode" doc:"The permissions in octal; unset leaves them as they are."`
 	// become writes as this user through sudo, for places the login user
 	// may not write.
 	writeAs

@@ -18,10 +18,10 @@ import (
 // count. It changes nothing.
 type WaitFields struct {
 	RunAs
-	Argv []string `toml:"argv"`
+	Argv []string `toml:"argv" doc:"A read-only command printing tagged fields (p4 -ztag ...), run until expect holds."`
 	// Expect holds "FIELD OP VALUE" lines: OP is = (same text), != (other
 	// text) or > (a larger integer). VALUE may name an earlier step's field.
-	Expect []string `toml:"expect"`
+	Expect []string `toml:"expect" doc:"FIELD OP VALUE lines (OP: = same text, != other text, > larger integer); VALUE may name an earlier step's field."`
 
 	fields map[string]string // read by the last Check that held
 }

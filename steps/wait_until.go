@@ -12,8 +12,8 @@ import (
 // and interval say. It changes nothing.
 type WaitUntil struct {
 	RunAs
-	Argv    []string `toml:"argv"`
-	Pattern string   `toml:"pattern"`
+	Argv    []string `toml:"argv" doc:"A read-only command to run until its output matches."`
+	Pattern string   `toml:"pattern" doc:"The regular expression the output must match."`
 }
 
 func (w *WaitUntil) Validate() []Problem {

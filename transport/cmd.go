@@ -1,5 +1,9 @@
-// Package transport runs commands and moves files on a host. It knows nothing
-// of runbooks: steps describe what to run as a Cmd, and a connection runs it.
+// Package transport says what runs on a host and how it can fail: Cmd, its
+// quoting and sudo, the errors, and the Conn and Files a connection offers.
+// It knows nothing of runbooks (steps describe what to run as a Cmd) and
+// holds no connection itself: the SSH client is transport/ssh and the local
+// one transport/local, so a package that only describes or prints commands
+// (the model, the dry-run) is never built with a way to reach a host.
 package transport
 
 import (

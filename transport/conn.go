@@ -50,8 +50,9 @@ type Sizer interface {
 	SetSize(n int64)
 }
 
-// tellSize passes a file's size to w if it wants it.
-func tellSize(w io.Writer, stat func() (fs.FileInfo, error)) {
+// TellSize passes a file's size to w if it wants it: every Files
+// implementation's ReadFile calls it before the first byte.
+func TellSize(w io.Writer, stat func() (fs.FileInfo, error)) {
 	if s, ok := w.(Sizer); ok {
 		if fi, err := stat(); err == nil && fi.Mode().IsRegular() {
 			s.SetSize(fi.Size())
@@ -80,14 +81,19 @@ func Output(ctx context.Context, c Conn, cmd Cmd, stdin io.Reader) (string, erro
 	return out.String(), err
 }
 
-// tail keeps the last max bytes written to it: enough stderr to explain a
-// failure without holding a runaway command's whole output.
-type tail struct {
+// Tail keeps the last bytes written to it: enough stderr to explain a
+// failure without holding a runaway command's whole output. Every Conn
+// implementation keeps a command's stderr in one, so ExitError.Stderr has
+// the same bound whichever transport ran the command.
+type Tail struct {
 	buf []byte
 	max int
 }
 
-func (t *tail) Write(p []byte) (int, error) {
+// NewStderrTail keeps the last 64 KiB, the bound of ExitError.Stderr.
+func NewStderrTail() *Tail { return &Tail{max: stderrKept} }
+
+func (t *Tail) Write(p []byte) (int, error) {
 	t.buf = append(t.buf, p...)
 	if len(t.buf) > t.max {
 		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
@@ -95,6 +101,6 @@ func (t *tail) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (t *tail) String() string { return strings.TrimRight(string(t.buf), "\n") }
+func (t *Tail) String() string { return strings.TrimRight(string(t.buf), "\n") }
 
 const stderrKept = 64 << 10

@@ -21,6 +21,10 @@ var (
 	// ErrConnectionLost: the connection died while a command ran, so
 	// whether the command finished is unknown.
 	ErrConnectionLost = errors.New("connection lost")
+	// ErrNoSpace: the host's file system is full (ENOSPC, or no free blocks
+	// or inodes after a failed write). SFTP reports it only as a generic
+	// failure, which would send an operator looking in the wrong place.
+	ErrNoSpace = errors.New("no space left on the host")
 )
 
 // ExitError is a command that ran and exited non-zero.
@@ -77,9 +81,11 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, " / ")
 }
 
-// sudoRefusal recognises sudo's own refusals (sudo -n exits 1 before
-// running anything) so they are not mistaken for the command failing.
-func sudoRefusal(cmd Cmd, code int, stderr string) error {
+// SudoRefusal recognises sudo's own refusals (sudo -n exits 1 before
+// running anything) so they are not mistaken for the command failing. It
+// is exported for the connections in transport/ssh and transport/local,
+// which must classify a refusal the same way.
+func SudoRefusal(cmd Cmd, code int, stderr string) error {
 	if cmd.User == "" || code != 1 {
 		return nil
 	}

@@ -19,7 +19,7 @@ import (
 
 	"tejun/inventory/tomlsrc"
 	"tejun/runbook/mask"
-	"tejun/transport"
+	"tejun/transport/ssh"
 )
 
 // Exit codes. Scripts and CI branch on them, so they are part of the
@@ -216,12 +216,12 @@ var sshConfigFlag = &cli.StringFlag{Name: "ssh-config", Aliases: []string{"F"},
 
 // userConfig is how hosts are reached: the ssh client configuration of
 // -F, else $TEJUN_SSH_CONFIG, else ssh's usual files.
-func (a *App) userConfig(c *cli.Context) *transport.UserConfig {
+func (a *App) userConfig(c *cli.Context) *ssh.UserConfig {
 	file := c.String("ssh-config")
 	if file == "" {
 		file = a.getenv("TEJUN_SSH_CONFIG")
 	}
-	return transport.NewUserConfig(file, a.stderr)
+	return ssh.NewUserConfig(file, a.stderr)
 }
 
 func usageError(c *cli.Context, err error, _ bool) error {
@@ -260,9 +260,10 @@ func dashed(name string) string {
 }
 
 // colorFor decides styling for w: only a terminal gets color, and NO_COLOR
-// (any value) turns it off, as https://no-color.org asks.
+// set to anything but the empty string turns it off, as
+// https://no-color.org asks.
 func (a *App) colorFor(w io.Writer) bool {
-	if _, set := os.LookupEnv("NO_COLOR"); set || a.getenv("NO_COLOR") != "" {
+	if a.getenv("NO_COLOR") != "" {
 		return false
 	}
 	f, ok := w.(*os.File)

@@ -5,14 +5,18 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+	"unicode"
 
 	"tejun/runbook"
 	"tejun/runbook/run"
@@ -40,8 +44,12 @@ type Event struct {
 	Args            []string `json:"args,omitempty"`
 	Version         string   `json:"tejun_version,omitempty"`
 	SwappedRoles    string   `json:"swapped_roles,omitempty"`
+	// Lang is the run's language, which the labels are written in.
+	Lang string `json:"lang,omitempty"`
 
-	// step_start, step_end, command
+	// step_start, step_end, command. Step is the id, the same in every
+	// language: what a consumer keys on. Label is the manual's number as
+	// the terminal says it in the run's language (4-⑥, or 4-6 in English).
 	Step  string `json:"step,omitempty"`
 	Label string `json:"label,omitempty"`
 	Host  string `json:"host,omitempty"`
@@ -93,6 +101,9 @@ type eventLog struct {
 	// swap is the run's --swap-roles, recorded so that a resume cannot
 	// continue a run made the other way round.
 	swap string
+	// lang is the run's --lang: labels read as on the terminal, so an
+	// English CI log and its JSON say 4-6 alike.
+	lang string
 }
 
 func (l *eventLog) emit(e Event) {
@@ -108,11 +119,11 @@ func (l *eventLog) emit(e Event) {
 }
 
 func (l *eventLog) Started(st *runbook.Step, host string) {
-	l.emit(Event{Event: "step_start", Step: st.ID, Label: st.Label(), Host: host})
+	l.emit(Event{Event: "step_start", Step: st.ID, Label: st.LabelIn(l.lang), Host: host})
 }
 
 func (l *eventLog) Finished(ev run.Event) {
-	e := Event{Event: "step_end", Step: ev.Step.ID, Label: ev.Step.Label(), Host: ev.Host, Status: string(ev.Status),
+	e := Event{Event: "step_end", Step: ev.Step.ID, Label: ev.Step.LabelIn(l.lang), Host: ev.Host, Status: string(ev.Status),
 		Reason: ev.Reason, Error: ev.Error, StderrTail: ev.Stderr}
 	if ev.Host != "" {
 		e.DurationMS = ms(ev.Duration)
@@ -140,7 +151,7 @@ func (l *eventLog) start(rbPath, invPath string, args []string) {
 		invPath = abs
 	}
 	l.emit(Event{Event: "run_start", Runbook: rbPath, RunbookSHA256: fileSHA256(rbPath, nil), Inventory: invPath,
-		InventorySHA256: fileSHA256(invPath, nil), User: who, Machine: machine, Args: args, Version: Version(), SwappedRoles: l.swap})
+		InventorySHA256: fileSHA256(invPath, nil), User: who, Machine: machine, Args: args, Version: Version(), SwappedRoles: l.swap, Lang: l.lang})
 }
 
 func (l *eventLog) end(r *run.Result, exit int, d time.Duration) {
@@ -165,7 +176,9 @@ func (l *eventLog) abandoned() {
 }
 
 // auditDir is where run records go: $XDG_STATE_HOME/tejun/runs, else
-// ~/.local/state/tejun/runs.
+// ~/.local/state/tejun/runs. It is refused if someone else could have
+// put or changed a record there (privateDirs): --resume skips what a
+// record says is done, and a reviewer believes what a report shows.
 func auditDir(getenv func(string) string) (string, error) {
 	base := getenv("XDG_STATE_HOME")
 	if base == "" {
@@ -175,11 +188,52 @@ func auditDir(getenv func(string) string) (string, error) {
 		}
 		base = filepath.Join(home, ".local", "state")
 	}
-	return filepath.Join(base, "tejun", "runs"), nil
+	dir := filepath.Join(base, "tejun", "runs")
+	return dir, privateDirs(base, dir)
+}
+
+// privateDirs checks base and the directories under it down to dir, as
+// OpenSSH's StrictModes checks ~/.ssh: each must be owned by this user
+// (or root) and writable by nobody else, symlinks followed. A base shared
+// with the sticky bit (XDG_STATE_HOME=/tmp) is fine: others can add to it
+// but not take or rename what is ours, and a tejun directory they made
+// there is not ours. One that does not exist yet is no problem.
+func privateDirs(base, dir string) error {
+	for p := dir; ; p = filepath.Dir(p) {
+		if err := privatePath(p, p == base, true); err != nil {
+			return err
+		}
+		if p == base || p == filepath.Dir(p) {
+			return nil
+		}
+	}
+}
+
+// privatePath refuses path if another user could write to it or, with
+// ours, owns it; stickyOK lets a root-owned directory with the sticky bit
+// (/tmp) be shared.
+func privatePath(path string, stickyOK, ours bool) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	st, _ := fi.Sys().(*syscall.Stat_t)
+	if ours && st != nil && int(st.Uid) != os.Geteuid() && st.Uid != 0 {
+		return fmt.Errorf("bad owner for %s: owned by uid %d, not you (uid %d): another user could have written what --resume and tejun report believe of past runs; use a directory of your own (XDG_STATE_HOME)", path, st.Uid, os.Geteuid())
+	}
+	if fi.Mode().Perm()&0o022 != 0 && !(stickyOK && fi.Mode()&fs.ModeSticky != 0 && st != nil && st.Uid == 0) {
+		return fmt.Errorf("bad permissions on %s: writable by others (mode %04o): anyone could change what --resume and tejun report believe of past runs; chmod go-w %s", path, fi.Mode().Perm(), path)
+	}
+	return nil
 }
 
 // openAudit creates the record of this run; its name sorts by time and
-// names the runbook, so the last run of a runbook is easy to find.
+// names the runbook, so the last run of a runbook is easy to find. It is
+// 0600 from its first byte (created so, never chmodded) and never an
+// existing file or symlink (O_EXCL).
 func openAudit(getenv func(string) string, rb *runbook.Runbook, runID string) (*os.File, error) {
 	dir, err := auditDir(getenv)
 	if err != nil {
@@ -188,11 +242,18 @@ func openAudit(getenv func(string) string, rb *runbook.Runbook, runID string) (*
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
+	// Again: what MkdirAll made is checked as what it found.
+	if _, err := auditDir(getenv); err != nil {
+		return nil, err
+	}
+	// The runbook's name as letters, digits and . _ - only: the path is
+	// printed after every run, where a control character would drive the
+	// terminal.
 	name := strings.Map(func(r rune) rune {
-		if r == '/' || r == ' ' {
-			return '_'
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '-' || r == '_' {
+			return r
 		}
-		return r
+		return '_'
 	}, rb.Name)
 	return os.OpenFile(filepath.Join(dir, fmt.Sprintf("%s-%s.jsonl", runID, name)), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 }

@@ -16,6 +16,7 @@ import (
 	"tejun/runbook/mask"
 	"tejun/runbook/run"
 	"tejun/transport"
+	"tejun/transport/ssh"
 )
 
 func (a *App) hostsCommand() *cli.Command {
@@ -88,7 +89,7 @@ func (a *App) hostsCommand() *cli.Command {
 // showConfig prints each host's resolved settings, one "key value" line
 // each as ssh -G does, under a "host NAME" line. A host that cannot be
 // resolved is reported and makes the exit code invalid.
-func (a *App) showConfig(inv *inventory.Inventory, userCfg *transport.UserConfig) error {
+func (a *App) showConfig(inv *inventory.Inventory, userCfg *ssh.UserConfig) error {
 	bad := 0
 	for i, h := range inv.Hosts {
 		if i > 0 {
@@ -117,7 +118,7 @@ func (a *App) showConfig(inv *inventory.Inventory, userCfg *transport.UserConfig
 
 // probe connects to one host and asks whether sudo -n works for the user
 // the host's commands run as (root, when none is set).
-func probe(ctx context.Context, inv *inventory.Inventory, h *inventory.Host, userCfg *transport.UserConfig) []string {
+func probe(ctx context.Context, inv *inventory.Inventory, h *inventory.Host, userCfg *ssh.UserConfig) []string {
 	row := []string{h.Name, fmt.Sprintf("%s:%d", h.Address, h.SSH.Port), "", "", ""}
 	start := time.Now()
 	var conn transport.Conn
@@ -126,10 +127,10 @@ func probe(ctx context.Context, inv *inventory.Inventory, h *inventory.Host, use
 		conn, err = run.Dial(ctx, inv, h, userCfg)
 	} else {
 		// The address shown is the one ssh_config resolves to.
-		var cfg transport.SSHConfig
+		var cfg ssh.Config
 		if cfg, err = run.Resolve(inv, h, userCfg); err == nil {
 			row[1] = net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.Port))
-			conn, err = transport.DialSSH(ctx, cfg)
+			conn, err = ssh.Dial(ctx, cfg)
 		}
 	}
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"tejun/runbook/runbooktest"
 )
 
 // TestShowConfig: hosts --show-config prints what ssh_config (given by -F
@@ -31,8 +33,7 @@ Host *
   Port 2201
   ConnectTimeout 7
 `), 0o600)
-	inv := filepath.Join(dir, "inventory.toml")
-	os.WriteFile(inv, []byte(`
+	inv := runbooktest.Write(t, dir, "inventory.toml", `
 [hosts.db]
 [hosts.web]
 address = "10.0.0.6"
@@ -41,7 +42,7 @@ user = "deploy"
 identity_file = "`+filepath.Join(dir, "keys", "web")+`"
 [hosts.app]
 address = "10.0.0.6"
-`), 0o600)
+`)
 	show := func(env map[string]string, args ...string) string {
 		var out, errb bytes.Buffer
 		a := New(nil, &out, &errb, WithEnv(func(k string) string { return env[k] }))

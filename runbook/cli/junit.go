@@ -2,7 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -18,10 +20,13 @@ type junitReport struct {
 	mu    sync.Mutex
 	suite junit.Testsuite
 	start time.Time
+	// lang is the run's: a test case is named as the terminal names the
+	// step (4-6 in English), then by its id, which every language shares.
+	lang string
 }
 
-func newJUnit(rb *runbook.Runbook, hostname string) *junitReport {
-	return &junitReport{suite: junit.Testsuite{Name: rb.Name, Hostname: hostname, Package: rb.File}, start: time.Now()}
+func newJUnit(rb *runbook.Runbook, hostname, lang string) *junitReport {
+	return &junitReport{suite: junit.Testsuite{Name: rb.Name, Hostname: hostname, Package: rb.File}, start: time.Now(), lang: lang}
 }
 
 func (j *junitReport) Started(*runbook.Step, string)     {}
@@ -33,7 +38,7 @@ func (j *junitReport) Finished(ev run.Event) {
 		host = "-"
 	}
 	tc := junit.Testcase{
-		Name:      fmt.Sprintf("%s %s @ %s", ev.Step.Label(), ev.Step.ID, host),
+		Name:      fmt.Sprintf("%s %s @ %s", ev.Step.LabelIn(j.lang), ev.Step.ID, host),
 		Classname: j.suite.Name,
 		Time:      fmt.Sprintf("%.3f", ev.Duration.Seconds()),
 	}
@@ -57,28 +62,28 @@ func (j *junitReport) write(path string) error {
 	j.suite.SetTimestamp(j.start)
 	var all junit.Testsuites
 	all.AddSuite(j.suite)
-	f, err := createPrivate(path)
-	if err != nil {
-		return err
-	}
-	if err := all.WriteXML(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return writePrivate(path, all.WriteXML)
 }
 
-// createPrivate opens path for a report that may hold command output,
-// readable by its owner only from the first byte written: a new file is
-// made 0600, an existing one is emptied and made 0600 before any write.
-func createPrivate(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+// writePrivate writes a report that may hold command output to path,
+// readable by its owner only from the first byte: a new 0600 file in the
+// same directory, renamed over path once complete. Whatever path was (a
+// symlink or hard link someone left in /tmp, often for a tejun run as
+// root) is replaced, never written through, and a CI job never reads half
+// a report.
+func writePrivate(path string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := f.Chmod(0o600); err != nil {
+	defer os.Remove(f.Name()) // after the rename, nothing
+	// os.CreateTemp makes it 0600.
+	if err := write(f); err != nil {
 		f.Close()
-		return nil, err
+		return err
 	}
-	return f, nil
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"tejun/runbook"
@@ -18,7 +19,7 @@ func TestJUnitWrittenPrivate(t *testing.T) {
 	}
 	os.Chmod(old, 0o644) // whatever the umask
 	for _, p := range []string{fresh, old} {
-		j := newJUnit(&runbook.Runbook{Name: "r", File: "r.toml"}, "m")
+		j := newJUnit(&runbook.Runbook{Name: "r", File: "r.toml"}, "m", "ja")
 		if err := j.write(p); err != nil {
 			t.Fatal(err)
 		}
@@ -28,6 +29,36 @@ func TestJUnitWrittenPrivate(t *testing.T) {
 		}
 		if fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: mode %o, want 600", filepath.Base(p), fi.Mode().Perm())
+		}
+	}
+}
+
+// --junit /tmp/report.xml where someone put a symlink (or a hard link) to
+// another file: that file is not written (tejun often runs as root); the
+// path itself becomes the report, complete or not at all.
+func TestJUnitNotThroughALink(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("precious\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sym, hard := filepath.Join(dir, "sym.xml"), filepath.Join(dir, "hard.xml")
+	os.Symlink(victim, sym)
+	os.Link(victim, hard)
+	for _, p := range []string{sym, hard} {
+		j := newJUnit(&runbook.Runbook{Name: "r", File: "r.toml"}, "m", "ja")
+		if err := j.write(p); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(victim); string(b) != "precious\n" {
+			t.Fatalf("%s: the linked file was overwritten: %q", filepath.Base(p), b)
+		}
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v, want a 0600 file", filepath.Base(p), fi.Mode(), err)
+		}
+		if b, _ := os.ReadFile(p); !strings.Contains(string(b), "<testsuites") {
+			t.Errorf("%s holds %q", filepath.Base(p), b)
 		}
 	}
 }

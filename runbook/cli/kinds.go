@@ -74,9 +74,11 @@ func kindTraits(k steps.Kind) string {
 	return flags
 }
 
-// param is one parameter of a kind, read from its struct.
+// param is one parameter of a kind, read from its struct. doc is its doc
+// struct tag, on the field's line: a new parameter without one fails
+// TestEveryParameterDocumented.
 type param struct {
-	key, typ, def string
+	key, typ, def, doc string
 }
 
 // kindParams reads a kind's parameters from its struct's toml tags (and
@@ -106,7 +108,7 @@ func kindParams(t reflect.Type) []param {
 		if name == "" {
 			continue
 		}
-		out = append(out, param{key: name, typ: tomlType(f.Type, f.Tag.Get("tejun")), def: f.Tag.Get("default")})
+		out = append(out, param{key: name, typ: tomlType(f.Type, f.Tag.Get("tejun")), def: f.Tag.Get("default"), doc: f.Tag.Get("doc")})
 	}
 	return out
 }
@@ -181,6 +183,10 @@ func (a *App) describeKind(w io.Writer, k steps.Kind) {
 			note = "required: " + strings.Join(msgs, "; ")
 		}
 		fmt.Fprintf(w, "    %-*s  %-*s  %s\n", kw, p.key, tw, p.typ, note)
+		indent := strings.Repeat(" ", 4+kw+2)
+		for _, l := range wrap(p.doc, docWidth-len(indent)) {
+			fmt.Fprintln(w, indent+l)
+		}
 	}
 	for _, g := range general {
 		fmt.Fprintf(w, "    (%s)\n", g)
@@ -219,6 +225,15 @@ func (a *App) kindExample(kind string) (string, string) {
 		var block []string
 		inStep := false
 		flush := func() string {
+			// Comments after a step's last key introduce the table that
+			// follows (the next step or section), not this example.
+			for len(block) > 0 {
+				t := strings.TrimSpace(block[len(block)-1])
+				if t != "" && !strings.HasPrefix(t, "#") {
+					break
+				}
+				block = block[:len(block)-1]
+			}
 			for _, l := range block {
 				if strings.TrimSpace(l) == want {
 					return strings.Join(block, "\n")
@@ -247,4 +262,29 @@ func (a *App) kindExample(kind string) (string, string) {
 		}
 	}
 	return "", ""
+}
+
+// docWidth is where a parameter's description wraps: a terminal's 80
+// columns less a margin, so the reference reads the same in a pager and in
+// a man page.
+const docWidth = 78
+
+// wrap breaks s into lines of at most width columns, between words.
+func wrap(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		if line != "" && len(line)+1+len(w) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
 }

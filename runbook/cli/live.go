@@ -26,20 +26,31 @@ type liveBlock struct {
 	w io.Writer
 	// size is the terminal's width and height, asked at each redraw: a
 	// line wider than the terminal wraps, and the erase would then miss it.
-	size   func() (int, int)
-	drawn  int  // lines of the block on the screen now
+	size func() (int, int)
+	// drawn are the display widths of the block's lines on the screen
+	// now: a terminal narrowed since (most rewrap what they show) holds
+	// a line in more rows than one.
+	drawn  []int
 	paused bool // a prompt is up
 	held   []string
+	// closed is set when the run is over: the block is off the screen for
+	// good, and what is written after goes where the summary is, with
+	// nothing drawn back under it that no erase would take away.
+	closed bool
 }
 
 // erase returns the sequence that takes the block off the screen: up to
 // its first line, then clear to the end of the screen.
 func (b *liveBlock) erase() string {
-	if b.drawn == 0 {
+	if len(b.drawn) == 0 {
 		return ""
 	}
-	n := b.drawn
-	b.drawn = 0
+	width, _ := b.size()
+	n := 0
+	for _, w := range b.drawn {
+		n += max(1, (w+width-1)/width) // each line was cut to the width it was drawn at
+	}
+	b.drawn = nil
 	return "\r\x1b[" + strconv.Itoa(n) + "A\x1b[J"
 }
 
@@ -52,15 +63,25 @@ func (b *liveBlock) fit(lines []string) string {
 		lines = append(lines[:rows-1:rows-1], fmt.Sprintf("  … and %d more running", more))
 	}
 	var s strings.Builder
+	b.drawn = b.drawn[:0]
 	for _, l := range lines {
-		s.WriteString(ansi.Truncate(l, width-1, "…") + "\n")
+		// Cut by display width (a Japanese character takes two columns),
+		// one short of the edge: a line that fills the last column leaves
+		// the cursor there on some terminals, wrapping on others.
+		l = ansi.Truncate(oneRow(l), width-1, "…")
+		s.WriteString(l + "\n")
+		b.drawn = append(b.drawn, ansi.StringWidth(l))
 	}
-	b.drawn = len(lines)
 	return s.String()
 }
 
+// oneRow keeps a line to one row of known width: mask.Visible leaves
+// newlines and tabs (a host's name may hold them), and the erase counts
+// one row per line, with widths that know no tab stops.
+var oneRow = strings.NewReplacer("\n", "↵", "\t", " ").Replace
+
 func (b *liveBlock) redraw(lines []string) {
-	if b.paused {
+	if b.paused || b.closed {
 		return
 	}
 	io.WriteString(b.w, b.erase()+b.fit(lines))
@@ -73,13 +94,17 @@ func (b *liveBlock) print(stay, lines []string) {
 		b.held = append(b.held, stay...)
 		return
 	}
+	if b.closed {
+		io.WriteString(b.w, strings.Join(stay, "\n")+"\n")
+		return
+	}
 	io.WriteString(b.w, b.erase()+strings.Join(stay, "\n")+"\n"+b.fit(lines))
 }
 
 // around runs write (to another stream of this terminal) with the block
 // off the screen.
 func (b *liveBlock) around(write func(), lines []string) {
-	if b.paused {
+	if b.paused || b.closed {
 		write()
 		return
 	}
@@ -100,7 +125,10 @@ func (b *liveBlock) resume(lines []string) {
 		s.WriteString(l + "\n")
 	}
 	b.held = nil
-	io.WriteString(b.w, s.String()+b.fit(lines))
+	if !b.closed {
+		s.WriteString(b.fit(lines))
+	}
+	io.WriteString(b.w, s.String())
 }
 
 func (b *liveBlock) clear() {
@@ -109,6 +137,7 @@ func (b *liveBlock) clear() {
 		b.resume(nil)
 	}
 	io.WriteString(b.w, b.erase())
+	b.closed = true
 }
 
 // liveLines are the running steps, oldest first, each with a spinner, how
@@ -120,7 +149,11 @@ func (h *human) liveLines() []string {
 	if !h.anyStarted && !h.begun.IsZero() {
 		// Every host is reached and locked before the first step: an
 		// unreachable one can take its ConnectTimeout.
-		lines = append(lines, h.spin.Render(spin)+" connecting to the hosts and taking their run locks "+h.faint.Render(elapsed(now.Sub(h.begun))))
+		what := " connecting to the hosts and taking their run locks "
+		if h.plan {
+			what = " connecting to the hosts "
+		}
+		lines = append(lines, h.spin.Render(spin)+what+h.faint.Render(elapsed(now.Sub(h.begun))))
 	}
 	for _, t := range h.running {
 		lines = append(lines, h.spin.Render(spin)+" "+h.stepLine(t.step, t.host, h.faint.Render(fmt.Sprintf("%-8s", elapsed(now.Sub(t.start)))), spaced(progressText(t, now)), ""))

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"tejun/runbook"
+	"tejun/runbook/render"
 	"tejun/runbook/run"
 )
 
@@ -201,5 +202,99 @@ func TestPlainHoldsForAPrompt(t *testing.T) {
 	release()
 	if got := buf.String(); got != "2026-12-01T09:00:00Z 3-1   wipe                         n2         started\n" {
 		t.Errorf("after the answer: %q", got)
+	}
+}
+
+// A terminal narrowed under the live lines rewraps them: the erase goes
+// up every row they take now, and the redraw cuts each line to the new
+// width by display width, a Japanese character counting two columns.
+func TestLiveNarrowedTerminal(t *testing.T) {
+	var buf bytes.Buffer
+	width := 100
+	b := &liveBlock{w: &buf, size: func() (int, int) { return width, 30 }}
+	b.redraw([]string{strings.Repeat("x", 90), "short"})
+	width = 40
+	buf.Reset()
+	b.redraw([]string{"復元中の手順" + strings.Repeat("あ", 30)})
+	got := buf.String()
+	// 90 columns are 3 rows of 40 now, "short" one: 4 rows up.
+	if !strings.HasPrefix(got, "\r\x1b[4A\x1b[J") {
+		t.Fatalf("erase after narrowing: %q", got)
+	}
+	line := strings.TrimSuffix(strings.TrimPrefix(got, "\r\x1b[4A\x1b[J"), "\n")
+	if w := render.Width(line); w > 39 || !strings.HasSuffix(line, "…") {
+		t.Errorf("a line of %d columns on a 40-column terminal: %q", w, line)
+	}
+	// Unchanged width: one row a line.
+	buf.Reset()
+	b.redraw(nil)
+	if got := buf.String(); got != "\r\x1b[1A\x1b[J" {
+		t.Errorf("erase at the same width: %q", got)
+	}
+}
+
+// A live line is one row whatever the inventory's names hold: a newline or
+// a tab (which mask.Visible leaves) would make it two rows, or wider than
+// the terminal, and the erase would leave a row behind each redraw.
+func TestLiveLineIsOneRow(t *testing.T) {
+	var buf bytes.Buffer
+	h, _ := testHuman(&buf, true, 40, 30)
+	h.Started(step("s", 1), "db\n01")
+	h.Started(step("t", 2), "db\t\t\t\t\t\t02")
+	buf.Reset()
+	h.tick()
+	rows := strings.Split(strings.TrimSuffix(strings.TrimPrefix(buf.String(), "\r\x1b[2A\x1b[J"), "\n"), "\n")
+	if len(rows) != 2 {
+		t.Fatalf("2 live lines drew %d rows: %q", len(rows), buf.String())
+	}
+	for _, r := range rows {
+		if strings.ContainsRune(r, '\t') || len([]rune(r)) > 39 {
+			t.Errorf("row %q may be wider than the 40-column terminal", r)
+		}
+	}
+}
+
+// Once the run is over the live lines are gone for good: a message written
+// after (a late interrupt's notice) or a late line does not draw them back
+// under the summary, where nothing would erase them.
+func TestNoLiveLinesAfterTheRun(t *testing.T) {
+	var buf, errBuf bytes.Buffer
+	h, _ := testHuman(&buf, true, 100, 30)
+	h.begun = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC) // no step started: "connecting"
+	h.Started(step("left", 1), "n1")                       // and one whose end never came
+	h.finish()
+	buf.Reset()
+	h.writer(&errBuf).Write([]byte("tejun: interrupted\n"))
+	h.Log(step("late", 2), "n1", "late line")
+	if strings.Contains(buf.String(), "left") || strings.Contains(buf.String(), "\x1b[") || errBuf.String() != "tejun: interrupted\n" {
+		t.Errorf("after the run: screen %q, stderr %q", buf.String(), errBuf.String())
+	}
+	if !strings.Contains(buf.String(), "late line") {
+		t.Errorf("a line after the run was lost: %q", buf.String())
+	}
+}
+
+// A reason of several lines (a file's diff, whose old lines are the
+// host's) keeps its lines under the reason, and off a terminal each of
+// them starts with the time like every other line: none can pass for a
+// step's line of its own.
+func TestMultiLineReasonStaysUnderIt(t *testing.T) {
+	var buf bytes.Buffer
+	first := "3-1   conf                         h1         changed    0.00s  "
+	under := strings.Repeat(" ", len(first))
+	h, _ := testHuman(&buf, false, 0, 0)
+	h.Finished(run.Event{Step: step("conf", 1), Host: "h1", Status: run.Changed, Reason: "/f differs:\n-3-2   other  h1  ok\n+b"})
+	want := "2026-12-01T09:00:00Z " + first + "/f differs:\n" +
+		"2026-12-01T09:00:00Z " + under + "-3-2   other  h1  ok\n" +
+		"2026-12-01T09:00:00Z " + under + "+b\n"
+	if got := buf.String(); got != want {
+		t.Errorf("plain:\n%s\nwant:\n%s", got, want)
+	}
+	buf.Reset()
+	h, _ = testHuman(&buf, true, 200, 30)
+	h.Finished(run.Event{Step: step("conf", 1), Host: "h1", Status: run.Changed, Reason: "/f differs:\n+b"})
+	want = first + "/f differs:\n" + under + "+b\n"
+	if got := buf.String(); got != want {
+		t.Errorf("live:\n%q\nwant:\n%q", got, want)
 	}
 }

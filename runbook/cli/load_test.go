@@ -3,9 +3,10 @@ package cli
 import (
 	"bytes"
 	"context"
-	"os"
 	"strings"
 	"testing"
+
+	"tejun/runbook/runbooktest"
 )
 
 // tejun check on a device or a FIFO answers at once, with a problem.
@@ -38,10 +39,8 @@ func TestLoadHonoursInterrupt(t *testing.T) {
 // check prints a warning for each value pasted unquoted into shell text.
 func TestCheckWarnsOnUnsafeRaw(t *testing.T) {
 	dir := t.TempDir()
-	rb := dir + "/rb.toml"
-	inv := dir + "/inv.toml"
-	write(t, inv, "[hosts.a]\naddress = \"127.0.0.1\"\n")
-	write(t, rb, `[runbook]
+	inv := runbooktest.Write(t, dir, "inv.toml", "[hosts.a]\naddress = \"127.0.0.1\"\n")
+	rb := runbooktest.Write(t, dir, "rb.toml", `[runbook]
 name = "r"
 [vars]
 v = "x"
@@ -59,13 +58,6 @@ shell = "echo {{ vars.v | unsafe_raw }}"
 	code := New(nil, &out, &errOut).Run(context.Background(), []string{"tejun", "check", "-i", inv, rb})
 	if code != ExitOK || !strings.Contains(errOut.String(), rb+":13: warning: step c: shell: {{ vars.v | unsafe_raw }}") {
 		t.Errorf("exit %d, stderr %q", code, errOut.String())
-	}
-}
-
-func write(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
 	}
 }
 

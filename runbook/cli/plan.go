@@ -12,6 +12,7 @@ import (
 
 	"tejun/runbook"
 	"tejun/runbook/mask"
+	"tejun/runbook/msg"
 	"tejun/runbook/render"
 	"tejun/runbook/run"
 	"tejun/steps"
@@ -67,7 +68,19 @@ func (a *App) plan(c *cli.Context) error {
 		return invalid(err)
 	}
 	col := &planCollector{}
-	res, err := run.Run(c.Context, l.binding, opt, col)
+	// The checks' progress goes to stderr, the plan itself to stdout: a
+	// plan saved to a file, diffed or pasted into a ticket holds the plan
+	// only. On a terminal it is one live line per running check and host,
+	// gone when the plan is printed; off one (CI), stamped lines.
+	prog := newHuman(a.stderr, l.binding, lang, false, a.colorFor(a.stderr))
+	prog.plan = true
+	prog.live = a.liveFor(a.stderr)
+	prog.start()
+	defer prog.finish()
+	a.setScreen(prog.writer(a.stderr))
+	defer a.setScreen(nil)
+	res, err := run.Run(c.Context, l.binding, opt, reporters{col, prog})
+	prog.finish()
 	if err != nil {
 		return invalid(err)
 	}
@@ -182,6 +195,7 @@ func writePlan(w io.Writer, l *loaded, lang string, markdown bool, order []*runb
 			if e.Error != "" {
 				reason = e.Error
 			}
+			reason = msg.Translate(lang, reason)
 			host := e.Host
 			if host == "" {
 				host = "-"

@@ -5,8 +5,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"tejun/runbook/mask"
 )
@@ -20,17 +24,31 @@ import (
 type prompter struct {
 	out   io.Writer
 	mu    sync.Mutex // one question on screen at a time
-	lines chan string
+	lines chan typed
 	err   chan error
 	start sync.Once
 	in    io.Reader
 	// hold clears the live display for the question and returns what
 	// brings it back; nil when there is none.
 	hold func() func()
+	// flush drops what the terminal holds unread; set for a terminal,
+	// where what was typed before a question is not its answer.
+	flush func()
+}
+
+// typed is a line of input and when it was read.
+type typed struct {
+	line string
+	at   time.Time
 }
 
 func newPrompter(in io.Reader, out io.Writer) *prompter {
-	return &prompter{in: in, out: out, lines: make(chan string), err: make(chan error, 1)}
+	return &prompter{in: in, out: out, lines: make(chan typed), err: make(chan error, 1)}
+}
+
+// flushInput drops the input f's terminal holds unread (tcflush TCIFLUSH).
+func flushInput(f *os.File) func() {
+	return func() { unix.IoctlSetInt(int(f.Fd()), unix.TCFLSH, unix.TCIFLUSH) }
 }
 
 // read runs once, for the life of the process: a terminal read cannot be
@@ -40,7 +58,7 @@ func (p *prompter) read() {
 	for {
 		line, err := r.ReadString('\n')
 		if line != "" {
-			p.lines <- line
+			p.lines <- typed{line, time.Now()}
 		}
 		if err != nil {
 			p.err <- err
@@ -60,16 +78,29 @@ func (p *prompter) Ask(ctx context.Context, question string) (bool, error) {
 	if p.hold != nil {
 		defer p.hold()()
 	}
+	// On a terminal, what was typed while no question was up (an Enter
+	// pressed twice, a "y" typed ahead during a long step) is not the
+	// answer to this one, which may be destructive: the terminal's unread
+	// input is dropped, and a line read before the question was shown.
+	if p.flush != nil {
+		p.flush()
+	}
+	asked := time.Now()
 	fmt.Fprintf(p.out, "%s [y/N] ", mask.Visible(question))
-	select {
-	case line := <-p.lines:
-		ans := strings.ToLower(strings.TrimSpace(line))
-		return ans == "y" || ans == "yes", nil
-	case err := <-p.err:
-		p.err <- err // every later question fails the same way
-		return false, err
-	case <-ctx.Done():
-		fmt.Fprintln(p.out)
-		return false, ctx.Err()
+	for {
+		select {
+		case l := <-p.lines:
+			if p.flush != nil && l.at.Before(asked) {
+				continue
+			}
+			ans := strings.ToLower(strings.TrimSpace(l.line))
+			return ans == "y" || ans == "yes", nil
+		case err := <-p.err:
+			p.err <- err // every later question fails the same way
+			return false, err
+		case <-ctx.Done():
+			fmt.Fprintln(p.out)
+			return false, ctx.Err()
+		}
 	}
 }

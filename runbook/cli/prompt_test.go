@@ -97,3 +97,45 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// What the operator typed while no question was up (an Enter pressed
+// twice, a "y" typed ahead during a long step) must not answer the next
+// question, a destructive one perhaps, before it is even read: on a
+// terminal, input from before a question is dropped, as Ansible's pause
+// flushes it.
+func TestTypeAheadDoesNotAnswer(t *testing.T) {
+	tty, master := openPTYPair(t)
+	p := newPrompter(tty, io.Discard)
+	p.flush = flushInput(tty)
+	answer := func() chan bool {
+		c := make(chan bool, 1)
+		go func() {
+			ok, _ := p.Ask(context.Background(), "destroy?")
+			c <- ok
+		}()
+		return c
+	}
+	first := answer()
+	time.Sleep(100 * time.Millisecond)
+	master.Write([]byte("n\n"))
+	if <-first {
+		t.Fatal("n read as yes")
+	}
+	master.Write([]byte("y\ny\n")) // typed ahead, no question up
+	time.Sleep(200 * time.Millisecond)
+	second := answer()
+	select {
+	case ok := <-second:
+		t.Fatalf("typed-ahead input answered the question before it was asked (yes: %v)", ok)
+	case <-time.After(300 * time.Millisecond):
+	}
+	master.Write([]byte("n\n"))
+	select {
+	case ok := <-second:
+		if ok {
+			t.Error("the answer after the question was n, read as yes")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the answer typed after the question was not read")
+	}
+}

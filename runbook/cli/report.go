@@ -3,15 +3,19 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
+	"golang.org/x/sys/unix"
 
 	"tejun/runbook"
 	"tejun/runbook/mask"
+	"tejun/runbook/msg"
 	"tejun/runbook/run"
 )
 
@@ -44,6 +48,10 @@ type human struct {
 	stop       chan struct{}
 	stopped    sync.WaitGroup
 	skips      *skipped // said once, grouped by cause, in the summary
+	// plan is set for tejun plan's progress: no run lock is taken, and a
+	// finished check leaves no line on a terminal (the plan that follows
+	// says it), only a stamped verdict off one.
+	plan bool
 }
 
 // task is a step running on a host.
@@ -97,9 +105,17 @@ func (h *human) start() {
 		h.live.redraw(h.liveLines())
 	}
 	h.mu.Unlock()
+	// A resized terminal is redrawn at once, cut to its new width, rather
+	// than at the next tick: a narrowed one has rewrapped the live lines
+	// into rows that the next erase must reach (liveBlock.erase).
+	winch := make(chan os.Signal, 1)
+	if h.live != nil {
+		signal.Notify(winch, unix.SIGWINCH)
+	}
 	h.stopped.Add(1)
 	go func() {
 		defer h.stopped.Done()
+		defer signal.Stop(winch)
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
@@ -107,6 +123,8 @@ func (h *human) start() {
 			case <-h.stop:
 				return
 			case <-t.C:
+				h.tick()
+			case <-winch:
 				h.tick()
 			}
 		}
@@ -186,6 +204,18 @@ func (h *human) Finished(ev run.Event) {
 			break
 		}
 	}
+	if h.plan {
+		if h.live != nil {
+			h.live.redraw(h.liveLines())
+			return
+		}
+		dur := ""
+		if ev.Host != "" {
+			dur = h.faint.Render(fmt.Sprintf(" %6.2fs", ev.Duration.Seconds()))
+		}
+		h.printLocked(h.stepLine(ev.Step, ev.Host, planWord(h.lang, ev.Status), dur, ""))
+		return
+	}
 	if ev.Status == run.Skipped && ev.Reason != "" {
 		h.skips.add(ev)
 		return
@@ -211,7 +241,11 @@ func (h *human) stepLine(st *runbook.Step, host, status, dur, detail string) str
 	}
 	line := fmt.Sprintf("%-5s %-28s %-10s %s", st.LabelIn(h.lang), trim(mask.Visible(st.ID), 28), host, status) + dur
 	if detail != "" {
-		line += "  " + mask.Visible(detail)
+		line += "  "
+		// A reason's further lines (a diff, with the host's old lines)
+		// go under its first, where they cannot pass for a step's line.
+		under := "\n" + strings.Repeat(" ", lipgloss.Width(line))
+		line += strings.ReplaceAll(strings.TrimRight(mask.Visible(msg.Translate(h.lang, detail)), "\n"), "\n", under)
 	}
 	return line
 }
@@ -236,7 +270,9 @@ func (h *human) printLocked(lines ...string) {
 	}
 	var b strings.Builder
 	for _, l := range lines {
-		b.WriteString(h.now().Format(stampFormat) + " " + l + "\n")
+		for _, row := range strings.Split(l, "\n") { // every row stamped
+			b.WriteString(h.now().Format(stampFormat) + " " + row + "\n")
+		}
 	}
 	if h.plainHeld != nil {
 		h.plainHeld.WriteString(b.String()) // stamped when it happened

@@ -22,7 +22,7 @@ func (a *App) reportCommand() *cli.Command {
 		ArgsUsage: "[RUN]  (a run id or an audit record's path; default: the last run, from " +
 			"$XDG_STATE_HOME/tejun/runs)",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "lang", Value: "ja", Usage: "language of the report: ja or en"},
+			langFlag("language of the report"),
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, markdown (GFM) or html (one self-contained page)"},
 			&cli.StringFlag{Name: "runbook", Usage: "read the runbook from this `FILE` instead of the path the record names (it must be the same file: SHA-256 checked)"},
 			&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "read the inventory from this `FILE` instead of the path the record names (SHA-256 checked)"},
@@ -32,7 +32,8 @@ func (a *App) reportCommand() *cli.Command {
 }
 
 func (a *App) report(c *cli.Context) error {
-	if err := oneOf("lang", c.String("lang"), "ja", "en"); err != nil {
+	lang, err := a.lang(c)
+	if err != nil {
 		return err
 	}
 	if err := oneOf("format", c.String("format"), "text", "markdown", "html"); err != nil {
@@ -50,6 +51,9 @@ func (a *App) report(c *cli.Context) error {
 		return invalid(fmt.Errorf("audit record: %v", err))
 	}
 	defer f.Close()
+	if err := trustedRecord(f, path); err != nil {
+		return invalid(err)
+	}
 	rec, err := report.Read(f)
 	if err != nil {
 		return invalid(fmt.Errorf("%s: %v", path, err))
@@ -59,7 +63,7 @@ func (a *App) report(c *cli.Context) error {
 		return err
 	}
 	return report.Write(a.stdout, rec, b, report.Options{
-		Lang: c.String("lang"), Format: c.String("format"), RecordPath: path,
+		Lang: lang, Format: c.String("format"), RecordPath: path,
 		Color: c.String("format") == "text" && a.colorFor(a.stdout),
 	})
 }
@@ -158,4 +162,27 @@ func short(sha string) string {
 		return "(none)"
 	}
 	return sha
+}
+
+// trustedRecord refuses a record another user could have written (it, or
+// the directory it is in, writable by others): the report would show a
+// reviewer whatever they wrote. Another owner is fine: a reviewer reads
+// the operator's record. The open file is checked, so what is read is
+// what was checked, symlink or not.
+func trustedRecord(f *os.File, path string) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("audit record: %v", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil // a pipe (tejun report <(ssh jump cat …)): no file to change
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("bad permissions on %s: writable by others (mode %04o): anyone could have changed what this report would show; chmod go-w %s", path, fi.Mode().Perm(), path)
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return fmt.Errorf("audit record: %v", err)
+	}
+	return privatePath(filepath.Dir(real), true, false)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"tejun/runbook"
+	"tejun/runbook/report"
 )
 
 // lastRun is what the audit record of a runbook's previous run says.
@@ -40,16 +41,25 @@ func findLastRun(getenv func(string) string, rb *runbook.Runbook, skipRunID stri
 			continue
 		}
 		r, err := readRun(m)
-		if err != nil || r.start.Runbook == "" {
+		if r == nil || r.start.Runbook == "" {
 			continue
 		}
 		if abs, _ := filepath.Abs(rb.File); r.start.Runbook == abs {
+			if err != nil {
+				// Not an older run instead: what this one did since is not in it.
+				return nil, fmt.Errorf("cannot resume: the last run of this runbook, %s, cannot be read whole (%v); run without --resume", m, err)
+			}
 			return r, nil
 		}
 	}
 	return nil, errors.New("no earlier run of this runbook to resume")
 }
 
+// readRun reads a record whole. Only its last line may be cut (a crash);
+// a line that is not an event of this schema, or too long to read, anywhere
+// else is an error: the steps after it would look never done. The record
+// is returned with the error once its run_start is known, so the caller
+// can tell that it is this runbook's last run.
 func readRun(path string) (*lastRun, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -61,11 +71,21 @@ func readRun(path string) (*lastRun, error) {
 	bad := map[string]bool{}
 	var order []string
 	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	sc.Buffer(make([]byte, 64<<10), report.MaxLine)
+	line := 0
+	var pending error // a bad line is forgiven only if it is the last one
 	for sc.Scan() {
+		line++
+		if pending != nil {
+			return r, pending
+		}
 		var e Event
-		if json.Unmarshal(sc.Bytes(), &e) != nil {
-			continue // a crash can cut the last line
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			pending = fmt.Errorf("line %d is not a JSON event: %v", line, err)
+			continue
+		}
+		if e.Schema != EventSchema {
+			return r, fmt.Errorf("line %d: schema %q, want %s", line, e.Schema, EventSchema)
 		}
 		switch e.Event {
 		case "run_start":
@@ -90,6 +110,9 @@ func readRun(path string) (*lastRun, error) {
 				bad[e.Step], ok[e.Step] = true, false
 			}
 		}
+	}
+	if err := sc.Err(); err != nil {
+		return r, fmt.Errorf("after line %d: %v", line, err)
 	}
 	for _, s := range order {
 		if ok[s] {

@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"tejun/runbook"
+	"tejun/runbook/mask"
 	"tejun/runbook/run"
 )
 
@@ -63,7 +64,7 @@ func (a *App) run(c *cli.Context) error {
 	var human *human
 	var events *eventLog
 	if c.String("output") == "json" {
-		events = &eventLog{w: a.stdout, runID: runID, swap: c.String("swap-roles")}
+		events = &eventLog{w: a.stdout, runID: runID, swap: c.String("swap-roles"), lang: lang}
 		events.start(l.runbookPath, l.inventoryPath, givenArgs(c))
 		reps = append(reps, events)
 	} else {
@@ -85,14 +86,14 @@ func (a *App) run(c *cli.Context) error {
 		return fmt.Errorf("audit record: %w", err)
 	}
 	defer auditFile.Close()
-	audit := &eventLog{w: auditFile, runID: runID, swap: c.String("swap-roles")}
+	audit := &eventLog{w: auditFile, runID: runID, swap: c.String("swap-roles"), lang: lang}
 	audit.start(l.runbookPath, l.inventoryPath, givenArgs(c))
 	reps = append(reps, audit)
 	opt.Audit = audit.command
 	var ju *junitReport
 	if c.String("junit") != "" {
 		host, _ := os.Hostname()
-		ju = newJUnit(l.binding.Runbook, host)
+		ju = newJUnit(l.binding.Runbook, host, lang)
 		reps = append(reps, ju)
 	}
 
@@ -129,7 +130,7 @@ func (a *App) run(c *cli.Context) error {
 			fmt.Fprintf(a.stderr, "tejun: junit report: %v\n", err)
 		}
 	}
-	fmt.Fprintf(a.stderr, "audit record: %s\n", auditFile.Name())
+	fmt.Fprintf(a.stderr, "audit record: %s\n", mask.Visible(auditFile.Name())) // $XDG_STATE_HOME may hold anything
 	if exit.code == ExitOK {
 		return nil
 	}

@@ -109,6 +109,6 @@ func (a *App) confirm(hold func() func()) func(ctx context.Context, question str
 		return nil
 	}
 	p := newPrompter(f, a.stderr)
-	p.hold = hold
+	p.hold, p.flush = hold, flushInput(f)
 	return p.Ask
 }

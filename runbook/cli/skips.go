@@ -1,12 +1,11 @@
 package cli
 
 import (
-	"fmt"
 	"strings"
 
 	"tejun/runbook/mask"
+	"tejun/runbook/msg"
 	"tejun/runbook/run"
-	"tejun/steps"
 )
 
 // skipped gathers the steps a run skipped, by what caused it, so that a
@@ -17,12 +16,13 @@ type skipped struct {
 	lang   string
 	root   map[string]string // "step@host" skipped: its root cause
 	causes []string          // in the order first seen
+	failed map[string]bool   // causes that name the step that failed
 	items  map[string][]string
 	label  func(id string) string
 }
 
 func newSkipped(lang string, label func(id string) string) *skipped {
-	return &skipped{lang: lang, root: map[string]string{}, items: map[string][]string{}, label: label}
+	return &skipped{lang: lang, root: map[string]string{}, items: map[string][]string{}, failed: map[string]bool{}, label: label}
 }
 
 // add records a skipped event.
@@ -53,10 +53,11 @@ func (s *skipped) causeOf(ev run.Event) string {
 			return c
 		}
 	}
-	c := "after " + s.label(id) + " " + id + " failed"
+	c := msg.In(s.lang, msg.SkippedAfter, s.label(id), id)
 	if host != "" {
-		c += " on " + host
+		c = msg.In(s.lang, msg.SkippedAfterOn, s.label(id), id, host)
 	}
+	s.failed[c] = true
 	return c
 }
 
@@ -65,11 +66,11 @@ func (s *skipped) lines() []string {
 	var out []string
 	for _, c := range s.causes {
 		items := s.items[c]
-		what := count(len(items), "step")
-		if !strings.HasPrefix(c, "after ") {
-			c = "(" + c + ")"
+		what := msg.Count(s.lang, len(items), msg.OneStep, msg.Steps)
+		if !s.failed[c] {
+			c = msg.In(s.lang, msg.SkippedBecause, msg.Translate(s.lang, c))
 		}
-		out = append(out, mask.Visible(fmt.Sprintf("%s %s %s: %s", steps.T(s.lang, "skipped:", "skipped:"), what, c, strings.Join(items, ", "))))
+		out = append(out, mask.Visible(msg.In(s.lang, msg.SkippedLine, what, c, strings.Join(items, ", "))))
 	}
 	return out
 }

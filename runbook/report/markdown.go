@@ -23,21 +23,10 @@ func markdown(d doc, lang string) string {
 		}
 		return strings.Join(ls, "<br>")
 	}
-	code := func(s string) string {
-		if s == "" {
-			return ""
-		}
-		// A code span with a fence longer than any backtick run in s.
-		n := 1
-		for strings.Contains(s, strings.Repeat("`", n)) {
-			n++
-		}
-		f := strings.Repeat("`", n)
-		if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-			f += " " // GFM strips one space each side
-		}
-		return strings.ReplaceAll(f+visible(s)+reverse(f), "|", `\|`)
-	}
+	// A code span (paths, arguments, host names) in a table cell: a
+	// newline would end the row and let what follows be Markdown of its
+	// own, so lines are joined (render.MarkdownCode).
+	code := func(s string) string { return render.MarkdownCode(visible(s)) }
 	p("# %s\n\n", esc(d.title))
 	p("**%s**\n\n", esc(d.subtitle))
 	p("| | |\n|---|---|\n")
@@ -143,11 +132,4 @@ func visibleLines(ls []string) []string {
 		out[i] = visible(l)
 	}
 	return out
-}
-
-func reverse(fence string) string {
-	if strings.HasSuffix(fence, " ") {
-		return " " + strings.TrimSuffix(fence, " ")
-	}
-	return fence
 }

@@ -85,9 +85,10 @@ type event struct {
 	Counts          map[string]int `json:"counts"`
 }
 
-// maxLine bounds one record line; the executor bounds each command's
+// MaxLine bounds one record line; the executor bounds each command's
 // output well below it (run.OutputLimit), so a longer line is not ours.
-const maxLine = 4 << 20
+// Whatever else reads a record (a resume) reads lines as long.
+const MaxLine = 4 << 20
 
 // Read parses an audit record. A last line cut by a crash is ignored, as
 // the record promises whole lines only up to the crash; anything else that
@@ -97,7 +98,7 @@ func Read(r io.Reader) (*Record, error) {
 	rec := &Record{results: map[string][]Result{}, commands: map[string][]Command{}, knownSteps: map[string]bool{}}
 	started := map[string]time.Time{}
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), maxLine)
+	sc.Buffer(make([]byte, 64<<10), MaxLine)
 	line := 0
 	var pending error // a bad line is forgiven only if it is the last one
 	for sc.Scan() {

@@ -9,6 +9,7 @@ import (
 
 	"tejun/runbook"
 	"tejun/runbook/mask"
+	"tejun/runbook/msg"
 	"tejun/runbook/render"
 	"tejun/steps"
 )
@@ -123,7 +124,7 @@ func build(rec *Record, b *runbook.Binding, o Options) doc {
 		sd := section{heading: sec.Heading, notes: sec.Notes}
 		for _, st := range sec.Steps {
 			seen[st.ID] = true
-			sd.steps = append(sd.steps, fill(rec, step{number: st.Number, title: st.Title, id: st.ID, notes: st.Notes, parts: st.Parts}))
+			sd.steps = append(sd.steps, fill(rec, lang, step{number: st.Number, title: st.Title, id: st.ID, notes: st.Notes, parts: st.Parts}))
 		}
 		d.sections = append(d.sections, sd)
 	}
@@ -133,7 +134,7 @@ func build(rec *Record, b *runbook.Binding, o Options) doc {
 	var extra section
 	for _, id := range rec.stepOrder {
 		if !seen[id] {
-			extra.steps = append(extra.steps, fill(rec, step{id: id, title: id}))
+			extra.steps = append(extra.steps, fill(rec, lang, step{id: id, title: id}))
 		}
 	}
 	for _, sec := range d.sections {
@@ -146,7 +147,13 @@ func build(rec *Record, b *runbook.Binding, o Options) doc {
 				if why == "" {
 					why = r.Reason
 				}
-				l := strings.TrimSpace(label(lang, r.Label) + " " + st.title + ": " + statusText(lang, r.Status))
+				// The number from the runbook, not the record: the record's
+				// label is in the run's language, the report in its own.
+				num := r.Label
+				if rs := b.Runbook.Step(st.id); rs != nil {
+					num = rs.Label()
+				}
+				l := strings.TrimSpace(label(lang, num) + " " + st.title + ": " + statusText(lang, r.Status))
 				if r.Host != "" {
 					l += t(lang, "（"+r.Host+"）", " on "+r.Host)
 				}
@@ -158,8 +165,7 @@ func build(rec *Record, b *runbook.Binding, o Options) doc {
 		}
 	}
 	if n := rec.Counts["skipped"]; n > 0 {
-		d.attention = append(d.attention, t(lang, fmt.Sprintf("skipped（未実施）: %d 件（前の手順の失敗・拒否による）", n),
-			fmt.Sprintf("skipped: %d (after a failure or a refusal)", n)))
+		d.attention = append(d.attention, msg.In(lang, msg.ReportSkipCount, n))
 	}
 	if len(extra.steps) > 0 {
 		extra.heading = t(lang, "ランブックにない手順（記録のみ）", "Steps in the record but not in the runbook")
@@ -168,8 +174,14 @@ func build(rec *Record, b *runbook.Binding, o Options) doc {
 	return d
 }
 
-func fill(rec *Record, s step) step {
+func fill(rec *Record, lang string, s step) step {
 	s.results = rec.Results(s.id)
+	// The record keeps tejun's own reasons in English, for programs; the
+	// reviewer reads them in the report's language.
+	for i := range s.results {
+		s.results[i].Reason = msg.Translate(lang, s.results[i].Reason)
+		s.results[i].Error = msg.Translate(lang, s.results[i].Error)
+	}
 	// A verify step named by another step's done_when is checked when
 	// that step comes up, before its own turn: those commands ended before
 	// the step first started (or the step never started), and are shown

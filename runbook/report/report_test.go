@@ -120,3 +120,79 @@ func TestReadRecord(t *testing.T) {
 		t.Error("an empty file was read")
 	}
 }
+
+// A code value (an argument, a path, a host name) with a newline in it
+// stays in its table cell: a newline in a GFM code span ends the table
+// row, and what follows it is Markdown of its own (an image fetched from
+// anywhere when the report is viewed).
+func TestMarkdownCodeValueStaysInItsCell(t *testing.T) {
+	start := `{"schema":"tejun.events/v1","event":"run_start","time":"2026-12-01T10:00:00Z","run_id":"R1","runbook":"/rb.toml","runbook_sha256":"aa",` +
+		`"inventory":"/inv.toml\n\n![x](https://evil.example/i.png)","args":["--var=note=one\n| forged | row |\n<img src=https://evil.example/p>"]}`
+	end := `{"schema":"tejun.events/v1","event":"step_end","time":"2026-12-01T10:00:02Z","run_id":"R1","step":"a","host":"h1\n\n![y](https://evil.example/h.png)","status":"ok","duration_ms":9}`
+	rec, err := Read(strings.NewReader(start + "\n" + end + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := Write(&b, rec, bind(t), Options{Lang: "en", Format: "markdown"}); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, l := range strings.Split(md, "\n") {
+		if strings.HasPrefix(l, "![") || strings.HasPrefix(l, "<img") || strings.HasPrefix(l, "| forged") {
+			t.Errorf("a code value's newline let %q out of its cell:\n%s", l, md)
+		}
+	}
+	for _, want := range []string{"`/inv.toml ![x](https://evil.example/i.png)`", "`--var=note=one \\| forged \\| row \\| <img src=https://evil.example/p>`"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("lacks %s:\n%s", want, md)
+		}
+	}
+}
+
+// The HTML page tells the browser it may fetch and run nothing (a Content
+// Security Policy), so a value the escaping somehow missed still cannot
+// load an image, a script or a font from elsewhere, or send a form.
+func TestHTMLForbidsFetching(t *testing.T) {
+	rec, err := Read(strings.NewReader(hostileRecord))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := Write(&b, rec, bind(t), Options{Lang: "en", Format: "html"}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	csp := `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'">`
+	head := page[:strings.Index(page, "<title>")]
+	if !strings.Contains(head, csp) {
+		t.Errorf("no policy before the first value:\n%s", head)
+	}
+}
+
+// In the text report a reason or error of several lines (a file's diff,
+// with the host's old lines) keeps its further lines indented under the
+// status line, where none can pass for a heading or a status of its own.
+func TestTextMultiLineReasonIndented(t *testing.T) {
+	start := `{"schema":"tejun.events/v1","event":"run_start","time":"2026-12-01T10:00:00Z","run_id":"R1","runbook":"/rb.toml"}`
+	end := `{"schema":"tejun.events/v1","event":"step_end","time":"2026-12-01T10:00:02Z","run_id":"R1","step":"a","host":"h1","status":"changed","reason":"/f differs:\n-2. Work\n+Status: [h2] ok","duration_ms":9}`
+	rec, err := Read(strings.NewReader(start + "\n" + end + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := Write(&b, rec, bind(t), Options{Lang: "en", Format: "text"}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, "/f differs:\n") {
+		t.Fatalf("no reason:\n%s", out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "-2. Work") || strings.Contains(l, "+Status: [h2]") {
+			if !strings.HasPrefix(l, "       ") || strings.HasSuffix(l, " ") {
+				t.Errorf("a reason's line is not indented under its status: %q\n%s", l, out)
+			}
+		}
+	}
+}

@@ -51,8 +51,17 @@ func text(d doc, lang string, color bool) string {
 	var b strings.Builder
 	line := func(st lipgloss.Style, prefix, text string) {
 		// Remote output and inventory values are made visible before
-		// styling adds the only escapes that may reach the terminal.
-		b.WriteString(prefix + st.Render(visible(strings.ReplaceAll(text, "\t", indent))) + "\n")
+		// styling adds the only escapes that may reach the terminal. A
+		// text of several lines (a reason's diff, with the host's old
+		// lines) keeps the further ones indented under the first, where
+		// none can pass for a heading or a status of its own.
+		for i, row := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+			p := prefix
+			if i > 0 {
+				p += indent
+			}
+			b.WriteString(p + st.Render(visible(strings.ReplaceAll(row, "\t", indent))) + "\n")
+		}
 	}
 	line(s.title, "", d.title)
 	line(s.title, "", d.subtitle)

@@ -8,14 +8,16 @@ import (
 
 	"tejun/inventory"
 	"tejun/transport"
+	"tejun/transport/local"
+	"tejun/transport/ssh"
 )
 
 // connections dials each host once, when a step first needs it, and
 // shares the connection between all steps on the host.
 type connections struct {
 	inv     *inventory.Inventory
-	userCfg *transport.UserConfig
-	dial    func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error)
+	userCfg *ssh.UserConfig
+	dial    func(ctx context.Context, cfg ssh.Config) (transport.Conn, error)
 	// locks, when set, is taken on each host as it is first connected.
 	locks *locks
 
@@ -75,7 +77,7 @@ func (c *connections) reached(host string) bool {
 func (c *connections) open(ctx context.Context, h *inventory.Host, lc *lazyConn) {
 	defer close(lc.done)
 	if h.SSH.Connection == "local" {
-		lc.conn = transport.Local{}
+		lc.conn = local.Conn{}
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
@@ -158,9 +160,9 @@ func (c *connections) closeAll(d time.Duration) []string {
 // what the inventory writes overrides them. A jump host named in the
 // inventory gets its own inventory settings (and replaces any ProxyJump or
 // ProxyCommand of ssh_config).
-func (c *connections) config(h *inventory.Host, seen map[string]bool) (transport.SSHConfig, error) {
+func (c *connections) config(h *inventory.Host, seen map[string]bool) (ssh.Config, error) {
 	if seen[h.Name] {
-		return transport.SSHConfig{}, fmt.Errorf("%s: jump hosts form a loop", h.Name)
+		return ssh.Config{}, fmt.Errorf("%s: jump hosts form a loop", h.Name)
 	}
 	seen[h.Name] = true
 	req := Request(h)
@@ -183,8 +185,8 @@ func (c *connections) config(h *inventory.Host, seen map[string]bool) (transport
 }
 
 // Request is what the inventory says about reaching h.
-func Request(h *inventory.Host) transport.Request {
-	r := transport.Request{
+func Request(h *inventory.Host) ssh.Request {
+	r := ssh.Request{
 		Name: h.Name, User: h.SSH.User, IdentityFile: h.SSH.IdentityFile,
 		Jump: h.SSH.Jump, NoJump: h.SSH.NoJump, HostKey: h.SSH.HostKey, KnownHosts: h.SSH.KnownHosts,
 	}
@@ -198,23 +200,23 @@ func Request(h *inventory.Host) transport.Request {
 }
 
 // Resolve is how a run would reach h, for `tejun hosts --show-config`.
-func Resolve(inv *inventory.Inventory, h *inventory.Host, userCfg *transport.UserConfig) (transport.SSHConfig, error) {
+func Resolve(inv *inventory.Inventory, h *inventory.Host, userCfg *ssh.UserConfig) (ssh.Config, error) {
 	c := &connections{inv: inv, userCfg: userCfg}
 	return c.config(h, map[string]bool{})
 }
 
 // Dial connects to one inventory host as a run would (inventory settings,
 // ~/.ssh/config, jump hosts, known_hosts), for checks outside a run.
-func Dial(ctx context.Context, inv *inventory.Inventory, h *inventory.Host, userCfg *transport.UserConfig) (transport.Conn, error) {
+func Dial(ctx context.Context, inv *inventory.Inventory, h *inventory.Host, userCfg *ssh.UserConfig) (transport.Conn, error) {
 	if h.SSH.Connection == "local" {
-		return transport.Local{}, nil
+		return local.Conn{}, nil
 	}
 	c := &connections{inv: inv, userCfg: userCfg}
 	cfg, err := c.config(h, map[string]bool{})
 	if err != nil {
 		return nil, err
 	}
-	conn, err := transport.DialSSH(ctx, cfg)
+	conn, err := ssh.Dial(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}

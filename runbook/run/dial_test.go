@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"tejun/inventory"
-	"tejun/transport"
+	"tejun/transport/ssh"
 )
 
 // TestConfigJumps: a jump the inventory names is reached with that host's
@@ -45,7 +45,7 @@ user = "ops"
 	// The inventory refuses a jump loop when it is read; the resolver
 	// guards against one all the same.
 	inv.Host("a").SSH.Jump, inv.Host("b").SSH.Jump = "b", "a"
-	u := &transport.UserConfig{File: cfgFile}
+	u := &ssh.UserConfig{File: cfgFile}
 	db, err := Resolve(inv, inv.Host("db"), u)
 	if err != nil {
 		t.Fatal(err)

@@ -66,15 +66,18 @@ func (e *hostEnv) Run(ctx context.Context, cmd transport.Cmd, stdin io.Reader) (
 	}
 	outLog := &lineLog{emit: func(l string) { learn(l); e.x.log(e.step, e.host.Name, l) }}
 	errLog := &lineLog{emit: func(l string) { e.x.log(e.step, e.host.Name, "stderr: "+l) }}
-	var out, errOut bytes.Buffer
+	// Stdout is the step's to parse, whole; stderr is only recorded.
+	var out bytes.Buffer
+	errOut := &keptOutput{}
 	start := time.Now()
-	err = c.Run(ctx, cmd, transport.Stdio{Stdin: stdin, Stdout: io.MultiWriter(&out, outLog), Stderr: io.MultiWriter(&errOut, errLog)})
+	err = c.Run(ctx, cmd, transport.Stdio{Stdin: stdin, Stdout: io.MultiWriter(&out, outLog), Stderr: io.MultiWriter(errOut, errLog)})
 	// Before the last line is logged, and before any error made of the
 	// output is.
 	learn(out.String())
 	outLog.close()
 	errLog.close()
-	e.x.audit(e.step, e.host.Name, cmd, time.Since(start), err, out.String(), errOut.String())
+	stderr, dropped := errOut.kept()
+	e.x.audit(e.step, e.host.Name, cmd, time.Since(start), err, out.String(), stderr, dropped)
 	return out.String(), err
 }
 

@@ -17,8 +17,10 @@ import (
 	"tejun/inventory"
 	"tejun/runbook"
 	"tejun/runbook/mask"
+	"tejun/runbook/msg"
 	"tejun/steps"
 	"tejun/transport"
+	"tejun/transport/ssh"
 )
 
 // Status of a step on a host.
@@ -95,9 +97,9 @@ type Options struct {
 	// Dir is the runbook's directory, where relative local paths start.
 	Dir string
 	// Dial opens an SSH connection; tests may substitute a fake.
-	Dial func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error)
+	Dial func(ctx context.Context, cfg ssh.Config) (transport.Conn, error)
 	// UserConfig is ~/.ssh/config; nil for none.
-	UserConfig *transport.UserConfig
+	UserConfig *ssh.UserConfig
 	// Audit, when set, is told every command run, for the audit record.
 	Audit func(Command)
 	// Plan runs only the read-only checks: nothing is applied, and the
@@ -357,8 +359,8 @@ func Run(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter) (*R
 		opt.Forks = 10
 	}
 	if opt.Dial == nil {
-		opt.Dial = func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error) {
-			c, err := transport.DialSSH(ctx, cfg)
+		opt.Dial = func(ctx context.Context, cfg ssh.Config) (transport.Conn, error) {
+			c, err := ssh.Dial(ctx, cfg)
 			if err != nil {
 				return nil, err // not a nil *SSH inside a non-nil Conn
 			}
@@ -470,7 +472,7 @@ func (x *Executor) lockAll(ctx context.Context) bool {
 				rest = append(rest, h.Name)
 			}
 		}
-		why := "not started: another run holds a host's lock"
+		why := msg.En(msg.NotStartedLocked)
 		if !failedHere {
 			x.finish(Event{Step: st, Status: Skipped, Reason: why})
 			continue
@@ -543,12 +545,12 @@ func (x *Executor) blockedOn(ctx context.Context, st *runbook.Step, h string) st
 		// Clean-up runs after a stop or an interrupt, and on a host whose
 		// earlier steps failed: only a host never reached has nothing.
 		if !x.conns.reached(h) {
-			return "clean-up: the run did not reach " + h
+			return msg.En(msg.CleanupNotReached, h)
 		}
 		return ""
 	}
 	if ctx.Err() != nil {
-		return "interrupted"
+		return msg.En(msg.Interrupted)
 	}
 	if x.opt.Plan {
 		return ""
@@ -564,14 +566,14 @@ func (x *Executor) blockedOn(ctx context.Context, st *runbook.Step, h string) st
 			continue
 		}
 		if bad[h] {
-			return "upstream step " + n + " failed on " + h
+			return msg.En(msg.UpstreamFailedOn, n, h)
 		}
 		ranHere := false
 		for _, in := range x.b.Instances[n] {
 			ranHere = ranHere || in.Host.Name == h
 		}
 		if !ranHere {
-			return "upstream step " + n + " failed"
+			return msg.En(msg.UpstreamFailed, n)
 		}
 	}
 	return ""
@@ -594,9 +596,9 @@ func (x *Executor) markBad(st *runbook.Step, host string, failedHere bool) {
 	}
 	x.failedHosts[host] = true
 	if x.maxFail >= 0 && len(x.failedHosts) > x.maxFail && x.stopped == "" {
-		why := fmt.Sprintf("stopped: %s failed, more than max_fail = %d allows", count(len(x.failedHosts), "host"), x.maxFail)
+		why := msg.En(msg.StoppedMaxFail, msg.Count("en", len(x.failedHosts), msg.OneHost, msg.Hosts), x.maxFail)
 		if x.opt.FailFast {
-			why = "stopped: --fail-fast, and " + host + " failed"
+			why = msg.En(msg.StoppedFailFast, host)
 		}
 		x.stopped = why
 	}
@@ -692,7 +694,7 @@ func (x *Executor) runStep(ctx context.Context, st *runbook.Step, forks chan str
 		return
 	}
 	if len(all) == 0 {
-		x.finish(Event{Step: st, Status: Skipped, Reason: "no host of this step is in --limit " + x.opt.Limit})
+		x.finish(Event{Step: st, Status: Skipped, Reason: msg.En(msg.NotInLimit, x.opt.Limit)})
 		return
 	}
 	var hosts []*inventory.Host
@@ -737,7 +739,7 @@ func (x *Executor) runStep(ctx context.Context, st *runbook.Step, forks chan str
 			select {
 			case forks <- struct{}{}:
 			case <-ctx.Done():
-				x.finish(Event{Step: st, Host: h.Name, Status: Skipped, Reason: "interrupted"})
+				x.finish(Event{Step: st, Host: h.Name, Status: Skipped, Reason: msg.En(msg.Interrupted)})
 				x.markBad(st, h.Name, false)
 				return
 			}
@@ -798,7 +800,7 @@ func (x *Executor) runManualOnce(ctx context.Context, st *runbook.Step, hosts []
 	}
 	for _, h := range hosts[1:] {
 		x.finish(Event{Step: st, Host: h.Name, Status: ev.Status, Error: ev.Error,
-			Reason: "manual step, one piece of work for all its hosts: answered on " + hosts[0].Name})
+			Reason: msg.En(msg.ManualAnswered, hosts[0].Name)})
 		if !ok {
 			x.markBad(st, h.Name, !ev.blocked)
 		}
@@ -812,9 +814,9 @@ func (x *Executor) runOn(ctx context.Context, st *runbook.Step, h *inventory.Hos
 	ev := x.attempt(ctx, st, h)
 	ev.Step, ev.Host, ev.Duration = st, h.Name, time.Since(start)
 	if ev.Status == Failed && ctx.Err() != nil && !ev.Unreachable {
-		ev.Reason = "interrupted"
+		ev.Reason = msg.En(msg.Interrupted)
 		if ev.canceled {
-			ev.Error = "interrupted: the running command was told to stop"
+			ev.Error = msg.En(msg.InterruptedCommand)
 		}
 	}
 	x.finish(ev)
@@ -833,18 +835,18 @@ const DefaultStepTimeout = time.Hour
 // attempt runs one step on one host within its timeout (the step's own,
 // else Options.StepTimeout), and says so when that is what stopped it.
 func (x *Executor) attempt(ctx context.Context, st *runbook.Step, h *inventory.Host) Event {
-	timeout, from := st.Timeout, "the step's timeout"
+	timeout, from := st.Timeout, msg.En(msg.StepTimeout)
 	if timeout <= 0 {
-		timeout, from = x.opt.StepTimeout, "--step-timeout"
+		timeout, from = x.opt.StepTimeout, msg.En(msg.FlagTimeout)
 	}
 	if timeout <= 0 {
-		timeout, from = DefaultStepTimeout, "the default step timeout; set timeout on the step, or --step-timeout"
+		timeout, from = DefaultStepTimeout, msg.En(msg.DefaultTimeout)
 	}
 	sctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	ev := x.attemptIn(sctx, st, h)
 	if ev.Status == Failed && ctx.Err() == nil && errors.Is(sctx.Err(), context.DeadlineExceeded) {
-		ev.Error = fmt.Sprintf("timed out after %s (%s): %s", timeout, from, ev.Error)
+		ev.Error = msg.En(msg.TimedOut, timeout, from, ev.Error)
 	}
 	return ev
 }
@@ -852,7 +854,7 @@ func (x *Executor) attempt(ctx context.Context, st *runbook.Step, h *inventory.H
 func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory.Host) Event {
 	for _, id := range x.opt.AssumeDone {
 		if id == st.ID {
-			return Event{Status: OK, Reason: "assumed done (--assume-done)"}
+			return Event{Status: OK, Reason: msg.En(msg.AssumedDone)}
 		}
 	}
 	if st.DoneWhen != "" {
@@ -865,7 +867,7 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 			return ev
 		}
 		if ok {
-			return Event{Status: OK, Reason: "done when " + st.DoneWhen + ": " + why}
+			return Event{Status: OK, Reason: msg.En(msg.DoneWhen, st.DoneWhen, why)}
 		}
 	}
 	x.mu.Lock()
@@ -883,11 +885,11 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 				x.record(st, p)
 			}
 		}
-		return Event{Status: OK, Reason: "finished in run " + x.opt.Resumes + " (--resume)"}
+		return Event{Status: OK, Reason: msg.En(msg.ResumedDone, x.opt.Resumes)}
 	}
 	if err != nil {
 		if x.opt.Plan && x.upstreamChanges(st) {
-			return Event{Status: MayChange, Reason: "depends on what an earlier step will produce"}
+			return Event{Status: MayChange, Reason: msg.En(msg.DependsOnEarlier)}
 		}
 		return x.fail(err)
 	}
@@ -917,7 +919,7 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 	}
 	if len(step.Plan().Apply) == 0 {
 		if !st.Kind.Caps.Manual {
-			return Event{Status: Failed, Error: x.mask.Replace("not reached: " + status.Reason)}
+			return Event{Status: Failed, Error: x.mask.Replace(msg.En(msg.NotReached, status.Reason))}
 		}
 	}
 	if st.Destructive && !x.opt.Yes {
@@ -1021,7 +1023,7 @@ func (x *Executor) guard(ctx context.Context, st *runbook.Step, step steps.Runne
 			return status, err
 		}
 	}
-	return status, fmt.Errorf("still undecided after %d checks: %s", st.Retries+1, x.mask.Replace(status.Reason))
+	return status, errors.New(msg.En(msg.StillUndecided, st.Retries+1, x.mask.Replace(status.Reason)))
 }
 
 // confirmGroup asks once for a group of destructive steps: those of one
@@ -1052,7 +1054,7 @@ func (x *Executor) confirmGroup(ctx context.Context, st *runbook.Step, h *invent
 	x.mu.Unlock()
 	g.once.Do(func() {
 		if x.opt.Confirm == nil {
-			g.err = "destructive step not confirmed: not on a terminal; pass --yes to run it unattended"
+			g.err = msg.En(msg.NotConfirmedNoTerminal)
 			return
 		}
 		var q strings.Builder
@@ -1072,7 +1074,7 @@ func (x *Executor) confirmGroup(ctx context.Context, st *runbook.Step, h *invent
 		ok, err := x.opt.Confirm(ctx, q.String())
 		g.ok = err == nil && ok
 		if !g.ok {
-			g.err = "not confirmed by the operator"
+			g.err = msg.En(msg.NotConfirmed)
 		}
 	})
 	return g.err
@@ -1126,7 +1128,7 @@ func (x *Executor) planned(st *runbook.Step, step steps.Step, status steps.Statu
 	case errors.As(err, &refused):
 		return x.fail(err) // a kind breaking its read-only contract is a defect, whatever else happens
 	case err != nil && upstream:
-		return Event{Status: MayChange, Reason: "cannot check before earlier steps run: " + x.mask.Replace(err.Error())}
+		return Event{Status: MayChange, Reason: msg.En(msg.CannotCheckYet, x.mask.Replace(err.Error()))}
 	case err != nil:
 		return x.fail(err)
 	case status.Done:
@@ -1135,7 +1137,7 @@ func (x *Executor) planned(st *runbook.Step, step steps.Step, status steps.Statu
 		return Event{Status: MayChange, Reason: x.mask.Replace(status.Reason)}
 	case verifyOnly:
 		// A verify step changes nothing: not holding means a run would fail.
-		return Event{Status: Failed, Error: x.mask.Replace("would fail: " + status.Reason)}
+		return Event{Status: Failed, Error: x.mask.Replace(msg.En(msg.WouldFail, status.Reason))}
 	}
 	return Event{Status: WillChange, Reason: x.mask.Replace(status.Reason)}
 }
@@ -1205,12 +1207,14 @@ func (x *Executor) log(step, host, line string) {
 	x.rep.Log(x.b.Runbook.Step(step), host, x.mask.Replace(line))
 }
 
-func (x *Executor) audit(step, host string, cmd transport.Cmd, d time.Duration, err error, stdout, stderr string) {
+// audit records a command; stderrDropped is what was not kept of the
+// middle of its stderr (keptOutput).
+func (x *Executor) audit(step, host string, cmd transport.Cmd, d time.Duration, err error, stdout, stderr string, stderrDropped int) {
 	if x.opt.Audit == nil {
 		return
 	}
 	c := Command{Step: step, Host: host, Line: x.mask.Replace(cmd.String()), Duration: d,
-		Stdout: bounded(x.mask.Replace(stdout)), Stderr: bounded(x.mask.Replace(stderr))}
+		Stdout: bounded(x.mask.Replace(stdout), 0), Stderr: bounded(x.mask.Replace(stderr), stderrDropped)}
 	var ee *transport.ExitError
 	switch {
 	case err == nil:
@@ -1225,19 +1229,21 @@ func (x *Executor) audit(step, host string, cmd transport.Cmd, d time.Duration, 
 }
 
 // bounded keeps the head and tail of s within OutputLimit bytes, cut at
-// line ends where it can, saying how much was left out. It is given text
-// already masked: masking the whole output first means no cut can split
-// a secret into parts that no longer look like it.
-func bounded(s string) string {
-	if len(s) <= OutputLimit {
+// line ends where it can, saying how much was left out: what it cuts, and
+// dropped, bytes already left out of s's middle (keptOutput). It is given
+// text already masked: masking the whole output first means no cut can
+// split a secret into parts that no longer look like it.
+func bounded(s string, dropped int) string {
+	if len(s) <= OutputLimit && dropped == 0 {
 		return s
 	}
-	head, tail := s[:OutputLimit/2], s[len(s)-OutputLimit/2:]
+	h := min(OutputLimit/2, len(s))
+	head, tail := s[:h], s[len(s)-min(OutputLimit/2, len(s)-h):]
 	if i := strings.LastIndexByte(head, '\n'); i > 0 {
 		head = head[:i+1]
 	}
 	if i := strings.IndexByte(tail, '\n'); i >= 0 && i < len(tail)-1 {
 		tail = tail[i+1:]
 	}
-	return head + fmt.Sprintf("[... %d bytes not recorded ...]\n", len(s)-len(head)-len(tail)) + tail
+	return head + fmt.Sprintf("[... %d bytes not recorded ...]\n", len(s)-len(head)-len(tail)+dropped) + tail
 }

@@ -6,12 +6,11 @@ import (
 	"sync"
 	"testing"
 
-	"tejun/inventory"
 	"tejun/runbook"
 	"tejun/runbook/runbooktest"
 	"tejun/steps"
-	"tejun/steps/p4"
 	"tejun/transport"
+	"tejun/transport/ssh"
 	"tejun/transport/transporttest"
 )
 
@@ -40,11 +39,11 @@ func (r *recorder) status(step, host string) Status {
 
 func bind(t *testing.T, rbSrc string) *runbook.Binding {
 	t.Helper()
-	return runbooktest.Bind(t, rbSrc, runbooktest.TwoHosts, append(steps.Generic(), p4.Kinds()...)...)
+	return runbooktest.Bind(t, rbSrc, runbooktest.TwoHosts, runbooktest.Kinds()...)
 }
 
-func fakes(conns map[string]*transporttest.Fake) func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error) {
-	return func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error) {
+func fakes(conns map[string]*transporttest.Fake) func(ctx context.Context, cfg ssh.Config) (transport.Conn, error) {
+	return func(ctx context.Context, cfg ssh.Config) (transport.Conn, error) {
 		return conns[cfg.Name], nil
 	}
 }
@@ -148,7 +147,7 @@ name = "service"
 secret = "pw"
 `)
 	dialed := false
-	_, err := Run(context.Background(), b, Options{Dial: func(context.Context, transport.SSHConfig) (transport.Conn, error) {
+	_, err := Run(context.Background(), b, Options{Dial: func(context.Context, ssh.Config) (transport.Conn, error) {
 		dialed = true
 		return nil, nil
 	}}, &recorder{})
@@ -266,8 +265,8 @@ func (s *sneaky) Check(ctx context.Context, env steps.Env) (steps.Status, error)
 // Plan mode enforces what Check promises: a command that is not one of
 // the step's check commands never reaches the host, and Apply never runs.
 func TestPlanRefusesWhatIsNotACheck(t *testing.T) {
-	reg := steps.NewRegistry(append(steps.Generic(), steps.Kind{Name: "sneaky", New: func() steps.Step { return &sneaky{} }})...)
-	rb, err := runbook.Parse("rb.toml", []byte(`
+	kinds := append(steps.Generic(), steps.Kind{Name: "sneaky", New: func() steps.Step { return &sneaky{} }})
+	b := runbooktest.Bind(t, `
 [runbook]
 name = "p"
 [[section]]
@@ -285,15 +284,7 @@ id = "bad"
 kind = "sneaky"
 title.en = "sneaky"
 argv = ["true"]
-`), reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, _ := inventory.Parse("inv.toml", []byte("[hosts.h1]\n"))
-	b, err := runbook.Bind(rb, inv)
-	if err != nil {
-		t.Fatal(err)
-	}
+`, "[hosts.h1]\n", kinds...)
 	h1 := transporttest.New().On(`.`, transporttest.Reply{}).On(`^test -e /srv/made$`, transporttest.Reply{Code: 1})
 	rec := &recorder{}
 	if _, err := Run(context.Background(), b, Options{Plan: true, Dial: fakes(map[string]*transporttest.Fake{"h1": h1})}, rec); err != nil {
@@ -565,7 +556,7 @@ func TestAlwaysSectionRunsAfterStop(t *testing.T) {
 			h2 := transporttest.New().On(`.`, transporttest.Reply{})
 			dialled := map[string]bool{}
 			var mu sync.Mutex
-			dial := func(ctx context.Context, cfg transport.SSHConfig) (transport.Conn, error) {
+			dial := func(ctx context.Context, cfg ssh.Config) (transport.Conn, error) {
 				mu.Lock()
 				dialled[cfg.Name] = true
 				mu.Unlock()

@@ -88,7 +88,7 @@ argv = ["show-config"]
 // A long output keeps its first and last lines, says what it left out, and
 // stays within OutputLimit; a short one is kept as it is.
 func TestBoundedOutput(t *testing.T) {
-	if got := bounded("a\nb\n"); got != "a\nb\n" {
+	if got := bounded("a\nb\n", 0); got != "a\nb\n" {
 		t.Errorf("short output changed: %q", got)
 	}
 	var b strings.Builder
@@ -96,7 +96,7 @@ func TestBoundedOutput(t *testing.T) {
 		b.WriteString("line " + strings.Repeat("x", i%70) + "\n")
 	}
 	s := "first line\n" + b.String() + "last line\n"
-	got := bounded(s)
+	got := bounded(s, 0)
 	if len(got) > OutputLimit+64 || !strings.HasPrefix(got, "first line\n") || !strings.HasSuffix(got, "\nlast line\n") {
 		t.Fatalf("bounded kept %d bytes, head %.40q tail %q", len(got), got, got[len(got)-40:])
 	}

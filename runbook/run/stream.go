@@ -28,20 +28,29 @@ const maxLogLine = 64 << 10
 
 // lineLog hands a command's output to the -v log line by line as it
 // arrives, so an operator watching a twenty-minute restore sees it
-// progress rather than all at once at the end.
+// progress rather than all at once at the end. A bare carriage return
+// ends a line too: a progress meter redraws its line with one, and each
+// redraw is shown when it comes rather than ^M-joined at the end.
 type lineLog struct {
 	mu      sync.Mutex
 	buf     []byte
 	dropped int
-	emit    func(line string)
+	// cr is a carriage return that ended the last write: a newline that
+	// starts the next one makes it a CRLF, already logged.
+	cr   bool
+	emit func(line string)
 }
 
 func (l *lineLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := len(p)
+	if l.cr && len(p) > 0 && p[0] == '\n' {
+		p = p[1:]
+	}
+	l.cr = false
 	for len(p) > 0 {
-		i := bytes.IndexByte(p, '\n')
+		i := bytes.IndexAny(p, "\r\n")
 		chunk := p
 		if i >= 0 {
 			chunk = p[:i]
@@ -54,14 +63,24 @@ func (l *lineLog) Write(p []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		l.flushLocked()
+		end := p[i]
 		p = p[i+1:]
+		switch {
+		case end == '\r' && len(p) > 0 && p[0] == '\n': // CRLF
+			p = p[1:]
+		case end == '\r':
+			l.cr = len(p) == 0
+			if len(l.buf) == 0 && l.dropped == 0 {
+				continue // between two redraws
+			}
+		}
+		l.flushLocked()
 	}
 	return n, nil
 }
 
 func (l *lineLog) flushLocked() {
-	line := string(bytes.TrimSuffix(l.buf, []byte("\r")))
+	line := string(l.buf)
 	if l.dropped > 0 {
 		line += fmt.Sprintf(" [… %d more bytes of this line not shown]", l.dropped)
 	}
@@ -76,6 +95,48 @@ func (l *lineLog) close() {
 	if len(l.buf) > 0 || l.dropped > 0 {
 		l.flushLocked()
 	}
+}
+
+// keptEdge is how much of each end of a stream keptOutput holds: the
+// half the audit record keeps (OutputLimit/2), and as much again beyond
+// it, so the output is masked before it is cut there (bounded), and a
+// secret across that cut is still whole; only the far end of that slack,
+// which bounded drops, was cut raw.
+const keptEdge = OutputLimit/2 + OutputLimit
+
+// keptOutput holds the head and the tail of a stream that only the audit
+// record reads (stderr), and counts what it dropped between them: a tool
+// printing gigabytes of it must not be held in memory for a record that
+// keeps 32 KiB.
+type keptOutput struct {
+	mu         sync.Mutex
+	head, tail []byte
+	dropped    int
+}
+
+func (k *keptOutput) Write(p []byte) (int, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	n := len(p)
+	if room := keptEdge - len(k.head); room > 0 {
+		c := min(room, len(p))
+		k.head = append(k.head, p[:c]...)
+		p = p[c:]
+	}
+	k.tail = append(k.tail, p...)
+	if over := len(k.tail) - keptEdge; over > 0 {
+		k.dropped += over
+		k.tail = append(k.tail[:0], k.tail[over:]...)
+	}
+	return n, nil
+}
+
+// kept returns what was held, and how many bytes were dropped between
+// its head and its tail.
+func (k *keptOutput) kept() (string, int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return string(k.head) + string(k.tail), k.dropped
 }
 
 // progress counts the bytes of one step's file transfers on one host.

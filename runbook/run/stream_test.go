@@ -5,6 +5,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +15,8 @@ import (
 
 	"tejun/runbook"
 	"tejun/transport"
+	"tejun/transport/local"
+	"tejun/transport/ssh"
 	"tejun/transport/transporttest"
 )
 
@@ -66,7 +71,7 @@ argv = ["restore"]
 	go func() {
 		defer close(done)
 		Run(context.Background(), b, Options{
-			Dial:    func(context.Context, transport.SSHConfig) (transport.Conn, error) { return conn, nil },
+			Dial:    func(context.Context, ssh.Config) (transport.Conn, error) { return conn, nil },
 			Secrets: map[string][]byte{"pw": []byte("hunter2-distinctive")},
 		}, rec)
 	}()
@@ -123,7 +128,7 @@ func TestTransferProgress(t *testing.T) {
 	p.total.Store(-1)
 	path := filepath.Join(t.TempDir(), "ckp")
 	os.WriteFile(path, []byte(strings.Repeat("z", 100000)), 0o644)
-	from, to := progressFiles{transport.Local{}, p}, progressFiles{transporttest.New(), p}
+	from, to := progressFiles{local.Conn{}, p}, progressFiles{transporttest.New(), p}
 	pr, pw := io.Pipe()
 	go func() {
 		_, err := from.ReadFile(context.Background(), path, pw, "")
@@ -144,5 +149,100 @@ func TestTransferProgress(t *testing.T) {
 	}
 	if last := rec.seen[len(rec.seen)-1]; last != [2]int64{100000, 100000} {
 		t.Errorf("last progress %v, want 100000 of 100000", last)
+	}
+}
+
+// A progress meter redraws its line with a bare carriage return (rsync
+// --progress, curl, pv): each redraw is a line of its own in the -v log as
+// it comes, not a single line of ^M-joined updates shown when the command
+// ends and cut at maxLogLine. CRLF is one line end, even split across two
+// writes, and the empty "lines" between redraws are not logged.
+func TestCarriageReturnEndsALine(t *testing.T) {
+	var got []string
+	l := &lineLog{emit: func(s string) { got = append(got, s) }}
+	l.Write([]byte("\r 10%\r 20%"))
+	if len(got) != 1 || got[0] != " 10%" {
+		t.Fatalf("the first redraw is not logged when it comes: %q", got)
+	}
+	l.Write([]byte("\r\r 30%\r"))
+	l.Write([]byte("\ndone\r\n\nlast"))
+	l.close()
+	want := []string{" 10%", " 20%", " 30%", "done", "", "last"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// spewConn prints n bytes of stderr with no newline, in 32 KiB writes, as
+// a verbose tool does over a long restore.
+type spewConn struct {
+	*transporttest.Fake
+	n int
+}
+
+func (c *spewConn) Run(ctx context.Context, cmd transport.Cmd, stdio transport.Stdio) error {
+	if strings.Join(cmd.Argv, " ") != "spew" {
+		return c.Fake.Run(ctx, cmd, stdio)
+	}
+	chunk := []byte(strings.Repeat("e", 32<<10))
+	copy(chunk, "FIRST")
+	for left := c.n; left > 0; left -= len(chunk) {
+		if left <= len(chunk) {
+			chunk = chunk[:left]
+			copy(chunk[len(chunk)-4:], "LAST")
+		}
+		stdio.Stderr.Write(chunk)
+		copy(chunk, "eeeee")
+	}
+	return nil
+}
+
+// A command's stderr is kept only as far as the audit record can hold it
+// (its head and tail): a tool that prints 64 MiB of it must not make tejun
+// hold 64 MiB, and the record still says how much it left out.
+func TestHugeStderrBoundedMemory(t *testing.T) {
+	b := bind(t, `
+[runbook]
+name = "m"
+[[section]]
+id = "s"
+on = "h1"
+title.en = "s"
+[[section.step]]
+id = "spew"
+kind = "command"
+title.en = "spew"
+argv = ["spew"]
+`)
+	const n = 64 << 20
+	conn := &spewConn{Fake: transporttest.New(), n: n}
+	var audit []Command
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	Run(context.Background(), b, Options{
+		Dial:  func(context.Context, ssh.Config) (transport.Conn, error) { return conn, nil },
+		Audit: func(c Command) { audit = append(audit, c) },
+	}, &recorder{})
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > 16<<20 {
+		t.Errorf("%d MiB allocated for 64 MiB of stderr", got>>20)
+	}
+	var c *Command
+	for i := range audit {
+		if audit[i].Step == "spew" {
+			c = &audit[i]
+		}
+	}
+	if c == nil {
+		t.Fatal("no audit record of the command")
+	}
+	m := regexp.MustCompile(`\[\.\.\. (\d+) bytes not recorded \.\.\.\]`).FindStringSubmatch(c.Stderr)
+	if len(c.Stderr) > OutputLimit+64 || !strings.HasPrefix(c.Stderr, "FIRST") || !strings.HasSuffix(c.Stderr, "LAST") || m == nil {
+		t.Fatalf("stderr recorded as %d bytes: %.40q … %q", len(c.Stderr), c.Stderr, c.Stderr[max(0, len(c.Stderr)-40):])
+	}
+	left, _ := strconv.Atoi(m[1])
+	if kept := len(c.Stderr) - len(m[0]) - 1; left+kept != n {
+		t.Errorf("says %d bytes left out and keeps %d, of %d", left, kept, n)
 	}
 }

@@ -16,9 +16,9 @@ import (
 // "file" and "path".
 type Checkpoint struct {
 	Conn
-	Prefix string `toml:"prefix"`
+	Prefix string `toml:"prefix" doc:"The checkpoint's name before .ckp.N (p4d -jc -Z PREFIX); relative to root unless absolute."`
 	// Root is the server's P4ROOT, where a relative prefix lands.
-	Root string `toml:"root" tejun:"path"`
+	Root string `toml:"root" tejun:"path" doc:"The server's P4ROOT, where a relative prefix lands."`
 
 	produced map[string]string
 	stale    string // a checkpoint of the current journal older than db.config

@@ -22,13 +22,13 @@ import (
 // change. With Alias set P4TARGET names a DNS alias and nothing changes.
 type Configure struct {
 	Conn
-	ServerID string `toml:"server_id"`
-	Name     string `toml:"name"`
-	Value    string `toml:"value"`
-	// Alias and OldTarget: as p4.target's.
-	Alias     string `toml:"alias"`
-	OldTarget string `toml:"old_target"`
-	Show      string `toml:"show"`
+	ServerID string `toml:"server_id" doc:"The server whose configurable to set, as in SERVERID#name=value."`
+	Name     string `toml:"name" doc:"The configurable's name (P4TARGET), without server# or =."`
+	Value    string `toml:"value" doc:"The value it must have."`
+	Alias    string `toml:"alias" doc:"A DNS alias the configurable names: then nothing changes, and the step says to move the alias."`
+	// OldTarget: as p4.target's.
+	OldTarget string `toml:"old_target" doc:"The old master's own P4PORT: an alias equal to it (or to value) is a machine, not an alias, and is refused."`
+	Show      string `toml:"show" doc:"set (default) makes the change; show only prints p4 configure show allservers."`
 }
 
 func (c *Configure) Validate() []steps.Problem {

@@ -25,21 +25,21 @@ import (
 type Failover struct {
 	Conn
 	// Master is the server ID of the master failing over from.
-	Master string `toml:"master"`
+	Master string `toml:"master" doc:"The server ID of the master failing over from."`
 	// MasterPort is where the master listens, to prove it is down.
-	MasterPort string `toml:"master_port"`
-	MasterDown bool   `toml:"master_down"`
-	Yes        bool   `toml:"yes"`
+	MasterPort string `toml:"master_port" doc:"Where the master listens (host:port), probed to prove it is down."`
+	MasterDown bool   `toml:"master_down" doc:"Fails over without the master (-s MASTER): only with evidence that it is down."`
+	Yes        bool   `toml:"yes" doc:"Does the failover (-y); without it the step only runs the preview, which changes nothing."`
 	// MasterHost is the master's inventory host; MasterP4dctl its name in
 	// p4dctl.conf there. Both for the evidence and the fence.
-	MasterHost   string `toml:"master_host"`
-	MasterP4dctl string `toml:"master_p4dctl"`
+	MasterHost   string `toml:"master_host" doc:"The master's inventory host: asked over SSH whether its p4d runs, and fenced before the failover."`
+	MasterP4dctl string `toml:"master_p4dctl" doc:"The master's name in p4dctl.conf on master_host, for the evidence and the fence."`
 	// ProbeTimeout bounds the wait for the master's answer (default 10s).
-	ProbeTimeout string `toml:"probe_timeout" default:"10"`
+	ProbeTimeout string `toml:"probe_timeout" default:"10" doc:"Seconds to wait for the master's answer before it counts as unknown."`
 	// AcceptUnverifiedDown fails over on a timeout alone: for an operator
 	// who knows the master is off (powered down, isolated) when tejun
 	// cannot see it. The name says the risk.
-	AcceptUnverifiedDown bool `toml:"accept_split_brain_risk"`
+	AcceptUnverifiedDown bool `toml:"accept_split_brain_risk" doc:"Fails over on a probe timeout alone, for an operator who knows the master is off."`
 }
 
 func (f *Failover) Validate() []steps.Problem {

@@ -19,11 +19,11 @@ import (
 // from them.
 type Group struct {
 	Conn
-	Name            string   `toml:"name"`
-	Users           []string `toml:"users"`
-	Timeout         string   `toml:"ticket_timeout"`
-	PasswordTimeout string   `toml:"password_timeout"`
-	Show            Show     `toml:"show"`
+	Name            string   `toml:"name" doc:"The group to create or edit."`
+	Users           []string `toml:"users" doc:"Users who must be members; other members stay."`
+	Timeout         string   `toml:"ticket_timeout" doc:"The group's Timeout in seconds, or unlimited: how long its members' tickets last."`
+	PasswordTimeout string   `toml:"password_timeout" doc:"The group's PasswordTimeout in seconds, or unlimited: how long its members' passwords last."`
+	Show            Show     `toml:"show" doc:"Which half of the spec the dry-run prints: both (default), command, fields or form."`
 }
 
 func (g *Group) Validate() []steps.Problem {

@@ -16,9 +16,9 @@ import (
 // next (repointing replicas at it) must not happen.
 type Info struct {
 	Conn
-	ServerID string `toml:"server_id"`
+	ServerID string `toml:"server_id" doc:"The ServerID p4 info must report: the server that answers is the one expected."`
 	// Services, when set, is what serverServices must say (commit-server).
-	Services string `toml:"services"`
+	Services string `toml:"services" doc:"The serverServices p4 info must report (commit-server), when set."`
 }
 
 func (i *Info) Waits() {}

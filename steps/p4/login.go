@@ -15,7 +15,7 @@ import (
 // unset", long after the build looked finished.
 type Login struct {
 	Conn
-	Secret string `toml:"secret"`
+	Secret string `toml:"secret" doc:"The declared secret holding user's password, sent on stdin."`
 }
 
 func (l *Login) Validate() []steps.Problem {

@@ -14,7 +14,7 @@ import (
 type Logout struct {
 	Conn
 	// Ports are the servers to log out of; default the step's port.
-	Ports []string `toml:"ports"`
+	Ports []string `toml:"ports" doc:"The servers to log out of; default the step's port."`
 }
 
 func (l *Logout) Validate() []steps.Problem {

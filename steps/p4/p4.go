@@ -41,28 +41,28 @@ func Kinds() []steps.Kind {
 // Conn is how a p4 client command reaches the server.
 type Conn struct {
 	steps.RunAs
-	Port string `toml:"port"`
-	User string `toml:"user"`
+	Port string `toml:"port" doc:"The server to talk to (P4PORT, host:port), passed as -p."`
+	User string `toml:"user" doc:"The Perforce user the commands run as, passed as -u."`
 	// Tickets is the P4TICKETS file the command uses (-E P4TICKETS=...).
-	Tickets string `toml:"tickets"`
+	Tickets string `toml:"tickets" doc:"The P4TICKETS file the commands use and a login writes to (-E P4TICKETS=...)."`
 	// EnvInManual marks a step the manual writes as a bare "p4 servers -J",
 	// relying on P4PORT/P4USER from the environment. The manual form then
 	// shows it bare with a note; tejun always passes -u/-p, so the command
 	// does not depend on the login shell of whoever runs it.
-	EnvInManual bool `toml:"env_in_manual"`
+	EnvInManual bool `toml:"env_in_manual" doc:"Shows the command bare in the manual form, as the manual relies on P4PORT/P4USER; tejun still passes -p/-u."`
 	// Password names the secret holding User's password. With it, a
 	// command the server refuses for want of a valid ticket (none yet, or
 	// expired mid-run) logs User in, into Tickets, and runs once more: a
 	// fresh master where nobody is logged in works, an existing valid
 	// ticket needs no password, and an expiring ticket is renewed instead
 	// of failing the step.
-	Password string `toml:"password"`
+	Password string `toml:"password" doc:"The declared secret holding user's password: a command refused for want of a ticket logs in and runs again."`
 	// Charset is sent as -C when set and not "none": a unicode server
 	// refuses every command of a client without one ("Unicode server
 	// permits only unicode enabled clients"), a non-unicode one every
 	// command of a client with one (P4 Command Reference, P4CHARSET). The
 	// example takes it from p4.parity, which reads p4 -ztag info.
-	Charset string `toml:"charset"`
+	Charset string `toml:"charset" doc:"Sent as -C (utf8) for a unicode server; none or unset sends nothing."`
 }
 
 func (c Conn) Validate() []steps.Problem {

@@ -20,12 +20,12 @@ import (
 // rebuilt as a standby (failback), whose entry is then re-enabled and
 // started.
 type P4dctl struct {
-	Name  string `toml:"name"`
-	State string `toml:"state"`
+	Name  string `toml:"name" doc:"The server's name in p4dctl.conf."`
+	State string `toml:"state" doc:"started or stopped."`
 	// ServerID and Root: the server a fenced entry must have been rebuilt
 	// as to be unfenced, and its P4ROOT.
-	ServerID string `toml:"server_id"`
-	Root     string `toml:"root" tejun:"path"`
+	ServerID string `toml:"server_id" doc:"The server ID a fenced entry's P4ROOT must now hold for the entry to be started again (failback)."`
+	Root     string `toml:"root" tejun:"path" doc:"The entry's P4ROOT, where server_id is read."`
 }
 
 func fencedConf(name string) string {

@@ -20,7 +20,7 @@ type Parity struct {
 	Conn
 	// Standby is the inventory host of the standby, whose p4d binary and
 	// clock are compared with the running master's.
-	Standby string `toml:"standby"`
+	Standby string `toml:"standby" doc:"The standby's inventory host, whose p4d binary and clock are compared with the master's."`
 	// MasterServerID is the server ID the inventory gives the master
 	// role. With it the check proves, before anything changes, that the
 	// server on port IS that master (p4 -ztag info: ServerID and a
@@ -28,11 +28,11 @@ type Parity struct {
 	// (StandbyPort) is not it: after a failover the pair is the other way
 	// round, and a build that forgot --swap-roles would otherwise take the
 	// new master for the standby to rebuild.
-	MasterServerID string `toml:"master_server_id"`
+	MasterServerID string `toml:"master_server_id" doc:"The server ID the inventory gives the master role: the server on port must be that master before anything changes."`
 	// StandbyPort is the standby role's server, read with p4 info (no
 	// login needed): nothing listening there is a standby not yet built,
 	// another server ID one to be rebuilt, the master's ID refused.
-	StandbyPort string `toml:"standby_port"`
+	StandbyPort string `toml:"standby_port" doc:"The standby role's P4PORT, read with p4 info: it must not be the master (a failback that forgot --swap-roles)."`
 
 	produced map[string]string
 }

@@ -14,8 +14,8 @@ import (
 // ps on the host would show it.
 type Passwd struct {
 	Conn
-	Name   string `toml:"name"`
-	Secret string `toml:"secret"`
+	Name   string `toml:"name" doc:"The user whose password to set."`
+	Secret string `toml:"secret" doc:"The declared secret holding the new password, sent on stdin."`
 }
 
 func (p *Passwd) Validate() []steps.Problem {

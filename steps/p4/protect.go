@@ -12,7 +12,7 @@ import (
 // every other user out.
 type Protect struct {
 	Conn
-	Line string `toml:"line"`
+	Line string `toml:"line" doc:"The protections line that must be in the table: MODE user|group NAME HOST PATH."`
 }
 
 func (p *Protect) Validate() []steps.Problem {

@@ -36,14 +36,14 @@ type Pull struct {
 	Conn
 	// Root and ServerID are the replica's P4ROOT and server ID, looked at
 	// when no server answers on the port.
-	Root     string `toml:"root"`
-	ServerID string `toml:"server_id"`
+	Root     string `toml:"root" doc:"The replica's P4ROOT, looked at when no server answers on port."`
+	ServerID string `toml:"server_id" doc:"The replica's server ID, looked at when no server answers on port."`
 	// Master is the inventory host of the master, where servers -J runs
 	// against MasterPort; MasterID is the master's server ID, whose line
 	// of servers -J is its own journal position. All three or none.
-	Master     string `toml:"master"`
-	MasterPort string `toml:"master_port"`
-	MasterID   string `toml:"master_server_id"`
+	Master     string `toml:"master" doc:"The master's inventory host, where servers -J proves the replica pulls from it."`
+	MasterPort string `toml:"master_port" doc:"The master's P4PORT, for servers -J."`
+	MasterID   string `toml:"master_server_id" doc:"The master's server ID, whose servers -J line is its own journal position."`
 
 	target         *jpos // the master's position at the first check
 	ticketFailures int   // consecutive checks that saw the login problem

@@ -13,8 +13,8 @@ import (
 // so the db.* files it creates belong to the user the service runs as.
 type Restore struct {
 	steps.RunAs
-	Root       string `toml:"root" tejun:"path"`
-	Checkpoint string `toml:"checkpoint" tejun:"path"`
+	Root       string `toml:"root" tejun:"path" doc:"The empty P4ROOT to restore into."`
+	Checkpoint string `toml:"checkpoint" tejun:"path" doc:"The checkpoint file to load with p4d -jr."`
 }
 
 func (r *Restore) Validate() []steps.Problem {

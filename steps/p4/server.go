@@ -15,30 +15,30 @@ import (
 // "display the spec" step before flipping Options).
 type Server struct {
 	Conn
-	ServerID string `toml:"server_id"`
+	ServerID string `toml:"server_id" doc:"The server spec to create or edit."`
 	// Create makes the spec with the server's defaults if it is missing.
-	Create          bool   `toml:"create"`
-	Type            string `toml:"type"`
-	Services        string `toml:"services"`
-	Options         string `toml:"options"`
-	ReplicatingFrom string `toml:"replicating_from"`
+	Create          bool   `toml:"create" doc:"Creates the spec with the server's defaults when it is missing."`
+	Type            string `toml:"type" doc:"The spec's Type field (server)."`
+	Services        string `toml:"services" doc:"The spec's Services field (standby, commit-server)."`
+	Options         string `toml:"options" doc:"The spec's Options field (mandatory or nomandatory)."`
+	ReplicatingFrom string `toml:"replicating_from" doc:"The spec's ReplicatingFrom field: the server ID the replica pulls from."`
 	// Address is the server's P4PORT in its spec: after a failover the
 	// admin guide updates it to the new master's host and port.
-	Address           string   `toml:"address"`
-	Description       string   `toml:"description"`
-	DistributedConfig []string `toml:"distributed_config"`
+	Address           string   `toml:"address" doc:"The spec's Address field: the server's P4PORT."`
+	Description       string   `toml:"description" doc:"The spec's Description field."`
+	DistributedConfig []string `toml:"distributed_config" doc:"Lines of the spec's DistributedConfig (db.replication=readonly) that must be there; others stay."`
 	// IfUnicode lines join DistributedConfig only when the master runs in
 	// unicode mode: the manual's any#unicode=1 is wrong on other servers.
-	IfUnicode []string `toml:"if_unicode"`
+	IfUnicode []string `toml:"if_unicode" doc:"DistributedConfig lines added only when the master runs in unicode mode."`
 	// WaitJournals refuses the change until the standby's journal position
 	// equals the master's (the mandatory flip).
-	WaitJournals bool `toml:"wait_journals"`
-	Show         Show `toml:"show"`
+	WaitJournals bool `toml:"wait_journals" doc:"Refuses the change until the standby's journal position equals the master's."`
+	Show         Show `toml:"show" doc:"Which half of the spec the dry-run prints: both (default), command, fields or form."`
 	// GlobalConfig allows DistributedConfig lines for other servers
 	// ("any#P4LOG=..."): those are configurables of the whole installation,
 	// the master's included, which a standby's spec should not change
 	// unless the runbook says so.
-	GlobalConfig bool `toml:"global_config"`
+	GlobalConfig bool `toml:"global_config" doc:"Allows distributed_config lines for other servers (any#...), which change the whole installation."`
 }
 
 func (s *Server) Validate() []steps.Problem {

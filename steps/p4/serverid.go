@@ -13,8 +13,8 @@ import (
 // failover stop the old master and then fail to rewrite the file.
 type ServerID struct {
 	steps.RunAs
-	Root     string `toml:"root" tejun:"path"`
-	ServerID string `toml:"server_id"`
+	Root     string `toml:"root" tejun:"path" doc:"The P4ROOT whose server.id to write."`
+	ServerID string `toml:"server_id" doc:"The server ID the file must hold."`
 }
 
 func (s *ServerID) Validate() []steps.Problem {

@@ -12,9 +12,9 @@ import (
 // must end in "mandatory".
 type Servers struct {
 	Conn
-	Master    string `toml:"master"`
-	Standby   string `toml:"standby"`
-	Mandatory bool   `toml:"mandatory"`
+	Master    string `toml:"master" doc:"The master's server ID, whose line of servers -J is compared."`
+	Standby   string `toml:"standby" doc:"The standby's server ID, whose journal position must equal the master's."`
+	Mandatory bool   `toml:"mandatory" doc:"Also requires the standby's line to end in mandatory (after the flip)."`
 }
 
 func (s *Servers) Validate() []steps.Problem {

@@ -28,21 +28,21 @@ import (
 type Target struct {
 	Conn
 	// Root is the replica's P4ROOT; OSUser owns it and runs p4d -c.
-	Root     string `toml:"root" tejun:"path"`
-	OSUser   string `toml:"os_user"`
-	ServerID string `toml:"server_id"`
+	Root     string `toml:"root" tejun:"path" doc:"The replica's P4ROOT, where p4d -cset and -cshow run."`
+	OSUser   string `toml:"os_user" doc:"The OS user who owns root and runs p4d -c."`
+	ServerID string `toml:"server_id" doc:"The replica whose P4TARGET to set."`
 	// NewTarget is the new master's P4PORT.
-	NewTarget string `toml:"target"`
+	NewTarget string `toml:"target" doc:"The new master's P4PORT the replica must pull from."`
 	// Alias is the DNS alias the replica's P4TARGET names, HOST:PORT, or
 	// "" for none. OldTarget is the old master's own P4PORT (its
 	// service_address): an "alias" equal to it names the old master's
 	// machine, which does not move, so the replica would be left pulling
 	// from a server that is no longer the master.
-	Alias     string `toml:"alias"`
-	OldTarget string `toml:"old_target"`
+	Alias     string `toml:"alias" doc:"A DNS alias P4TARGET names: then nothing changes on the replica, and the step says to move the alias."`
+	OldTarget string `toml:"old_target" doc:"The old master's own P4PORT: an alias equal to it (or to target) is a machine, not an alias, and is refused."`
 	// Show is "status" (pull -lj, ①), "set" (p4d -cset, ②) or "show"
 	// (p4d -cshow, ③).
-	Show string `toml:"show"`
+	Show string `toml:"show" doc:"status (pull -lj), set (p4d -cset, the change) or show (p4d -cshow): which of the manual's steps this is."`
 }
 
 func (t *Target) Validate() []steps.Problem {

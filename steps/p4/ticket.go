@@ -12,9 +12,9 @@ import (
 // Ticket checks the replication ticket file: present, owned by the OS user
 // the service runs as, and readable by nobody else. It changes nothing.
 type Ticket struct {
-	Path  string   `toml:"path" tejun:"path"`
-	Owner string   `toml:"owner"`
-	Modes []string `toml:"modes"`
+	Path  string   `toml:"path" tejun:"path" doc:"The ticket file (P4TICKETS) to check."`
+	Owner string   `toml:"owner" doc:"The OS user who must own it: the one the service runs as."`
+	Modes []string `toml:"modes" doc:"The permissions accepted, in octal (default 600 and 400)."`
 }
 
 func (t *Ticket) Validate() []steps.Problem {

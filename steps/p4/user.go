@@ -12,17 +12,17 @@ import (
 // service). Fields not set here stay as the server has them.
 type User struct {
 	Conn
-	Name     string `toml:"name"`
-	Type     string `toml:"type"`
-	Email    string `toml:"email"`
-	FullName string `toml:"full_name"`
-	Show     Show   `toml:"show"`
+	Name     string `toml:"name" doc:"The user spec to create or edit."`
+	Type     string `toml:"type" doc:"The spec's Type field (service for replication)."`
+	Email    string `toml:"email" doc:"The spec's Email field."`
+	FullName string `toml:"full_name" doc:"The spec's FullName field."`
+	Show     Show   `toml:"show" doc:"Which half of the spec the dry-run prints: both (default), command, fields or form."`
 	// Client is the client name p4 falls back to on the host the step
 	// runs on (its host name when P4CLIENT is unset). It changes nothing:
 	// the form of a new user shows Email USER@CLIENT, and the manual
 	// prints that default with its own host's name (service@master), so
 	// the procedure can print it with this site's.
-	Client string `toml:"client"`
+	Client string `toml:"client" doc:"The host name p4 takes as client on the step's host: the new user's default Email USER@CLIENT the dry-run prints."`
 }
 
 func (u *User) Validate() []steps.Problem {

@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"tejun/runbook"
+)
+
+// The runs directory holds what --resume takes as done and what a report
+// shows a reviewer: like OpenSSH with ~/.ssh (StrictModes), tejun refuses
+// one that another user owns or could write to, whichever way it is
+// reached (a symlink is followed and its target checked), before it
+// writes a record there or believes one.
+func TestRunsDirectoryMustBePrivate(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a directory away")
+	}
+	rb := &runbook.Runbook{Name: "rb", File: "/rb.toml"}
+	env := func(state string) func(string) string {
+		return func(k string) string {
+			if k == "XDG_STATE_HOME" {
+				return state
+			}
+			return ""
+		}
+	}
+	runs := func(state string) string { return filepath.Join(state, "tejun", "runs") }
+	private := func(t *testing.T) string {
+		state := t.TempDir()
+		if err := os.MkdirAll(runs(state), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		return state
+	}
+	check := func(t *testing.T, state, want string) {
+		t.Helper()
+		f, err := openAudit(env(state), rb, "20261202T000000Z-0001")
+		if f != nil {
+			f.Close()
+		}
+		if want == "" {
+			if err != nil {
+				t.Errorf("refused: %v", err)
+			}
+			return
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("record opened (%v), want an error saying %q", err, want)
+		}
+		if _, err := findLastRun(env(state), rb, ""); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("--resume read the records: %v", err)
+		}
+		a := New(nil, nil, nil, WithEnv(env(state)))
+		if _, err := a.findRecord(""); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("report read the records: %v", err)
+		}
+	}
+
+	t.Run("private", func(t *testing.T) { check(t, private(t), "") })
+	t.Run("created", func(t *testing.T) {
+		state := t.TempDir()
+		check(t, state, "")
+		fi, err := os.Stat(runs(state))
+		if err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("created %v %v", fi.Mode(), err)
+		}
+	})
+	t.Run("world-writable", func(t *testing.T) {
+		state := private(t)
+		os.Chmod(runs(state), 0o777)
+		check(t, state, "writable by others")
+	})
+	t.Run("group-writable parent", func(t *testing.T) {
+		state := private(t)
+		os.Chmod(filepath.Join(state, "tejun"), 0o770)
+		check(t, state, "writable by others")
+	})
+	t.Run("other owner", func(t *testing.T) {
+		state := private(t)
+		os.Chown(runs(state), 65534, 65534)
+		check(t, state, "owned by uid 65534")
+	})
+	t.Run("symlink to a private directory", func(t *testing.T) {
+		state, target := t.TempDir(), t.TempDir()
+		os.MkdirAll(filepath.Join(state, "tejun"), 0o700)
+		os.Symlink(target, runs(state))
+		check(t, state, "")
+	})
+	t.Run("symlink to a shared directory", func(t *testing.T) {
+		state, target := t.TempDir(), t.TempDir()
+		os.Chmod(target, 0o777)
+		os.MkdirAll(filepath.Join(state, "tejun"), 0o700)
+		os.Symlink(target, runs(state))
+		check(t, state, "writable by others")
+	})
+	t.Run("sticky base like /tmp", func(t *testing.T) {
+		state := t.TempDir()
+		os.Chmod(state, 0o777|fs.ModeSticky)
+		check(t, state, "")
+	})
+	t.Run("world-writable base", func(t *testing.T) {
+		state := t.TempDir()
+		os.Chmod(state, 0o777)
+		check(t, state, "writable by others")
+	})
+}
+
+// A record given by path is believed only if nobody but its owner could
+// have written it.
+func TestReportRefusesAWritableRecord(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "r.jsonl")
+	os.WriteFile(rec, []byte(`{"schema":"tejun.events/v1","event":"run_start"}`+"\n"), 0o600)
+	os.Chmod(rec, 0o666)
+	var out, errOut strings.Builder
+	a := New(nil, &out, &errOut, WithEnv(func(string) string { return "" }))
+	a.Run(context.Background(), []string{"tejun", "report", rec})
+	if !strings.Contains(errOut.String(), "writable by others") {
+		t.Errorf("a world-writable record was read: %s%s", out.String(), errOut.String())
+	}
+}
+
+// A reviewer reads the operator's record where it is: another owner is
+// not a reason to refuse it, only others' write access is.
+func TestReportReadsAnotherUsersRecord(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a record away")
+	}
+	dir := filepath.Join(t.TempDir(), "runs")
+	os.Mkdir(dir, 0o755)
+	rec := filepath.Join(dir, "r.jsonl")
+	os.WriteFile(rec, []byte(`{"schema":"tejun.events/v1","event":"run_start"}`+"\n"), 0o644)
+	os.Chown(rec, 65534, 65534)
+	os.Chown(dir, 65534, 65534)
+	var out, errOut strings.Builder
+	a := New(nil, &out, &errOut, WithEnv(func(string) string { return "" }))
+	a.Run(context.Background(), []string{"tejun", "report", rec})
+	if !strings.Contains(errOut.String(), "names no runbook") {
+		t.Errorf("another user's record was not read: %s", errOut.String())
+	}
+	os.Chmod(dir, 0o777)
+	errOut.Reset()
+	a.Run(context.Background(), []string{"tejun", "report", rec})
+	if !strings.Contains(errOut.String(), "writable by others") {
+		t.Errorf("a record in a directory anyone can write was read: %s", errOut.String())
+	}
+}
+
+// The record's name carries the runbook's name, but only as letters,
+// digits and . _ -: the path is printed at the end of every run, and a
+// control character there would drive the terminal (or break ls).
+func TestRecordNameIsPlain(t *testing.T) {
+	state := t.TempDir()
+	rb := &runbook.Runbook{Name: "スタンバイ構築 \x1b]52;c;eA==\x07/../x\n\u202e", File: "/rb.toml"}
+	f, err := openAudit(func(k string) string {
+		if k == "XDG_STATE_HOME" {
+			return state
+		}
+		return ""
+	}, rb, "20261202T000000Z-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if got, want := filepath.Base(f.Name()), "20261202T000000Z-0001-スタンバイ構築___52_c_eA____.._x__.jsonl"; got != want {
+		t.Errorf("record named %q, want %q", got, want)
+	}
+}
+
+// A record read from a pipe (tejun report <(ssh jump cat ~/.local/state/…))
+// has no directory anyone could write to: it is read.
+func TestReportReadsARecordFromAPipe(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	go func() {
+		w.Write([]byte(`{"schema":"tejun.events/v1","event":"run_start"}` + "\n"))
+		w.Close()
+	}()
+	var out, errOut strings.Builder
+	a := New(nil, &out, &errOut, WithEnv(func(string) string { return "" }))
+	a.Run(context.Background(), []string{"tejun", "report", "/dev/fd/" + strconv.Itoa(int(r.Fd()))})
+	if !strings.Contains(errOut.String(), "names no runbook") {
+		t.Errorf("a record from a pipe was not read: %s", errOut.String())
+	}
+}

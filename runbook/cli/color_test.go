@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"os"
+	"strconv"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// openPTY returns the terminal end of a new pseudo-terminal.
+func openPTY(t *testing.T) *os.File {
+	t.Helper()
+	tty, _ := openPTYPair(t)
+	return tty
+}
+
+// openPTYPair returns a new pseudo-terminal's terminal end and the end
+// that types into it.
+func openPTYPair(t *testing.T) (tty, master *os.File) {
+	t.Helper()
+	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skip("no pseudo-terminals:", err)
+	}
+	t.Cleanup(func() { ptmx.Close() })
+	if err := unix.IoctlSetPointerInt(int(ptmx.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Skip("cannot unlock a pseudo-terminal:", err)
+	}
+	n, err := unix.IoctlGetInt(int(ptmx.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Skip("no pseudo-terminal number:", err)
+	}
+	tty, err = os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skip("cannot open the pseudo-terminal:", err)
+	}
+	t.Cleanup(func() { tty.Close() })
+	return tty, ptmx
+}
+
+// NO_COLOR turns color off when it is set and not empty
+// (https://no-color.org: "when present and not an empty string"), read
+// from the App's environment like every other variable: NO_COLOR= in a
+// wrapper script, which unsets nothing, keeps the colors.
+func TestNoColorIsNonEmpty(t *testing.T) {
+	tty := openPTY(t)
+	for v, color := range map[string]bool{"": true, "1": false, "0": false, "false": false} {
+		t.Setenv("NO_COLOR", v) // as main runs it: the process's environment
+		if got := New(nil, tty, tty).colorFor(tty); got != color {
+			t.Errorf("NO_COLOR=%q: color %v, want %v", v, got, color)
+		}
+	}
+	// Tests (and anything embedding the App) set the environment with WithEnv.
+	os.Unsetenv("NO_COLOR")
+	a := New(nil, tty, tty, WithEnv(func(k string) string {
+		if k == "NO_COLOR" {
+			return "1"
+		}
+		return ""
+	}))
+	if a.colorFor(tty) {
+		t.Error("WithEnv NO_COLOR=1: color")
+	}
+}

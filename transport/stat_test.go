@@ -1,5 +1,0 @@
-package transport_test
-
-import "syscall"
-
-type syscallStat = syscall.Stat_t
