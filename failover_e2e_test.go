@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"tejun/runbook/runbooktest"
+	"tejun/transport"
 	"tejun/transport/testbed"
 )
 
@@ -24,10 +26,20 @@ func (p *pair) roleInventory(t *testing.T, extra string) string {
 	// A P4PORT host apart from the SSH address is written as the host's
 	// service_address.
 	svc := func(h *testbed.Host, hp string) string {
+		hp = strings.TrimPrefix(hp, "ssl:")
 		if host := hp[:strings.LastIndexByte(hp, ':')]; host != h.Address {
 			return fmt.Sprintf("service_address = %q\n", host)
 		}
 		return ""
+	}
+	// An ssl: pair: the protocol and each machine's key fingerprint, as
+	// p4d -Gf prints it there.
+	tls := func(host, root, hp string) string {
+		if !strings.HasPrefix(hp, "ssl:") {
+			return ""
+		}
+		fp := strings.TrimSpace(strings.TrimPrefix(p.on(t, host, "", "p4d", "-r", root, "-Gf"), "Fingerprint: "))
+		return fmt.Sprintf("p4_protocol = \"ssl:\"\np4_ssl_fingerprint = %q\n", fp)
 	}
 	inv := fmt.Sprintf(`[defaults]
 user = "root"
@@ -59,7 +71,7 @@ roles = ["master"]
 p4port = %s
 p4root = "/master"
 p4dctl = "master"
-
+%s
 [hosts.p4-2]
 address = %q
 %sport = %d
@@ -68,8 +80,8 @@ roles = ["standby"]
 p4port = %s
 p4root = "/standby"
 p4dctl = "standby"
-`, p.bed.KeyFile, p.bed.KnownHosts, p.master.Address, svc(p.master, p.mport), p.master.Port, port(p.mport),
-		p.standby.Address, svc(p.standby, p.sport), p.standby.Port, port(p.sport)) + extra
+%s`, p.bed.KeyFile, p.bed.KnownHosts, p.master.Address, svc(p.master, p.mport), p.master.Port, port(p.mport), tls("master", "/master", p.mport),
+		p.standby.Address, svc(p.standby, p.sport), p.standby.Port, port(p.sport), tls("standby", "/standby", p.sport)) + extra
 	path := runbooktest.Write(t, "", "inventory.toml", inv)
 	return path
 }
@@ -344,7 +356,7 @@ func TestPerforceFailbackAfterMasterDown(t *testing.T) {
 // it (nothing listens at SSH-address:port, so a command that used the SSH
 // address would fail), and a drill fails over with it.
 func TestPerforceServiceAddress(t *testing.T) {
-	p := newPairOn(t, func(h *testbed.Host) string { return strings.Replace(h.Address, "127.0.0.", "127.0.5.", 1) }, false)
+	p := newPairOn(t, pairOpts{service: func(h *testbed.Host) string { return strings.Replace(h.Address, "127.0.0.", "127.0.5.", 1) }})
 	if strings.HasPrefix(p.mport, p.master.Address+":") {
 		t.Fatalf("the master's P4PORT %s is on its SSH address", p.mport)
 	}
@@ -402,4 +414,87 @@ func TestRepointAliasIsAnAlias(t *testing.T) {
 	if _, errOut, code := run(t, "dry-run", "examples/perforce-ha/failover.toml", "-i", "testdata/edge-inventory.toml"); code != 0 {
 		t.Errorf("the DNS alias is refused: %s", errOut)
 	}
+}
+
+// An ssl: pair, as real Perforce has it: the p4 client refuses an ssl:
+// server until its fingerprint is trusted. The inventory gives each
+// machine's fingerprint; a wrong one stops the build at its first step,
+// before anything is sent to the server or changed, and the right ones
+// build a replicating standby, re-run clean, and fail over.
+func TestPerforceSSL(t *testing.T) {
+	p := newPairOn(t, pairOpts{ssl: true})
+	good := p.roleInventory(t, "")
+	real := regexp.MustCompile(`(?s)\[hosts\.p4-1\.vars\].*?p4_ssl_fingerprint = "([^"]+)"`).FindStringSubmatch(string(readFile(t, good)))
+	if real == nil {
+		t.Fatalf("no fingerprint for p4-1 in:\n%s", readFile(t, good))
+	}
+	// The untrusted server is refused as real p4 refuses it.
+	if out, err := transportOutput(p, "master", "p4", "-p", p.mport, "info"); err == nil || !strings.Contains(err.Error(), "can't be established") {
+		t.Fatalf("an untrusted ssl: server answered: %s %v", out, err)
+	}
+
+	wrong := strings.Replace(string(readFile(t, good)), real[1], "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33", 1)
+	p.inventory = runbooktest.Write(t, "", "wrong.toml", wrong)
+	specs := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "-ztag", "servers")
+	out, code := p.build(t)
+	st := statuses(out)
+	if code != 1 || st["trust-master p4-1"] != "failed" || !strings.Contains(out, "presents the key "+real[1]) || st["parity -"] != "skipped" {
+		t.Fatalf("wrong fingerprint: exit %d\n%s", code, out)
+	}
+	if after := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "-ztag", "servers"); after != specs {
+		t.Errorf("the master's server specs changed after the refusal:\n%s\n-> %s", specs, after)
+	}
+	if _, err := os.Stat(p.standby.Path("/standby")); err == nil {
+		t.Error("the standby's root was made after the refusal")
+	}
+	if trust, _ := os.ReadFile(p.master.Path("/root/.p4trust")); strings.Contains(string(trust), real[1]) {
+		t.Errorf("the master's key was trusted from the wire:\n%s", trust)
+	}
+	p.noTejunTickets(t)
+
+	p.inventory = good
+	out, code = p.build(t)
+	if code != 0 {
+		t.Fatalf("build over ssl: exit %d\n%s", code, out)
+	}
+	st = statuses(out)
+	for _, key := range []string{"trust-master p4-1", "trust-standby p4-2", "trust-master-for-service p4-2", "trust-standby-from-master p4-1", "pull-lj p4-2", "set-mandatory p4-1"} {
+		if st[key] != "changed" && st[key] != "ok" {
+			t.Errorf("%s = %q", key, st[key])
+		}
+	}
+	if st["trust-master p4-1"] != "changed" || st["restore p4-2"] != "changed" {
+		t.Errorf("the ssl: build did not trust and rebuild: trust-master %q, restore %q", st["trust-master p4-1"], st["restore p4-2"])
+	}
+	if trust, _ := os.ReadFile(p.standby.Path("/standby/.p4trust")); !strings.Contains(string(trust), real[1]) {
+		t.Errorf("the service user's trust file on the standby does not hold the master's key:\n%s", trust)
+	}
+	out, code = p.build(t)
+	if code != 0 {
+		t.Fatalf("re-run over ssl: exit %d\n%s", code, out)
+	}
+	p.rerunOK(t, out)
+
+	out, code = p.runFailover(t, "--section", "master-up", "--yes")
+	if code != 0 || statuses(out)["failover p4-2"] != "changed" {
+		t.Fatalf("drill over ssl: exit %d\n%s", code, out)
+	}
+	if id := p.serverID(t, "standby", p.sport); id != "master" {
+		t.Errorf("after the drill the standby is %s", id)
+	}
+}
+
+// transportOutput runs argv on host over the test's own connection, as is:
+// without the fixture's ticket or trust files.
+func transportOutput(p *pair, host string, argv ...string) (string, error) {
+	return transport.Output(context.Background(), p.ssh[host], transport.Cmd{Argv: argv}, nil)
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -35,6 +35,7 @@ func Kinds() []steps.Kind {
 		{Name: "p4.info", New: func() steps.Step { return &Info{} }, Caps: steps.Caps{Verify: true}},
 		{Name: "p4.configure", New: func() steps.Step { return &Configure{} }},
 		{Name: "p4.target", New: func() steps.Step { return &Target{} }},
+		{Name: "p4.trust", New: func() steps.Step { return &Trust{} }},
 	}
 }
 

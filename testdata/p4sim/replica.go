@@ -196,6 +196,7 @@ func dialAddr(port string) string {
 	for _, proto := range []string{"tcp:", "tcp4:", "tcp6:", "tcp46:", "tcp64:"} {
 		port = strings.TrimPrefix(port, proto)
 	}
+	port, _ = sslPort(port)
 	if !strings.Contains(port, ":") {
 		return "localhost:" + port
 	}
@@ -204,6 +205,7 @@ func dialAddr(port string) string {
 
 func call(port string, req *Request) (Response, error) {
 	addr := dialAddr(port)
+	_, req.SSL = sslPort(port)
 	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
 	if err != nil {
 		return Response{}, err
