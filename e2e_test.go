@@ -337,8 +337,7 @@ func TestRunHostKeyAndUnreachable(t *testing.T) {
 	line := knownhosts.Line([]string{knownhosts.Normalize(b.Hosts[0].Addr())}, other.Hosts[0].HostKey)
 	os.WriteFile(kh, []byte(line+"\n"), 0o600)
 	inv := inventoryFor(t, b, "", nil)
-	data, _ := os.ReadFile(inv)
-	os.WriteFile(inv, []byte(strings.Replace(string(data), b.KnownHosts, kh, 1)), 0o644)
+	runbooktest.Edit(t, inv, b.KnownHosts, kh)
 	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "hk"
@@ -369,9 +368,7 @@ argv = ["touch", "/tmp/x"]
 func TestRunThroughBastion(t *testing.T) {
 	b := testbed.StartHosts(t, testbed.HostSpec{Name: "bastion", Gateway: true}, testbed.HostSpec{Name: "db", Private: true})
 	inv := inventoryFor(t, b, "", nil)
-	data, _ := os.ReadFile(inv)
-	inv2 := strings.Replace(string(data), "[hosts.db]\n", "[hosts.db]\njump = \"bastion\"\n", 1)
-	os.WriteFile(inv, []byte(inv2), 0o644)
+	runbooktest.Edit(t, inv, "[hosts.db]\n", "[hosts.db]\njump = \"bastion\"\n")
 	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "jump"

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"tejun/runbook/runbooktest"
 	"tejun/transport/testbed"
 )
 
@@ -27,31 +28,7 @@ func TestPassphrasePromptOnTerminal(t *testing.T) {
 		t.Skip("needs script(1) from util-linux for a pseudo-terminal")
 	}
 	b := testbed.Start(t, "pp1", "pp2")
-	raw, err := os.ReadFile(b.KeyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := ssh.ParseRawPrivateKey(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	priv, ok := k.(*ed25519.PrivateKey)
-	if !ok {
-		t.Skipf("the test-bed key is a %T; this test encrypts ed25519 keys", k)
-	}
-	block, err := ssh.MarshalPrivateKeyWithPassphrase(*priv, "", []byte("open sesame"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc := filepath.Join(t.TempDir(), "id_enc")
-	if err := os.WriteFile(enc, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	inv := inventoryFor(t, b, "", nil)
-	src, _ := os.ReadFile(inv)
-	if err := os.WriteFile(inv, []byte(strings.Replace(string(src), fmt.Sprintf("identity_file = %q", b.KeyFile), fmt.Sprintf("identity_file = %q", enc), 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	inv := encryptedKeyInventory(t, b, "open sesame")
 	bin := tejunBinary(t)
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TERM=dumb", "SSH_AUTH_SOCK="}
 
@@ -107,5 +84,68 @@ func TestPassphrasePromptOnTerminal(t *testing.T) {
 		if err == nil || strings.Contains(string(o), "Enter passphrase") || !strings.Contains(string(o), "passphrase") {
 			t.Errorf("%s: want a refusal naming the passphrase and no prompt (%v):\n%s", c.name, err, o)
 		}
+	}
+}
+
+// encryptedKeyInventory is an inventory of b's hosts whose identity is b's
+// key encrypted with passphrase.
+func encryptedKeyInventory(t *testing.T, b *testbed.Bed, passphrase string) string {
+	t.Helper()
+	raw, err := os.ReadFile(b.KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := ssh.ParseRawPrivateKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, ok := k.(*ed25519.PrivateKey)
+	if !ok {
+		t.Skipf("the test-bed key is a %T; this test encrypts ed25519 keys", k)
+	}
+	block, err := ssh.MarshalPrivateKeyWithPassphrase(*priv, "", []byte(passphrase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := filepath.Join(t.TempDir(), "id_enc")
+	if err := os.WriteFile(enc, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inv := inventoryFor(t, b, "", nil)
+	runbooktest.Edit(t, inv, fmt.Sprintf("identity_file = %q", b.KeyFile), fmt.Sprintf("identity_file = %q", enc))
+	return inv
+}
+
+// The passphrase question comes while the live display says it is
+// connecting: the spinner's redraws must not erase it (they clear from the
+// block's top to the end of the screen, the question's line included).
+func TestPassphrasePromptNotOverwrittenByTheLiveDisplay(t *testing.T) {
+	b := testbed.Start(t, "pl1")
+	inv := encryptedKeyInventory(t, b, "open sesame")
+	rb := runbooktest.Write(t, "", "runbook.toml", `
+[runbook]
+name = "pp"
+[[section]]
+id = "s"
+on = "pl1"
+title.en = "s"
+[[section.step]]
+id = "hello"
+kind = "command"
+title.en = "hello"
+argv = ["true"]
+`)
+	term := newTerminal(t, "env -u CI SSH_AUTH_SOCK= "+tejunCommand(t, "run", rb, "-i", inv, "--lang", "en"))
+	asked := term.waitFor(20*time.Second, "the passphrase question", func(s string) bool {
+		return strings.Contains(s, "Enter passphrase for key")
+	})
+	time.Sleep(5 * spinEvery())
+	if s := term.screen(); !strings.Contains(s, "Enter passphrase for key") || !strings.HasSuffix(s, "':") {
+		t.Fatalf("the question was drawn over:\nwhen asked:\n%s\nnow:\n%s", asked, s)
+	}
+	term.keys("open sesame", "Enter")
+	end := term.waitFor(20*time.Second, "the run to end", func(s string) bool { return strings.Contains(s, "EXIT=") })
+	if !strings.Contains(end, "EXIT=0") || strings.Contains(term.history(), "open sesame") {
+		t.Errorf("run with the passphrase typed:\n%s", term.history())
 	}
 }

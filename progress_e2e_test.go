@@ -403,14 +403,14 @@ func TestLiveNarrowed(t *testing.T) {
 		t.Fatalf("resize-window: %v\n%s", err, out)
 	}
 	narrow := regexp.MustCompile(`(?m)^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \S+\s+restore`)
-	s := term.waitFor(3*time.Second, "the live line cut to 30 columns", func(s string) bool {
+	term.waitFor(3*time.Second, "the live line cut to 30 columns", func(s string) bool {
 		lines := strings.Split(s, "\n")
 		return narrow.MatchString(s) && !spinning.MatchString(s) && strings.HasSuffix(lines[len(lines)-1], "…")
 	})
 	// Two redraws later, still one row of it: nothing left of the wide
 	// line, nothing wider than the terminal.
 	time.Sleep(3 * spinEvery())
-	s = term.screen()
+	s := term.screen()
 	lines := strings.Split(s, "\n")
 	live := 0
 	for _, l := range lines {

@@ -31,8 +31,7 @@ func stillRunning(words ...string) bool {
 func TestTimeoutKillsBecomeCommand(t *testing.T) {
 	b := testbed.Start(t, "n1")
 	inv := inventoryFor(t, b, "", nil)
-	src, _ := os.ReadFile(inv)
-	os.WriteFile(inv, []byte(strings.Replace(string(src), `user = "root"`, "user = \"ops\"\nbecome = \"root\"", 1)), 0o644)
+	runbooktest.Edit(t, inv, `user = "root"`, "user = \"ops\"\nbecome = \"root\"")
 	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "become-timeout"
@@ -154,8 +153,7 @@ func TestFailurePolicy(t *testing.T) {
 
 	rb := runbooktest.Write(t, "", "runbook.toml", fmt.Sprintf(failPolicyRunbook, ""))
 	// send waits for prep, so that n2 has failed when it starts.
-	src, _ := os.ReadFile(rb)
-	os.WriteFile(rb, []byte(strings.Replace(string(src), "needs = []\nsrc", "needs = [\"prep\"]\nsrc", 1)), 0o644)
+	runbooktest.Edit(t, rb, "needs = []\nsrc", "needs = [\"prep\"]\nsrc")
 	out, _, code := run(t, "run", rb, "-i", inv, "--lang", "en")
 	got := statuses(out)
 	if code != cli.ExitFailed || got["prep n2"] != "failed" || got["next n1"] != "changed" || got["next n2"] != "skipped" ||
@@ -175,8 +173,7 @@ func TestFailurePolicy(t *testing.T) {
 	} {
 		reset()
 		rb := runbooktest.Write(t, "", "runbook.toml", fmt.Sprintf(failPolicyRunbook, tc.header))
-		src, _ := os.ReadFile(rb)
-		os.WriteFile(rb, []byte(strings.Replace(string(src), "needs = []\nsrc", "needs = [\"prep\"]\nsrc", 1)), 0o644)
+		runbooktest.Edit(t, rb, "needs = []\nsrc", "needs = [\"prep\"]\nsrc")
 		out, _, code := run(t, append([]string{"run", rb, "-i", inv, "--lang", "en"}, tc.args...)...)
 		got := statuses(out)
 		if code != cli.ExitFailed || got["prep n2"] != "failed" || got["prep n1"] != "changed" || !strings.Contains(out, "stopped") {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -26,8 +25,7 @@ const (
 func TestTerminalEscapesShownNotObeyed(t *testing.T) {
 	b := testbed.Start(t, "n1")
 	inv := inventoryFor(t, b, "", map[string]map[string]string{"n1": {"banner": "BANNER"}})
-	data, _ := os.ReadFile(inv)
-	os.WriteFile(inv, []byte(strings.Replace(string(data), "BANNER", "inv"+tomlEscape(escClear+escOSC52), 1)), 0o644)
+	runbooktest.Edit(t, inv, "BANNER", "inv"+tomlEscape(escClear+escOSC52))
 	rb := runbooktest.Write(t, "", "runbook.toml", `
 [runbook]
 name = "esc"

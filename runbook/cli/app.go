@@ -261,9 +261,10 @@ func dashed(name string) string {
 
 // colorFor decides styling for w: only a terminal gets color, and NO_COLOR
 // set to anything but the empty string turns it off, as
-// https://no-color.org asks.
+// https://no-color.org asks; so does TERM=dumb, a terminal that takes no
+// escape sequences (as git and ls decide).
 func (a *App) colorFor(w io.Writer) bool {
-	if a.getenv("NO_COLOR") != "" {
+	if a.getenv("NO_COLOR") != "" || a.getenv("TERM") == "dumb" {
 		return false
 	}
 	f, ok := w.(*os.File)

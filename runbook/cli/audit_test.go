@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"tejun/runbook"
+	"tejun/runbook/runbooktest"
 )
 
 // The runs directory holds what --resume takes as done and what a report
@@ -190,5 +191,69 @@ func TestReportReadsARecordFromAPipe(t *testing.T) {
 	a.Run(context.Background(), []string{"tejun", "report", "/dev/fd/" + strconv.Itoa(int(r.Fd()))})
 	if !strings.Contains(errOut.String(), "names no runbook") {
 		t.Errorf("a record from a pipe was not read: %s", errOut.String())
+	}
+}
+
+// A record that cannot be written (a full disk) is not silent: the first
+// failed write is said at once and remembered, so the run can say at its
+// end that the record is incomplete, and refuse to start without one.
+func TestAuditWriteFailureIsSaid(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip("no /dev/full:", err)
+	}
+	defer full.Close()
+	var said []error
+	l := &eventLog{w: full, runID: "R", onFail: func(err error) { said = append(said, err) }}
+	l.start("/rb.toml", "/inv.toml", nil)
+	l.abandoned()
+	if l.failed() == nil || len(said) != 1 || !strings.Contains(said[0].Error(), "no space left") {
+		t.Errorf("failed %v, said %v: want the first failure said once", l.failed(), said)
+	}
+}
+
+// A record whose run is still going is not a run that stopped part way:
+// tejun holds its record locked for the run's life, so tejun report says
+// the run is still going, and --resume will not continue it alongside.
+func TestRecordOfARunStillGoing(t *testing.T) {
+	state := t.TempDir()
+	getenv := func(k string) string {
+		if k == "XDG_STATE_HOME" {
+			return state
+		}
+		return ""
+	}
+	dir := t.TempDir()
+	rbPath := runbooktest.Write(t, dir, "rb.toml", "[runbook]\nname = \"rb\"\n[[section]]\nid = \"s\"\non = \"h1\"\ntitle.en = \"s\"\n[[section.step]]\nid = \"a\"\nkind = \"command\"\ntitle.en = \"a\"\nargv = [\"true\"]\n")
+	invPath := runbooktest.Write(t, dir, "inv.toml", runbooktest.TwoHosts)
+	rb := &runbook.Runbook{Name: "rb", File: rbPath}
+	f, err := openAudit(getenv, rb, "20261202T000000Z-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &eventLog{w: f, runID: "R1"}
+	l.start(rbPath, invPath, nil)
+	l.emit(Event{Event: "step_end", Step: "a", Host: "h1", Status: "ok"})
+
+	var out, errOut strings.Builder
+	a := New(nil, &out, &errOut, WithEnv(getenv))
+	if code := a.Run(context.Background(), []string{"tejun", "report", "--lang", "en"}); code != 0 {
+		t.Fatalf("report: exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "still running") || strings.Contains(out.String(), "stopped part way") {
+		t.Errorf("the report of a run still going:\n%s", out.String())
+	}
+	if _, err := findLastRun(getenv, rb, ""); err == nil || !strings.Contains(err.Error(), "still running") {
+		t.Errorf("--resume of a run still going: %v", err)
+	}
+
+	f.Close() // the run ends (or tejun is killed): the lock goes with it
+	out.Reset()
+	a.Run(context.Background(), []string{"tejun", "report", "--lang", "en"})
+	if !strings.Contains(out.String(), "stopped part way") {
+		t.Errorf("the report of a run cut off:\n%s", out.String())
+	}
+	if _, err := findLastRun(getenv, rb, ""); err != nil {
+		t.Errorf("--resume of a run cut off: %v", err)
 	}
 }

@@ -63,3 +63,21 @@ func TestNoColorIsNonEmpty(t *testing.T) {
 		t.Error("WithEnv NO_COLOR=1: color")
 	}
 }
+
+// TERM=dumb says the terminal takes no escape sequences (Emacs's shell,
+// some CI consoles): no color, as git and ls decide, in tejun report as
+// in a run.
+func TestNoColorOnADumbTerminal(t *testing.T) {
+	tty := openPTY(t)
+	for term, color := range map[string]bool{"dumb": false, "xterm-256color": true, "": true} {
+		a := New(nil, tty, tty, WithEnv(func(k string) string {
+			if k == "TERM" {
+				return term
+			}
+			return ""
+		}))
+		if got := a.colorFor(tty); got != color {
+			t.Errorf("TERM=%q: color %v, want %v", term, got, color)
+		}
+	}
+}

@@ -18,6 +18,8 @@ import (
 	"time"
 	"unicode"
 
+	"golang.org/x/sys/unix"
+
 	"tejun/runbook"
 	"tejun/runbook/run"
 )
@@ -104,6 +106,18 @@ type eventLog struct {
 	// lang is the run's --lang: labels read as on the terminal, so an
 	// English CI log and its JSON say 4-6 alike.
 	lang string
+	// err is the first write that failed (a full disk): the record is
+	// incomplete from there, which the run must say; onFail, if set, is
+	// told of it when it happens.
+	err    error
+	onFail func(error)
+}
+
+// failed is the first write error, if any.
+func (l *eventLog) failed() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
 }
 
 func (l *eventLog) emit(e Event) {
@@ -112,9 +126,17 @@ func (l *eventLog) emit(e Event) {
 	b, _ := json.Marshal(e)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.w.Write(append(b, '\n'))
-	if f, ok := l.w.(*os.File); ok {
-		f.Sync()
+	_, err := l.w.Write(append(b, '\n'))
+	if f, ok := l.w.(*os.File); ok && err == nil {
+		if serr := f.Sync(); !errors.Is(serr, syscall.EINVAL) { // a pipe or terminal (--output json) has nothing to sync
+			err = serr
+		}
+	}
+	if err != nil && l.err == nil {
+		l.err = err
+		if l.onFail != nil {
+			l.onFail(err)
+		}
 	}
 }
 
@@ -255,7 +277,26 @@ func openAudit(getenv func(string) string, rb *runbook.Runbook, runID string) (*
 		}
 		return '_'
 	}, rb.Name)
-	return os.OpenFile(filepath.Join(dir, fmt.Sprintf("%s-%s.jsonl", runID, name)), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf("%s-%s.jsonl", runID, name)), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	// Held for the run's life, and let go by the kernel however tejun
+	// ends: a record without run_end is of a run still going only while
+	// it is held (recordInUse). A file system without locks just loses
+	// that distinction.
+	unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	return f, nil
+}
+
+// recordInUse says whether a running tejun holds the record f is open
+// on: its run is still going, not cut off by a crash or a kill.
+func recordInUse(f *os.File) bool {
+	err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB)
+	if err == nil {
+		unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	}
+	return errors.Is(err, unix.EWOULDBLOCK)
 }
 
 // reporters fans one run's events out to every reporter.

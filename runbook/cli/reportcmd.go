@@ -58,6 +58,7 @@ func (a *App) report(c *cli.Context) error {
 	if err != nil {
 		return invalid(fmt.Errorf("%s: %v", path, err))
 	}
+	rec.Running = !rec.Ended && recordInUse(f)
 	b, err := a.loadRecorded(c, rec)
 	if err != nil {
 		return err

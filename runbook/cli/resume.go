@@ -25,6 +25,8 @@ type lastRun struct {
 	// work).
 	done  map[string]map[string]bool
 	ended bool // a run_end was written (not a crash)
+	// running: no run_end, and a running tejun holds the record.
+	running bool
 }
 
 // findLastRun reads the newest audit record of rb (the runs directory's
@@ -48,6 +50,9 @@ func findLastRun(getenv func(string) string, rb *runbook.Runbook, skipRunID stri
 			if err != nil {
 				// Not an older run instead: what this one did since is not in it.
 				return nil, fmt.Errorf("cannot resume: the last run of this runbook, %s, cannot be read whole (%v); run without --resume", m, err)
+			}
+			if r.running {
+				return nil, fmt.Errorf("cannot resume run %s: it is still running (its tejun holds %s); wait for it, or stop it first", r.start.RunID, m)
 			}
 			return r, nil
 		}
@@ -114,6 +119,7 @@ func readRun(path string) (*lastRun, error) {
 	if err := sc.Err(); err != nil {
 		return r, fmt.Errorf("after line %d: %v", line, err)
 	}
+	r.running = !r.ended && recordInUse(f)
 	for _, s := range order {
 		if ok[s] {
 			r.finished = append(r.finished, s)

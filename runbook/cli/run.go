@@ -13,8 +13,10 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"tejun/runbook"
+	"tejun/runbook/host"
 	"tejun/runbook/mask"
 	"tejun/runbook/run"
+	"tejun/transport/ssh"
 )
 
 func (a *App) run(c *cli.Context) error {
@@ -75,6 +77,8 @@ func (a *App) run(c *cli.Context) error {
 		defer human.finish()
 		a.setScreen(human.writer(a.stderr))
 		defer a.setScreen(nil)
+		ssh.SetHoldScreen(human.hold) // a key's passphrase is asked while "connecting" spins
+		defer ssh.SetHoldScreen(nil)
 	}
 	hold := func() func() { return func() {} }
 	if human != nil {
@@ -86,8 +90,17 @@ func (a *App) run(c *cli.Context) error {
 		return fmt.Errorf("audit record: %w", err)
 	}
 	defer auditFile.Close()
+	auditName := mask.Visible(auditFile.Name()) // $XDG_STATE_HOME may hold anything
 	audit := &eventLog{w: auditFile, runID: runID, swap: c.String("swap-roles"), lang: lang}
 	audit.start(l.runbookPath, l.inventoryPath, givenArgs(c))
+	if err := audit.failed(); err != nil {
+		// Nothing is done yet: no run without its record (--resume and the
+		// report read it).
+		return fmt.Errorf("audit record %s cannot be written (%v): nothing was run", auditName, err)
+	}
+	audit.onFail = func(err error) {
+		fmt.Fprintf(a.errOut(), "tejun: audit record %s: %v: the record is incomplete from here on\n", auditName, err)
+	}
 	reps = append(reps, audit)
 	opt.Audit = audit.command
 	var ju *junitReport
@@ -115,7 +128,7 @@ func (a *App) run(c *cli.Context) error {
 	}
 	if len(res.LocksLeft) > 0 {
 		fmt.Fprintf(a.stderr, "tejun: the run lock %s could not be released on %s (not answering); it goes stale by itself, or pass --force-unlock\n",
-			run.LockPath, strings.Join(res.LocksLeft, ", "))
+			host.LockPath, strings.Join(res.LocksLeft, ", "))
 	}
 	if human != nil {
 		human.summary(res, time.Since(start))
@@ -130,7 +143,11 @@ func (a *App) run(c *cli.Context) error {
 			fmt.Fprintf(a.stderr, "tejun: junit report: %v\n", err)
 		}
 	}
-	fmt.Fprintf(a.stderr, "audit record: %s\n", mask.Visible(auditFile.Name())) // $XDG_STATE_HOME may hold anything
+	if err := audit.failed(); err != nil {
+		fmt.Fprintf(a.stderr, "audit record: %s (incomplete: %v)\n", auditName, err)
+	} else {
+		fmt.Fprintf(a.stderr, "audit record: %s\n", auditName)
+	}
 	if exit.code == ExitOK {
 		return nil
 	}
@@ -203,7 +220,7 @@ func (f *inFlight) report() []string {
 	sort.Strings(hosts)
 	if len(hosts) > 0 {
 		out = append(out, fmt.Sprintf("the run lock %s on %s: it goes stale by itself once its heartbeat stops, or pass --force-unlock",
-			run.LockPath, strings.Join(hosts, ", ")))
+			host.LockPath, strings.Join(hosts, ", ")))
 	}
 	return out
 }

@@ -116,6 +116,8 @@ func TestVisible(t *testing.T) {
 		"c1 \u009b31m":                       `c1 \u009b31m`,
 		"raw \x9b31m":                        `raw \x9b31m`,
 		"bidi \u202eevil":                    `bidi \u202eevil`,
+		"alm \u061cmark":                     `alm \u061cmark`,
+		"one\u2028line\u2029para":            `one\u2028line\u2029para`,
 		"日本語 fine":                           "日本語 fine",
 		"del\x7f":                            "del^?",
 		"\x00nul":                            "^@nul",

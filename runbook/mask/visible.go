@@ -11,7 +11,10 @@ import (
 // clearing (ESC[2J), no clipboard writes (OSC 52), no line overwritten by
 // a carriage return, no reordering by bidi controls. Tab and newline stay;
 // a CR before a newline is a line ending and goes; C0 controls show in
-// caret notation (ESC is ^[), C1 controls and bidi controls as \u009b,
+// caret notation (ESC is ^[), C1 controls, bidi controls (the embeddings,
+// overrides and isolates, and the LRM, RLM and ALM marks) and the Unicode
+// line and paragraph separators (a line break to an editor or a log
+// viewer, where it could start a forged line) as \u009b,
 // bytes that are not UTF-8 as \x9b (some terminals take a raw 0x9b for
 // CSI). JSON output keeps the raw text: encoding/json escapes it.
 func Visible(s string) string {
@@ -39,7 +42,8 @@ func Visible(s string) string {
 			b.WriteByte(byte(r) + 0x40)
 		case r == 0x7f:
 			b.WriteString("^?")
-		case r >= 0x80 && r < 0xa0, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f:
+		case r >= 0x80 && r < 0xa0, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c,
+			r == 0x2028, r == 0x2029:
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+n])

@@ -26,14 +26,17 @@ type Record struct {
 	Args                   []string
 	Start, End             time.Time
 	Ended                  bool // a run_end was written: not cut off by a crash or a kill
-	Status                 string
-	ExitCode               int
-	Counts                 map[string]int
-	Duration               time.Duration
-	results                map[string][]Result
-	commands               map[string][]Command
-	stepOrder              []string
-	knownSteps             map[string]bool
+	// Running is set by the caller for a record without run_end that a
+	// running tejun still holds: the run goes on, it was not cut off.
+	Running    bool
+	Status     string
+	ExitCode   int
+	Counts     map[string]int
+	Duration   time.Duration
+	results    map[string][]Result
+	commands   map[string][]Command
+	stepOrder  []string
+	knownSteps map[string]bool
 }
 
 // Result is how a step ended on a host ("" for a step skipped as a

@@ -108,6 +108,9 @@ func build(rec *Record, b *runbook.Binding, o Options) doc {
 	if rec.Ended {
 		add("終了", "Ended", stamp(rec.End)+" ("+seconds(lang, rec.Duration)+")")
 		add("結果", "Outcome", fmt.Sprintf("%s (exit %d)", rec.Status, rec.ExitCode))
+	} else if rec.Running {
+		add("終了", "Ended", t(lang, "未終了（実行はまだ続いています：ここまでの記録です）",
+			"not yet (the run is still running: this is the record so far)"))
 	} else {
 		add("終了", "Ended", t(lang, "記録なし（tejun が途中で終了しました：記録はそこまでです）",
 			"not recorded (tejun stopped part way: the record ends there)"))

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -121,6 +122,18 @@ func TestReadRecord(t *testing.T) {
 	}
 }
 
+// A command a note names in backticks is <code> in the HTML report, and
+// everything around it escaped.
+func TestProseHTML(t *testing.T) {
+	got := proseHTML([]string{"run `p4 servers -J` <now>", "a lone ` & <b>"})
+	want := []string{"run <code>p4 servers -J</code> &lt;now&gt;", "a lone ` &amp; &lt;b&gt;"}
+	for i := range want {
+		if string(got[i]) != want[i] {
+			t.Errorf("proseHTML: %q, want %q", got[i], want[i])
+		}
+	}
+}
+
 // A code value (an argument, a path, a host name) with a newline in it
 // stays in its table cell: a newline in a GFM code span ends the table
 // row, and what follows it is Markdown of its own (an image fetched from
@@ -194,5 +207,62 @@ func TestTextMultiLineReasonIndented(t *testing.T) {
 				t.Errorf("a reason's line is not indented under its status: %q\n%s", l, out)
 			}
 		}
+	}
+}
+
+// Every step's anchor in the HTML page is its own: Japanese step ids (手順1,
+// 作業1) or ids that differ only in punctuation (a.b, a_b) once made the
+// same id="…", and the summary's link to the second led to the first.
+func TestHTMLAnchorsAreUnique(t *testing.T) {
+	b := runbooktest.Bind(t, `
+[runbook]
+name = "r"
+[[section]]
+id = "s"
+on = "r"
+title.en = "Work"
+[[section.step]]
+id = "手順1"
+kind = "command"
+title.en = "first"
+argv = ["one"]
+[[section.step]]
+id = "作業1"
+kind = "command"
+title.en = "second"
+argv = ["two"]
+[[section.step]]
+id = "a.b"
+kind = "command"
+title.en = "third"
+argv = ["three"]
+[[section.step]]
+id = "a_b"
+kind = "command"
+title.en = "fourth"
+argv = ["four"]
+`, runbooktest.TwoHosts, steps.Generic()...)
+	rec, err := Read(strings.NewReader(`{"schema":"tejun.events/v1","event":"run_start","time":"2026-12-01T10:00:00Z","run_id":"R1"}` + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := Write(&out, rec, b, Options{Lang: "en", Format: "html"}); err != nil {
+		t.Fatal(err)
+	}
+	page := out.String()
+	links := regexp.MustCompile(`href="#([^"]+)"`).FindAllStringSubmatch(page, -1)
+	seen := map[string]bool{}
+	for _, l := range links {
+		if seen[l[1]] {
+			t.Errorf("two steps link to #%s", l[1])
+		}
+		seen[l[1]] = true
+		if n := strings.Count(page, `id="`+l[1]+`"`); n != 1 {
+			t.Errorf("#%s is the id of %d elements", l[1], n)
+		}
+	}
+	if len(links) != 4 {
+		t.Errorf("%d links for 4 steps", len(links))
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"tejun/inventory"
@@ -96,4 +97,24 @@ func Write(t testing.TB, dir, name, src string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// Edit replaces the first old in the file at path with new, failing the
+// test when old is not there: a test that edits a generated inventory or
+// a copied runbook must not go on with the unedited file when what it
+// looks for has moved, or it passes without testing anything. The file
+// keeps its mode.
+func Edit(t testing.TB, path, old, new string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	if !strings.Contains(s, old) {
+		t.Fatalf("%s has no %q to replace", path, old)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(s, old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -171,6 +172,22 @@ func withCertificates(signers []gossh.Signer, ids []*identity, certFiles []strin
 	return out
 }
 
+// holdScreen, when set, is called before a passphrase is asked and what
+// it returns after the answer: the CLI's live display redraws the
+// terminal several times a second, clearing from its first line to the
+// end of the screen, the question's line included.
+var holdScreen atomic.Pointer[func() func()]
+
+// SetHoldScreen sets what keeps the terminal still while a passphrase is
+// asked (nil: nothing to hold).
+func SetHoldScreen(hold func() func()) {
+	if hold == nil {
+		holdScreen.Store(nil)
+		return
+	}
+	holdScreen.Store(&hold)
+}
+
 // prompt asks for an identity's passphrase on the terminal, as ssh does;
 // never without one, and never in CI.
 func prompt(file string) gossh.Signer {
@@ -190,6 +207,9 @@ func prompt(file string) gossh.Signer {
 	pem, err := os.ReadFile(file)
 	if err != nil {
 		return nil
+	}
+	if hold := holdScreen.Load(); hold != nil {
+		defer (*hold)()()
 	}
 	fmt.Fprintf(tty, "Enter passphrase for key '%s': ", file)
 	pass, err := term.ReadPassword(int(tty.Fd()))
