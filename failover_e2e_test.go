@@ -112,7 +112,13 @@ func (p *pair) addReplica(t *testing.T, name string) {
 	p.on(t, name, "", "sudo", "-u", "perforce", "p4d", "-r", root, "-xD", name)
 	p.on(t, name, "", "p4dctl", "start", name)
 	pw, _ := os.ReadFile(p.secret)
-	p.on(t, name, string(pw), "sudo", "-u", "perforce", "p4", "-p", p.mport, "-u", "service", "-E", "P4TICKETS="+root+"/.p4tickets", "login")
+	login := []string{"sudo", "-u", "perforce", "p4", "-p", p.mport, "-u", "service", "-E", "P4TICKETS=" + root + "/.p4tickets"}
+	if strings.HasPrefix(p.mport, "ssl:") {
+		// The administrator trusted the master for perforce, by hand.
+		login = append(login, "-E", "P4TRUST="+root+"/.p4trust")
+		p.on(t, name, "", append(login[:len(login):len(login)], "trust", "-y")...)
+	}
+	p.on(t, name, string(pw), append(login, "login")...)
 	p.waitInSync(t, name)
 }
 
@@ -497,4 +503,44 @@ func readFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// The repoint over ssl: the replica's host trusts the new master (for root
+// and for perforce's service login) by the inventory's fingerprint, then
+// is repointed and replicates from it.
+func TestPerforceFailoverRepointsReplicaSSL(t *testing.T) {
+	p := newPairOn(t, pairOpts{ssl: true}, "replica1")
+	rport := p.ports["replica1"]
+	p.inventory = p.roleInventory(t, fmt.Sprintf(`
+[hosts.replica1]
+address = %q
+port = %d
+roles = ["replica"]
+[hosts.replica1.vars]
+server_id = "replica1"
+p4port = %s
+p4root = "/replica1"
+master_alias = ""
+`, p.bed.Host("replica1").Address, p.bed.Host("replica1").Port, rport[strings.LastIndexByte(rport, ':')+1:]))
+	if out, code := p.build(t); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	p.addReplica(t, "replica1")
+	out, code := p.runFailover(t, "--section", "master-up", "--yes")
+	if code != 0 {
+		t.Fatalf("drill: exit %d\n%s", code, out)
+	}
+	st := statuses(out)
+	for key, want := range map[string]string{
+		"trust-new-master-on-replica replica1": "changed", "trust-new-master-for-service replica1": "changed", "trust-replica replica1": "ok",
+		"configure-set replica1": "changed", "set-p4target replica1": "changed", "replica-pull-lj replica1": "ok",
+	} {
+		if st[key] != want {
+			t.Errorf("%s = %q, want %s\n%s", key, st[key], want, out)
+		}
+	}
+	show := p.on(t, "replica1", "", "sudo", "-u", "perforce", "p4d", "-r", "/replica1", "-cshow")
+	if !strings.Contains(show, "replica1: P4TARGET = "+p.sport) {
+		t.Errorf("the replica's P4TARGET after the drill:\n%s", show)
+	}
 }
