@@ -95,6 +95,9 @@ func (p *pair) addReplica(t *testing.T, name string) {
 	t.Helper()
 	root, h := "/"+name, p.bed.Host(name)
 	spec := fmt.Sprintf("ServerID:\t%s\nType:\tserver\nServices:\treplica\nReplicatingFrom:\tmaster\nDescription:\n\treplica\nDistributedConfig:\n\tP4TARGET=%s\n\tserviceUser=service\n\tP4TICKETS=%s/.p4tickets\n\tdb.replication=readonly\n", name, p.mport, root)
+	if strings.HasPrefix(p.mport, "ssl:") {
+		spec += fmt.Sprintf("\tP4TRUST=%s/.p4trust\n", root)
+	}
 	p.on(t, "master", spec, "p4", "-u", "super", "-p", p.mport, "server", "-i")
 	out := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "admin", "checkpoint", "/tmp/"+name)
 	ckp := regexp.MustCompile(`Checkpointing to (\S+)\.\.\.`).FindStringSubmatch(out)
@@ -474,6 +477,11 @@ func TestPerforceSSL(t *testing.T) {
 	}
 	if trust, _ := os.ReadFile(p.standby.Path("/standby/.p4trust")); !strings.Contains(string(trust), real[1]) {
 		t.Errorf("the service user's trust file on the standby does not hold the master's key:\n%s", trust)
+	}
+	// The standby's replication threads read that file (P4TRUST in its
+	// spec): without it they would refuse the ssl: master's key.
+	if spec := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "server", "-o", "standby"); !strings.Contains(spec, "P4TRUST=/standby/.p4trust") {
+		t.Errorf("the standby's spec has no P4TRUST:\n%s", spec)
 	}
 	out, code = p.build(t)
 	if code != 0 {

@@ -20,8 +20,9 @@ import (
 // "key" is a fingerprint the server derives from its root (a real p4d's
 // comes from the certificate in its P4SSLDIR, made by p4d -Gc; p4d -Gf
 // prints it). What is modelled is what a client sees: the fingerprint
-// check, its refusals and exit codes, and p4 trust. A replica's own
-// connection to an ssl: P4TARGET is not checked against a trust file.
+// check, its refusals and exit codes, and p4 trust. A replica's threads
+// are clients of its P4TARGET too: they check the key against the file
+// its P4TRUST configurable names (the OS user's ~/.p4trust without one).
 
 var sslProtos = []string{"ssl:", "ssl4:", "ssl6:", "ssl46:", "ssl64:"}
 
