@@ -1,14 +1,18 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"tejun/runbook/runbooktest"
+	"tejun/transport"
+	"tejun/transport/testbed"
 )
 
 // roleInventory is the pair's inventory written as the example is: host
@@ -19,6 +23,24 @@ import (
 func (p *pair) roleInventory(t *testing.T, extra string) string {
 	t.Helper()
 	port := func(hp string) string { return hp[strings.LastIndexByte(hp, ':')+1:] }
+	// A P4PORT host apart from the SSH address is written as the host's
+	// service_address.
+	svc := func(h *testbed.Host, hp string) string {
+		hp = strings.TrimPrefix(hp, "ssl:")
+		if host := hp[:strings.LastIndexByte(hp, ':')]; host != h.Address {
+			return fmt.Sprintf("service_address = %q\n", host)
+		}
+		return ""
+	}
+	// An ssl: pair: the protocol and each machine's key fingerprint, as
+	// p4d -Gf prints it there.
+	tls := func(host, root, hp string) string {
+		if !strings.HasPrefix(hp, "ssl:") {
+			return ""
+		}
+		fp := strings.TrimSpace(strings.TrimPrefix(p.on(t, host, "", "p4d", "-r", root, "-Gf"), "Fingerprint: "))
+		return fmt.Sprintf("p4_protocol = \"ssl:\"\np4_ssl_fingerprint = %q\n", fp)
+	}
 	inv := fmt.Sprintf(`[defaults]
 user = "root"
 identity_file = %q
@@ -43,22 +65,23 @@ services = "standby"
 
 [hosts.p4-1]
 address = %q
-port = %d
+%sport = %d
 roles = ["master"]
 [hosts.p4-1.vars]
 p4port = %s
 p4root = "/master"
 p4dctl = "master"
-
+%s
 [hosts.p4-2]
 address = %q
-port = %d
+%sport = %d
 roles = ["standby"]
 [hosts.p4-2.vars]
 p4port = %s
 p4root = "/standby"
 p4dctl = "standby"
-`, p.bed.KeyFile, p.bed.KnownHosts, p.master.Address, p.master.Port, port(p.mport), p.standby.Address, p.standby.Port, port(p.sport)) + extra
+%s`, p.bed.KeyFile, p.bed.KnownHosts, p.master.Address, svc(p.master, p.mport), p.master.Port, port(p.mport), tls("master", "/master", p.mport),
+		p.standby.Address, svc(p.standby, p.sport), p.standby.Port, port(p.sport), tls("standby", "/standby", p.sport)) + extra
 	path := runbooktest.Write(t, "", "inventory.toml", inv)
 	return path
 }
@@ -72,6 +95,9 @@ func (p *pair) addReplica(t *testing.T, name string) {
 	t.Helper()
 	root, h := "/"+name, p.bed.Host(name)
 	spec := fmt.Sprintf("ServerID:\t%s\nType:\tserver\nServices:\treplica\nReplicatingFrom:\tmaster\nDescription:\n\treplica\nDistributedConfig:\n\tP4TARGET=%s\n\tserviceUser=service\n\tP4TICKETS=%s/.p4tickets\n\tdb.replication=readonly\n", name, p.mport, root)
+	if strings.HasPrefix(p.mport, "ssl:") {
+		spec += fmt.Sprintf("\tP4TRUST=%s/.p4trust\n", root)
+	}
 	p.on(t, "master", spec, "p4", "-u", "super", "-p", p.mport, "server", "-i")
 	out := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "admin", "checkpoint", "/tmp/"+name)
 	ckp := regexp.MustCompile(`Checkpointing to (\S+)\.\.\.`).FindStringSubmatch(out)
@@ -89,7 +115,13 @@ func (p *pair) addReplica(t *testing.T, name string) {
 	p.on(t, name, "", "sudo", "-u", "perforce", "p4d", "-r", root, "-xD", name)
 	p.on(t, name, "", "p4dctl", "start", name)
 	pw, _ := os.ReadFile(p.secret)
-	p.on(t, name, string(pw), "sudo", "-u", "perforce", "p4", "-p", p.mport, "-u", "service", "-E", "P4TICKETS="+root+"/.p4tickets", "login")
+	login := []string{"sudo", "-u", "perforce", "p4", "-p", p.mport, "-u", "service", "-E", "P4TICKETS=" + root + "/.p4tickets"}
+	if strings.HasPrefix(p.mport, "ssl:") {
+		// The administrator trusted the master for perforce, by hand.
+		login = append(login, "-E", "P4TRUST="+root+"/.p4trust")
+		p.on(t, name, "", append(login[:len(login):len(login)], "trust", "-y")...)
+	}
+	p.on(t, name, string(pw), append(login, "login")...)
 	p.waitInSync(t, name)
 }
 
@@ -324,5 +356,199 @@ func TestPerforceFailbackAfterMasterDown(t *testing.T) {
 	}
 	if id := p.serverID(t, "master", p.mport); id != "standby" {
 		t.Errorf("the old master's machine is %s after failback, want standby", id)
+	}
+}
+
+// The pair's Perforce network apart from its SSH network: each p4d listens
+// on another loopback address than its host's sshd, given as the host's
+// service_address. Every P4PORT and P4TARGET the runbooks compose names
+// it (nothing listens at SSH-address:port, so a command that used the SSH
+// address would fail), and a drill fails over with it.
+func TestPerforceServiceAddress(t *testing.T) {
+	p := newPairOn(t, pairOpts{service: func(h *testbed.Host) string { return strings.Replace(h.Address, "127.0.0.", "127.0.5.", 1) }})
+	if strings.HasPrefix(p.mport, p.master.Address+":") {
+		t.Fatalf("the master's P4PORT %s is on its SSH address", p.mport)
+	}
+	p.inventory = p.roleInventory(t, "")
+	if inv, err := os.ReadFile(p.inventory); err != nil || !strings.Contains(string(inv), "service_address = ") {
+		t.Fatal("the inventory has no service_address")
+	}
+	out, code := p.build(t, "-v")
+	if code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	if strings.Contains(out, "-p "+p.master.Address+":") || strings.Contains(out, "-p "+p.standby.Address+":") {
+		t.Errorf("a p4 command went to an SSH address:\n%s", out)
+	}
+	cfg := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "configure", "show", "allservers")
+	if !strings.Contains(cfg, "standby: P4TARGET = "+p.mport) {
+		t.Errorf("the standby's P4TARGET is not the master's service address %s:\n%s", p.mport, cfg)
+	}
+	out, code = p.runFailover(t, "--section", "master-up", "--yes")
+	if code != 0 || statuses(out)["failover p4-2"] != "changed" {
+		t.Fatalf("drill: exit %d\n%s", code, out)
+	}
+	if spec := p.on(t, "standby", "", "p4", "-u", "super", "-p", p.sport, "server", "-o", "master"); !strings.Contains(spec, "Address:\t"+p.sport) {
+		t.Errorf("the master's server spec does not give the new master's service address %s:\n%s", p.sport, spec)
+	}
+}
+
+// master_alias is a DNS alias that follows the master, so the repoint
+// leaves that replica alone; the old master's own P4PORT (its
+// service_address) given as an "alias" would leave the replica pulling
+// from a machine that is no longer the master, and is refused before
+// anything runs. An option-like value is refused too.
+func TestRepointAliasIsAnAlias(t *testing.T) {
+	src, err := os.ReadFile("testdata/edge-inventory.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for alias, want := range map[string]string{
+		"192.168.56.114:1666":   "not a DNS alias",
+		"-oProxy=x:1666":        "not a P4PORT",
+		"perforce master:1666":  "not a P4PORT",
+		"perforce-master:1666x": "not a P4PORT",
+	} {
+		inv := strings.Replace(string(src), `master_alias = "perforce-master.example.com:1666"`, fmt.Sprintf("master_alias = %q", alias), 1)
+		path := filepath.Join(t.TempDir(), "inventory.toml")
+		if err := os.WriteFile(path, []byte(inv), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, code := run(t, "dry-run", "examples/perforce-ha/failover.toml", "-i", path)
+		if code == 0 || !strings.Contains(errOut, want) {
+			t.Errorf("master_alias %q: exit %d, want a refusal saying %q\n%s%s", alias, code, want, out, errOut)
+		}
+	}
+	// The alias itself is accepted.
+	if _, errOut, code := run(t, "dry-run", "examples/perforce-ha/failover.toml", "-i", "testdata/edge-inventory.toml"); code != 0 {
+		t.Errorf("the DNS alias is refused: %s", errOut)
+	}
+}
+
+// An ssl: pair, as real Perforce has it: the p4 client refuses an ssl:
+// server until its fingerprint is trusted. The inventory gives each
+// machine's fingerprint; a wrong one stops the build at its first step,
+// before anything is sent to the server or changed, and the right ones
+// build a replicating standby, re-run clean, and fail over.
+func TestPerforceSSL(t *testing.T) {
+	p := newPairOn(t, pairOpts{ssl: true})
+	good := p.roleInventory(t, "")
+	real := regexp.MustCompile(`(?s)\[hosts\.p4-1\.vars\].*?p4_ssl_fingerprint = "([^"]+)"`).FindStringSubmatch(string(readFile(t, good)))
+	if real == nil {
+		t.Fatalf("no fingerprint for p4-1 in:\n%s", readFile(t, good))
+	}
+	// The untrusted server is refused as real p4 refuses it.
+	if out, err := transportOutput(p, "master", "p4", "-p", p.mport, "info"); err == nil || !strings.Contains(err.Error(), "can't be established") {
+		t.Fatalf("an untrusted ssl: server answered: %s %v", out, err)
+	}
+
+	wrong := strings.Replace(string(readFile(t, good)), real[1], "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33", 1)
+	p.inventory = runbooktest.Write(t, "", "wrong.toml", wrong)
+	specs := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "-ztag", "servers")
+	out, code := p.build(t)
+	st := statuses(out)
+	if code != 1 || st["trust-master p4-1"] != "failed" || !strings.Contains(out, "presents the key "+real[1]) || st["parity -"] != "skipped" {
+		t.Fatalf("wrong fingerprint: exit %d\n%s", code, out)
+	}
+	if after := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "-ztag", "servers"); after != specs {
+		t.Errorf("the master's server specs changed after the refusal:\n%s\n-> %s", specs, after)
+	}
+	if _, err := os.Stat(p.standby.Path("/standby")); err == nil {
+		t.Error("the standby's root was made after the refusal")
+	}
+	if trust, _ := os.ReadFile(p.master.Path("/root/.p4trust")); strings.Contains(string(trust), real[1]) {
+		t.Errorf("the master's key was trusted from the wire:\n%s", trust)
+	}
+	p.noTejunTickets(t)
+
+	p.inventory = good
+	out, code = p.build(t)
+	if code != 0 {
+		t.Fatalf("build over ssl: exit %d\n%s", code, out)
+	}
+	st = statuses(out)
+	for _, key := range []string{"trust-master p4-1", "trust-standby p4-2", "trust-master-for-service p4-2", "trust-standby-from-master p4-1", "pull-lj p4-2", "set-mandatory p4-1"} {
+		if st[key] != "changed" && st[key] != "ok" {
+			t.Errorf("%s = %q", key, st[key])
+		}
+	}
+	if st["trust-master p4-1"] != "changed" || st["restore p4-2"] != "changed" {
+		t.Errorf("the ssl: build did not trust and rebuild: trust-master %q, restore %q", st["trust-master p4-1"], st["restore p4-2"])
+	}
+	if trust, _ := os.ReadFile(p.standby.Path("/standby/.p4trust")); !strings.Contains(string(trust), real[1]) {
+		t.Errorf("the service user's trust file on the standby does not hold the master's key:\n%s", trust)
+	}
+	// The standby's replication threads read that file (P4TRUST in its
+	// spec): without it they would refuse the ssl: master's key.
+	if spec := p.on(t, "master", "", "p4", "-u", "super", "-p", p.mport, "server", "-o", "standby"); !strings.Contains(spec, "P4TRUST=/standby/.p4trust") {
+		t.Errorf("the standby's spec has no P4TRUST:\n%s", spec)
+	}
+	out, code = p.build(t)
+	if code != 0 {
+		t.Fatalf("re-run over ssl: exit %d\n%s", code, out)
+	}
+	p.rerunOK(t, out)
+
+	out, code = p.runFailover(t, "--section", "master-up", "--yes")
+	if code != 0 || statuses(out)["failover p4-2"] != "changed" {
+		t.Fatalf("drill over ssl: exit %d\n%s", code, out)
+	}
+	if id := p.serverID(t, "standby", p.sport); id != "master" {
+		t.Errorf("after the drill the standby is %s", id)
+	}
+}
+
+// transportOutput runs argv on host over the test's own connection, as is:
+// without the fixture's ticket or trust files.
+func transportOutput(p *pair, host string, argv ...string) (string, error) {
+	return transport.Output(context.Background(), p.ssh[host], transport.Cmd{Argv: argv}, nil)
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// The repoint over ssl: the replica's host trusts the new master (for root
+// and for perforce's service login) by the inventory's fingerprint, then
+// is repointed and replicates from it.
+func TestPerforceFailoverRepointsReplicaSSL(t *testing.T) {
+	p := newPairOn(t, pairOpts{ssl: true}, "replica1")
+	rport := p.ports["replica1"]
+	p.inventory = p.roleInventory(t, fmt.Sprintf(`
+[hosts.replica1]
+address = %q
+port = %d
+roles = ["replica"]
+[hosts.replica1.vars]
+server_id = "replica1"
+p4port = %s
+p4root = "/replica1"
+master_alias = ""
+`, p.bed.Host("replica1").Address, p.bed.Host("replica1").Port, rport[strings.LastIndexByte(rport, ':')+1:]))
+	if out, code := p.build(t); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, out)
+	}
+	p.addReplica(t, "replica1")
+	out, code := p.runFailover(t, "--section", "master-up", "--yes")
+	if code != 0 {
+		t.Fatalf("drill: exit %d\n%s", code, out)
+	}
+	st := statuses(out)
+	for key, want := range map[string]string{
+		"trust-new-master-on-replica replica1": "changed", "trust-new-master-for-service replica1": "changed", "trust-replica replica1": "ok",
+		"configure-set replica1": "changed", "set-p4target replica1": "changed", "replica-pull-lj replica1": "ok",
+	} {
+		if st[key] != want {
+			t.Errorf("%s = %q, want %s\n%s", key, st[key], want, out)
+		}
+	}
+	show := p.on(t, "replica1", "", "sudo", "-u", "perforce", "p4d", "-r", "/replica1", "-cshow")
+	if !strings.Contains(show, "replica1: P4TARGET = "+p.sport) {
+		t.Errorf("the replica's P4TARGET after the drill:\n%s", show)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -71,11 +72,16 @@ type SSH struct {
 type Host struct {
 	Name    string
 	Address string
-	Roles   []string
-	Label   Text
-	Vars    map[string]string
-	SSH     SSH
-	Line    int // where the host is written, for messages
+	// ServiceAddress is the host name or address clients use for the
+	// service the host runs (a Perforce P4PORT's host, a DNS name on the
+	// service network) when it is not the SSH address: tejun's SSH goes to
+	// Address, commands that name the service use this. Default Address.
+	ServiceAddress string
+	Roles          []string
+	Label          Text
+	Vars           map[string]string
+	SSH            SSH
+	Line           int // where the host is written, for messages
 }
 
 // Role is a name several hosts can share; a step aimed at a role runs on
@@ -107,10 +113,12 @@ type fileSchema struct {
 
 type hostSchema struct {
 	SSH
-	Address string         `toml:"address"`
-	Roles   []string       `toml:"roles"`
-	Label   Text           `toml:"label"`
-	Vars    map[string]any `toml:"vars"`
+	Address string `toml:"address"`
+	// ServiceAddress: see Host.
+	ServiceAddress string         `toml:"service_address"`
+	Roles          []string       `toml:"roles"`
+	Label          Text           `toml:"label"`
+	Vars           map[string]any `toml:"vars"`
 }
 
 type roleSchema struct {
@@ -154,6 +162,10 @@ func Parse(file string, src []byte) (*Inventory, error) {
 		}
 		if host.Address == "" {
 			host.Address = n
+		}
+		host.ServiceAddress = h.ServiceAddress
+		if host.ServiceAddress == "" {
+			host.ServiceAddress = host.Address
 		}
 		host.SSH.PortSet = rawSet(s, n, "port")
 		if !host.SSH.PortSet {
@@ -290,6 +302,13 @@ func checkHost(s *tomlsrc.Source, ps *tomlsrc.Problems, path string, h *Host) {
 	}
 	if strings.ContainsAny(h.Address, " \t\n/") || strings.HasPrefix(h.Address, "-") {
 		*ps = append(*ps, s.At(path+".address", "host %s: address %q is not a host name or IP address", h.Name, h.Address))
+	}
+	// It ends up in command lines (p4 -p HOST:PORT) and in other servers'
+	// configuration (P4TARGET), so it is checked as strictly as address,
+	// and a port or protocol belongs elsewhere.
+	if sa := h.ServiceAddress; sa != h.Address && (sa == "" || strings.ContainsAny(sa, " \t\n/@") || strings.HasPrefix(sa, "-") ||
+		(strings.Contains(sa, ":") && !isIPv6(sa))) {
+		*ps = append(*ps, s.At(path+".service_address", "host %s: service_address %q is not a host name or IP address (no port, no protocol)", h.Name, sa))
 	}
 }
 
@@ -467,7 +486,8 @@ func (inv *Inventory) Var(h *Host, name string) (string, bool) {
 	return v, ok
 }
 
-// Field returns a host's built-in fields (name, address, port, user) and
+// Field returns a host's built-in fields (name, address, service_address,
+// port, user) and
 // otherwise its variables, so that templates can say {{ host.address }} and
 // {{ host.p4root }} alike.
 func (inv *Inventory) Field(h *Host, name string) (string, bool) {
@@ -476,6 +496,8 @@ func (inv *Inventory) Field(h *Host, name string) (string, bool) {
 		return h.Name, true
 	case "address":
 		return h.Address, true
+	case "service_address":
+		return h.ServiceAddress, true
 	case "port":
 		return strconv.Itoa(h.SSH.Port), true
 	case "user":
@@ -544,4 +566,11 @@ func checkJumps(s *tomlsrc.Source, ps *tomlsrc.Problems, inv *Inventory) {
 			seen[cur.Name] = true
 		}
 	}
+}
+
+// isIPv6 says whether s is an IPv6 address, the one service_address
+// that may hold colons.
+func isIPv6(s string) bool {
+	ip, err := netip.ParseAddr(s)
+	return err == nil && ip.Is6() && ip.Zone() == ""
 }

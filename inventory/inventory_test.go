@@ -262,3 +262,37 @@ p4root = "/standby"
 		t.Errorf("a host named like a role: %v", err)
 	}
 }
+
+// service_address is what a host's service is reached at when that is not
+// its SSH address (a P4PORT's DNS name); unset, it is the SSH address. It
+// lands in command lines and in other servers' configuration, so it is
+// checked: a host name or IP address, no port, protocol or option.
+func TestServiceAddress(t *testing.T) {
+	inv, err := Parse("i.toml", []byte(`
+[hosts.a]
+address = "127.0.0.21"
+service_address = "p4-a.example.com"
+[hosts.b]
+address = "127.0.0.22"
+[hosts.c]
+address = "127.0.0.23"
+service_address = "2001:db8::40"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for host, want := range map[string]string{"a": "p4-a.example.com", "b": "127.0.0.22", "c": "2001:db8::40"} {
+		if v, _ := inv.Field(inv.Host(host), "service_address"); v != want {
+			t.Errorf("%s: service_address %q, want %q", host, v, want)
+		}
+	}
+	if v, _ := inv.Field(inv.Host("a"), "address"); v != "127.0.0.21" {
+		t.Errorf("the SSH address changed: %q", v)
+	}
+	for _, bad := range []string{"-oProxyCommand=x", "p4 host", "ssl:p4", "p4:1666", "a/b", "u@p4"} {
+		_, err := Parse("i.toml", []byte("[hosts.a]\naddress = \"127.0.0.21\"\nservice_address = \""+bad+"\"\n"))
+		if err == nil || !strings.Contains(err.Error(), "service_address") {
+			t.Errorf("service_address %q accepted: %v", bad, err)
+		}
+	}
+}

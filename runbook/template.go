@@ -14,7 +14,7 @@ import (
 // A template reference is {{ namespace.name[.field] }}:
 //
 //	vars.NAME             the runbook's [vars], else the inventory's
-//	host.FIELD            the host the step runs on (address, port, name, user, or a var)
+//	host.FIELD            the host the step runs on (address, service_address, port, name, user, or a var)
 //	hosts.NAME.FIELD      a named host
 //	roles.ROLE.FIELD      the single host of a role
 //	steps.ID.OUTPUT       what an earlier step produced (the checkpoint file)
@@ -37,6 +37,10 @@ import (
 //   - "{{ vars.v | sh }}" quotes the value as one shell word anywhere,
 //     for shell text a kind cannot know about (a var that is pasted
 //     later); in shell text it is what happens anyway.
+//   - "{{ host.v | optional }}" is "" when the inventory gives the host no
+//     v (host, hosts and roles fields only): for a setting most sites
+//     leave out (an ssl: P4PORT's fingerprint), so that existing
+//     inventories keep working. Any other missing name is still an error.
 //
 // Nothing else is expanded and nothing is ever left empty: an unknown name
 // is an error before any host is contacted.
@@ -47,7 +51,11 @@ const (
 	filterQuote = "sh"
 	filterRaw   = "unsafe_raw"
 	filterPath  = "path_any"
+	filterOpt   = "optional"
 )
+
+// missingField is a host's field or var the inventory does not give.
+type missingField struct{ error }
 
 // scope is what a template sees for one step on one host.
 type scope struct {
@@ -99,6 +107,10 @@ func (sc *scope) render(text string, mode steps.Mode) (string, error) {
 			filter = text[m[4]:m[5]]
 		}
 		v, err := sc.lookup(ref)
+		var missing missingField
+		if err != nil && filter == filterOpt && errors.As(err, &missing) {
+			v, err = "", nil
+		}
 		if err == nil {
 			v, err = sc.filter(v, ref, filter, mode, quoted != nil && quoted[i])
 		}
@@ -132,9 +144,9 @@ func (sc *scope) render(text string, mode steps.Mode) (string, error) {
 // filter applies a template's filter for the parameter's mode.
 func (sc *scope) filter(v, ref, filter string, mode steps.Mode, inQuotes bool) (string, error) {
 	switch filter {
-	case "", filterQuote, filterRaw, filterPath:
+	case "", filterQuote, filterRaw, filterPath, filterOpt:
 	default:
-		return "", fmt.Errorf("{{ %s | %s }}: unknown filter %q (want %s, %s or %s)", ref, filter, filter, filterQuote, filterRaw, filterPath)
+		return "", fmt.Errorf("{{ %s | %s }}: unknown filter %q (want %s, %s, %s or %s)", ref, filter, filter, filterQuote, filterRaw, filterPath, filterOpt)
 	}
 	if filter == filterRaw {
 		if mode == steps.ShellText && sc.warn != nil {
@@ -282,7 +294,7 @@ func field(inv *inventory.Inventory, h *inventory.Host, name, ref string) (strin
 	if v, ok := inv.Field(h, name); ok {
 		return v, nil
 	}
-	return "", fmt.Errorf("{{ %s }}: host %s has no %q (fields: name, address, port, user; vars: %s)", ref, h.Name, name, varNames(inv, h))
+	return "", missingField{fmt.Errorf("{{ %s }}: host %s has no %q (fields: name, address, service_address, port, user; vars: %s)", ref, h.Name, name, varNames(inv, h))}
 }
 
 func varNames(inv *inventory.Inventory, h *inventory.Host) string {

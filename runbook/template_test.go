@@ -207,3 +207,20 @@ content = "#!/bin/sh\nprintf %s {{ vars.v }}\n"`))
 		}
 	}
 }
+
+// "| optional" stands for a host setting most inventories leave out: ""
+// when the host has none, its value when it has one. A missing var or an
+// unknown host stays an error.
+func TestOptionalHostField(t *testing.T) {
+	b := bind(t, oneStep(``, `kind = "command"
+argv = ["echo", "[{{ host.p4_protocol | optional }}]", "{{ host.root | optional }}"]`))
+	if got := b.Instances["x"][0].Impl.(*steps.Command).Argv; strings.Join(got, " ") != "echo [] /solo" {
+		t.Errorf("argv = %q", got)
+	}
+	_, err := tryBind(t, oneStep(``, `kind = "command"
+argv = ["echo", "{{ vars.nope | optional }}"]`))
+	wantProblem(t, err, 13, `no variable "nope"`)
+	_, err = tryBind(t, oneStep(``, `kind = "command"
+argv = ["echo", "{{ hosts.nohost.x | optional }}"]`))
+	wantProblem(t, err, 13, `no host "nohost"`)
+}

@@ -206,7 +206,11 @@ func buildStep(b *runbook.Binding, o Options, st *runbook.Step) step {
 	}
 	if o.ShowExec {
 		for _, in := range ins {
-			sd.exec = append(sd.exec, execFor(lang, b.Inventory, in))
+			// A step that runs nothing on a host (p4.trust for a tcp
+			// port) gets no empty "commands tejun runs" block.
+			if ep := execFor(lang, b.Inventory, in); len(ep.lines) > 0 {
+				sd.exec = append(sd.exec, ep)
+			}
 		}
 	}
 	return sd

@@ -26,7 +26,9 @@ type Configure struct {
 	Name     string `toml:"name" doc:"The configurable's name (P4TARGET), without server# or =."`
 	Value    string `toml:"value" doc:"The value it must have."`
 	Alias    string `toml:"alias" doc:"A DNS alias the configurable names: then nothing changes, and the step says to move the alias."`
-	Show     string `toml:"show" doc:"set (default) makes the change; show only prints p4 configure show allservers."`
+	// OldTarget: as p4.target's.
+	OldTarget string `toml:"old_target" doc:"The old master's own P4PORT: an alias equal to it (or to value) is a machine, not an alias, and is refused."`
+	Show      string `toml:"show" doc:"set (default) makes the change; show only prints p4 configure show allservers."`
 }
 
 func (c *Configure) Validate() []steps.Problem {
@@ -40,7 +42,10 @@ func (c *Configure) Validate() []steps.Problem {
 	default:
 		ps = append(ps, steps.Problem{Key: "show", Msg: "show " + c.Show + ": want set or show"})
 	}
-	return ps
+	if strings.EqualFold(c.Name, "P4TARGET") && c.Value != "" {
+		ps = append(ps, portProblem("value", c.Value)...)
+	}
+	return append(ps, aliasProblems(c.Alias, c.OldTarget, c.Value)...)
 }
 
 func (c *Configure) setting() string { return c.ServerID + "#" + c.Name + "=" + c.value() }

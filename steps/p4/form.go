@@ -58,7 +58,7 @@ func (s *Server) serverForm(lang string) []string {
 	}
 	if len(s.DistributedConfig)+len(s.IfUnicode) > 0 {
 		lines = append(lines, mark("DistributedConfig:", "以下の行を追記する", "the lines below are added"))
-		for _, l := range portLines(s.DistributedConfig) {
+		for _, l := range append(portLines(s.DistributedConfig), s.sslLines()...) {
 			lines = append(lines, "\t"+l)
 		}
 		for _, l := range s.IfUnicode {

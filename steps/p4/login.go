@@ -16,6 +16,9 @@ import (
 type Login struct {
 	Conn
 	Secret string `toml:"secret" doc:"The declared secret holding user's password, sent on stdin."`
+	// Trust is the P4TRUST file of the OS user the login runs as, used
+	// when port is an ssl: one (p4.trust writes it).
+	Trust string `toml:"trust" tejun:"path" doc:"The P4TRUST file for an ssl: port (-E P4TRUST=...), as p4.trust wrote it for that OS user."`
 }
 
 func (l *Login) Validate() []steps.Problem {
@@ -32,6 +35,9 @@ func (l *Login) Credentials(stdout string) []string { return tickets(stdout) }
 // manualCmd keeps the manual's order of options (-p before -u).
 func (l *Login) manualCmd() transport.Cmd {
 	argv := []string{"p4", "-p", P4Port(l.Port), "-u", l.User, "-E", "P4TICKETS=" + l.Tickets}
+	if l.Trust != "" && (&Trust{Port: l.Port}).ssl() {
+		argv = append(argv, "-E", "P4TRUST="+l.Trust)
+	}
 	if l.Charset != "" && l.Charset != "none" {
 		argv = append(argv, "-C", l.Charset)
 	}

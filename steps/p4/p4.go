@@ -6,6 +6,7 @@ package p4
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"tejun/steps"
@@ -34,6 +35,7 @@ func Kinds() []steps.Kind {
 		{Name: "p4.info", New: func() steps.Step { return &Info{} }, Caps: steps.Caps{Verify: true}},
 		{Name: "p4.configure", New: func() steps.Step { return &Configure{} }},
 		{Name: "p4.target", New: func() steps.Step { return &Target{} }},
+		{Name: "p4.trust", New: func() steps.Step { return &Trust{} }},
 	}
 }
 
@@ -68,6 +70,9 @@ func (c Conn) Validate() []steps.Problem {
 	var ps []steps.Problem
 	if c.EnvInManual && (c.Port == "" || c.User == "") {
 		ps = append(ps, steps.Problem{Key: "env_in_manual", Msg: "env_in_manual needs port and user: tejun passes them explicitly"})
+	}
+	if c.Port != "" {
+		ps = append(ps, portProblem("port", c.Port)...)
 	}
 	if c.Password != "" && (c.Tickets == "" || c.User == "" || c.Port == "") {
 		// Without a ticket file of its own tejun would write into the
@@ -233,6 +238,36 @@ func P4Port(port string) string {
 		return "tcp6:[" + host + "]:" + num
 	}
 	return port
+}
+
+// portProblem checks a P4PORT that lands in a command line or in another
+// server's configuration (P4TARGET): [protocol:]host:port, the host a
+// name or an address ([v6] in brackets), the port a number. An option
+// ("-p..."), a space or a path is refused: inventory values are data.
+func portProblem(key, port string) []steps.Problem {
+	bad := func() []steps.Problem {
+		return []steps.Problem{{Key: key, Msg: fmt.Sprintf("%s %q is not a P4PORT ([protocol:]host:port, the host a name or an address)", key, port)}}
+	}
+	p := port
+	for _, proto := range []string{"tcp:", "tcp4:", "tcp6:", "tcp46:", "tcp64:", "ssl:", "ssl4:", "ssl6:", "ssl46:", "ssl64:"} {
+		if strings.HasPrefix(p, proto) {
+			p = p[len(proto):]
+			break
+		}
+	}
+	i := strings.LastIndexByte(p, ':')
+	if i <= 0 {
+		return bad()
+	}
+	host, num := p[:i], p[i+1:]
+	if _, err := strconv.Atoi(num); err != nil || num == "" || strings.HasPrefix(num, "-") || strings.HasPrefix(num, "+") {
+		return bad()
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if host == "" || strings.HasPrefix(host, "-") || strings.ContainsAny(host, " \t\n/@\\'\"") {
+		return bad()
+	}
+	return nil
 }
 
 // p4d is a server-side command on a P4ROOT, run as the OS owner when given.

@@ -165,6 +165,10 @@ var samples = map[string]sample{
 	"p4.target": {step: func(string) steps.Step {
 		return &p4.Target{Conn: superConn(), Root: "/edge1", OSUser: "perforce", ServerID: "edge1", NewTarget: "m:1666", Show: "set"}
 	}},
+	"p4.trust": {step: func(string) steps.Step {
+		return &p4.Trust{Port: "ssl:m:1666", Fingerprint: "CA:BE:5B:77:14:1B:2E:97:F0:5F:31:6E:33:6F:0E:1A:E9:DA:EF:E2"}
+	}, h: []rule{r(`trust -l$`, out("10.0.0.1:1666 CA:BE:5B:77:14:1B:2E:97:F0:5F:31:6E:33:6F:0E:1A:E9:DA:EF:E2\n"))},
+		notRun: map[string]string{`trust -i `: "a server already trusted with the inventory's key needs no install"}},
 	"p4.failover": {step: func(string) steps.Step {
 		return &p4.Failover{Conn: superConn(), Master: "master", MasterDown: true, MasterPort: "m:1666", Yes: true, MasterHost: "o", MasterP4dctl: "master"}
 	}},
@@ -181,7 +185,7 @@ func superConn() p4.Conn {
 // state of tagged records to find work.
 var exact = []string{"command", "manual", "directory", "owner", "move", "remove", "transfer", "upload", "service",
 	"wait_until", "wait_fields", "log_match", "secret_env_file", "file", "line", "package", "mount", "reboot",
-	"p4dctl", "p4.server_id", "p4.restore", "p4.ticket", "p4.logout", "p4.login", "p4.passwd", "p4.protect", "p4.user", "p4.group", "p4.parity", "p4.servers"}
+	"p4dctl", "p4.server_id", "p4.restore", "p4.ticket", "p4.logout", "p4.login", "p4.passwd", "p4.protect", "p4.user", "p4.group", "p4.parity", "p4.servers", "p4.trust"}
 
 func kinds() []steps.Kind { return append(steps.Generic(), p4.Kinds()...) }
 

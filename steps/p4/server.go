@@ -30,6 +30,12 @@ type Server struct {
 	// IfUnicode lines join DistributedConfig only when the master runs in
 	// unicode mode: the manual's any#unicode=1 is wrong on other servers.
 	IfUnicode []string `toml:"if_unicode" doc:"DistributedConfig lines added only when the master runs in unicode mode."`
+	// IfSSL lines join DistributedConfig only when its P4TARGET is an ssl:
+	// port: the server's P4TRUST, where its replication threads find the
+	// target's fingerprint (P4 Command Reference, P4TRUST: used by the
+	// server; the admin guide's failover chapter names the P4TRUST
+	// configurable beside P4TICKETS).
+	IfSSL []string `toml:"if_ssl" doc:"DistributedConfig lines added only when its P4TARGET is an ssl: port (the server's P4TRUST)."`
 	// WaitJournals refuses the change until the standby's journal position
 	// equals the master's (the mandatory flip).
 	WaitJournals bool `toml:"wait_journals" doc:"Refuses the change until the standby's journal position equals the master's."`
@@ -53,7 +59,7 @@ func (s *Server) Validate() []steps.Problem {
 		ps = append(ps, steps.Problem{Key: "options", Msg: "options " + s.Options + ": want mandatory or nomandatory"})
 	}
 	if !s.GlobalConfig {
-		for _, l := range append(append([]string{}, s.DistributedConfig...), s.IfUnicode...) {
+		for _, l := range append(append(append([]string{}, s.DistributedConfig...), s.IfUnicode...), s.IfSSL...) {
 			name, _, _ := strings.Cut(l, "=")
 			if scope, _, ok := strings.Cut(name, "#"); ok && scope != s.ServerID {
 				ps = append(ps, steps.Problem{Key: "distributed_config", Msg: fmt.Sprintf("%q sets a configurable of %s, not of %s: write it without the prefix, or set global_config = true to change other servers too", l, scope, s.ServerID)})
@@ -84,7 +90,7 @@ func (s *Server) fields() []string {
 	add("Description", s.Description)
 	if len(s.DistributedConfig)+len(s.IfUnicode) > 0 {
 		lines = append(lines, "DistributedConfig:")
-		for _, l := range portLines(s.DistributedConfig) {
+		for _, l := range append(portLines(s.DistributedConfig), s.sslLines()...) {
 			lines = append(lines, "\t"+l)
 		}
 		for _, l := range s.IfUnicode {
@@ -167,6 +173,20 @@ func portLines(lines []string) []string {
 	return out
 }
 
+// sslLines are IfSSL when the spec's P4TARGET is an ssl: port.
+func (s *Server) sslLines() []string {
+	for _, l := range s.DistributedConfig {
+		name, v, _ := strings.Cut(l, "=")
+		if _, n, ok := strings.Cut(name, "#"); ok {
+			name = n
+		}
+		if strings.EqualFold(name, "P4TARGET") && (&Trust{Port: v}).ssl() {
+			return s.IfSSL
+		}
+	}
+	return nil
+}
+
 // desired edits f to what the step wants and lists the changes.
 func (s *Server) desired(f *form, unicode bool) []string {
 	var changes []string
@@ -182,7 +202,7 @@ func (s *Server) desired(f *form, unicode bool) []string {
 	if s.Address != "" {
 		add(f.set("Address", P4Port(s.Address)))
 	}
-	lines := portLines(s.DistributedConfig)
+	lines := append(portLines(s.DistributedConfig), s.sslLines()...)
 	if unicode {
 		lines = append(lines, s.IfUnicode...)
 	}

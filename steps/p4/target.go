@@ -33,7 +33,13 @@ type Target struct {
 	ServerID string `toml:"server_id" doc:"The replica whose P4TARGET to set."`
 	// NewTarget is the new master's P4PORT.
 	NewTarget string `toml:"target" doc:"The new master's P4PORT the replica must pull from."`
+	// Alias is the DNS alias the replica's P4TARGET names, HOST:PORT, or
+	// "" for none. OldTarget is the old master's own P4PORT (its
+	// service_address): an "alias" equal to it names the old master's
+	// machine, which does not move, so the replica would be left pulling
+	// from a server that is no longer the master.
 	Alias     string `toml:"alias" doc:"A DNS alias P4TARGET names: then nothing changes on the replica, and the step says to move the alias."`
+	OldTarget string `toml:"old_target" doc:"The old master's own P4PORT: an alias equal to it (or to target) is a machine, not an alias, and is refused."`
 	// Show is "status" (pull -lj, ①), "set" (p4d -cset, ②) or "show"
 	// (p4d -cshow, ③).
 	Show string `toml:"show" doc:"status (pull -lj), set (p4d -cset, the change) or show (p4d -cshow): which of the manual's steps this is."`
@@ -52,10 +58,28 @@ func (t *Target) Validate() []steps.Problem {
 	default:
 		ps = append(ps, steps.Problem{Key: "show", Msg: "show " + t.Show + ": want status, set or show"})
 	}
-	if strings.ContainsAny(t.NewTarget, " \t\n") || strings.HasPrefix(t.NewTarget, "-") {
-		ps = append(ps, steps.Problem{Key: "target", Msg: fmt.Sprintf("target %q is not a P4PORT", t.NewTarget)})
+	if t.NewTarget != "" {
+		ps = append(ps, portProblem("target", t.NewTarget)...)
 	}
-	return ps
+	return append(ps, aliasProblems(t.Alias, t.OldTarget, t.NewTarget)...)
+}
+
+// aliasProblems checks a replica's master_alias: a P4PORT, and not the
+// old or new master's own P4PORT, which are machines, not an alias that
+// follows the master.
+func aliasProblems(alias, oldTarget, newTarget string) []steps.Problem {
+	if alias == "" {
+		return nil
+	}
+	if ps := portProblem("alias", alias); ps != nil {
+		return ps
+	}
+	for _, own := range []string{oldTarget, newTarget} {
+		if own != "" && P4Port(alias) == P4Port(own) {
+			return []steps.Problem{{Key: "alias", Msg: fmt.Sprintf("alias %s is the P4PORT of a machine of the pair (%s), not a DNS alias that follows the master: set master_alias = \"\" so that the replica is repointed", alias, own)}}
+		}
+	}
+	return nil
 }
 
 func (t *Target) setting() string { return t.ServerID + "#P4TARGET=" + P4Port(t.NewTarget) }

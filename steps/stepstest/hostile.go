@@ -93,6 +93,13 @@ var Fixups = map[string]func(s steps.Step, variant, v, local string){
 		reflect.ValueOf(s).Elem().FieldByName("State").SetString("started")
 	},
 	"p4.parity": nil, "p4.logout": nil, "p4.info": nil, "p4.group": nil,
+	// A port without ssl: makes it a no-op, and a fingerprint is checked
+	// for its form: the hostile value goes to the trust file.
+	"p4.trust": func(s steps.Step, _, _, _ string) {
+		t := reflect.ValueOf(s).Elem()
+		t.FieldByName("Port").SetString("ssl:m:1666")
+		t.FieldByName("Fingerprint").SetString("CA:BE:5B:77:14:1B:2E:97:F0:5F:31:6E:33:6F:0E:1A:E9:DA:EF:E2")
+	},
 	// A DNS alias makes both a no-op: attacked without one.
 	"p4.target": func(s steps.Step, _, _, _ string) {
 		t := reflect.ValueOf(s).Elem()

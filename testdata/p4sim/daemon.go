@@ -28,6 +28,8 @@ type Request struct {
 	Port   string // the address the client used, for ticket lookups
 	// Charset is the client's P4CHARSET (-C), "" when unset.
 	Charset string
+	// SSL: the client's P4PORT names the ssl protocol (trust.go).
+	SSL bool
 }
 
 type Response struct {
@@ -187,6 +189,17 @@ func (d *daemon) isSuper(user string) bool {
 }
 
 func (d *daemon) handle(req *Request) Response {
+	if _, ssl := sslPort(d.port); ssl != req.SSL {
+		if ssl {
+			// A plain client at an ssl: server (the p4 client's own
+			// message for it).
+			return fail("Perforce client error:\n\tFailed client connect, server using SSL.\n\tClient must add SSL protocol prefix to P4PORT.")
+		}
+		return fail("Perforce client error:\n\tSSL connect to %s failed.\n\tRemove SSL protocol prefix from P4PORT or fix the TLS settings.", req.Port)
+	}
+	if req.Cmd == "ssl-key" {
+		return ok("%s\n", fingerprintOf(d.root))
+	}
 	// A unicode server refuses a client without a charset, a non-unicode
 	// one a client with one (P4 Command Reference, P4CHARSET); p4 info
 	// answers either, and the servers' own traffic (rpl-fetch, shutdown

@@ -51,7 +51,7 @@ func p4(args []string) int {
 	if req.Port == "" {
 		req.Port = "perforce:1666"
 	}
-	tickets := os.Getenv("P4TICKETS")
+	tickets, trust := os.Getenv("P4TICKETS"), os.Getenv("P4TRUST")
 	req.Charset = os.Getenv("P4CHARSET")
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		opt := args[0]
@@ -71,8 +71,11 @@ func p4(args []string) int {
 			req.Port = val()
 		case "-E":
 			k, v, _ := strings.Cut(val(), "=")
-			if k == "P4TICKETS" {
+			switch k {
+			case "P4TICKETS":
 				tickets = v
+			case "P4TRUST":
+				trust = v
 			}
 		case "-C":
 			req.Charset = val()
@@ -89,6 +92,19 @@ func p4(args []string) int {
 		return die("Usage: p4 [options] command [arg ...]")
 	}
 	req.Cmd, req.Args = args[0], args[1:]
+	if req.Cmd == "trust" {
+		// A client command: it works on the trust file (trust.go).
+		return trustCmd(req.Port, trust, req.Args)
+	}
+	if _, ssl := sslPort(req.Port); ssl {
+		refusal, err := checkTrust(req.Port, trust)
+		if err != nil {
+			return connectFailed(req.Port)
+		}
+		if refusal != "" {
+			return die("%s", refusal)
+		}
+	}
 	if t, err := readTicket(tickets, req.Port, req.User); err == nil {
 		req.Ticket = t
 	}
@@ -212,6 +228,10 @@ func p4d(args []string) int {
 			cmd = "show"
 		case "-cset", "-cunset":
 			cmd, cmdArg = strings.TrimPrefix(args[i], "-c"), next()
+		case "-Gf":
+			// The fingerprint of the server's key (trust.go).
+			fmt.Printf("Fingerprint: %s\n", fingerprintOf(root))
+			return 0
 		case "-V":
 			fmt.Println("Perforce - The Fast Software Configuration Management System.\nRev. " + version + ".")
 			return 0

@@ -45,6 +45,14 @@ func (d *daemon) replicate() {
 		ticket, terr := readTicket(tickets, target, svc)
 		var master DB
 		err := terr
+		if _, ssl := sslPort(target); ssl && err == nil {
+			// The replication threads are p4 clients of the target:
+			// they refuse a key their P4TRUST does not hold.
+			var refusal string
+			if refusal, err = checkTrust(target, cfg["P4TRUST"]); err == nil && refusal != "" {
+				err = fmt.Errorf("%s", refusal)
+			}
+		}
 		if err == nil {
 			var resp Response
 			resp, err = call(target, &Request{User: svc, Ticket: ticket, Cmd: "rpl-fetch", Args: []string{id, fmt.Sprint(pos.CopiedJournal), fmt.Sprint(pos.CopiedSequence), fmt.Sprint(pos.Journal), fmt.Sprint(pos.Sequence)}, Port: target})
@@ -93,6 +101,9 @@ func (d *daemon) replicate() {
 
 func replicaError(err error, target string) string {
 	msg := err.Error()
+	if strings.Contains(msg, "can't be established") || strings.Contains(msg, "IDENTIFICATION HAS CHANGED") {
+		return "Replica access to P4TARGET server failed.\n" + msg
+	}
 	if strings.Contains(msg, "Your session has expired") {
 		// The master's own refusal of the service user's timed-out ticket.
 		return "Replica access to P4TARGET server failed.\nRemote server refused request. Please verify that service user is correctly logged in to remote server, then retry.\nYour session has expired, please login again."
@@ -196,6 +207,7 @@ func dialAddr(port string) string {
 	for _, proto := range []string{"tcp:", "tcp4:", "tcp6:", "tcp46:", "tcp64:"} {
 		port = strings.TrimPrefix(port, proto)
 	}
+	port, _ = sslPort(port)
 	if !strings.Contains(port, ":") {
 		return "localhost:" + port
 	}
@@ -204,6 +216,7 @@ func dialAddr(port string) string {
 
 func call(port string, req *Request) (Response, error) {
 	addr := dialAddr(port)
+	_, req.SSL = sslPort(port)
 	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
 	if err != nil {
 		return Response{}, err
