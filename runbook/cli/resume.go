@@ -92,6 +92,9 @@ func readRun(path string) (*lastRun, error) {
 		if e.Schema != EventSchema {
 			return r, fmt.Errorf("line %d: schema %q, want %s", line, e.Schema, EventSchema)
 		}
+		if line > 1 && (e.Event == "run_start" || e.RunID != r.start.RunID) {
+			return r, fmt.Errorf("line %d: %s of run %q in the record of run %q: a record holds one run", line, e.Event, e.RunID, r.start.RunID)
+		}
 		switch e.Event {
 		case "run_start":
 			r.start = e

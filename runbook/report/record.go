@@ -120,6 +120,11 @@ func Read(r io.Reader) (*Record, error) {
 		if line == 1 && e.Event != "run_start" {
 			return nil, errors.New("the record does not begin with run_start: not a tejun audit record")
 		}
+		// One run a record: two joined (cat a b) would lay one run's
+		// results over the other's.
+		if line > 1 && (e.Event == "run_start" || e.RunID != rec.RunID) {
+			return nil, fmt.Errorf("line %d: %s of run %q in the record of run %q: a record holds one run", line, e.Event, e.RunID, rec.RunID)
+		}
 		at, _ := time.Parse(time.RFC3339Nano, e.Time)
 		var d time.Duration
 		if e.DurationMS != nil {

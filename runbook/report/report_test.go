@@ -254,3 +254,22 @@ argv = ["four"]
 		t.Errorf("%d links for 4 steps", len(links))
 	}
 }
+
+// A record is one run: a second run_start, or an event of another run (two
+// records joined with cat), would lay one run's results over another's.
+func TestRecordOfOneRunOnly(t *testing.T) {
+	start := func(id string) string {
+		return `{"schema":"tejun.events/v1","event":"run_start","time":"2026-12-01T10:00:00Z","run_id":"` + id + `"}`
+	}
+	end := func(id string) string {
+		return `{"schema":"tejun.events/v1","event":"step_end","time":"2026-12-01T10:00:02Z","run_id":"` + id + `","step":"a","host":"h1","status":"ok"}`
+	}
+	for name, rec := range map[string]string{
+		"two records joined": start("R1") + "\n" + end("R1") + "\n" + start("R2") + "\n" + end("R2") + "\n",
+		"another run's event": start("R1") + "\n" + end("R2") + "\n" + end("R1") + "\n",
+	} {
+		if _, err := Read(strings.NewReader(rec)); err == nil || !strings.Contains(err.Error(), "line 3") && !strings.Contains(err.Error(), "line 2") {
+			t.Errorf("%s: read (%v)", name, err)
+		}
+	}
+}
