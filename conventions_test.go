@@ -627,3 +627,22 @@ retries = 0
 		}
 	}
 }
+
+// TestNoteCodeSpans: a command a note or 解説 names in backticks is a
+// code span in Markdown (no \# escapes inside) and plain in text.
+func TestNoteCodeSpans(t *testing.T) {
+	rb := "examples/perforce-ha/standby.toml"
+	md, _, _ := run(t, "dry-run", rb, "--lang", "ja", "--format", "markdown")
+	for _, want := range []string{"`p4 servers -J`：ジャーナルコピー", "マニュアルの `any#P4JOURNAL`・`any#P4LOG`", "`startup.1=journalcopy -i 1`："} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks the code span %q", want)
+		}
+	}
+	text, _, _ := run(t, "dry-run", rb, "--lang", "ja")
+	if strings.Contains(text, "`") {
+		t.Error("the text dry-run shows a backtick")
+	}
+	if !strings.Contains(text, "p4 servers -J：ジャーナルコピー") || !strings.Contains(text, "マニュアルの any#P4JOURNAL・any#P4LOG") {
+		t.Error("the text dry-run lost a note's command")
+	}
+}

@@ -17,7 +17,7 @@ import (
 	"github.com/jstemmer/go-junit-report/v2/junit"
 
 	"tejun/runbook/cli"
-	tejunrun "tejun/runbook/run"
+	tejunhost "tejun/runbook/host"
 	"tejun/runbook/runbooktest"
 	"tejun/transport"
 	"tejun/transport/testbed"
@@ -66,7 +66,7 @@ func TestRunLock(t *testing.T) {
 	h := b.Hosts[0]
 	inv := inventoryFor(t, b, "", nil)
 	rb := runbooktest.Write(t, "", "runbook.toml", slowRunbook)
-	lock := h.Path(tejunrun.LockPath)
+	lock := h.Path(tejunhost.LockPath)
 
 	var first string
 	var firstCode int
@@ -118,7 +118,7 @@ func TestRunLockUntrusted(t *testing.T) {
 	h := b.Hosts[0]
 	inv := inventoryFor(t, b, "", nil)
 	rb := runbooktest.Write(t, "", "runbook.toml", slowRunbook)
-	lock := h.Path(tejunrun.LockPath)
+	lock := h.Path(tejunhost.LockPath)
 	dir := filepath.Dir(lock)
 	for _, tc := range []struct {
 		name  string
@@ -182,7 +182,7 @@ kind = "command"
 title.en = "three"
 argv = ["sh", "-c", "echo x >> /tmp/three"]
 `)
-	lock := n2.Path(tejunrun.LockPath)
+	lock := n2.Path(tejunhost.LockPath)
 	os.MkdirAll(lock, 0o700)
 	os.WriteFile(filepath.Join(lock, "info"), []byte(`{"run_id":"other","user":"y","machine":"m","pid":2}`+"\n"), 0o600)
 	out, _, code := run(t, "run", rb, "-i", inv)
@@ -201,7 +201,7 @@ argv = ["sh", "-c", "echo x >> /tmp/three"]
 		t.Errorf("step three on n1 under both names: %q\n%s", data, out)
 	}
 	for _, h := range []*testbed.Host{n1, n2} {
-		if _, err := os.Stat(h.Path(tejunrun.LockPath)); err == nil {
+		if _, err := os.Stat(h.Path(tejunhost.LockPath)); err == nil {
 			t.Errorf("%s: the lock was left behind", h.Name)
 		}
 	}

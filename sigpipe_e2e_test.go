@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"tejun/runbook/cli"
-	tejunrun "tejun/runbook/run"
+	tejunhost "tejun/runbook/host"
 	"tejun/runbook/runbooktest"
 	"tejun/transport/testbed"
 )
@@ -99,8 +99,8 @@ argv = ["touch", "/tmp/last"]
 	if _, err := os.Stat(h.Path("/tmp/last")); err == nil {
 		t.Error("a step started after the reader had gone")
 	}
-	if _, err := os.Lstat(h.Path(tejunrun.LockPath)); err == nil {
-		t.Errorf("the run lock %s is still on the host", tejunrun.LockPath)
+	if _, err := os.Lstat(h.Path(tejunhost.LockPath)); err == nil {
+		t.Errorf("the run lock %s is still on the host", tejunhost.LockPath)
 	}
 	files, _ := filepath.Glob(filepath.Join(state, "tejun", "runs", "*.jsonl"))
 	if len(files) != 1 {

@@ -27,11 +27,38 @@ var clientPkgs = []string{"golang.org/x/crypto/ssh", "golang.org/x/crypto/ssh/ag
 var directPkgs = []string{"net", "os/exec"}
 
 // forbidden are tejun packages the model and the renderers must never be
-// built with: the walk, the hosts it holds, the CLI, the fakes and the
-// test-bed. runbook/host does not exist yet (the pool, Env, lock and plan
-// gate still live in runbook/run); it is listed so that the package the
-// issue 11 layout gives them cannot become a dependency unnoticed.
+// built with: the walk, the hosts it holds (pool, Env, lock, plan gate),
+// the CLI, the fakes and the test-bed.
 var forbidden = []string{"tejun/runbook/run", "tejun/runbook/host", "tejun/runbook/cli", "tejun/transport/transporttest", "tejun/transport/testbed"}
+
+// below says what the lower layers of a run may not be built with: the
+// hosts (runbook/host) know nothing of the walk that uses them, so an Env
+// can be read and tested without the executor; the graph and its walk
+// (runbook/dag) know nothing of steps, hosts or tejun at all.
+var below = map[string]func(pkg string) bool{
+	"tejun/runbook/host": func(pkg string) bool {
+		return slices.Contains([]string{"tejun/runbook/run", "tejun/runbook/cli", "tejun/runbook/render", "tejun/runbook/dag"}, pkg)
+	},
+	"tejun/runbook/dag": func(pkg string) bool { return strings.HasPrefix(pkg, "tejun/") && pkg != "tejun/runbook/dag" },
+}
+
+func TestLayersBelowTheWalk(t *testing.T) {
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool to list packages with")
+	}
+	for root, bad := range below {
+		out, err := exec.Command(gobin, "list", "-deps", "-f", "{{.ImportPath}}", root).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", root, err, out)
+		}
+		for _, pkg := range strings.Fields(string(out)) {
+			if bad(pkg) {
+				t.Errorf("%s is built with %s", root, pkg)
+			}
+		}
+	}
+}
 
 func TestLayering(t *testing.T) {
 	gobin, err := exec.LookPath("go")

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"tejun/transport"
 )
@@ -76,8 +77,39 @@ type Op struct {
 	// server says it is Unicode). Plan mode's gate admits them;
 	// --show-exec shows Cmd.
 	Variants []transport.Cmd
+	// Chosen are the words of Cmd (and its Variants) that the host picks
+	// as it runs: the plan can only show a placeholder for them. Plan
+	// mode's gate admits, in their place and only in this op, what their
+	// Pattern matches.
+	Chosen []Chosen
 	// ActionJa is Action for the Japanese procedure; empty: Action.
 	ActionJa string
+}
+
+// Chosen is a placeholder a kind declares in its plan for a word the host
+// chooses: a checkpoint file's number, which the server takes from its
+// journal counter, is shown as ckp.N and sent as ckp.12.
+type Chosen struct {
+	Word    string // as the plan shows it: "ckp.N"
+	Pattern string // a regular expression for what is sent instead: `ckp\.[0-9]+`
+}
+
+// Choosing declares c on each op whose command (or a variant of it) shows
+// c.Word, so the declaration sits with the commands that need it and no
+// other op's gate admits more than it shows.
+func Choosing(ops []Op, c Chosen) []Op {
+	out := make([]Op, len(ops))
+	for i, op := range ops {
+		shows := false
+		for _, cmd := range append([]transport.Cmd{op.Cmd}, op.Variants...) {
+			shows = shows || strings.Contains(strings.Join(cmd.Argv, " "), c.Word)
+		}
+		if shows {
+			op.Chosen = append(append([]Chosen(nil), op.Chosen...), c)
+		}
+		out[i] = op
+	}
+	return out
 }
 
 // Checker is the read-only half of running a step: it reports whether the

@@ -13,8 +13,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"tejun/inventory"
+	"tejun/runbook/host"
 	"tejun/runbook/mask"
-	"tejun/runbook/run"
 	"tejun/transport"
 	"tejun/transport/ssh"
 )
@@ -100,7 +100,7 @@ func (a *App) showConfig(inv *inventory.Inventory, userCfg *ssh.UserConfig) erro
 			fmt.Fprintln(a.stdout, "connection local")
 			continue
 		}
-		cfg, err := run.Resolve(inv, h, userCfg)
+		cfg, err := host.Resolve(inv, h, userCfg)
 		if err != nil {
 			fmt.Fprintf(a.stdout, "error %s\n", firstLine(err.Error()))
 			bad++
@@ -124,11 +124,11 @@ func probe(ctx context.Context, inv *inventory.Inventory, h *inventory.Host, use
 	var conn transport.Conn
 	var err error
 	if h.SSH.Connection == "local" {
-		conn, err = run.Dial(ctx, inv, h, userCfg)
+		conn, err = host.Dial(ctx, inv, h, userCfg)
 	} else {
 		// The address shown is the one ssh_config resolves to.
 		var cfg ssh.Config
-		if cfg, err = run.Resolve(inv, h, userCfg); err == nil {
+		if cfg, err = host.Resolve(inv, h, userCfg); err == nil {
 			row[1] = net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.Port))
 			conn, err = ssh.Dial(ctx, cfg)
 		}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 
@@ -15,7 +14,6 @@ import (
 	"tejun/runbook/msg"
 	"tejun/runbook/render"
 	"tejun/runbook/run"
-	"tejun/steps"
 )
 
 func (a *App) planCommand() *cli.Command {
@@ -87,7 +85,8 @@ func (a *App) plan(c *cli.Context) error {
 	// Plain text, no styling: made visible as a whole (hosts' output is in
 	// the reasons).
 	var out strings.Builder
-	writePlan(&out, l, lang, c.String("format") == "markdown", l.binding.Runbook.Order(), col.events)
+	render.WritePlan(&out, l.binding, render.PlanOptions{Lang: lang, Markdown: c.String("format") == "markdown",
+		Runbook: l.runbookPath, Inventory: l.inventoryPath}, planLines(lang, col.events))
 	io.WriteString(a.stdout, mask.Visible(out.String()))
 	if res.Unreachable() {
 		return &exitError{ExitUnreachable, fmt.Errorf("a host could not be reached")}
@@ -135,88 +134,25 @@ func (p *planCollector) Finished(ev run.Event) {
 	p.mu.Unlock()
 }
 
-// planWord is a verdict as a person reads it.
-func planWord(lang string, s run.Status) string {
-	words := map[run.Status][2]string{
-		run.OK:         {"作業不要（完了済み）", "already done"},
-		run.WillChange: {"変更あり", "will change"},
-		run.MayChange:  {"変更の可能性あり", "may change"},
-		run.Failed:     {"確認できず", "could not check"},
-		run.Skipped:    {"対象外", "not checked"},
+// planLines are the walk's events as the plan writer's lines, their
+// reasons in lang: the writer (runbook/render) cannot know the walk's
+// types, being built without it.
+func planLines(lang string, events []run.Event) []render.PlanLine {
+	var out []render.PlanLine
+	for _, e := range events {
+		reason := e.Reason
+		if e.Error != "" {
+			reason = e.Error
+		}
+		out = append(out, render.PlanLine{Step: e.Step, Host: e.Host, Verdict: verdict(e.Status), Reason: msg.Translate(lang, reason)})
 	}
-	w := words[s]
-	if lang == "en" {
-		return w[1]
-	}
-	return w[0]
+	return out
 }
 
-// writePlan prints the plan in run order, one line per step and host.
-func writePlan(w io.Writer, l *loaded, lang string, markdown bool, order []*runbook.Step, events []run.Event) {
-	byStep := map[string][]run.Event{}
-	for _, e := range events {
-		byStep[e.Step.ID] = append(byStep[e.Step.ID], e)
-	}
-	// Hosts finish in any order; the plan lists them in the inventory's
-	// order for the step, so that two plans of one state read the same
-	// and diff clean.
-	for id, evs := range byStep {
-		rank := map[string]int{"": -1}
-		for i, in := range l.binding.Instances[id] {
-			rank[in.Host.Name] = i
-		}
-		sort.SliceStable(evs, func(i, j int) bool { return rank[evs[i].Host] < rank[evs[j].Host] })
-	}
-	title := func(st *runbook.Step) string {
-		if ins := l.binding.Instances[st.ID]; len(ins) > 0 {
-			return ins[0].Title.In(lang)
-		}
-		return st.ID
-	}
-	rb := l.binding.Runbook
-	if markdown {
-		fmt.Fprintf(w, "# %s: plan\n\n", render.EscapeMarkdownCell(rb.Title.In(lang)))
-		// GitHub Flavored Markdown: a table per step and host.
-		fmt.Fprintf(w, "%s %s, %s %s\n\n", steps.T(lang, "ランブック", "Runbook"), render.MarkdownCode(l.runbookPath), steps.T(lang, "インベントリ", "inventory"), render.MarkdownCode(l.inventoryPath))
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n|---|---|---|---|---|\n", steps.T(lang, "手順", "Step"), steps.T(lang, "内容", "Title"),
-			steps.T(lang, "ホスト", "Host"), steps.T(lang, "判定", "Plan"), steps.T(lang, "理由", "Reason"))
-	} else {
-		fmt.Fprintf(w, "%s: plan (%s, %s)\n\n", rb.Title.In(lang), l.runbookPath, l.inventoryPath)
-	}
-	verdictW := 12
-	for _, s := range []run.Status{run.OK, run.WillChange, run.MayChange, run.Failed, run.Skipped} {
-		verdictW = max(verdictW, render.Width(planWord(lang, s)))
-	}
-	counts := map[run.Status]int{}
-	for _, st := range order {
-		for _, e := range byStep[st.ID] {
-			counts[e.Status]++
-			reason := e.Reason
-			if e.Error != "" {
-				reason = e.Error
-			}
-			reason = msg.Translate(lang, reason)
-			host := e.Host
-			if host == "" {
-				host = "-"
-			}
-			if markdown {
-				fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", st.LabelIn(lang), render.EscapeMarkdownCell(title(st)), render.EscapeMarkdownCell(host), planWord(lang, e.Status), render.EscapeMarkdownCell(reason))
-			} else {
-				// Columns by display width (a Japanese verdict takes two
-				// columns a character); a reason of several lines (a diff)
-				// goes on under its own column.
-				head := render.PadRight(st.LabelIn(lang), 5) + " " + render.PadRight(trim(st.ID, 28), 28) + " " +
-					render.PadRight(host, 10) + " " + render.PadRight(planWord(lang, e.Status), verdictW) + " "
-				fmt.Fprintln(w, head+strings.ReplaceAll(strings.TrimRight(reason, "\n"), "\n", "\n"+strings.Repeat(" ", render.Width(head))))
-			}
-		}
-	}
-	var sum []string
-	for _, s := range []run.Status{run.WillChange, run.MayChange, run.OK, run.Failed} {
-		if counts[s] > 0 {
-			sum = append(sum, fmt.Sprintf("%s %d", planWord(lang, s), counts[s]))
-		}
-	}
-	fmt.Fprintf(w, "\n%s\n", strings.Join(sum, ", "))
+// verdict is the plan writer's word for a status of the plan operation.
+func verdict(s run.Status) render.Verdict {
+	return map[run.Status]render.Verdict{
+		run.OK: render.Done, run.WillChange: render.WillChange, run.MayChange: render.MayChange,
+		run.Failed: render.CouldNotCheck, run.Skipped: render.NotChecked,
+	}[s]
 }

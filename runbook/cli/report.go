@@ -213,7 +213,7 @@ func (h *human) Finished(ev run.Event) {
 		if ev.Host != "" {
 			dur = h.faint.Render(fmt.Sprintf(" %6.2fs", ev.Duration.Seconds()))
 		}
-		h.printLocked(h.stepLine(ev.Step, ev.Host, planWord(h.lang, ev.Status), dur, ""))
+		h.printLocked(h.stepLine(ev.Step, ev.Host, verdict(ev.Status).Word(h.lang), dur, ""))
 		return
 	}
 	if ev.Status == run.Skipped && ev.Reason != "" {

@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"tejun/runbook"
+	"tejun/runbook/host"
 	"tejun/runbook/mask"
 	"tejun/runbook/run"
 	"tejun/transport/ssh"
@@ -127,7 +128,7 @@ func (a *App) run(c *cli.Context) error {
 	}
 	if len(res.LocksLeft) > 0 {
 		fmt.Fprintf(a.stderr, "tejun: the run lock %s could not be released on %s (not answering); it goes stale by itself, or pass --force-unlock\n",
-			run.LockPath, strings.Join(res.LocksLeft, ", "))
+			host.LockPath, strings.Join(res.LocksLeft, ", "))
 	}
 	if human != nil {
 		human.summary(res, time.Since(start))
@@ -219,7 +220,7 @@ func (f *inFlight) report() []string {
 	sort.Strings(hosts)
 	if len(hosts) > 0 {
 		out = append(out, fmt.Sprintf("the run lock %s on %s: it goes stale by itself once its heartbeat stops, or pass --force-unlock",
-			run.LockPath, strings.Join(hosts, ", ")))
+			host.LockPath, strings.Join(hosts, ", ")))
 	}
 	return out
 }

@@ -62,6 +62,10 @@ const (
 	Steps           ID = "steps"
 	OneStep         ID = "one-step"
 	ReportSkipCount ID = "report-skip-count"
+
+	// The questions before a destructive step.
+	ConfirmOne   ID = "confirm-one"
+	ConfirmGroup ID = "confirm-group"
 )
 
 // texts are the messages: {1}, {2}… are the arguments, in either order;
@@ -108,6 +112,9 @@ var texts = map[ID]struct {
 	Steps:           {"{1#} 件", "{1#} steps", true},
 	OneStep:         {"{1#} 件", "{1#} step", true},
 	ReportSkipCount: {"skipped（未実施）: {1#} 件（前の手順の失敗・拒否による）", "skipped: {1#} (after a failure or a refusal)", true},
+
+	ConfirmOne:   {"{3} の {1} {2}: {4}。実行しますか？", "{1} {2} on {3}: {4}. Run it?", true},
+	ConfirmGroup: {"{1} の {2} {3}（{4}）、続いて {5}。実行しますか？", "On {1}: {2} {3} ({4}), then {5}. Run them?", true},
 }
 
 var placeholder = regexp.MustCompile(`\{(\d)(#?)\}`)

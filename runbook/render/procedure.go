@@ -54,19 +54,12 @@ func Build(b *runbook.Binding, o Options) Procedure {
 	for i, sec := range d.sections {
 		ps := Section{Heading: sec.heading, Notes: sec.notes}
 		for j, st := range sec.steps {
-			s := Step{ID: b.Runbook.Sections[i].Steps[j].ID, Number: st.number, Title: st.title, Notes: st.notes}
-			for _, pt := range st.parts {
-				s.Parts = append(s.Parts, Part{Hosts: pt.hosts, Blocks: pt.blocks})
-			}
-			ps.Steps = append(ps.Steps, s)
+			ps.Steps = append(ps.Steps, st.exported(b.Runbook.Sections[i].Steps[j].ID))
 		}
 		p.Sections = append(p.Sections, ps)
 	}
 	return p
 }
-
-// Bullet marks a note as the dry-run does, unless it is marked already.
-func Bullet(lang, note string) string { return bullet(lang, note) }
 
 // Fenced is a Markdown code block no line of lines can close early.
 func Fenced(lang string, lines []string) string {

@@ -10,7 +10,6 @@ import (
 
 	"tejun/runbook"
 	"tejun/runbook/mask"
-	"tejun/steps"
 )
 
 // Write prints the procedure of b.
@@ -92,37 +91,11 @@ func text(d doc, lang string, s styles) string {
 			line(s.note, indent, l+"  ********")
 		}
 	}
+	tw := Text{B: &b, Lang: lang, Styles: TextStyles{Section: s.section, Step: s.step, Heading: s.heading, Code: s.code, Note: s.note}}
 	for _, sec := range d.sections {
-		b.WriteString("\n")
-		line(s.section, "", sec.heading)
-		for _, n := range sec.notes {
-			line(s.note, "", n)
-		}
+		tw.Section(sec.heading, sec.notes)
 		for _, st := range sec.steps {
-			b.WriteString("\n")
-			line(s.step, "", st.number+" "+st.title)
-			for _, n := range st.notes {
-				line(s.note, "   ", bullet(lang, n))
-			}
-			for _, p := range st.parts {
-				if p.hosts != "" {
-					b.WriteString("\n")
-					line(s.heading, "   ", "["+p.hosts+"]")
-				}
-				for _, bl := range p.blocks {
-					b.WriteString("\n")
-					if bl.Heading != "" {
-						line(s.heading, "   ", bl.Heading)
-					}
-					for _, l := range bl.Lines {
-						if bl.Code != steps.Prose {
-							line(s.code, "   "+indent, l)
-						} else {
-							line(lipgloss.Style{}, "   "+indent, l)
-						}
-					}
-				}
-			}
+			tw.Step(st.exported(""))
 			for _, e := range st.exec {
 				b.WriteString("\n")
 				line(s.heading, "   ", execHeading(lang, e.host))
@@ -174,38 +147,11 @@ func markdown(d doc, lang string) string {
 			p("| %s | %s | %s | `********` |\n", mdCell(sc[0]), mdCell(sc[1]), mdCell(sc[2]))
 		}
 	}
+	mw := Markdown{B: &b, Lang: lang}
 	for _, sec := range d.sections {
-		p("\n## %s\n", mdEscape(sec.heading))
-		if len(sec.notes) > 0 {
-			p("\n%s\n", mdEscape(strings.Join(sec.notes, "\n")))
-		}
+		mw.Section(sec.heading, sec.notes)
 		for _, st := range sec.steps {
-			p("\n### %s %s\n", st.number, mdEscape(st.title))
-			if len(st.notes) > 0 {
-				b.WriteString("\n")
-				for _, n := range st.notes {
-					n = strings.TrimPrefix(strings.TrimPrefix(n, "・"), "- ")
-					p("- %s\n", mdEscape(n))
-				}
-			}
-			for _, pt := range st.parts {
-				if pt.hosts != "" {
-					p("\n**[%s]**\n", mdEscape(pt.hosts))
-				}
-				for _, bl := range pt.blocks {
-					if bl.Heading != "" {
-						p("\n**%s**\n", mdEscape(bl.Heading))
-					}
-					switch bl.Code {
-					case steps.Shell:
-						fenced(&b, "sh", bl.Lines)
-					case steps.Literal:
-						fenced(&b, "text", bl.Lines)
-					default:
-						p("\n%s\n", mdEscape(strings.Join(bl.Lines, "  \n")))
-					}
-				}
-			}
+			mw.Step(st.exported(""))
 			for _, e := range st.exec {
 				p("\n**%s**\n", mdEscape(execHeading(lang, e.host)))
 				var ls []string

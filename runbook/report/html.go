@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"strings"
 
+	"tejun/runbook/render"
 	"tejun/steps"
 )
 
@@ -18,6 +19,7 @@ func html(d doc, lang string) string {
 	type block struct {
 		Heading string
 		Lines   []string
+		Prose   []template.HTML // the lines of a prose block, code spans marked
 		Code    bool
 	}
 	type part struct {
@@ -39,14 +41,14 @@ func html(d doc, lang string) string {
 	}
 	type stp struct {
 		Anchor, Heading, Status, Class string
-		Notes                          []string
+		Notes                          []template.HTML
 		Parts                          []part
 		Results                        []result
 		Commands                       []hostCmds
 	}
 	type sec struct {
 		Heading string
-		Notes   []string
+		Notes   []template.HTML
 		Steps   []stp
 	}
 	type metaRow struct {
@@ -88,18 +90,18 @@ func html(d doc, lang string) string {
 		return a
 	}
 	for _, s := range d.sections {
-		hs := sec{Heading: visible(s.heading), Notes: visibleLines(s.notes)}
+		hs := sec{Heading: visible(s.heading), Notes: proseHTML(s.notes)}
 		for _, st := range s.steps {
 			n++
 			hp := stp{Anchor: anchor(st.id), Heading: visible(strings.TrimSpace(st.number + " " + st.title)),
 				Status: statusText(lang, st.status), Class: st.status}
 			for _, no := range st.notes {
-				hp.Notes = append(hp.Notes, visible(strings.TrimPrefix(strings.TrimPrefix(no, "・"), "- ")))
+				hp.Notes = append(hp.Notes, proseHTML([]string{strings.TrimPrefix(strings.TrimPrefix(no, "・"), "- ")})...)
 			}
 			for _, p := range st.parts {
 				pp := part{Hosts: visible(p.Hosts)}
 				for _, bl := range p.Blocks {
-					pp.Blocks = append(pp.Blocks, block{visible(bl.Heading), visibleLines(bl.Lines), bl.Code != steps.Prose})
+					pp.Blocks = append(pp.Blocks, block{visible(bl.Heading), visibleLines(bl.Lines), proseHTML(bl.Lines), bl.Code != steps.Prose})
 				}
 				hp.Parts = append(hp.Parts, pp)
 			}
@@ -250,7 +252,7 @@ td.ok { color: #1a7f37; } td.changed { color: #9a6700; font-weight: bold; } td.f
 <pre class="manual">{{range $i, $l := .Lines}}{{if $i}}
 {{end}}{{$l}}{{end}}</pre>
 {{- else}}
-<p>{{range $i, $l := .Lines}}{{if $i}}<br>{{end}}{{$l}}{{end}}</p>
+<p>{{range $i, $l := .Prose}}{{if $i}}<br>{{end}}{{$l}}{{end}}</p>
 {{- end}}
 {{- end}}
 {{- end}}
@@ -275,3 +277,21 @@ td.ok { color: #1a7f37; } td.changed { color: #9a6700; font-weight: bold; } td.f
 </body>
 </html>
 `))
+
+// proseHTML is lines of a runbook's prose as HTML: each escaped, its
+// backtick pairs (a command it names) as <code>.
+func proseHTML(lines []string) []template.HTML {
+	out := make([]template.HTML, len(lines))
+	for i, l := range lines {
+		var b strings.Builder
+		for _, sp := range render.ProseSpans(visible(l)) {
+			if sp.Code {
+				b.WriteString("<code>" + template.HTMLEscapeString(sp.Text) + "</code>")
+			} else {
+				b.WriteString(template.HTMLEscapeString(sp.Text))
+			}
+		}
+		out[i] = template.HTML(b.String())
+	}
+	return out
+}

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"tejun/runbook/render"
-	"tejun/steps"
 )
 
 // markdown is GitHub Flavored Markdown: tables, fenced code. Every value
@@ -52,38 +51,13 @@ func markdown(d doc, lang string) string {
 			p("| %s | %s | %s | %s |\n", code(h[0]), code(h[1]), cell(h[2]), code(h[3]))
 		}
 	}
+	// The procedure as the dry-run writes it; the report adds each step's
+	// status, the commands run and their output.
+	mw := render.Markdown{B: &b, Lang: lang}
 	for _, sec := range d.sections {
-		p("\n## %s\n", esc(sec.heading))
-		if len(sec.notes) > 0 {
-			p("\n%s\n", esc(strings.Join(sec.notes, "\n")))
-		}
+		mw.Section(sec.heading, sec.notes)
 		for _, st := range sec.steps {
-			p("\n### %s\n", esc(strings.TrimSpace(st.number+" "+st.title)))
-			if len(st.notes) > 0 {
-				b.WriteString("\n")
-				for _, n := range st.notes {
-					n = strings.TrimPrefix(strings.TrimPrefix(n, "・"), "- ")
-					p("- %s\n", esc(n))
-				}
-			}
-			for _, pt := range st.parts {
-				if pt.Hosts != "" {
-					p("\n**\\[%s\\]**\n", esc(pt.Hosts))
-				}
-				for _, bl := range pt.Blocks {
-					if bl.Heading != "" {
-						p("\n**%s**\n", esc(bl.Heading))
-					}
-					switch bl.Code {
-					case steps.Shell:
-						b.WriteString(render.Fenced("sh", visibleLines(bl.Lines)))
-					case steps.Literal:
-						b.WriteString(render.Fenced("text", visibleLines(bl.Lines)))
-					default:
-						p("\n%s\n", esc(strings.Join(bl.Lines, "  \n")))
-					}
-				}
-			}
+			mw.Step(render.Step{Number: st.number, Title: st.title, Notes: st.notes, Parts: st.parts})
 			p("\n| %s | %s | %s | %s |\n|---|---|---|---|\n", t(lang, "ホスト", "Host"), t(lang, "状態", "Status"), t(lang, "開始（UTC）+ 所要時間", "Started (UTC) + time"), t(lang, "理由・エラー", "Reason or error"))
 			if len(st.results) == 0 {
 				p("| | %s | | |\n", cell(statusText(lang, "not-run")))

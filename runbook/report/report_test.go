@@ -122,6 +122,18 @@ func TestReadRecord(t *testing.T) {
 	}
 }
 
+// A command a note names in backticks is <code> in the HTML report, and
+// everything around it escaped.
+func TestProseHTML(t *testing.T) {
+	got := proseHTML([]string{"run `p4 servers -J` <now>", "a lone ` & <b>"})
+	want := []string{"run <code>p4 servers -J</code> &lt;now&gt;", "a lone ` &amp; &lt;b&gt;"}
+	for i := range want {
+		if string(got[i]) != want[i] {
+			t.Errorf("proseHTML: %q, want %q", got[i], want[i])
+		}
+	}
+}
+
 // A code value (an argument, a path, a host name) with a newline in it
 // stays in its table cell: a newline in a GFM code span ends the table
 // row, and what follows it is Markdown of its own (an image fetched from

@@ -9,7 +9,6 @@ import (
 	"github.com/muesli/termenv"
 
 	"tejun/runbook/render"
-	"tejun/steps"
 )
 
 const indent = "    "
@@ -99,37 +98,13 @@ func text(d doc, lang string, color bool) string {
 			line(s.note, indent, l)
 		}
 	}
+	// The procedure as the dry-run writes it; the report adds each step's
+	// status, the commands run and their output.
+	tw := render.Text{B: &b, Lang: lang, Styles: render.TextStyles{Section: s.section, Step: s.step, Heading: s.heading, Code: s.code, Note: s.note}}
 	for _, sec := range d.sections {
-		b.WriteString("\n")
-		line(s.section, "", sec.heading)
-		for _, n := range sec.notes {
-			line(s.note, "", n)
-		}
+		tw.Section(sec.heading, sec.notes)
 		for _, st := range sec.steps {
-			b.WriteString("\n")
-			line(s.step, "", strings.TrimSpace(st.number+" "+st.title))
-			for _, n := range st.notes {
-				line(s.note, "   ", render.Bullet(lang, n))
-			}
-			for _, p := range st.parts {
-				if p.Hosts != "" {
-					b.WriteString("\n")
-					line(s.heading, "   ", "["+p.Hosts+"]")
-				}
-				for _, bl := range p.Blocks {
-					b.WriteString("\n")
-					if bl.Heading != "" {
-						line(s.heading, "   ", bl.Heading)
-					}
-					for _, l := range bl.Lines {
-						if bl.Code != steps.Prose {
-							line(s.code, "   "+indent, l)
-						} else {
-							line(lipgloss.Style{}, "   "+indent, l)
-						}
-					}
-				}
-			}
+			tw.Step(render.Step{Number: st.number, Title: st.title, Notes: st.notes, Parts: st.parts})
 			b.WriteString("\n")
 			label := t(lang, "状態: ", "Status: ")
 			if len(st.results) == 0 {

@@ -1,7 +1,8 @@
-// Package run runs a bound runbook on its hosts: for each step whose
-// needs are done, on each of its hosts, Check (read-only), then Apply only if
-// the host is not already in the wanted state, then Verify. It knows the graph
-// only through the runbook package, and hosts only through transport.
+// Package run runs a bound runbook on its hosts: it walks the graph
+// (dag.Walk, walk.go) and does one operation on each step and host: apply
+// (apply.go: Check, then Apply only if the host is not already in the
+// wanted state, then Verify) or plan (plan.go: the read-only check alone).
+// It reaches hosts only through runbook/host.
 package run
 
 import (
@@ -16,6 +17,8 @@ import (
 
 	"tejun/inventory"
 	"tejun/runbook"
+	"tejun/runbook/dag"
+	"tejun/runbook/host"
 	"tejun/runbook/mask"
 	"tejun/runbook/msg"
 	"tejun/steps"
@@ -126,25 +129,33 @@ type Options struct {
 	Lang string
 }
 
-// Command is one command run on a host, for the audit record. The line
-// is masked; so is everything else that reaches a reporter.
-type Command struct {
-	Step     string
-	Host     string
-	Line     string
-	ExitCode int // -1 when the command did not run to an exit status
-	Duration time.Duration
-	Error    string
-	// Stdout and Stderr are what the command printed, masked, at most
-	// OutputLimit bytes each: the reviewer's report shows them as the
-	// step's result.
-	Stdout, Stderr string
+// Command is one command run on a host, for the audit record (made by
+// the host's Env, which runs it).
+type Command = host.Command
+
+// OutputLimit bounds each output stream of a command in the audit record.
+const OutputLimit = host.OutputLimit
+
+// Progresser is implemented by reporters that show how far a file
+// transfer or upload has got. It is optional: JSON events and JUnit have
+// no use for it. done and total are bytes; total is -1 while unknown.
+type Progresser interface {
+	Progress(step *runbook.Step, host string, done, total int64)
 }
 
-// OutputLimit bounds each output stream of a command in the audit record,
-// so one verbose command cannot make a record line too long to read back
-// (resume and report read it line by line); its head and tail are kept.
-const OutputLimit = 32 << 10
+// sink tells the reporter what a step's Env saw, by step.
+type sink struct {
+	b   *runbook.Binding
+	rep Reporter
+}
+
+func (s sink) Log(step, host, line string) { s.rep.Log(s.b.Runbook.Step(step), host, line) }
+
+func (s sink) Progress(step, host string, done, total int64) {
+	if pr, ok := s.rep.(Progresser); ok {
+		pr.Progress(s.b.Runbook.Step(step), host, done, total)
+	}
+}
 
 // Result sums a run up.
 type Result struct {
@@ -201,23 +212,63 @@ type Executor struct {
 	b     *runbook.Binding
 	opt   Options
 	rep   Reporter
-	conns *connections
+	pool  *host.Pool
+	hosts *host.Hosts
 	mask  *mask.Masker
+	// op is what this run does with each step on each host: apply it, or
+	// plan it.
+	op   operation
+	walk *dag.Walk
 
-	mu      sync.Mutex
-	outputs runbook.Outputs
-	result  Result
-	holds   map[string]*holdsOnce // done_when steps, checked once per run
+	mu     sync.Mutex
+	outs   *outputs
+	result Result
+	holds  map[string]*holdsOnce // done_when steps, checked once per run
+	groups map[string]*groupOnce // destructive groups, confirmed once per run
+}
 
-	// Failure policy: bad[step][host] marks a step not done on a host
-	// (failed, refused, or skipped for that), so that its dependents are
-	// skipped there; failedHosts counts hosts for max_fail; stopped, once
-	// set, says why no new step starts on any host.
-	bad         map[string]map[string]bool
-	failedHosts map[string]bool
-	maxFail     int
-	stopped     string
-	groups      map[string]*groupOnce // destructive groups, confirmed once per run
+// operation is one of the two things a walk can do with a step bound on a
+// host, after what both share (--assume-done, done_when, --resume): apply
+// (apply.go) or plan (plan.go). Each is built in one place, below, and
+// given only what it may use; the plan's visit gets a check-only view of
+// the kind, so it cannot reach Apply.
+type operation struct {
+	// env is a step's view of a host under this operation: plan's runs
+	// only the step's check commands.
+	env func(step string, h *inventory.Host, impl steps.Step) steps.Env
+	// visit does the operation's part; unbound answers for a step that
+	// cannot be bound with the outputs known so far.
+	visit   func(ctx context.Context, st *runbook.Step, h *inventory.Host, env steps.Env, step steps.Runner) Event
+	unbound func(st *runbook.Step, err error) Event
+	// spreads says that a step not done skips what depends on it, counts
+	// towards max_fail, and that always sections clean up after it: a
+	// run's policy. A plan checks every step, whatever the others found.
+	spreads bool
+}
+
+func applyOperation(x *Executor) operation {
+	a := &apply{x: x}
+	return operation{env: x.hosts.Env, visit: a.visit, unbound: func(_ *runbook.Step, err error) Event { return x.fail(err) }, spreads: true}
+}
+
+func planOperation(x *Executor) operation {
+	p := &plan{mask: x.mask, fail: x.fail,
+		upstream: func(id string) bool { return x.upstreamChanges(x.b.Runbook.Step(id)) }}
+	return operation{
+		env: x.hosts.CheckEnv,
+		visit: func(ctx context.Context, st *runbook.Step, _ *inventory.Host, env steps.Env, step steps.Runner) Event {
+			ps := planStep{id: st.ID, verify: st.Kind.Caps.Verify, retries: st.Retries, interval: st.Interval}
+			return p.visit(ctx, ps, env, checkOnlyOf(st, step, x.outs))
+		},
+		unbound: func(st *runbook.Step, err error) Event { return p.unbound(st.ID, err) },
+	}
+}
+
+// checkOnlyOf is all a plan gets of a kind: its check, its plan, and the
+// keeping of what a check found. Closures, not the kind's value, which a
+// type assertion could turn back into an Applier.
+func checkOnlyOf(st *runbook.Step, step steps.Runner, outs *outputs) checkOnly {
+	return checkOnly{check: step.Check, plan: step.Plan, record: func() { outs.record(st, step) }}
 }
 
 type holdsOnce struct {
@@ -225,13 +276,6 @@ type holdsOnce struct {
 	ok     bool
 	reason string
 	err    error // the guard could not be evaluated
-}
-
-// groupOnce is the operator's one answer for a destructive group.
-type groupOnce struct {
-	once sync.Once
-	ok   bool
-	err  string
 }
 
 // Problems are every reason a run cannot work, one each, sorted: a caller
@@ -358,15 +402,6 @@ func Run(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter) (*R
 	if opt.Forks <= 0 {
 		opt.Forks = 10
 	}
-	if opt.Dial == nil {
-		opt.Dial = func(ctx context.Context, cfg ssh.Config) (transport.Conn, error) {
-			c, err := ssh.Dial(ctx, cfg)
-			if err != nil {
-				return nil, err // not a nil *SSH inside a non-nil Conn
-			}
-			return c, nil
-		}
-	}
 	if opt.Dir == "" {
 		opt.Dir = filepath.Dir(b.Runbook.File)
 	}
@@ -375,22 +410,25 @@ func Run(ctx context.Context, b *runbook.Binding, opt Options, rep Reporter) (*R
 		m.Add(string(v))
 	}
 	x := &Executor{
-		b: b, opt: opt, rep: rep, outputs: runbook.Outputs{}, mask: m, holds: map[string]*holdsOnce{}, groups: map[string]*groupOnce{},
-		bad: map[string]map[string]bool{}, failedHosts: map[string]bool{}, maxFail: b.Runbook.MaxFail,
-		conns: &connections{inv: b.Inventory, userCfg: opt.UserConfig, dial: opt.Dial, conns: map[string]*lazyConn{}},
+		b: b, opt: opt, rep: rep, outs: newOutputs(b), mask: m, holds: map[string]*holdsOnce{}, groups: map[string]*groupOnce{},
 	}
-	if opt.FailFast {
-		x.maxFail = 0
-	}
+	var locks *host.Locks
 	if opt.RunID != "" && !opt.Plan {
-		x.conns.locks = newLocks(opt.RunID, b.Runbook.Name, opt.ForceUnlock, opt.Resumes)
+		locks = host.NewLocks(opt.RunID, b.Runbook.Name, opt.ForceUnlock, opt.Resumes)
 	}
-	if x.conns.locks != nil && !x.lockAll(ctx) {
-		x.result.LocksLeft = x.conns.closeAll(cleanupWithin)
+	x.pool = host.NewPool(host.PoolOptions{Inventory: b.Inventory, UserConfig: opt.UserConfig, Dial: opt.Dial, Locks: locks})
+	x.hosts = &host.Hosts{Pool: x.pool, Inventory: b.Inventory, Dir: opt.Dir, Secrets: opt.Secrets, Confirm: opt.Confirm,
+		Mask: m, Sink: sink{b: b, rep: rep}, Audit: opt.Audit, Failed: x.hostFailed}
+	x.op = applyOperation(x)
+	if opt.Plan {
+		x.op = planOperation(x)
+	}
+	if locks != nil && !x.lockAll(ctx) {
+		x.result.LocksLeft = x.pool.CloseAll(cleanupWithin)
 		return &x.result, nil
 	}
-	x.walk(ctx)
-	x.result.LocksLeft = x.conns.closeAll(cleanupWithin)
+	x.run(ctx)
+	x.result.LocksLeft = x.pool.CloseAll(cleanupWithin)
 	return &x.result, nil
 }
 
@@ -444,8 +482,8 @@ func (x *Executor) lockAll(ctx context.Context) bool {
 			defer wg.Done()
 			forks <- struct{}{}
 			defer func() { <-forks }()
-			_, err := x.conns.get(ctx, h)
-			var le *LockedError
+			_, err := x.pool.Get(ctx, h)
+			var le *host.LockedError
 			if errors.As(err, &le) {
 				mu.Lock()
 				locked[h.Name] = err
@@ -484,134 +522,6 @@ func (x *Executor) lockAll(ctx context.Context) bool {
 	return false
 }
 
-type stepState int
-
-const (
-	pending stepState = iota
-	running
-	finished
-)
-
-// walk starts every step as soon as the steps it needs have finished on
-// all their hosts. Which hosts it then runs on is runStep's business: a
-// host where something it needs was not done is skipped (once per step
-// when that is every host, with the reason), the others go on.
-func (x *Executor) walk(ctx context.Context) {
-	order := x.b.Runbook.Order()
-	state := map[string]stepState{}
-	selected := x.selection(order)
-	for _, st := range order {
-		if !selected[st.ID] {
-			state[st.ID] = finished // taken as done (--from, --only)
-		}
-	}
-	x.learnOutputs(ctx, order, selected)
-	done := make(chan string)
-	inflight := 0
-	forks := make(chan struct{}, x.opt.Forks)
-	for {
-		for _, st := range order {
-			if state[st.ID] != pending {
-				continue
-			}
-			ready := true
-			for _, n := range x.b.Runbook.Graph.Needs(st.ID) {
-				ready = ready && state[n] == finished
-			}
-			if !ready {
-				continue
-			}
-			state[st.ID] = running
-			inflight++
-			go func(st *runbook.Step) {
-				x.runStep(ctx, st, forks)
-				done <- st.ID
-			}(st)
-		}
-		if inflight == 0 {
-			break
-		}
-		state[<-done] = finished
-		inflight--
-	}
-	x.result.Interrupted = ctx.Err() != nil
-}
-
-// blockedOn says why st must not start on host h, or "". A need that ran
-// on h must be done there; a need that ran only elsewhere (the master's
-// checkpoint, for the standby) must be done everywhere it ran.
-func (x *Executor) blockedOn(ctx context.Context, st *runbook.Step, h string) string {
-	if st.Section.Always && !x.opt.Plan {
-		// Clean-up runs after a stop or an interrupt, and on a host whose
-		// earlier steps failed: only a host never reached has nothing.
-		if !x.conns.reached(h) {
-			return msg.En(msg.CleanupNotReached, h)
-		}
-		return ""
-	}
-	if ctx.Err() != nil {
-		return msg.En(msg.Interrupted)
-	}
-	if x.opt.Plan {
-		return ""
-	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.stopped != "" {
-		return x.stopped
-	}
-	for _, n := range x.b.Runbook.Graph.Needs(st.ID) {
-		bad := x.bad[n]
-		if len(bad) == 0 {
-			continue
-		}
-		if bad[h] {
-			return msg.En(msg.UpstreamFailedOn, n, h)
-		}
-		ranHere := false
-		for _, in := range x.b.Instances[n] {
-			ranHere = ranHere || in.Host.Name == h
-		}
-		if !ranHere {
-			return msg.En(msg.UpstreamFailed, n)
-		}
-	}
-	return ""
-}
-
-// markBad records that st is not done on host, and counts the host for
-// max_fail when it failed there itself.
-func (x *Executor) markBad(st *runbook.Step, host string, failedHere bool) {
-	if x.opt.Plan {
-		return
-	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.bad[st.ID] == nil {
-		x.bad[st.ID] = map[string]bool{}
-	}
-	x.bad[st.ID][host] = true
-	if !failedHere {
-		return
-	}
-	x.failedHosts[host] = true
-	if x.maxFail >= 0 && len(x.failedHosts) > x.maxFail && x.stopped == "" {
-		why := msg.En(msg.StoppedMaxFail, msg.Count("en", len(x.failedHosts), msg.OneHost, msg.Hosts), x.maxFail)
-		if x.opt.FailFast {
-			why = msg.En(msg.StoppedFailFast, host)
-		}
-		x.stopped = why
-	}
-}
-
-// hostFailed reports whether a step failed on host in this run: a step
-// that also works on that host (a transfer to it) is skipped.
-func (x *Executor) hostFailed(host string) bool {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return x.failedHosts[host]
-}
-
 // learnOutputs re-checks, read-only, the producing steps this run skips
 // (--from, --only, --section), so later steps still get the real
 // checkpoint name instead of failing for want of it.
@@ -624,15 +534,13 @@ func (x *Executor) learnOutputs(ctx context.Context, order []*runbook.Step, sele
 			continue
 		}
 		for _, base := range x.b.Instances[st.ID] {
-			x.mu.Lock()
-			in, err := x.b.Instantiate(st, base.Host, x.outputs)
-			x.mu.Unlock()
+			in, err := x.outs.bind(st, base.Host)
 			if err != nil {
 				continue
 			}
 			if c, ok := in.Impl.(steps.Runner); ok {
-				if status, err := c.Check(ctx, x.env(base.Host, st.ID, c)); err == nil && status.Done {
-					x.record(st, c)
+				if status, err := c.Check(ctx, x.op.env(st.ID, base.Host, c)); err == nil && status.Done {
+					x.outs.record(st, c)
 				}
 			}
 		}
@@ -668,156 +576,6 @@ func (x *Executor) selection(order []*runbook.Step) map[string]bool {
 		}
 	}
 	return sel
-}
-
-// runStep runs a step on each of its hosts where nothing it needs
-// failed, at most Forks at a time.
-func (x *Executor) runStep(ctx context.Context, st *runbook.Step, forks chan struct{}) {
-	if st.Section.Always && ctx.Err() != nil && !x.opt.Plan {
-		// An interrupted run still cleans up, within a bound of its own.
-		c, cancel := context.WithTimeout(context.WithoutCancel(ctx), alwaysWithin)
-		defer cancel()
-		ctx = c
-	}
-	all := x.stepHosts(st)
-	if len(all) == 0 && len(x.b.Instances[st.ID]) == 0 && st.Section.IfNoHosts.JA+st.Section.IfNoHosts.EN != "" {
-		// A section for roles this inventory has none of (no replica to
-		// repoint): nothing to do, said once.
-		x.finish(Event{Step: st, Status: Skipped, Reason: st.Section.IfNoHosts.In("en")}) // reasons are English, as the others
-		return
-	}
-	if len(all) == 0 {
-		x.finish(Event{Step: st, Status: Skipped, Reason: msg.En(msg.NotInLimit, x.opt.Limit)})
-		return
-	}
-	var hosts []*inventory.Host
-	whys := map[string]string{}
-	for _, h := range all {
-		if why := x.blockedOn(ctx, st, h.Name); why != "" {
-			whys[h.Name] = why
-		} else {
-			hosts = append(hosts, h)
-		}
-	}
-	if len(hosts) == 0 {
-		// Skipped on every host: said once, with the first reason.
-		x.finish(Event{Step: st, Status: Skipped, Reason: x.blockedOn(ctx, st, all[0].Name)})
-		for _, h := range all {
-			x.markBad(st, h.Name, false)
-		}
-		return
-	}
-	for _, h := range all {
-		if why := whys[h.Name]; why != "" {
-			x.finish(Event{Step: st, Host: h.Name, Status: Skipped, Reason: why})
-			x.markBad(st, h.Name, false)
-		}
-	}
-	if len(hosts) > 1 && x.sameManualWork(st, hosts) {
-		x.runManualOnce(ctx, st, hosts, forks)
-		return
-	}
-	if len(hosts) == 1 {
-		// No fan-out: run it here, one goroutine hop less per step.
-		forks <- struct{}{}
-		defer func() { <-forks }()
-		x.runOn(ctx, st, hosts[0])
-		return
-	}
-	var wg sync.WaitGroup
-	for _, h := range hosts {
-		wg.Add(1)
-		go func(h *inventory.Host) {
-			defer wg.Done()
-			select {
-			case forks <- struct{}{}:
-			case <-ctx.Done():
-				x.finish(Event{Step: st, Host: h.Name, Status: Skipped, Reason: msg.En(msg.Interrupted)})
-				x.markBad(st, h.Name, false)
-				return
-			}
-			defer func() { <-forks }()
-			if why := x.blockedOn(ctx, st, h.Name); why != "" {
-				// max_fail was reached while this host waited for a fork.
-				x.finish(Event{Step: st, Host: h.Name, Status: Skipped, Reason: why})
-				x.markBad(st, h.Name, false)
-				return
-			}
-			x.runOn(ctx, st, h)
-		}(h)
-	}
-	wg.Wait()
-}
-
-// sameManualWork is true for a manual step whose instruction reads the same
-// on every host: that is one piece of work for the operator (an AWS console
-// page, a GUI), so it is asked once, not once per host.
-func (x *Executor) sameManualWork(st *runbook.Step, hosts []*inventory.Host) bool {
-	if !st.Kind.Caps.Manual {
-		return false
-	}
-	first := ""
-	for i, h := range hosts {
-		x.mu.Lock()
-		in, err := x.b.Instantiate(st, h, x.outputs)
-		x.mu.Unlock()
-		if err != nil {
-			return false
-		}
-		// What the operator is shown, in both languages: no need to know
-		// the manual kind's fields.
-		ja, en := in.Impl.Describe("ja"), in.Impl.Describe("en")
-		text := fmt.Sprint(ja, "\x00", en)
-		if i == 0 {
-			first = text
-		} else if text != first {
-			return false
-		}
-	}
-	return true
-}
-
-// runManualOnce asks the operator once, on the first host, and records the
-// answer for every host of the step.
-func (x *Executor) runManualOnce(ctx context.Context, st *runbook.Step, hosts []*inventory.Host, forks chan struct{}) {
-	forks <- struct{}{}
-	defer func() { <-forks }()
-	start := time.Now()
-	x.rep.Started(st, hosts[0].Name)
-	ev := x.attempt(ctx, st, hosts[0])
-	ev.Step, ev.Host, ev.Duration = st, hosts[0].Name, time.Since(start)
-	x.finish(ev)
-	ok := (ev.Status == OK || ev.Status == Changed || ev.Status == Skipped) && !ev.blocked
-	if !ok {
-		x.markBad(st, hosts[0].Name, !ev.blocked)
-	}
-	for _, h := range hosts[1:] {
-		x.finish(Event{Step: st, Host: h.Name, Status: ev.Status, Error: ev.Error,
-			Reason: msg.En(msg.ManualAnswered, hosts[0].Name)})
-		if !ok {
-			x.markBad(st, h.Name, !ev.blocked)
-		}
-	}
-}
-
-// runOn is Check → (confirm) → Apply → Verify for one step on one host.
-func (x *Executor) runOn(ctx context.Context, st *runbook.Step, h *inventory.Host) bool {
-	start := time.Now()
-	x.rep.Started(st, h.Name)
-	ev := x.attempt(ctx, st, h)
-	ev.Step, ev.Host, ev.Duration = st, h.Name, time.Since(start)
-	if ev.Status == Failed && ctx.Err() != nil && !ev.Unreachable {
-		ev.Reason = msg.En(msg.Interrupted)
-		if ev.canceled {
-			ev.Error = msg.En(msg.InterruptedCommand)
-		}
-	}
-	x.finish(ev)
-	ok := (ev.Status == OK || ev.Status == Changed || ev.Status == Skipped) && !ev.blocked
-	if !ok {
-		x.markBad(st, h.Name, !ev.blocked)
-	}
-	return ok
 }
 
 // DefaultStepTimeout bounds a step that sets no timeout of its own: a
@@ -863,80 +621,29 @@ func (x *Executor) attemptIn(ctx context.Context, st *runbook.Step, h *inventory
 			return Event{Status: OK, Reason: msg.En(msg.DoneWhen, st.DoneWhen, why)}
 		}
 	}
-	x.mu.Lock()
-	in, err := x.b.Instantiate(st, h, x.outputs)
-	x.mu.Unlock()
+	in, err := x.outs.bind(st, h)
 	if err == nil && x.opt.Finished[st.ID][h.Name] {
 		// Done in the run resumed: not again. A producer is checked
 		// (read-only) for what later steps need to know of it.
 		if p, ok := in.Impl.(steps.Runner); ok {
 			if _, produces := p.(steps.RealProducer); produces {
-				if status, err := p.Check(ctx, x.env(h, st.ID, p)); err == nil && status.Done {
-					x.record(st, p)
+				if status, err := p.Check(ctx, x.op.env(st.ID, h, p)); err == nil && status.Done {
+					x.outs.record(st, p)
 				}
 			} else {
-				x.record(st, p)
+				x.outs.record(st, p)
 			}
 		}
 		return Event{Status: OK, Reason: msg.En(msg.ResumedDone, x.opt.Resumes)}
 	}
 	if err != nil {
-		if x.opt.Plan && x.upstreamChanges(st) {
-			return Event{Status: MayChange, Reason: msg.En(msg.DependsOnEarlier)}
-		}
-		return x.fail(err)
+		return x.op.unbound(st, err)
 	}
 	step, ok := in.Impl.(steps.Runner)
 	if !ok { // Check refuses such a run; this keeps a bad caller from a panic
 		return x.fail(fmt.Errorf("kind %s cannot run yet (dry-run only)", st.Kind.Name))
 	}
-	env := x.env(h, st.ID, step)
-
-	status, err := x.check(ctx, st, step, env)
-	var down *hostDown
-	if errors.As(err, &down) {
-		return Event{Status: Skipped, Reason: down.Error(), blocked: true}
-	}
-	if x.opt.Plan {
-		if err == nil && status.Done {
-			x.record(st, step) // later checks use what it found (the master's charset)
-		}
-		return x.planned(st, step, status, err)
-	}
-	if err != nil {
-		return x.fail(err)
-	}
-	if status.Done {
-		x.record(st, step)
-		return Event{Status: OK, Reason: status.Reason}
-	}
-	if len(step.Plan().Apply) == 0 {
-		if !st.Kind.Caps.Manual {
-			return Event{Status: Failed, Error: x.mask.Replace(msg.En(msg.NotReached, status.Reason))}
-		}
-	}
-	if st.Destructive && !x.opt.Yes {
-		if refusal := x.confirmGroup(ctx, st, h, status.Reason); refusal != "" {
-			return Event{Status: Refused, Reason: status.Reason, Error: refusal}
-		}
-	}
-	if err := step.Apply(ctx, env); err != nil {
-		if errors.As(err, &down) {
-			return Event{Status: Skipped, Reason: down.Error(), blocked: true}
-		}
-		var skip *steps.Skip
-		if errors.As(err, &skip) {
-			return Event{Status: Skipped, Reason: skip.Reason}
-		}
-		return x.fail(err)
-	}
-	if v, ok := step.(steps.Verifier); ok {
-		if err := v.Verify(ctx, env); err != nil {
-			return x.fail(fmt.Errorf("applied, but: %w", err))
-		}
-	}
-	x.record(st, step)
-	return Event{Status: Changed, Reason: x.mask.Replace(status.Reason)}
+	return x.op.visit(ctx, st, h, x.op.env(st.ID, h, step), step)
 }
 
 // holdsNow checks a verify step once per run, on all its hosts, with its
@@ -961,9 +668,7 @@ func (x *Executor) holdsNow(ctx context.Context, id string) (bool, string, error
 		}
 		h.ok = true
 		for _, base := range x.b.Instances[id] {
-			x.mu.Lock()
-			in, err := x.b.Instantiate(st, base.Host, x.outputs)
-			x.mu.Unlock()
+			in, err := x.outs.bind(st, base.Host)
 			if err != nil {
 				h.ok, h.err = false, err
 				return
@@ -973,7 +678,7 @@ func (x *Executor) holdsNow(ctx context.Context, id string) (bool, string, error
 				h.ok, h.err = false, fmt.Errorf("step %s cannot be checked", id)
 				return
 			}
-			status, err := x.guard(ctx, st, c, x.env(base.Host, id, c))
+			status, err := x.guard(ctx, st, c, x.op.env(id, base.Host, c))
 			if err != nil {
 				h.ok, h.err = false, fmt.Errorf("%s on %s: %w", id, base.Host.Name, err)
 				return
@@ -1019,122 +724,6 @@ func (x *Executor) guard(ctx context.Context, st *runbook.Step, step steps.Runne
 	return status, errors.New(msg.En(msg.StillUndecided, st.Retries+1, x.mask.Replace(status.Reason)))
 }
 
-// confirmGroup asks once for a group of destructive steps: those of one
-// section that share a done_when guard (the standby rebuild: stop it,
-// remove db.* and server.locks, restore), on one host. The question comes
-// before the first of them changes anything and names them all, so "no"
-// leaves the host as it was; the answer holds for the rest. It returns the
-// refusal, or "" to go ahead.
-func (x *Executor) confirmGroup(ctx context.Context, st *runbook.Step, h *inventory.Host, reason string) string {
-	key, members := st.ID+"|"+h.Name, []*runbook.Step{st}
-	if st.DoneWhen != "" {
-		key = st.Section.ID + "|" + st.DoneWhen + "|" + h.Name
-		members = nil
-		after := false
-		for _, o := range x.b.Runbook.Order() {
-			after = after || o == st
-			if after && o.Destructive && o.Section == st.Section && o.DoneWhen == st.DoneWhen {
-				members = append(members, o)
-			}
-		}
-	}
-	x.mu.Lock()
-	g := x.groups[key]
-	if g == nil {
-		g = &groupOnce{}
-		x.groups[key] = g
-	}
-	x.mu.Unlock()
-	g.once.Do(func() {
-		if x.opt.Confirm == nil {
-			g.err = msg.En(msg.NotConfirmedNoTerminal)
-			return
-		}
-		var q strings.Builder
-		fmt.Fprintf(&q, "On %s: %s %s (%s)", h.Name, st.LabelIn(x.opt.Lang), st.ID, x.mask.Replace(reason))
-		if len(members) > 1 {
-			var rest []string
-			for _, m := range members[1:] {
-				rest = append(rest, m.LabelIn(x.opt.Lang)+" "+m.ID)
-			}
-			fmt.Fprintf(&q, ", then %s", strings.Join(rest, ", "))
-		}
-		q.WriteString(". Run them?")
-		if len(members) == 1 {
-			q.Reset()
-			fmt.Fprintf(&q, "%s %s on %s: %s. Run it?", st.LabelIn(x.opt.Lang), st.ID, h.Name, x.mask.Replace(reason))
-		}
-		ok, err := x.opt.Confirm(ctx, q.String())
-		g.ok = err == nil && ok
-		if !g.ok {
-			g.err = msg.En(msg.NotConfirmed)
-		}
-	})
-	return g.err
-}
-
-// check runs Check, and for verify kinds keeps running it until it holds
-// or the step's retries are spent.
-func (x *Executor) check(ctx context.Context, st *runbook.Step, step steps.Runner, env steps.Env) (steps.Status, error) {
-	tries := 1
-	// A plan waits too, unless what it waits for depends on changes the
-	// plan will not make.
-	if st.Kind.Caps.Verify && !(x.opt.Plan && x.upstreamChanges(st)) {
-		tries += st.Retries
-	}
-	var status steps.Status
-	for i := 0; i < tries; i++ {
-		if i > 0 {
-			select {
-			case <-time.After(st.Interval):
-			case <-ctx.Done():
-				return status, ctx.Err()
-			}
-		}
-		var err error
-		status, err = step.Check(ctx, env)
-		if err != nil || status.Done {
-			return status, err
-		}
-	}
-	return status, nil
-}
-
-// env is a step's view of a host: gated to its check commands in plan
-// mode, whoever asks.
-func (x *Executor) env(h *inventory.Host, step string, impl steps.Step) steps.Env {
-	prog := &progress{x: x, step: x.b.Runbook.Step(step), host: h.Name}
-	prog.total.Store(-1)
-	e := &hostEnv{x: x, host: h, step: step, impl: impl, prog: prog}
-	if x.opt.Plan {
-		return x.readOnly(e, impl)
-	}
-	return e
-}
-
-// planned turns a check's verdict into a plan line.
-func (x *Executor) planned(st *runbook.Step, step steps.Step, status steps.Status, err error) Event {
-	upstream := x.upstreamChanges(st)
-	verifyOnly := len(step.Plan().Apply) == 0
-	var refused *ErrNotACheck
-	switch {
-	case errors.As(err, &refused):
-		return x.fail(err) // a kind breaking its read-only contract is a defect, whatever else happens
-	case err != nil && upstream:
-		return Event{Status: MayChange, Reason: msg.En(msg.CannotCheckYet, x.mask.Replace(err.Error()))}
-	case err != nil:
-		return x.fail(err)
-	case status.Done:
-		return Event{Status: OK, Reason: x.mask.Replace(status.Reason)}
-	case upstream:
-		return Event{Status: MayChange, Reason: x.mask.Replace(status.Reason)}
-	case verifyOnly:
-		// A verify step changes nothing: not holding means a run would fail.
-		return Event{Status: Failed, Error: x.mask.Replace(msg.En(msg.WouldFail, status.Reason))}
-	}
-	return Event{Status: WillChange, Reason: x.mask.Replace(status.Reason)}
-}
-
 // upstreamChanges reports whether a step this one needs will or may
 // change, which can change what this step's check finds.
 func (x *Executor) upstreamChanges(st *runbook.Step) bool {
@@ -1149,26 +738,30 @@ func (x *Executor) upstreamChanges(st *runbook.Step) bool {
 	return false
 }
 
-// record keeps what a producing step found out (the checkpoint's real
-// name) for the steps that use it. Kinds whose outputs are known before
-// running (a transfer's destination) need no Produced.
-func (x *Executor) record(st *runbook.Step, step steps.Step) {
-	var out map[string]string
-	if p, ok := step.(steps.RealProducer); ok {
-		out = p.Produced()
-	} else if p, ok := step.(steps.Producer); ok {
-		out = p.Outputs()
+// checkTries runs check up to tries times, interval apart, until it
+// holds or errs: a verify kind's patience.
+func checkTries(ctx context.Context, interval time.Duration, tries int, check func(context.Context, steps.Env) (steps.Status, error), env steps.Env) (steps.Status, error) {
+	var status steps.Status
+	for i := 0; i < tries; i++ {
+		if i > 0 {
+			select {
+			case <-time.After(interval):
+			case <-ctx.Done():
+				return status, ctx.Err()
+			}
+		}
+		var err error
+		status, err = check(ctx, env)
+		if err != nil || status.Done {
+			return status, err
+		}
 	}
-	if out != nil {
-		x.mu.Lock()
-		x.outputs[st.ID] = out
-		x.mu.Unlock()
-	}
+	return status, nil
 }
 
 func (x *Executor) fail(err error) Event {
-	var u *unreachable
-	var locked *LockedError
+	var u *host.UnreachableError
+	var locked *host.LockedError
 	ev := Event{Status: Failed, Error: x.mask.Replace(err.Error()), Unreachable: errors.As(err, &u) || errors.Is(err, transport.ErrConnectionLost),
 		Locked: errors.As(err, &locked), canceled: errors.Is(err, context.Canceled)}
 	var ee *transport.ExitError
@@ -1194,49 +787,4 @@ func (x *Executor) finish(ev Event) {
 	x.result.Events = append(x.result.Events, ev)
 	x.mu.Unlock()
 	x.rep.Finished(ev)
-}
-
-func (x *Executor) log(step, host, line string) {
-	x.rep.Log(x.b.Runbook.Step(step), host, x.mask.Replace(line))
-}
-
-// audit records a command; stderrDropped is what was not kept of the
-// middle of its stderr (keptOutput).
-func (x *Executor) audit(step, host string, cmd transport.Cmd, d time.Duration, err error, stdout, stderr string, stderrDropped int) {
-	if x.opt.Audit == nil {
-		return
-	}
-	c := Command{Step: step, Host: host, Line: x.mask.Replace(cmd.String()), Duration: d,
-		Stdout: bounded(x.mask.Replace(stdout), 0), Stderr: bounded(x.mask.Replace(stderr), stderrDropped)}
-	var ee *transport.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		c.ExitCode = ee.Code
-		c.Error = x.mask.Replace(err.Error())
-	default:
-		c.ExitCode = -1
-		c.Error = x.mask.Replace(err.Error())
-	}
-	x.opt.Audit(c)
-}
-
-// bounded keeps the head and tail of s within OutputLimit bytes, cut at
-// line ends where it can, saying how much was left out: what it cuts, and
-// dropped, bytes already left out of s's middle (keptOutput). It is given
-// text already masked: masking the whole output first means no cut can
-// split a secret into parts that no longer look like it.
-func bounded(s string, dropped int) string {
-	if len(s) <= OutputLimit && dropped == 0 {
-		return s
-	}
-	h := min(OutputLimit/2, len(s))
-	head, tail := s[:h], s[len(s)-min(OutputLimit/2, len(s)-h):]
-	if i := strings.LastIndexByte(head, '\n'); i > 0 {
-		head = head[:i+1]
-	}
-	if i := strings.IndexByte(tail, '\n'); i >= 0 && i < len(tail)-1 {
-		tail = tail[i+1:]
-	}
-	return head + fmt.Sprintf("[... %d bytes not recorded ...]\n", len(s)-len(head)-len(tail)+dropped) + tail
 }

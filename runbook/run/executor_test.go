@@ -577,3 +577,29 @@ func TestAlwaysSectionRunsAfterStop(t *testing.T) {
 		})
 	}
 }
+
+// The question before a destructive change is asked in the run's
+// language.
+func TestConfirmInLang(t *testing.T) {
+	for lang, want := range map[string]string{
+		"en": "On h1: ",
+		"ja": "h1 の ",
+	} {
+		var asked []string
+		_, err := Run(context.Background(), bind(t, rebuild), Options{
+			Lang: lang,
+			Dial: fakes(map[string]*transporttest.Fake{"h1": standbyHost()}),
+			Confirm: func(ctx context.Context, q string) (bool, error) {
+				asked = append(asked, q)
+				return false, nil
+			},
+		}, &recorder{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		end := map[string]string{"en": ". Run them?", "ja": "。実行しますか？"}[lang]
+		if len(asked) != 1 || !strings.HasPrefix(asked[0], want) || !strings.HasSuffix(asked[0], end) {
+			t.Errorf("%s: asked %q, want %q…%q", lang, asked, want, end)
+		}
+	}
+}

@@ -144,7 +144,19 @@ func (c *Checkpoint) Describe(lang string) steps.Description {
 	}
 }
 
-func (c *Checkpoint) Plan() steps.Plan { return c.Conn.learnt(c.plan()) }
+// ckpN is the checkpoint's number in a plan: `p4 admin checkpoint [prefix]`
+// writes prefix.ckp.N, N being the journal counter the server holds when
+// it runs (p4 help admin; Helix Core Server Administrator Guide, "Checkpoint
+// files": "The checkpoint file is named ... ckp.n, where n is the
+// checkpoint number"), so the commands that look for it name a number only
+// the server knows.
+var ckpN = steps.Chosen{Word: "ckp.N", Pattern: `ckp\.[0-9]+`}
+
+func (c *Checkpoint) Plan() steps.Plan {
+	p := c.Conn.learnt(c.plan())
+	p.Check, p.Apply = steps.Choosing(p.Check, ckpN), steps.Choosing(p.Apply, ckpN)
+	return p
+}
 
 func (c *Checkpoint) plan() steps.Plan {
 	current := transport.Cmd{Argv: []string{"test", "-f", c.Outputs()["path"]}}

@@ -194,6 +194,9 @@ type planned struct {
 	// variants are the declared other forms (Op.Variants), allowed but
 	// not required.
 	variants map[string][]string
+	// chosen are the words the plan declares the host picks (a
+	// checkpoint's number), as the kind declared them (Op.Chosen).
+	chosen []steps.Chosen
 }
 
 func planOf(s steps.Step) planned {
@@ -213,6 +216,7 @@ func planOf(s steps.Step) planned {
 			panic(err)
 		}
 		p.lines[host] = append(p.lines[host], line)
+		p.chosen = append(p.chosen, op.Chosen...)
 		for _, v := range op.Variants {
 			l, err := v.Line()
 			if err != nil {
@@ -224,11 +228,6 @@ func planOf(s steps.Step) planned {
 	return p
 }
 
-// ckpN is the one dynamic part of a command line that is not a variant:
-// the checkpoint number the server picks, shown as ckp.N (plan mode's
-// gate admits the same).
-var ckpN = regexp.MustCompile(`\.ckp\.[0-9]+\b`)
-
 // allowed says whether a line a host received is in the plan.
 func (p planned) allowed(host, line string) bool {
 	if path, ok := strings.CutPrefix(line, "write "); ok {
@@ -239,7 +238,12 @@ func (p planned) allowed(host, line string) bool {
 		}
 		return false
 	}
-	line = ckpN.ReplaceAllString(line, ".ckp.N")
+	// The one dynamic part of a command line that is not a variant: a
+	// word the kind declared the host picks, shown as its placeholder
+	// (plan mode's gate admits the same).
+	for _, c := range p.chosen {
+		line = regexp.MustCompile(`\b`+c.Pattern+`\b`).ReplaceAllString(line, c.Word)
+	}
 	return slices.Contains(p.lines[host], line) || slices.Contains(p.variants[host], line)
 }
 

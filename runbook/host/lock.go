@@ -1,4 +1,4 @@
-package run
+package host
 
 import (
 	"context"
@@ -43,8 +43,8 @@ const (
 	staleAge  = 30 * time.Second
 )
 
-// lockInfo is what a lock says about its holder.
-type lockInfo struct {
+// LockInfo is what a lock says about its holder (JSON in the lock).
+type LockInfo struct {
 	RunID   string `json:"run_id"`
 	User    string `json:"user"`
 	Machine string `json:"machine"`
@@ -59,7 +59,7 @@ type lockInfo struct {
 type LockedError struct {
 	Host   string
 	Path   string
-	Holder lockInfo
+	Holder LockInfo
 	Age    time.Duration // since the holder's last heartbeat
 	// Untrusted, when set, is why the lock path is not a lock tejun made.
 	Untrusted string
@@ -80,25 +80,30 @@ type hostLock struct {
 	stop   chan struct{}
 }
 
-type locks struct {
+// Locks are the run locks one run holds, one per host, each kept fresh by
+// a heartbeat until released.
+type Locks struct {
 	mu    sync.Mutex
 	held  map[string]*hostLock
-	info  lockInfo
+	info  LockInfo
 	force bool
 	// takeOver is the run being resumed: its lock, left by a crash, is
 	// this run's to take.
 	takeOver string
 }
 
-func newLocks(runID, runbook string, force bool, takeOver string) *locks {
+// NewLocks returns the locks of run runID of runbook, none taken yet.
+// force takes a lock whose holder seems alive; takeOver is the run ID
+// being resumed, whose locks are this run's.
+func NewLocks(runID, runbook string, force bool, takeOver string) *Locks {
 	u, _ := user.Current()
 	m, _ := os.Hostname()
 	name := ""
 	if u != nil {
 		name = u.Username
 	}
-	return &locks{held: map[string]*hostLock{}, force: force, takeOver: takeOver,
-		info: lockInfo{RunID: runID, User: name, Machine: m, PID: os.Getpid(), Runbook: runbook, Started: time.Now().UTC().Format(time.RFC3339)}}
+	return &Locks{held: map[string]*hostLock{}, force: force, takeOver: takeOver,
+		info: LockInfo{RunID: runID, User: name, Machine: m, PID: os.Getpid(), Runbook: runbook, Started: time.Now().UTC().Format(time.RFC3339)}}
 }
 
 // lockPrologue finds and vets the lock directory, leaving the lock's path
@@ -147,7 +152,7 @@ func lockCmd(script, become string, args ...string) transport.Cmd {
 }
 
 // acquire takes h's lock, taking over a stale one (or any, with force).
-func (l *locks) acquire(ctx context.Context, h *inventory.Host, c transport.Conn) error {
+func (l *Locks) acquire(ctx context.Context, h *inventory.Host, c transport.Conn) error {
 	body, _ := json.Marshal(l.info)
 	become := h.SSH.Become
 	for attempt := 0; attempt < 2; attempt++ {
@@ -171,7 +176,7 @@ func (l *locks) acquire(ctx context.Context, h *inventory.Host, c transport.Conn
 			return fmt.Errorf("%s: cannot take the run lock: unexpected answer %q", h.Name, lines[0])
 		}
 		path, secs, _ := strings.Cut(rest, " ")
-		var holder lockInfo
+		var holder LockInfo
 		if len(lines) > 1 {
 			_ = json.Unmarshal([]byte(lines[1]), &holder)
 		}
@@ -197,7 +202,7 @@ func (l *locks) acquire(ctx context.Context, h *inventory.Host, c transport.Conn
 }
 
 // hold records h's lock and keeps it fresh until released.
-func (l *locks) hold(h *inventory.Host, c transport.Conn) {
+func (l *Locks) hold(h *inventory.Host, c transport.Conn) {
 	hl := &hostLock{conn: c, become: h.SSH.Become, stop: make(chan struct{})}
 	l.mu.Lock()
 	if old := l.held[h.Name]; old != nil {
@@ -221,7 +226,7 @@ func (l *locks) hold(h *inventory.Host, c transport.Conn) {
 
 // drop forgets h's lock without releasing it (its connection is gone; a
 // new one finds the lock this run's and holds it again).
-func (l *locks) drop(host string) {
+func (l *Locks) drop(host string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if hl := l.held[host]; hl != nil {
@@ -236,7 +241,7 @@ func (l *locks) drop(host string) {
 // first; the second finds no lock of this run's and leaves whatever is
 // there alone. It returns the hosts whose lock may be left behind (it goes
 // stale staleAge after its last heartbeat).
-func (l *locks) releaseAll(d time.Duration) []string {
+func (l *Locks) releaseAll(d time.Duration) []string {
 	l.mu.Lock()
 	held := l.held
 	l.held = map[string]*hostLock{}

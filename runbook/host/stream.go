@@ -1,4 +1,4 @@
-package run
+package host
 
 import (
 	"bytes"
@@ -9,16 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"tejun/runbook"
 	"tejun/transport"
 )
-
-// Progresser is implemented by reporters that show how far a file
-// transfer or upload has got. It is optional: JSON events and JUnit have
-// no use for it. done and total are bytes; total is -1 while unknown.
-type Progresser interface {
-	Progress(step *runbook.Step, host string, done, total int64)
-}
 
 // maxLogLine bounds one streamed line: a command printing megabytes with
 // no newline must not hold them all in memory for the -v log. The rest of
@@ -143,19 +135,15 @@ func (k *keptOutput) kept() (string, int) {
 // A transfer both reads (from its source) and writes (to its
 // destination) the same bytes, so the larger count is how far it is.
 type progress struct {
-	x            *Executor
-	step         *runbook.Step
+	sink         Sink
+	step         string
 	host         string
 	total        atomic.Int64
 	read, writen atomic.Int64
 }
 
 func (p *progress) report() {
-	pr, ok := p.x.rep.(Progresser)
-	if !ok {
-		return
-	}
-	pr.Progress(p.step, p.host, max(p.read.Load(), p.writen.Load()), p.total.Load())
+	p.sink.Progress(p.step, p.host, max(p.read.Load(), p.writen.Load()), p.total.Load())
 }
 
 // progressFiles counts what a step's Files move, for the reporter.

@@ -1,4 +1,4 @@
-package run
+package host
 
 import (
 	"context"
@@ -6,7 +6,9 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"time"
 
+	"tejun/inventory"
 	"tejun/steps"
 	"tejun/transport"
 )
@@ -19,28 +21,38 @@ type readOnlyEnv struct {
 	allowed map[string][]*regexp.Regexp // host → permitted command lines
 }
 
-// readOnly builds the gate for step on e's host. A checkpoint's number is
-// the server's to choose: plan lines say ckp.N, the check asks for the
-// real one.
-func (x *Executor) readOnly(e *hostEnv, step steps.Step) *readOnlyEnv {
+// CheckEnv is step's view of h in plan mode: the gate, which runs only the
+// commands of the step's Plan().Check, on whichever host each names. A
+// word the host chooses (steps.Chosen: a checkpoint's number, shown as
+// ckp.N) is admitted as its declared pattern, in the ops that declare it
+// and nowhere else.
+func (hs *Hosts) CheckEnv(step string, h *inventory.Host, impl steps.Step) steps.Env {
+	e := hs.env(step, h, impl)
 	r := &readOnlyEnv{hostEnv: e, allowed: map[string][]*regexp.Regexp{}}
-	for _, op := range step.Plan().Check {
+	for _, op := range impl.Plan().Check {
 		if op.Action != "" {
 			continue
 		}
 		host := e.host
 		if op.Host != "" {
-			if hs, err := x.b.Inventory.Select(op.Host); err == nil && len(hs) == 1 {
+			if hs, err := hs.Inventory.Select(op.Host); err == nil && len(hs) == 1 {
 				host = hs[0]
 			}
 		}
 		for _, c := range append([]transport.Cmd{op.Cmd}, op.Variants...) {
-			line, err := steps.Sudo([]transport.Cmd{c}, host.SSH.Become)[0].Line()
+			line, err := sent(c, host).Line()
 			if err != nil {
 				continue
 			}
-			pat := "^" + strings.ReplaceAll(regexp.QuoteMeta(line), `\.ckp\.N`, `\.ckp\.[0-9]+`) + "$"
-			r.allowed[host.Name] = append(r.allowed[host.Name], regexp.MustCompile(pat))
+			pat := regexp.QuoteMeta(line)
+			for _, ch := range op.Chosen {
+				pat = strings.ReplaceAll(pat, regexp.QuoteMeta(ch.Word), "(?:"+ch.Pattern+")")
+			}
+			re, err := regexp.Compile("^" + pat + "$")
+			if err != nil {
+				continue // a kind's bad pattern admits nothing: fail closed
+			}
+			r.allowed[host.Name] = append(r.allowed[host.Name], re)
 		}
 	}
 	return r
@@ -54,7 +66,7 @@ func (e *ErrNotACheck) Error() string {
 }
 
 func (r *readOnlyEnv) Run(ctx context.Context, cmd transport.Cmd, stdin io.Reader) (string, error) {
-	line, err := steps.Sudo([]transport.Cmd{cmd}, r.host.SSH.Become)[0].Line()
+	line, err := sent(cmd, r.host).Line()
 	if err != nil {
 		return "", err
 	}
@@ -83,3 +95,8 @@ func (r *readOnlyEnv) On(name string) (steps.Env, error) {
 }
 
 func (r *readOnlyEnv) Confirm(context.Context, string) error { return steps.ErrNoOperator }
+
+// Reconnect of a plan never happens: Apply never runs in a plan.
+func (r *readOnlyEnv) Reconnect(context.Context, time.Duration) error {
+	return fmt.Errorf("plan mode: no reboot")
+}

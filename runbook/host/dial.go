@@ -1,4 +1,9 @@
-package run
+// Package host holds what a run has of its hosts: one connection to each
+// (dialled when first needed, with its own timeout, and locked), a step's
+// Env over it, and plan mode's gate. It knows nothing of the walk: the
+// walk (runbook/run) hands it what an Env reports to, so that it can be
+// read, and tested, without the executor.
+package host
 
 import (
 	"context"
@@ -12,18 +17,54 @@ import (
 	"tejun/transport/ssh"
 )
 
-// connections dials each host once, when a step first needs it, and
-// shares the connection between all steps on the host.
-type connections struct {
+// Pool dials each host once, when a step first needs it, and shares the
+// connection between all steps on the host.
+type Pool struct {
 	inv     *inventory.Inventory
 	userCfg *ssh.UserConfig
 	dial    func(ctx context.Context, cfg ssh.Config) (transport.Conn, error)
 	// locks, when set, is taken on each host as it is first connected.
-	locks *locks
+	locks   *Locks
+	timeout time.Duration
 
 	mu     sync.Mutex
 	conns  map[string]*lazyConn
 	closed bool // the run has ended: a late dial gives back its lock
+}
+
+// PoolOptions are what a pool needs to reach the inventory's hosts.
+type PoolOptions struct {
+	Inventory *inventory.Inventory
+	// UserConfig is ~/.ssh/config; nil for none.
+	UserConfig *ssh.UserConfig
+	// Dial opens an SSH connection; nil is transport.DialSSH (tests give a
+	// fake).
+	Dial func(ctx context.Context, cfg ssh.Config) (transport.Conn, error)
+	// Locks, when set, is taken on each host as it is first connected: a
+	// run's pool; plan mode and checks outside a run take none.
+	Locks *Locks
+	// DialTimeout bounds each host's first connection (with its jump hosts
+	// and its lock); 0 is DialTimeout.
+	DialTimeout time.Duration
+}
+
+// NewPool returns a pool that has dialled nothing yet.
+func NewPool(o PoolOptions) *Pool {
+	dial := o.Dial
+	if dial == nil {
+		dial = func(ctx context.Context, cfg ssh.Config) (transport.Conn, error) {
+			c, err := ssh.Dial(ctx, cfg)
+			if err != nil {
+				return nil, err // not a nil *SSH inside a non-nil Conn
+			}
+			return c, nil
+		}
+	}
+	timeout := o.DialTimeout
+	if timeout <= 0 {
+		timeout = DialTimeout
+	}
+	return &Pool{inv: o.Inventory, userCfg: o.UserConfig, dial: dial, locks: o.Locks, timeout: timeout, conns: map[string]*lazyConn{}}
 }
 
 type lazyConn struct {
@@ -32,13 +73,15 @@ type lazyConn struct {
 	err  error
 }
 
-// dialTimeout bounds a host's first connection (with its jump hosts and
+// DialTimeout bounds a host's first connection (with its jump hosts and
 // its lock). The dial does not run under the context of the step that
 // happened to need the host first: a step's timeout or a cancelled check
 // would otherwise leave the host "unreachable" for the rest of the run.
-const dialTimeout = 2 * time.Minute
+const DialTimeout = 2 * time.Minute
 
-func (c *connections) get(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
+// Get returns h's connection, dialling (and locking) it on first use. A
+// caller whose ctx ends gives up; the dial goes on for the next one.
+func (c *Pool) Get(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 	c.mu.Lock()
 	lc := c.conns[h.Name]
 	if lc == nil {
@@ -56,10 +99,10 @@ func (c *connections) get(ctx context.Context, h *inventory.Host) (transport.Con
 	}
 }
 
-// reached reports whether the run has a working connection to host: an
+// Reached reports whether the run has a working connection to host: an
 // always section cleans up only where the run got to, and never dials a
 // host the run did not touch.
-func (c *connections) reached(host string) bool {
+func (c *Pool) Reached(host string) bool {
 	c.mu.Lock()
 	lc := c.conns[host]
 	c.mu.Unlock()
@@ -74,13 +117,13 @@ func (c *connections) reached(host string) bool {
 	}
 }
 
-func (c *connections) open(ctx context.Context, h *inventory.Host, lc *lazyConn) {
+func (c *Pool) open(ctx context.Context, h *inventory.Host, lc *lazyConn) {
 	defer close(lc.done)
 	if h.SSH.Connection == "local" {
 		lc.conn = local.Conn{}
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	cfg, err := c.config(h, map[string]bool{})
 	if err != nil {
@@ -106,8 +149,8 @@ func (c *connections) open(ctx context.Context, h *inventory.Host, lc *lazyConn)
 	}
 }
 
-// forget drops a host's connection (and lock), so the next use dials again.
-func (c *connections) forget(host string) {
+// Forget drops a host's connection (and lock), so the next use dials again.
+func (c *Pool) Forget(host string) {
 	c.mu.Lock()
 	lc := c.conns[host]
 	delete(c.conns, host)
@@ -128,11 +171,11 @@ func (lc *lazyConn) closeWhenDone() {
 	}
 }
 
-// closeAll releases the run's locks, waiting at most d for that, and
+// CloseAll releases the run's locks, waiting at most d for that, and
 // closes every connection. It returns the hosts whose lock may be left.
 // A dial still under way is left to finish on its own: it finds the run
 // closed, and gives back what it took.
-func (c *connections) closeAll(d time.Duration) []string {
+func (c *Pool) CloseAll(d time.Duration) []string {
 	var left []string
 	c.mu.Lock()
 	c.closed = true
@@ -160,7 +203,7 @@ func (c *connections) closeAll(d time.Duration) []string {
 // what the inventory writes overrides them. A jump host named in the
 // inventory gets its own inventory settings (and replaces any ProxyJump or
 // ProxyCommand of ssh_config).
-func (c *connections) config(h *inventory.Host, seen map[string]bool) (ssh.Config, error) {
+func (c *Pool) config(h *inventory.Host, seen map[string]bool) (ssh.Config, error) {
 	if seen[h.Name] {
 		return ssh.Config{}, fmt.Errorf("%s: jump hosts form a loop", h.Name)
 	}
@@ -201,7 +244,7 @@ func Request(h *inventory.Host) ssh.Request {
 
 // Resolve is how a run would reach h, for `tejun hosts --show-config`.
 func Resolve(inv *inventory.Inventory, h *inventory.Host, userCfg *ssh.UserConfig) (ssh.Config, error) {
-	c := &connections{inv: inv, userCfg: userCfg}
+	c := &Pool{inv: inv, userCfg: userCfg}
 	return c.config(h, map[string]bool{})
 }
 
@@ -211,7 +254,7 @@ func Dial(ctx context.Context, inv *inventory.Inventory, h *inventory.Host, user
 	if h.SSH.Connection == "local" {
 		return local.Conn{}, nil
 	}
-	c := &connections{inv: inv, userCfg: userCfg}
+	c := &Pool{inv: inv, userCfg: userCfg}
 	cfg, err := c.config(h, map[string]bool{})
 	if err != nil {
 		return nil, err
