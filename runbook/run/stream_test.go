@@ -161,3 +161,64 @@ argv = ["spew"]
 		t.Errorf("says %d bytes left out and keeps %d, of %d", left, kept, n)
 	}
 }
+
+// chattyConn prints numbered lines in pieces cut mid-line, so two hosts'
+// output arrives interleaved byte-wise.
+type chattyConn struct {
+	*transporttest.Fake
+	host string
+}
+
+func (c *chattyConn) Run(ctx context.Context, cmd transport.Cmd, stdio transport.Stdio) error {
+	if strings.Join(cmd.Argv, " ") != "chat" {
+		return c.Fake.Run(ctx, cmd, stdio)
+	}
+	for i := 0; i < 200; i++ {
+		l := c.host + " line " + strconv.Itoa(i) + " secret-token-value\n"
+		stdio.Stdout.Write([]byte(l[:7]))
+		runtime.Gosched()
+		stdio.Stdout.Write([]byte(l[7:]))
+	}
+	return nil
+}
+
+// Two hosts streaming at once: each -v line is one whole line of one
+// host, under that host, masked, never a mix of both.
+func TestTwoHostsStreamWholeLines(t *testing.T) {
+	b := bind(t, `
+[runbook]
+name = "m"
+[[section]]
+id = "s"
+on = "r"
+title.en = "s"
+[[section.step]]
+id = "chat"
+kind = "command"
+title.en = "chat"
+argv = ["chat"]
+`)
+	rec := &recorder{}
+	Run(context.Background(), b, Options{
+		Dial: func(_ context.Context, cfg ssh.Config) (transport.Conn, error) {
+			return &chattyConn{Fake: transporttest.New(), host: cfg.Name}, nil
+		},
+		Secrets: map[string][]byte{"tok": []byte("secret-token-value")},
+	}, rec)
+	n := map[string]int{}
+	line := regexp.MustCompile(`^(h[12]): (h[12]) line \d+ \*{8}$`)
+	for _, l := range rec.logs {
+		if strings.HasSuffix(l, ": $ chat") {
+			continue
+		}
+		m := line.FindStringSubmatch(l)
+		if m == nil || m[1] != m[2] {
+			t.Errorf("not one whole masked line of its host: %q", l)
+			continue
+		}
+		n[m[1]]++
+	}
+	if n["h1"] != 200 || n["h2"] != 200 {
+		t.Errorf("lines per host: %v", n)
+	}
+}
