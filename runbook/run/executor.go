@@ -332,7 +332,10 @@ func optionalOnly(rb *runbook.Runbook, opt Options) []string {
 		if !sec.Optional {
 			return problems
 		}
-		optional = append(optional, sec.ID)
+		// A clean-up runs after whatever was chosen: not a choice itself.
+		if !sec.Always {
+			optional = append(optional, sec.ID)
+		}
 	}
 	if len(optional) > 0 && len(problems) == 0 {
 		problems = append(problems, fmt.Sprintf("every section of %s is optional, so nothing would run: choose one with --section (%s)", rb.File, strings.Join(optional, ", ")))
@@ -367,7 +370,9 @@ func selectionProblems(b *runbook.Binding, opt Options) []string {
 		if !found {
 			var ids []string
 			for _, sec := range b.Runbook.Sections {
-				ids = append(ids, sec.ID)
+				if !sec.Always || !sec.Optional {
+					ids = append(ids, sec.ID)
+				}
 			}
 			problems = append(problems, fmt.Sprintf("no section %q (sections: %s)", opt.Section, strings.Join(ids, ", ")))
 		}
