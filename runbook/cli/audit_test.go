@@ -80,7 +80,19 @@ func TestRunsDirectoryMustBePrivate(t *testing.T) {
 	t.Run("group-writable parent", func(t *testing.T) {
 		state := private(t)
 		os.Chmod(filepath.Join(state, "tejun"), 0o770)
+		os.Chown(filepath.Join(state, "tejun"), 0, 1) // root's dir, daemon's group
 		check(t, state, "writable by others")
+	})
+	// Debian's OpenSSH allows a group the owner alone is in (umask 002
+	// with user private groups): root's dir, group root with no members.
+	t.Run("writable by the owner's private group", func(t *testing.T) {
+		if !privateGroup(0, 0) {
+			t.Skip("root's group has other members here")
+		}
+		state := private(t)
+		os.Chmod(filepath.Join(state, "tejun"), 0o770)
+		os.Chown(filepath.Join(state, "tejun"), 0, 0)
+		check(t, state, "")
 	})
 	t.Run("other owner", func(t *testing.T) {
 		state := private(t)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -246,10 +247,51 @@ func privatePath(path string, stickyOK, ours bool) error {
 	if ours && st != nil && int(st.Uid) != os.Geteuid() && st.Uid != 0 {
 		return fmt.Errorf("bad owner for %s: owned by uid %d, not you (uid %d): another user could have written what --resume and tejun report believe of past runs; use a directory of your own (XDG_STATE_HOME)", path, st.Uid, os.Geteuid())
 	}
-	if fi.Mode().Perm()&0o022 != 0 && !(stickyOK && fi.Mode()&fs.ModeSticky != 0 && st != nil && st.Uid == 0) {
+	if othersCanWrite(fi) && !(stickyOK && fi.Mode()&fs.ModeSticky != 0 && st != nil && st.Uid == 0) {
 		return fmt.Errorf("bad permissions on %s: writable by others (mode %04o): anyone could change what --resume and tejun report believe of past runs; chmod go-w %s", path, fi.Mode().Perm(), path)
 	}
 	return nil
+}
+
+// othersCanWrite says whether a user other than fi's owner may write it:
+// its mode lets the world, or a group that is not the owner's alone.
+func othersCanWrite(fi fs.FileInfo) bool {
+	perm := fi.Mode().Perm()
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && perm&0o020 != 0 && privateGroup(st.Uid, st.Gid) {
+		perm &^= 0o020
+	}
+	return perm&0o022 != 0
+}
+
+// privateGroup says whether gid is uid's user private group: its primary
+// group, named as the user, with no other member in /etc/group. Writable
+// by that group is writable by the user alone, as Debian's OpenSSH allows
+// for ~/.ssh with umask 002 (the default for such groups).
+func privateGroup(uid, gid uint32) bool {
+	u, err := user.LookupId(strconv.FormatUint(uint64(uid), 10))
+	if err != nil || u.Gid != strconv.FormatUint(uint64(gid), 10) {
+		return false
+	}
+	groups, err := os.ReadFile("/etc/group")
+	if err != nil {
+		return false
+	}
+	for _, l := range strings.Split(string(groups), "\n") {
+		f := strings.Split(l, ":")
+		if len(f) != 4 || f[2] != u.Gid {
+			continue
+		}
+		if f[0] != u.Username {
+			return false
+		}
+		for _, m := range strings.Split(f[3], ",") {
+			if m != "" && m != u.Username {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // openAudit creates the record of this run; its name sorts by time and

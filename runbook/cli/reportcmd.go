@@ -178,7 +178,7 @@ func trustedRecord(f *os.File, path string) error {
 	if !fi.Mode().IsRegular() {
 		return nil // a pipe (tejun report <(ssh jump cat …)): no file to change
 	}
-	if fi.Mode().Perm()&0o022 != 0 {
+	if othersCanWrite(fi) {
 		return fmt.Errorf("bad permissions on %s: writable by others (mode %04o): anyone could have changed what this report would show; chmod go-w %s", path, fi.Mode().Perm(), path)
 	}
 	real, err := filepath.EvalSymlinks(path)
