@@ -156,7 +156,7 @@ func TestMarkdownCodeValueStaysInItsCell(t *testing.T) {
 			t.Errorf("a code value's newline let %q out of its cell:\n%s", l, md)
 		}
 	}
-	for _, want := range []string{"`/inv.toml ![x](https://evil.example/i.png)`", "`--var=note=one \\| forged \\| row \\| <img src=https://evil.example/p>`"} {
+	for _, want := range []string{"`/inv.toml↵↵![x](https://evil.example/i.png)`", "`--var=note=one↵\\| forged \\| row \\|↵<img src=https://evil.example/p>`"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("lacks %s:\n%s", want, md)
 		}
@@ -331,5 +331,22 @@ func TestEveryFieldEscaped(t *testing.T) {
 				t.Errorf("markdown: %q outside code:\n%s", m, out)
 			}
 		}
+	}
+}
+
+// A code value is shown as it was, in its cell: runs of spaces kept (an
+// argument's value is exact in an audit report), a newline shown as ↵.
+func TestMarkdownCodeValueExact(t *testing.T) {
+	start := `{"schema":"tejun.events/v1","event":"run_start","time":"2026-12-01T10:00:00Z","run_id":"R1","args":["--var=msg=two  spaces\tand a tab\nnext"]}`
+	rec, err := Read(strings.NewReader(start + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := Write(&b, rec, bind(t), Options{Lang: "en", Format: "markdown"}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "| Arguments | `--var=msg=two  spaces\tand a tab↵next` |\n"; !strings.Contains(b.String(), want) {
+		t.Errorf("lacks %q:\n%s", want, b.String())
 	}
 }
