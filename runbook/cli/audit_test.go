@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"tejun/runbook"
@@ -66,10 +67,18 @@ func TestRunsDirectoryMustBePrivate(t *testing.T) {
 	t.Run("private", func(t *testing.T) { check(t, private(t), "") })
 	t.Run("created", func(t *testing.T) {
 		state := t.TempDir()
-		check(t, state, "")
-		fi, err := os.Stat(runs(state))
-		if err != nil || fi.Mode().Perm() != 0o700 {
-			t.Errorf("created %v %v", fi.Mode(), err)
+		old := syscall.Umask(0) // whatever the umask, private from the first byte
+		defer syscall.Umask(old)
+		f, err := openAudit(env(state), rb, "20261202T000000Z-0002")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if fi, err := os.Stat(runs(state)); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("runs directory created %v %v", fi.Mode(), err)
+		}
+		if fi, err := os.Stat(f.Name()); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("record created %v %v", fi.Mode(), err)
 		}
 	})
 	t.Run("world-writable", func(t *testing.T) {
