@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"tejun/runbook"
 	"tejun/runbook/runbooktest"
@@ -226,7 +228,7 @@ func TestAuditWriteFailureIsSaid(t *testing.T) {
 	defer full.Close()
 	var said []error
 	l := &eventLog{w: full, runID: "R", onFail: func(err error) { said = append(said, err) }}
-	l.start("/rb.toml", "/inv.toml", nil)
+	l.start("/rb.toml", "/inv.toml", "aa", "bb", nil)
 	l.abandoned()
 	if l.failed() == nil || len(said) != 1 || !strings.Contains(said[0].Error(), "no space left") {
 		t.Errorf("failed %v, said %v: want the first failure said once", l.failed(), said)
@@ -253,7 +255,7 @@ func TestRecordOfARunStillGoing(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := &eventLog{w: f, runID: "R1"}
-	l.start(rbPath, invPath, nil)
+	l.start(rbPath, invPath, fileSHA256(rbPath, nil), fileSHA256(invPath, nil), nil)
 	l.emit(Event{Event: "step_end", Step: "a", Host: "h1", Status: "ok"})
 
 	var out, errOut strings.Builder
@@ -276,5 +278,61 @@ func TestRecordOfARunStillGoing(t *testing.T) {
 	}
 	if _, err := findLastRun(getenv, rb, ""); err != nil {
 		t.Errorf("--resume of a run cut off: %v", err)
+	}
+}
+
+// The record's SHA-256 are of the runbook and inventory the run parsed,
+// not of the files as they are when the record is begun: the operator may
+// take minutes over a secret's prompt, and a runbook edited meanwhile
+// would have the record (and so tejun report) vouch for a procedure that
+// never ran.
+func TestRecordDigestsAreOfWhatRan(t *testing.T) {
+	tty, master := openPTYPair(t)
+	dir := t.TempDir()
+	rbSrc := "[runbook]\nname = \"sha\"\n[secrets.key]\nprompt = true\n[[section]]\nid = \"s\"\non = \"l\"\ntitle.en = \"s\"\n" +
+		"[[section.step]]\nid = \"env\"\nkind = \"secret_env_file\"\ntitle.en = \"env\"\npath = \"" + filepath.Join(dir, "env") + "\"\nexports = [\"KEY = key\"]\n"
+	invSrc := "[hosts.l]\naddress = \"127.0.0.1\"\nconnection = \"local\"\n"
+	rbPath := runbooktest.Write(t, dir, "rb.toml", rbSrc)
+	invPath := runbooktest.Write(t, dir, "inv.toml", invSrc)
+	state := t.TempDir()
+	var out, errOut syncBuffer
+	a := New(tty, &out, &errOut, WithEnv(func(k string) string {
+		if k == "XDG_STATE_HOME" {
+			return state
+		}
+		return ""
+	}))
+	done := make(chan int, 1)
+	go func() {
+		done <- a.Run(context.Background(), []string{"tejun", "run", rbPath, "-i", invPath, "--lang", "en"})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(errOut.String(), "key (") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no prompt for the secret: %s", errOut.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Edited while the operator types.
+	os.WriteFile(rbPath, []byte(rbSrc+"# edited during the prompt\n"), 0o644)
+	os.WriteFile(invPath, []byte(invSrc+"# edited too\n"), 0o644)
+	master.Write([]byte("s3cret\n"))
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("run: exit %d\n%s\n%s", code, out.String(), errOut.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the run did not end")
+	}
+	recs, _ := filepath.Glob(filepath.Join(state, "tejun", "runs", "*.jsonl"))
+	if len(recs) != 1 {
+		t.Fatalf("records: %v", recs)
+	}
+	b, _ := os.ReadFile(recs[0])
+	var start Event
+	json.Unmarshal([]byte(strings.SplitN(string(b), "\n", 2)[0]), &start)
+	if start.RunbookSHA256 != fileSHA256("", []byte(rbSrc)) || start.InventorySHA256 != fileSHA256("", []byte(invSrc)) {
+		t.Errorf("the record vouches for the files as edited, not as run: %s", b[:200])
 	}
 }

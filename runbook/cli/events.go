@@ -87,6 +87,12 @@ func newRunID() string {
 	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }
 
+// sha256Hex is the digest of what was read.
+func sha256Hex(data []byte) string {
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:])
+}
+
 func fileSHA256(path string, data []byte) string {
 	if data == nil {
 		data, _ = os.ReadFile(path)
@@ -161,7 +167,9 @@ func (l *eventLog) command(c run.Command) {
 		DurationMS: ms(c.Duration), Stdout: c.Stdout, Stderr: c.Stderr})
 }
 
-func (l *eventLog) start(rbPath, invPath string, args []string) {
+// start writes run_start; the digests are of the runbook and inventory
+// as loaded (loaded.runbookSHA256), not as the files are now.
+func (l *eventLog) start(rbPath, invPath, rbSHA, invSHA string, args []string) {
 	who := ""
 	if u, err := user.Current(); err == nil {
 		who = u.Username
@@ -173,8 +181,8 @@ func (l *eventLog) start(rbPath, invPath string, args []string) {
 	if abs, err := filepath.Abs(invPath); err == nil {
 		invPath = abs
 	}
-	l.emit(Event{Event: "run_start", Runbook: rbPath, RunbookSHA256: fileSHA256(rbPath, nil), Inventory: invPath,
-		InventorySHA256: fileSHA256(invPath, nil), User: who, Machine: machine, Args: args, Version: Version(), SwappedRoles: l.swap, Lang: l.lang})
+	l.emit(Event{Event: "run_start", Runbook: rbPath, RunbookSHA256: rbSHA, Inventory: invPath,
+		InventorySHA256: invSHA, User: who, Machine: machine, Args: args, Version: Version(), SwappedRoles: l.swap, Lang: l.lang})
 }
 
 func (l *eventLog) end(r *run.Result, exit int, d time.Duration) {
