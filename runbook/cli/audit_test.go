@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -334,5 +335,32 @@ func TestRecordDigestsAreOfWhatRan(t *testing.T) {
 	json.Unmarshal([]byte(strings.SplitN(string(b), "\n", 2)[0]), &start)
 	if start.RunbookSHA256 != fileSHA256("", []byte(rbSrc)) || start.InventorySHA256 != fileSHA256("", []byte(invSrc)) {
 		t.Errorf("the record vouches for the files as edited, not as run: %s", b[:200])
+	}
+}
+
+// A run made with --swap-roles (a failback) ran "on master" on the other
+// host: its report shows the procedure the same way round, and says so,
+// or a reviewer reads that the master's steps ran on the old master.
+func TestReportOfASwappedRun(t *testing.T) {
+	dir := t.TempDir()
+	rbPath := runbooktest.Write(t, dir, "rb.toml", "[runbook]\nname = \"fb\"\n[[section]]\nid = \"s\"\non = \"master\"\ntitle.en = \"s\"\n"+
+		"[[section.step]]\nid = \"promote\"\nkind = \"command\"\ntitle.en = \"promote\"\nargv = [\"true\"]\n")
+	invPath := runbooktest.Write(t, dir, "inv.toml", "[hosts.p4-1]\nroles = [\"master\"]\n[hosts.p4-2]\nroles = [\"standby\"]\n")
+	rec := filepath.Join(t.TempDir(), "r.jsonl")
+	f, _ := os.OpenFile(rec, os.O_CREATE|os.O_WRONLY, 0o600)
+	l := &eventLog{w: f, runID: "R1", swap: "master,standby"}
+	l.start(rbPath, invPath, fileSHA256(rbPath, nil), fileSHA256(invPath, nil), nil)
+	l.emit(Event{Event: "step_end", Step: "promote", Host: "p4-2", Status: "changed"})
+	f.Close()
+	var out, errOut strings.Builder
+	a := New(nil, &out, &errOut, WithEnv(func(string) string { return "" }))
+	if code := a.Run(context.Background(), []string{"tejun", "report", rec, "--lang", "en", "--format", "markdown"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "master,standby") {
+		t.Errorf("the report does not say the roles were swapped:\n%s", out.String())
+	}
+	if regexp.MustCompile(`master[^\n]*p4-1|p4-1[^\n]*master`).MatchString(out.String()) {
+		t.Errorf("the report puts master on p4-1, the run put it on p4-2:\n%s", out.String())
 	}
 }
