@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io/fs"
@@ -362,5 +363,29 @@ func TestReportOfASwappedRun(t *testing.T) {
 	}
 	if regexp.MustCompile(`master[^\n]*p4-1|p4-1[^\n]*master`).MatchString(out.String()) {
 		t.Errorf("the report puts master on p4-1, the run put it on p4-2:\n%s", out.String())
+	}
+}
+
+// The JSON events (--output json, often on a terminal) and the audit record
+// (cat, less) carry what hosts printed: encoding/json escapes C0 controls
+// but writes C1 controls (U+009B is CSI to some terminals) and bidi
+// controls raw. They are written as \u escapes: the same JSON value,
+// nothing for a terminal to obey.
+func TestEventsEscapeEveryControl(t *testing.T) {
+	var b bytes.Buffer
+	l := &eventLog{w: &b, runID: "R"}
+	reason := "c1 \u009b31m bidi \u202eevil\u2066 alm \u061c ok \u00e9 日本"
+	l.emit(Event{Event: "step_end", Step: "s", Reason: reason})
+	for _, bad := range []string{"\u009b", "\u202e", "\u2066", "\u061c", "\x1b"} {
+		if strings.Contains(b.String(), bad) {
+			t.Errorf("%q raw in %s", bad, b.String())
+		}
+	}
+	var e Event
+	if err := json.Unmarshal(b.Bytes(), &e); err != nil || e.Reason != reason {
+		t.Errorf("not the same value: %v %q", err, e.Reason)
+	}
+	if !strings.Contains(b.String(), "\u00e9 日本") {
+		t.Errorf("printable text escaped too: %s", b.String())
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -18,10 +19,12 @@ import (
 	"syscall"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 
 	"tejun/runbook"
+	"tejun/runbook/mask"
 	"tejun/runbook/run"
 )
 
@@ -87,6 +90,27 @@ func newRunID() string {
 	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }
 
+// terminalSafe writes the characters mask.Visible escapes (C1 and bidi
+// controls, which encoding/json leaves raw) as \u escapes: the same JSON,
+// safe on the terminal a --output json run or a cat of the record shows.
+// Outside strings JSON is ASCII, so every such rune is in a string.
+func terminalSafe(b []byte) []byte {
+	if utf8.Valid(b) && !bytes.ContainsFunc(b, mask.Escaped) {
+		return b
+	}
+	var out bytes.Buffer
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if mask.Escaped(r) {
+			fmt.Fprintf(&out, `\u%04x`, r)
+		} else {
+			out.Write(b[:n])
+		}
+		b = b[n:]
+	}
+	return out.Bytes()
+}
+
 // sha256Hex is the digest of what was read.
 func sha256Hex(data []byte) string {
 	h := sha256.Sum256(data)
@@ -131,6 +155,7 @@ func (l *eventLog) emit(e Event) {
 	e.Schema, e.RunID = EventSchema, l.runID
 	e.Time = time.Now().UTC().Format(time.RFC3339Nano)
 	b, _ := json.Marshal(e)
+	b = terminalSafe(b)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	_, err := l.w.Write(append(b, '\n'))
