@@ -197,20 +197,20 @@ type fileSchema[S any] struct {
 
 // stepCommon holds the keys every step has, next to its kind's parameters.
 type stepCommon struct {
-	ID          string         `toml:"id"`
-	Kind        string         `toml:"kind"`
-	Title       inventory.Text `toml:"title"`
-	Note        inventory.Text `toml:"note"`
-	On          string         `toml:"on"`
-	Needs       *[]string      `toml:"needs"`
-	Timeout     Duration       `toml:"timeout"`
-	Retries     int            `toml:"retries"`
-	Interval    Duration       `toml:"interval"`
-	Destructive *bool          `toml:"destructive"`
-	DoneWhen    string         `toml:"done_when"`
-	Examples    []Example      `toml:"example"`
-	Explain     inventory.Text `toml:"explain"`
-	Sub         bool           `toml:"sub"`
+	ID          string         `toml:"id" doc:"The step's name, unique in the runbook: needs, done_when, --only and --from name it, and the audit record keys on it."`
+	Kind        string         `toml:"kind" doc:"What the step does: one of the kinds tejun kinds lists."`
+	Title       inventory.Text `toml:"title" doc:"The step's heading in the manual, in ja/en."`
+	Note        inventory.Text `toml:"note" doc:"Remarks printed under the heading, in ja/en; a command in backticks is shown as code."`
+	On          string         `toml:"on" doc:"The hosts or roles the step runs on (a comma list, or all); default the section's."`
+	Needs       *[]string      `toml:"needs" doc:"The steps this one runs after; default the step before it, [] to start a new chain."`
+	Timeout     Duration       `toml:"timeout" doc:"How long the step may take on a host before it fails; default --step-timeout, else 1h."`
+	Retries     int            `toml:"retries" doc:"For a verify kind: how many more times its check runs before the step fails."`
+	Interval    Duration       `toml:"interval" doc:"For a verify kind: how long to wait between its checks."`
+	Destructive *bool          `toml:"destructive" doc:"true makes tejun ask before the step runs (or want --yes); a destructive kind cannot be declared false."`
+	DoneWhen    string         `toml:"done_when" doc:"A verify step: when it already holds, this step is done without running."`
+	Examples    []Example      `toml:"example" doc:"Output the manual shows for the step (heading, output, note): printed by dry-run, never checked."`
+	Explain     inventory.Text `toml:"explain" doc:"The manual's 解説 for the step, in ja/en, printed after its commands."`
+	Sub         bool           `toml:"sub" doc:"Numbers the step under the one before it (②-1), for a step the manual lacks."`
 }
 
 var commonType = reflect.TypeFor[stepCommon]()
@@ -223,6 +223,17 @@ func CommonKeys() []string {
 		keys = append(keys, commonType.Field(i).Tag.Get("toml"))
 	}
 	return keys
+}
+
+// CommonKeyDocs are the keys every step takes with what each is for, from
+// the doc tag on its field, as tejun kinds prints them.
+func CommonKeyDocs() [][2]string {
+	var out [][2]string
+	for i := 0; i < commonType.NumField(); i++ {
+		f := commonType.Field(i)
+		out = append(out, [2]string{f.Tag.Get("toml"), f.Tag.Get("doc")})
+	}
+	return out
 }
 
 // Parse reads a runbook from src (the CLI reads the file, bounded, with

@@ -36,6 +36,21 @@ func (a *App) kindsCommand() *cli.Command {
 					k, _ := reg.Lookup(n)
 					fmt.Fprintf(a.stdout, "%s%s\n", n, kindTraits(k))
 				}
+				fmt.Fprintln(a.stdout, "\nEvery step also takes:")
+				common := runbook.CommonKeyDocs()
+				kw := 0
+				for _, k := range common {
+					kw = max(kw, len(k[0]))
+				}
+				for _, k := range common {
+					for i, l := range wrap(k[1], docWidth-4-kw-2) {
+						key := ""
+						if i == 0 {
+							key = k[0]
+						}
+						fmt.Fprintf(a.stdout, "    %-*s  %s\n", kw, key, l)
+					}
+				}
 				fmt.Fprintln(a.stdout, "\ntejun kinds KIND describes one; tejun help kinds describes them all.")
 				return nil
 			}

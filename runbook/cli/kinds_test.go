@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"tejun/runbook"
 )
 
 // TestEveryParameterDocumented: tejun kinds says what each parameter of
@@ -22,6 +24,11 @@ func TestEveryParameterDocumented(t *testing.T) {
 			case !strings.HasSuffix(p.doc, "."), len(strings.Fields(p.doc)) < 3:
 				t.Errorf("%s: parameter %s: doc %q is not a sentence", name, p.key, p.doc)
 			}
+		}
+	}
+	for _, k := range runbook.CommonKeyDocs() {
+		if !strings.HasSuffix(k[1], ".") || len(strings.Fields(k[1])) < 3 {
+			t.Errorf("the common step key %s: doc %q is not a sentence", k[0], k[1])
 		}
 	}
 	if n < 100 {
