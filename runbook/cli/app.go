@@ -334,9 +334,11 @@ func (a *App) liveFor(w io.Writer) *liveBlock {
 		return nil
 	}
 	return &liveBlock{w: w, size: func() (int, int) {
+		// A narrow or short terminal is drawn at its own size: taken for
+		// 80x24, its lines would wrap and the erase would leave rows.
 		cols, rows, err := term.GetSize(int(f.Fd()))
-		if err != nil || cols < 20 || rows < 3 {
-			return 80, 24
+		if err != nil || cols < 2 || rows < 1 {
+			return 80, 24 // unknown
 		}
 		return cols, rows
 	}}

@@ -1,13 +1,18 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"tejun/runbook"
 	"tejun/runbook/runbooktest"
@@ -66,10 +71,18 @@ func TestRunsDirectoryMustBePrivate(t *testing.T) {
 	t.Run("private", func(t *testing.T) { check(t, private(t), "") })
 	t.Run("created", func(t *testing.T) {
 		state := t.TempDir()
-		check(t, state, "")
-		fi, err := os.Stat(runs(state))
-		if err != nil || fi.Mode().Perm() != 0o700 {
-			t.Errorf("created %v %v", fi.Mode(), err)
+		old := syscall.Umask(0) // whatever the umask, private from the first byte
+		defer syscall.Umask(old)
+		f, err := openAudit(env(state), rb, "20261202T000000Z-0002")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if fi, err := os.Stat(runs(state)); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("runs directory created %v %v", fi.Mode(), err)
+		}
+		if fi, err := os.Stat(f.Name()); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("record created %v %v", fi.Mode(), err)
 		}
 	})
 	t.Run("world-writable", func(t *testing.T) {
@@ -80,7 +93,19 @@ func TestRunsDirectoryMustBePrivate(t *testing.T) {
 	t.Run("group-writable parent", func(t *testing.T) {
 		state := private(t)
 		os.Chmod(filepath.Join(state, "tejun"), 0o770)
+		os.Chown(filepath.Join(state, "tejun"), 0, 1) // root's dir, daemon's group
 		check(t, state, "writable by others")
+	})
+	// Debian's OpenSSH allows a group the owner alone is in (umask 002
+	// with user private groups): root's dir, group root with no members.
+	t.Run("writable by the owner's private group", func(t *testing.T) {
+		if !privateGroup(0, 0) {
+			t.Skip("root's group has other members here")
+		}
+		state := private(t)
+		os.Chmod(filepath.Join(state, "tejun"), 0o770)
+		os.Chown(filepath.Join(state, "tejun"), 0, 0)
+		check(t, state, "")
 	})
 	t.Run("other owner", func(t *testing.T) {
 		state := private(t)
@@ -205,7 +230,7 @@ func TestAuditWriteFailureIsSaid(t *testing.T) {
 	defer full.Close()
 	var said []error
 	l := &eventLog{w: full, runID: "R", onFail: func(err error) { said = append(said, err) }}
-	l.start("/rb.toml", "/inv.toml", nil)
+	l.start("/rb.toml", "/inv.toml", "aa", "bb", nil)
 	l.abandoned()
 	if l.failed() == nil || len(said) != 1 || !strings.Contains(said[0].Error(), "no space left") {
 		t.Errorf("failed %v, said %v: want the first failure said once", l.failed(), said)
@@ -232,7 +257,7 @@ func TestRecordOfARunStillGoing(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := &eventLog{w: f, runID: "R1"}
-	l.start(rbPath, invPath, nil)
+	l.start(rbPath, invPath, fileSHA256(rbPath, nil), fileSHA256(invPath, nil), nil)
 	l.emit(Event{Event: "step_end", Step: "a", Host: "h1", Status: "ok"})
 
 	var out, errOut strings.Builder
@@ -255,5 +280,116 @@ func TestRecordOfARunStillGoing(t *testing.T) {
 	}
 	if _, err := findLastRun(getenv, rb, ""); err != nil {
 		t.Errorf("--resume of a run cut off: %v", err)
+	}
+}
+
+// The record's SHA-256 are of the runbook and inventory the run parsed,
+// not of the files as they are when the record is begun: the operator may
+// take minutes over a secret's prompt, and a runbook edited meanwhile
+// would have the record (and so tejun report) vouch for a procedure that
+// never ran.
+func TestRecordDigestsAreOfWhatRan(t *testing.T) {
+	tty, master := openPTYPair(t)
+	dir := t.TempDir()
+	rbSrc := "[runbook]\nname = \"sha\"\n[secrets.key]\nprompt = true\n[[section]]\nid = \"s\"\non = \"l\"\ntitle.en = \"s\"\n" +
+		"[[section.step]]\nid = \"env\"\nkind = \"secret_env_file\"\ntitle.en = \"env\"\npath = \"" + filepath.Join(dir, "env") + "\"\nexports = [\"KEY = key\"]\n"
+	invSrc := "[hosts.l]\naddress = \"127.0.0.1\"\nconnection = \"local\"\n"
+	rbPath := runbooktest.Write(t, dir, "rb.toml", rbSrc)
+	invPath := runbooktest.Write(t, dir, "inv.toml", invSrc)
+	state := t.TempDir()
+	var out, errOut syncBuffer
+	a := New(tty, &out, &errOut, WithEnv(func(k string) string {
+		if k == "XDG_STATE_HOME" {
+			return state
+		}
+		return ""
+	}))
+	done := make(chan int, 1)
+	go func() {
+		done <- a.Run(context.Background(), []string{"tejun", "run", rbPath, "-i", invPath, "--lang", "en"})
+	}()
+	// The prompt is on the terminal (stderr is not one here).
+	var shown []byte
+	buf := make([]byte, 256)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(string(shown), "key (") && time.Now().Before(deadline); {
+		master.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		n, _ := master.Read(buf)
+		shown = append(shown, buf[:n]...)
+	}
+	// Edited while the operator types.
+	os.WriteFile(rbPath, []byte(rbSrc+"# edited during the prompt\n"), 0o644)
+	os.WriteFile(invPath, []byte(invSrc+"# edited too\n"), 0o644)
+	master.Write([]byte("s3cret\n")) // in any case: the read would hold the terminal open
+	if !strings.Contains(string(shown), "key (") {
+		t.Fatalf("no prompt for the secret: %q", shown)
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("run: exit %d\n%s\n%s", code, out.String(), errOut.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the run did not end")
+	}
+	recs, _ := filepath.Glob(filepath.Join(state, "tejun", "runs", "*.jsonl"))
+	if len(recs) != 1 {
+		t.Fatalf("records: %v", recs)
+	}
+	b, _ := os.ReadFile(recs[0])
+	var start Event
+	json.Unmarshal([]byte(strings.SplitN(string(b), "\n", 2)[0]), &start)
+	if start.RunbookSHA256 != fileSHA256("", []byte(rbSrc)) || start.InventorySHA256 != fileSHA256("", []byte(invSrc)) {
+		t.Errorf("the record vouches for the files as edited, not as run: %s", b[:200])
+	}
+}
+
+// A run made with --swap-roles (a failback) ran "on master" on the other
+// host: its report shows the procedure the same way round, and says so,
+// or a reviewer reads that the master's steps ran on the old master.
+func TestReportOfASwappedRun(t *testing.T) {
+	dir := t.TempDir()
+	rbPath := runbooktest.Write(t, dir, "rb.toml", "[runbook]\nname = \"fb\"\n[[section]]\nid = \"s\"\non = \"master\"\ntitle.en = \"s\"\n"+
+		"[[section.step]]\nid = \"promote\"\nkind = \"command\"\ntitle.en = \"promote\"\nargv = [\"true\"]\n")
+	invPath := runbooktest.Write(t, dir, "inv.toml", "[hosts.p4-1]\nroles = [\"master\"]\n[hosts.p4-2]\nroles = [\"standby\"]\n")
+	rec := filepath.Join(t.TempDir(), "r.jsonl")
+	f, _ := os.OpenFile(rec, os.O_CREATE|os.O_WRONLY, 0o600)
+	l := &eventLog{w: f, runID: "R1", swap: "master,standby"}
+	l.start(rbPath, invPath, fileSHA256(rbPath, nil), fileSHA256(invPath, nil), nil)
+	l.emit(Event{Event: "step_end", Step: "promote", Host: "p4-2", Status: "changed"})
+	f.Close()
+	var out, errOut strings.Builder
+	a := New(nil, &out, &errOut, WithEnv(func(string) string { return "" }))
+	if code := a.Run(context.Background(), []string{"tejun", "report", rec, "--lang", "en", "--format", "markdown"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "master,standby") {
+		t.Errorf("the report does not say the roles were swapped:\n%s", out.String())
+	}
+	if regexp.MustCompile(`master[^\n]*p4-1|p4-1[^\n]*master`).MatchString(out.String()) {
+		t.Errorf("the report puts master on p4-1, the run put it on p4-2:\n%s", out.String())
+	}
+}
+
+// The JSON events (--output json, often on a terminal) and the audit record
+// (cat, less) carry what hosts printed: encoding/json escapes C0 controls
+// but writes C1 controls (U+009B is CSI to some terminals) and bidi
+// controls raw. They are written as \u escapes: the same JSON value,
+// nothing for a terminal to obey.
+func TestEventsEscapeEveryControl(t *testing.T) {
+	var b bytes.Buffer
+	l := &eventLog{w: &b, runID: "R"}
+	reason := "c1 \u009b31m bidi \u202eevil\u2066 alm \u061c ok \u00e9 日本"
+	l.emit(Event{Event: "step_end", Step: "s", Reason: reason})
+	for _, bad := range []string{"\u009b", "\u202e", "\u2066", "\u061c", "\x1b"} {
+		if strings.Contains(b.String(), bad) {
+			t.Errorf("%q raw in %s", bad, b.String())
+		}
+	}
+	var e Event
+	if err := json.Unmarshal(b.Bytes(), &e); err != nil || e.Reason != reason {
+		t.Errorf("not the same value: %v %q", err, e.Reason)
+	}
+	if !strings.Contains(b.String(), "\u00e9 日本") {
+		t.Errorf("printable text escaped too: %s", b.String())
 	}
 }

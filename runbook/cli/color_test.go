@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"bytes"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -78,6 +80,41 @@ func TestNoColorOnADumbTerminal(t *testing.T) {
 		}))
 		if got := a.colorFor(tty); got != color {
 			t.Errorf("TERM=%q: color %v, want %v", term, got, color)
+		}
+	}
+}
+
+// A narrow terminal (a tmux pane of 15 columns) is drawn at its own width:
+// taken for 80 columns, every live line wrapped into several rows, and
+// each redraw, erasing one row a line, left the rest behind.
+func TestLiveOnANarrowTerminal(t *testing.T) {
+	tty := openPTY(t)
+	if err := unix.IoctlSetWinsize(int(tty.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 2, Col: 15}); err != nil {
+		t.Skip("cannot size the pseudo-terminal:", err)
+	}
+	a := New(nil, tty, tty, WithEnv(func(k string) string {
+		if k == "TERM" {
+			return "xterm"
+		}
+		return ""
+	}))
+	b := a.liveFor(tty)
+	if b == nil {
+		t.Fatal("no live display on a terminal")
+	}
+	if w, h := b.size(); w != 15 || h != 2 {
+		t.Errorf("a 15x2 terminal taken for %dx%d", w, h)
+	}
+	var buf bytes.Buffer
+	b.w = &buf
+	b.redraw([]string{strings.Repeat("x", 40), strings.Repeat("y", 40), "z"})
+	rows := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(rows) > 1 {
+		t.Errorf("%d rows drawn on a terminal of 2: %q", len(rows), rows)
+	}
+	for _, r := range rows {
+		if n := len([]rune(r)); n > 14 {
+			t.Errorf("a row of %d columns on a 15-column terminal: %q", n, r)
 		}
 	}
 }

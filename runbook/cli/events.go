@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,15 +13,18 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 
 	"tejun/runbook"
+	"tejun/runbook/mask"
 	"tejun/runbook/run"
 )
 
@@ -86,6 +90,33 @@ func newRunID() string {
 	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }
 
+// terminalSafe writes the characters mask.Visible escapes (C1 and bidi
+// controls, which encoding/json leaves raw) as \u escapes: the same JSON,
+// safe on the terminal a --output json run or a cat of the record shows.
+// Outside strings JSON is ASCII, so every such rune is in a string.
+func terminalSafe(b []byte) []byte {
+	if utf8.Valid(b) && !bytes.ContainsFunc(b, mask.Escaped) {
+		return b
+	}
+	var out bytes.Buffer
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if mask.Escaped(r) {
+			fmt.Fprintf(&out, `\u%04x`, r)
+		} else {
+			out.Write(b[:n])
+		}
+		b = b[n:]
+	}
+	return out.Bytes()
+}
+
+// sha256Hex is the digest of what was read.
+func sha256Hex(data []byte) string {
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:])
+}
+
 func fileSHA256(path string, data []byte) string {
 	if data == nil {
 		data, _ = os.ReadFile(path)
@@ -124,6 +155,7 @@ func (l *eventLog) emit(e Event) {
 	e.Schema, e.RunID = EventSchema, l.runID
 	e.Time = time.Now().UTC().Format(time.RFC3339Nano)
 	b, _ := json.Marshal(e)
+	b = terminalSafe(b)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	_, err := l.w.Write(append(b, '\n'))
@@ -160,7 +192,9 @@ func (l *eventLog) command(c run.Command) {
 		DurationMS: ms(c.Duration), Stdout: c.Stdout, Stderr: c.Stderr})
 }
 
-func (l *eventLog) start(rbPath, invPath string, args []string) {
+// start writes run_start; the digests are of the runbook and inventory
+// as loaded (loaded.runbookSHA256), not as the files are now.
+func (l *eventLog) start(rbPath, invPath, rbSHA, invSHA string, args []string) {
 	who := ""
 	if u, err := user.Current(); err == nil {
 		who = u.Username
@@ -172,8 +206,8 @@ func (l *eventLog) start(rbPath, invPath string, args []string) {
 	if abs, err := filepath.Abs(invPath); err == nil {
 		invPath = abs
 	}
-	l.emit(Event{Event: "run_start", Runbook: rbPath, RunbookSHA256: fileSHA256(rbPath, nil), Inventory: invPath,
-		InventorySHA256: fileSHA256(invPath, nil), User: who, Machine: machine, Args: args, Version: Version(), SwappedRoles: l.swap, Lang: l.lang})
+	l.emit(Event{Event: "run_start", Runbook: rbPath, RunbookSHA256: rbSHA, Inventory: invPath,
+		InventorySHA256: invSHA, User: who, Machine: machine, Args: args, Version: Version(), SwappedRoles: l.swap, Lang: l.lang})
 }
 
 func (l *eventLog) end(r *run.Result, exit int, d time.Duration) {
@@ -246,10 +280,51 @@ func privatePath(path string, stickyOK, ours bool) error {
 	if ours && st != nil && int(st.Uid) != os.Geteuid() && st.Uid != 0 {
 		return fmt.Errorf("bad owner for %s: owned by uid %d, not you (uid %d): another user could have written what --resume and tejun report believe of past runs; use a directory of your own (XDG_STATE_HOME)", path, st.Uid, os.Geteuid())
 	}
-	if fi.Mode().Perm()&0o022 != 0 && !(stickyOK && fi.Mode()&fs.ModeSticky != 0 && st != nil && st.Uid == 0) {
+	if othersCanWrite(fi) && !(stickyOK && fi.Mode()&fs.ModeSticky != 0 && st != nil && st.Uid == 0) {
 		return fmt.Errorf("bad permissions on %s: writable by others (mode %04o): anyone could change what --resume and tejun report believe of past runs; chmod go-w %s", path, fi.Mode().Perm(), path)
 	}
 	return nil
+}
+
+// othersCanWrite says whether a user other than fi's owner may write it:
+// its mode lets the world, or a group that is not the owner's alone.
+func othersCanWrite(fi fs.FileInfo) bool {
+	perm := fi.Mode().Perm()
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && perm&0o020 != 0 && privateGroup(st.Uid, st.Gid) {
+		perm &^= 0o020
+	}
+	return perm&0o022 != 0
+}
+
+// privateGroup says whether gid is uid's user private group: its primary
+// group, named as the user, with no other member in /etc/group. Writable
+// by that group is writable by the user alone, as Debian's OpenSSH allows
+// for ~/.ssh with umask 002 (the default for such groups).
+func privateGroup(uid, gid uint32) bool {
+	u, err := user.LookupId(strconv.FormatUint(uint64(uid), 10))
+	if err != nil || u.Gid != strconv.FormatUint(uint64(gid), 10) {
+		return false
+	}
+	groups, err := os.ReadFile("/etc/group")
+	if err != nil {
+		return false
+	}
+	for _, l := range strings.Split(string(groups), "\n") {
+		f := strings.Split(l, ":")
+		if len(f) != 4 || f[2] != u.Gid {
+			continue
+		}
+		if f[0] != u.Username {
+			return false
+		}
+		for _, m := range strings.Split(f[3], ",") {
+			if m != "" && m != u.Username {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // openAudit creates the record of this run; its name sorts by time and

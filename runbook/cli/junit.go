@@ -11,6 +11,7 @@ import (
 	"github.com/jstemmer/go-junit-report/v2/junit"
 
 	"tejun/runbook"
+	"tejun/runbook/mask"
 	"tejun/runbook/run"
 )
 
@@ -38,19 +39,23 @@ func (j *junitReport) Finished(ev run.Event) {
 		host = "-"
 	}
 	tc := junit.Testcase{
-		Name:      fmt.Sprintf("%s %s @ %s", ev.Step.LabelIn(j.lang), ev.Step.ID, host),
+		Name:      mask.Visible(fmt.Sprintf("%s %s @ %s", ev.Step.LabelIn(j.lang), ev.Step.ID, host)),
 		Classname: j.suite.Name,
 		Time:      fmt.Sprintf("%.3f", ev.Duration.Seconds()),
 	}
+	// People read it (a CI page, cat): what hosts printed is shown as on
+	// the terminal, escapes as ^[, not dropped for U+FFFD by the XML
+	// writer, nor C1 and bidi controls left raw.
+	v := mask.Visible
 	switch ev.Status {
 	case run.Failed:
-		tc.Failure = &junit.Result{Message: ev.Error, Type: "failed", Data: ev.Stderr}
+		tc.Failure = &junit.Result{Message: v(ev.Error), Type: "failed", Data: v(ev.Stderr)}
 	case run.Refused:
-		tc.Failure = &junit.Result{Message: ev.Error, Type: "refused"}
+		tc.Failure = &junit.Result{Message: v(ev.Error), Type: "refused"}
 	case run.Skipped:
-		tc.Skipped = &junit.Result{Message: ev.Reason}
+		tc.Skipped = &junit.Result{Message: v(ev.Reason)}
 	default:
-		tc.SystemOut = &junit.Output{Data: string(ev.Status) + ": " + ev.Reason}
+		tc.SystemOut = &junit.Output{Data: string(ev.Status) + ": " + v(ev.Reason)}
 	}
 	j.mu.Lock()
 	j.suite.AddTestcase(tc)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"tejun/runbook"
+	"tejun/runbook/run"
 )
 
 // A JUnit report holds command output (a failed command's stderr): it is
@@ -60,5 +61,27 @@ func TestJUnitNotThroughALink(t *testing.T) {
 		if b, _ := os.ReadFile(p); !strings.Contains(string(b), "<testsuites") {
 			t.Errorf("%s holds %q", filepath.Base(p), b)
 		}
+	}
+}
+
+// A JUnit report is read by people (a CI page, cat): what a host printed
+// is shown as mask.Visible shows it, escape sequences as ^[ rather than
+// dropped for U+FFFD by the XML writer, C1 and bidi controls not raw.
+func TestJUnitShowsControlsVisibly(t *testing.T) {
+	j := newJUnit(&runbook.Runbook{Name: "r", File: "r.toml"}, "m", "en")
+	st := &runbook.Step{ID: "s", Section: &runbook.Section{Number: 1}, Number: 1}
+	j.Finished(run.Event{Step: st, Host: "h1", Status: run.Failed, Error: "boom \x1b[2J \u009b31m \u202eevil", Stderr: "tail \x1b]52;c;eA==\x07"})
+	p := filepath.Join(t.TempDir(), "j.xml")
+	if err := j.write(p); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(p)
+	for _, bad := range []string{"\x1b", "\u009b", "\u202e", "\ufffd"} {
+		if strings.Contains(string(b), bad) {
+			t.Errorf("%q in the report:\n%s", bad, b)
+		}
+	}
+	if !strings.Contains(string(b), "boom ^[[2J") || !strings.Contains(string(b), "tail ^[]52;c;eA==^G") {
+		t.Errorf("the controls are not shown:\n%s", b)
 	}
 }

@@ -58,7 +58,7 @@ func (b *liveBlock) erase() string {
 // rows than the terminal has, so the erase always reaches its top.
 func (b *liveBlock) fit(lines []string) string {
 	width, height := b.size()
-	if rows := height - 2; len(lines) > rows && rows >= 1 {
+	if rows := max(1, height-2); len(lines) > rows {
 		more := len(lines) - (rows - 1)
 		lines = append(lines[:rows-1:rows-1], fmt.Sprintf("  … and %d more running", more))
 	}

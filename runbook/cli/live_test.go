@@ -298,3 +298,32 @@ func TestMultiLineReasonStaysUnderIt(t *testing.T) {
 		t.Errorf("live:\n%q\nwant:\n%q", got, want)
 	}
 }
+
+// Two questions may be up at once (a key's passphrase and a step's
+// confirmation each hold the screen): the screen stays held until both are
+// answered, and nothing printed meanwhile is lost.
+func TestNestedHolds(t *testing.T) {
+	for _, live := range []bool{true, false} {
+		var buf bytes.Buffer
+		h, _ := testHuman(&buf, live, 100, 30)
+		s := step("wipe", 1)
+		h.Started(s, "n1")
+		first := h.hold()
+		h.Log(s, "n1", "during the first")
+		second := h.hold()
+		h.Log(s, "n1", "during both")
+		buf.Reset()
+		first()
+		if buf.Len() != 0 {
+			t.Errorf("live %v: drawn while a question is still up: %q", live, buf.String())
+		}
+		h.Log(s, "n1", "during the second")
+		second()
+		got := buf.String()
+		for _, want := range []string{"during the first", "during both", "during the second"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("live %v: %q lost: %q", live, want, got)
+			}
+		}
+	}
+}

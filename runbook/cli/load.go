@@ -31,6 +31,10 @@ type loaded struct {
 	binding       *runbook.Binding
 	runbookPath   string
 	inventoryPath string
+	// The digests of the bytes parsed: what the run's record vouches
+	// for, and --resume compares, is what was loaded, not the files as
+	// they are later (edited during a secret's prompt).
+	runbookSHA256, inventorySHA256 string
 }
 
 var inventoryFlag = &cli.StringFlag{
@@ -97,28 +101,34 @@ func (a *App) runbookArg(c *cli.Context) (string, bool, error) {
 
 // loadRunbook reads and checks the runbook alone.
 func (a *App) loadRunbook(c *cli.Context) (*runbook.Runbook, string, bool, error) {
+	rb, path, bundled, _, err := a.loadRunbookSource(c)
+	return rb, path, bundled, err
+}
+
+// loadRunbookSource is loadRunbook, with the bytes parsed.
+func (a *App) loadRunbookSource(c *cli.Context) (*runbook.Runbook, string, bool, []byte, error) {
 	path, bundled, err := a.runbookArg(c)
 	if err != nil {
-		return nil, "", false, err
+		return nil, "", false, nil, err
 	}
 	src, err := a.readFile(c.Context, path, bundled)
 	if err != nil {
 		if c.Context.Err() != nil {
-			return nil, path, bundled, interrupted()
+			return nil, path, bundled, nil, interrupted()
 		}
-		return nil, path, bundled, invalid(err)
+		return nil, path, bundled, nil, invalid(err)
 	}
 	rb, err := runbook.Parse(path, src, registry())
 	if err != nil {
-		return rb, path, bundled, invalid(err)
+		return rb, path, bundled, src, invalid(err)
 	}
-	return rb, path, bundled, nil
+	return rb, path, bundled, src, nil
 }
 
 // load reads the runbook and its inventory and binds them, reporting the
 // problems of both files and of binding together.
 func (a *App) load(c *cli.Context) (*loaded, error) {
-	rb, path, bundled, err := a.loadRunbook(c)
+	rb, path, bundled, rbSrc, err := a.loadRunbookSource(c)
 	var ps tomlsrc.Problems
 	if err != nil && !errors.As(err, &ps) {
 		return nil, err
@@ -171,7 +181,8 @@ func (a *App) load(c *cli.Context) (*loaded, error) {
 	if len(ps) > 0 {
 		return nil, invalid(ps.Err())
 	}
-	return &loaded{binding: b, runbookPath: path, inventoryPath: invPath}, nil
+	return &loaded{binding: b, runbookPath: path, inventoryPath: invPath,
+		runbookSHA256: sha256Hex(rbSrc), inventorySHA256: sha256Hex(src)}, nil
 }
 
 // collect adds err's problems to ps; any other error is returned.

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"tejun/runbook"
 )
 
 // Two hosts asking at once must each get one answer: before the prompter,
@@ -137,5 +139,75 @@ func TestTypeAheadDoesNotAnswer(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the answer typed after the question was not read")
+	}
+}
+
+// The question is asked on the terminal its answer is read from: with
+// stderr sent to a file (tejun run … 2>run.err) it went there, and the
+// operator saw a run that had stopped for no reason.
+func TestQuestionOnTheAnsweringTerminal(t *testing.T) {
+	tty, master := openPTYPair(t)
+	var errFile bytes.Buffer
+	a := New(tty, io.Discard, &errFile)
+	ask := a.confirm(func() func() { return func() {} })
+	if ask == nil {
+		t.Fatal("no prompt on a terminal")
+	}
+	got := make(chan bool, 1)
+	go func() {
+		ok, _ := ask(context.Background(), "remove /standby/db.* on n1?")
+		got <- ok
+	}()
+	seen := make(chan string, 1)
+	go func() {
+		var b []byte
+		buf := make([]byte, 256)
+		for !strings.Contains(string(b), "[y/N]") {
+			n, err := master.Read(buf)
+			if err != nil {
+				break
+			}
+			b = append(b, buf[:n]...)
+		}
+		seen <- string(b)
+	}()
+	select {
+	case s := <-seen:
+		if !strings.Contains(s, "remove /standby/db.* on n1? [y/N]") {
+			t.Errorf("the terminal shows %q", s)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatalf("the question is not on the terminal; stderr has %q", errFile.String())
+	}
+	master.Write([]byte("y\n"))
+	if !<-got {
+		t.Error("y read as no")
+	}
+}
+
+// A secret's prompt too: asked where it is typed, not in a redirected stderr.
+func TestSecretPromptOnTheAnsweringTerminal(t *testing.T) {
+	tty, master := openPTYPair(t)
+	var errFile bytes.Buffer
+	a := New(tty, io.Discard, &errFile)
+	got := make(chan string, 1)
+	go func() {
+		v, _ := a.secret(&runbook.Secret{Name: "key", Prompt: true}, "")
+		got <- string(v)
+	}()
+	var b []byte
+	buf := make([]byte, 256)
+	deadline := time.Now().Add(3 * time.Second)
+	for !strings.Contains(string(b), "key (") && time.Now().Before(deadline) {
+		master.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		n, _ := master.Read(buf)
+		b = append(b, buf[:n]...)
+	}
+	master.Write([]byte("s3cret\n")) // before any failure: the read would hold the terminal open
+	if !strings.Contains(string(b), "key (") {
+		t.Errorf("the prompt is not on the terminal; stderr has %q", errFile.String())
+	}
+	if v := <-got; v != "s3cret" {
+		t.Errorf("read %q", v)
 	}
 }

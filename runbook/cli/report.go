@@ -43,6 +43,7 @@ type human struct {
 	stillEvery time.Duration
 	running    []*task
 	plainHeld  *strings.Builder // plain lines made while a question is up
+	holds      int              // questions up now (hold)
 	begun      time.Time        // the run's start, for the live "connecting" line
 	anyStarted bool
 	stop       chan struct{}
@@ -291,22 +292,33 @@ const stampFormat = "2006-01-02T15:04:05Z07:00"
 func (h *human) hold() func() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.live == nil {
-		// Plain lines may share the terminal with the question (TERM=dumb):
-		// they wait too, keeping the times they happened at.
-		h.plainHeld = &strings.Builder{}
-		return func() {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			io.WriteString(h.w, h.plainHeld.String())
-			h.plainHeld = nil
+	// Two questions may be up at once (a key's passphrase and a step's
+	// confirmation hold the screen each): it is let go after the last.
+	h.holds++
+	if h.holds == 1 {
+		if h.live == nil {
+			// Plain lines may share the terminal with the question
+			// (TERM=dumb): they wait too, keeping the times they happened at.
+			h.plainHeld = &strings.Builder{}
+		} else {
+			h.live.pause()
 		}
 	}
-	h.live.pause()
+	var once sync.Once
 	return func() {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		h.live.resume(h.liveLines())
+		once.Do(func() {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if h.holds--; h.holds > 0 {
+				return
+			}
+			if h.live == nil {
+				io.WriteString(h.w, h.plainHeld.String())
+				h.plainHeld = nil
+				return
+			}
+			h.live.resume(h.liveLines())
+		})
 	}
 }
 

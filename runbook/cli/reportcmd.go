@@ -148,6 +148,14 @@ func (a *App) loadRecorded(c *cli.Context, rec *report.Record) (*runbook.Binding
 	if err != nil {
 		return nil, invalid(err)
 	}
+	// The roles the way round the run had them (--swap-roles): the
+	// procedure's "on master" is the host the run called master.
+	if sw := rec.SwappedRoles; sw != "" {
+		a, b, _ := strings.Cut(sw, ",")
+		if err := inv.SwapRoles(strings.TrimSpace(a), strings.TrimSpace(b)); err != nil {
+			return nil, invalid(fmt.Errorf("the run's --swap-roles %s: %v", sw, err))
+		}
+	}
 	b, err := runbook.Bind(rb, inv)
 	if err != nil {
 		return nil, invalid(err)
@@ -178,7 +186,7 @@ func trustedRecord(f *os.File, path string) error {
 	if !fi.Mode().IsRegular() {
 		return nil // a pipe (tejun report <(ssh jump cat …)): no file to change
 	}
-	if fi.Mode().Perm()&0o022 != 0 {
+	if othersCanWrite(fi) {
 		return fmt.Errorf("bad permissions on %s: writable by others (mode %04o): anyone could have changed what this report would show; chmod go-w %s", path, fi.Mode().Perm(), path)
 	}
 	real, err := filepath.EvalSymlinks(path)

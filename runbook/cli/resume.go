@@ -92,6 +92,9 @@ func readRun(path string) (*lastRun, error) {
 		if e.Schema != EventSchema {
 			return r, fmt.Errorf("line %d: schema %q, want %s", line, e.Schema, EventSchema)
 		}
+		if line > 1 && (e.Event == "run_start" || e.RunID != r.start.RunID) {
+			return r, fmt.Errorf("line %d: %s of run %q in the record of run %q: a record holds one run", line, e.Event, e.RunID, r.start.RunID)
+		}
 		switch e.Event {
 		case "run_start":
 			r.start = e
@@ -137,10 +140,10 @@ func (a *App) resumeCheck(l *loaded, runID, swap string) (string, map[string]map
 	if err != nil {
 		return "", nil, invalid(err)
 	}
-	if last.start.RunbookSHA256 != fileSHA256(l.runbookPath, nil) {
+	if last.start.RunbookSHA256 != l.runbookSHA256 {
 		return "", nil, invalid(fmt.Errorf("the runbook changed since run %s (%s): resuming it could skip work the new runbook needs; run without --resume", last.start.RunID, last.path))
 	}
-	if last.start.InventorySHA256 != fileSHA256(l.inventoryPath, nil) {
+	if last.start.InventorySHA256 != l.inventorySHA256 {
 		return "", nil, invalid(fmt.Errorf("the inventory changed since run %s (%s); run without --resume", last.start.RunID, last.path))
 	}
 	if last.start.SwappedRoles != swap {

@@ -61,6 +61,8 @@ func TestResumeReadsTheWholeRecordOrRefuses(t *testing.T) {
 		"too long":   ev(`"event":"run_start"`) + tooLong + ev(`"event":"step_end","step":"b","host":"h","status":"ok"`),
 		"bad middle": ev(`"event":"run_start"`) + "{not json\n" + ev(`"event":"step_end","step":"b","host":"h","status":"ok"`),
 		"bad schema": ev(`"event":"run_start"`) + `{"schema":"other/v2","event":"step_end","step":"b","host":"h","status":"ok"}` + "\n",
+		"two runs":   ev(`"event":"run_start"`) + ev(`"event":"step_end","step":"a","host":"h","status":"ok"`) + ev(`"event":"run_start"`) + ev(`"event":"step_end","step":"b","host":"h","status":"ok"`),
+		"other run":  ev(`"event":"run_start"`) + strings.Replace(ev(`"event":"step_end","step":"b","host":"h","status":"ok"`), `"run_id":"R"`, `"run_id":"R2"`, 1),
 	} {
 		getenv, rb := writeRecords(t, older, bad)
 		if last, err := findLastRun(getenv, rb, ""); err == nil || !strings.Contains(err.Error(), "cannot resume") {

@@ -67,7 +67,7 @@ func (a *App) run(c *cli.Context) error {
 	var events *eventLog
 	if c.String("output") == "json" {
 		events = &eventLog{w: a.stdout, runID: runID, swap: c.String("swap-roles"), lang: lang}
-		events.start(l.runbookPath, l.inventoryPath, givenArgs(c))
+		events.start(l.runbookPath, l.inventoryPath, l.runbookSHA256, l.inventorySHA256, givenArgs(c))
 		reps = append(reps, events)
 	} else {
 		human = newHuman(a.stdout, l.binding, lang, c.Bool("verbose"), a.colorFor(a.stdout))
@@ -92,7 +92,7 @@ func (a *App) run(c *cli.Context) error {
 	defer auditFile.Close()
 	auditName := mask.Visible(auditFile.Name()) // $XDG_STATE_HOME may hold anything
 	audit := &eventLog{w: auditFile, runID: runID, swap: c.String("swap-roles"), lang: lang}
-	audit.start(l.runbookPath, l.inventoryPath, givenArgs(c))
+	audit.start(l.runbookPath, l.inventoryPath, l.runbookSHA256, l.inventorySHA256, givenArgs(c))
 	if err := audit.failed(); err != nil {
 		// Nothing is done yet: no run without its record (--resume and the
 		// report read it).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -70,9 +71,10 @@ func (a *App) secret(s *runbook.Secret, file string) ([]byte, error) {
 	}
 	if s.Prompt {
 		if f, ok := a.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-			fmt.Fprintf(a.stderr, "%s (%s): ", s.Name, s.Description.In("en"))
+			out := a.askOn(f)
+			fmt.Fprintf(out, "%s (%s): ", s.Name, s.Description.In("en"))
 			v, err := term.ReadPassword(int(f.Fd()))
-			fmt.Fprintln(a.stderr)
+			fmt.Fprintln(out)
 			if err != nil {
 				return nil, err
 			}
@@ -108,7 +110,18 @@ func (a *App) confirm(hold func() func()) func(ctx context.Context, question str
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
 	}
-	p := newPrompter(f, a.stderr)
+	p := newPrompter(f, a.askOn(f))
 	p.hold, p.flush = hold, flushInput(f)
 	return p.Ask
+}
+
+// askOn is where a question whose answer is typed on the terminal in goes:
+// stderr when it is a terminal, else that terminal itself. With stderr
+// sent to a file (2>run.err) the question would go there, unseen, and the
+// run would wait for an answer to nothing the operator can see.
+func (a *App) askOn(in *os.File) io.Writer {
+	if ef, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(ef.Fd())) {
+		return a.stderr
+	}
+	return in
 }

@@ -136,14 +136,18 @@ func (e *hostEnv) Run(ctx context.Context, cmd transport.Cmd, stdin io.Reader) (
 	errOut := &keptOutput{}
 	start := time.Now()
 	err = c.Run(ctx, cmd, transport.Stdio{Stdin: stdin, Stdout: io.MultiWriter(&out, outLog), Stderr: io.MultiWriter(errOut, errLog)})
+	// One copy of the output for the step, the record and the check for
+	// credentials: it may be large.
+	stdout := out.String()
+	out = bytes.Buffer{}
 	// Before the last line is logged, and before any error made of the
 	// output is.
-	learn(out.String())
+	learn(stdout)
 	outLog.close()
 	errLog.close()
 	stderr, dropped := errOut.kept()
-	e.audit(cmd, time.Since(start), err, out.String(), stderr, dropped)
-	return out.String(), err
+	e.audit(cmd, time.Since(start), err, stdout, stderr, dropped)
+	return stdout, err
 }
 
 func (e *hostEnv) Files() (transport.Files, error) {

@@ -16,7 +16,8 @@ import (
 // line and paragraph separators (a line break to an editor or a log
 // viewer, where it could start a forged line) as \u009b,
 // bytes that are not UTF-8 as \x9b (some terminals take a raw 0x9b for
-// CSI). JSON output keeps the raw text: encoding/json escapes it.
+// CSI). JSON output keeps the text as a value: encoding/json escapes the
+// C0 controls, and the CLI the rest (Escaped).
 func Visible(s string) string {
 	clean := true
 	for i := 0; i < len(s); i++ {
@@ -42,8 +43,7 @@ func Visible(s string) string {
 			b.WriteByte(byte(r) + 0x40)
 		case r == 0x7f:
 			b.WriteString("^?")
-		case r >= 0x80 && r < 0xa0, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c,
-			r == 0x2028, r == 0x2029:
+		case Escaped(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+n])
@@ -51,4 +51,13 @@ func Visible(s string) string {
 		i += n
 	}
 	return b.String()
+}
+
+// Escaped says whether r, a character beyond ASCII, is one that Visible
+// shows as \u escape: a C1 control, a bidi control or a line or paragraph
+// separator. JSON output escapes these too (encoding/json leaves them
+// raw), so a terminal showing it has nothing to obey.
+func Escaped(r rune) bool {
+	return r >= 0x80 && r < 0xa0 || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 ||
+		r == 0x200e || r == 0x200f || r == 0x061c || r == 0x2028 || r == 0x2029
 }

@@ -63,13 +63,16 @@ func html(d doc, lang string) string {
 		Hosts                         [][]string
 		Sections                      []sec
 		L                             map[string]string
-	}{Lang: lang, Title: visible(d.title), Subtitle: d.subtitle, Counts: d.counts, Hosts: d.hosts,
+	}{Lang: lang, Title: visible(d.title), Subtitle: d.subtitle, Counts: visible(d.counts),
 		L: map[string]string{
 			"status": t(lang, "状態", "Status"), "host": t(lang, "ホスト", "Host"), "time": t(lang, "開始（UTC）+ 所要時間", "Started (UTC) + time"),
 			"why": t(lang, "理由・エラー", "Reason or error"), "counts": t(lang, "件数", "Counts"),
 			"summary": t(lang, "手順と状態", "Steps and their status"), "step": t(lang, "手順", "Step"),
 		},
 		HostHead: []string{t(lang, "対象ホスト", "Host"), "SSH", t(lang, "ロール", "Roles"), t(lang, "踏み台", "Jump host")},
+	}
+	for _, h := range d.hosts {
+		page.Hosts = append(page.Hosts, visibleLines(h)) // inventory values
 	}
 	page.Attention = visibleLines(d.attention)
 	page.L["attention"] = attentionHeading(lang)
@@ -94,7 +97,7 @@ func html(d doc, lang string) string {
 		for _, st := range s.steps {
 			n++
 			hp := stp{Anchor: anchor(st.id), Heading: visible(strings.TrimSpace(st.number + " " + st.title)),
-				Status: statusText(lang, st.status), Class: st.status}
+				Status: visible(statusText(lang, st.status)), Class: statusClass(st.status)}
 			for _, no := range st.notes {
 				hp.Notes = append(hp.Notes, proseHTML([]string{strings.TrimPrefix(strings.TrimPrefix(no, "・"), "- ")})...)
 			}
@@ -109,7 +112,7 @@ func html(d doc, lang string) string {
 				hp.Results = append(hp.Results, result{Status: statusText(lang, "not-run"), Class: "not-run"})
 			}
 			for _, r := range st.results {
-				hr := result{Host: visible(r.Host), Status: statusText(lang, r.Status), Class: r.Status, Why: visible(r.Reason)}
+				hr := result{Host: visible(r.Host), Status: visible(statusText(lang, r.Status)), Class: statusClass(r.Status), Why: visible(r.Reason)}
 				if r.Host == "" {
 					hr.Host = t(lang, "全ホスト", "all hosts")
 				}
@@ -142,6 +145,16 @@ func html(d doc, lang string) string {
 		return "<!-- report template failed: " + template.HTMLEscapeString(err.Error()) + " -->\n"
 	}
 	return b.String()
+}
+
+// statusClass is the style of a status: one of the page's own, whatever
+// a record says (its text is shown as it is, made visible).
+func statusClass(s string) string {
+	switch s {
+	case "ok", "changed", "failed", "refused", "skipped", "not-run":
+		return s
+	}
+	return "unknown"
 }
 
 func anchorRune(r rune) rune {

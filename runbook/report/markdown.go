@@ -22,10 +22,27 @@ func markdown(d doc, lang string) string {
 		}
 		return strings.Join(ls, "<br>")
 	}
-	// A code span (paths, arguments, host names) in a table cell: a
-	// newline would end the row and let what follows be Markdown of its
-	// own, so lines are joined (render.MarkdownCode).
-	code := func(s string) string { return render.MarkdownCode(visible(s)) }
+	// A code span (paths, arguments, host names) in a table cell, shown
+	// as it was: spaces kept (an argument is exact in an audit report);
+	// a newline, which would end the row and let what follows be Markdown
+	// of its own, shown as ↵.
+	code := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		s = strings.ReplaceAll(visible(s), "\n", "↵")
+		// A fence longer than any backtick run in s.
+		n := 1
+		for strings.Contains(s, strings.Repeat("`", n)) {
+			n++
+		}
+		f := strings.Repeat("`", n)
+		pad := ""
+		if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || strings.HasPrefix(s, " ") && strings.HasSuffix(s, " ") {
+			pad = " " // GFM strips one space each side
+		}
+		return f + pad + strings.ReplaceAll(s, "|", `\|`) + pad + f
+	}
 	p("# %s\n\n", esc(d.title))
 	p("**%s**\n\n", esc(d.subtitle))
 	p("| | |\n|---|---|\n")

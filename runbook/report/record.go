@@ -25,7 +25,10 @@ type Record struct {
 	User, Machine, Version string
 	Args                   []string
 	Start, End             time.Time
-	Ended                  bool // a run_end was written: not cut off by a crash or a kill
+	// SwappedRoles is the run's --swap-roles ("master,standby"): the
+	// caller binds the inventory the same way round.
+	SwappedRoles string
+	Ended        bool // a run_end was written: not cut off by a crash or a kill
 	// Running is set by the caller for a record without run_end that a
 	// running tejun still holds: the run goes on, it was not cut off.
 	Running    bool
@@ -73,6 +76,7 @@ type event struct {
 	Machine         string         `json:"machine"`
 	Args            []string       `json:"args"`
 	Version         string         `json:"tejun_version"`
+	SwappedRoles    string         `json:"swapped_roles"`
 	Step            string         `json:"step"`
 	Label           string         `json:"label"`
 	Host            string         `json:"host"`
@@ -120,6 +124,11 @@ func Read(r io.Reader) (*Record, error) {
 		if line == 1 && e.Event != "run_start" {
 			return nil, errors.New("the record does not begin with run_start: not a tejun audit record")
 		}
+		// One run a record: two joined (cat a b) would lay one run's
+		// results over the other's.
+		if line > 1 && (e.Event == "run_start" || e.RunID != rec.RunID) {
+			return nil, fmt.Errorf("line %d: %s of run %q in the record of run %q: a record holds one run", line, e.Event, e.RunID, rec.RunID)
+		}
 		at, _ := time.Parse(time.RFC3339Nano, e.Time)
 		var d time.Duration
 		if e.DurationMS != nil {
@@ -130,6 +139,7 @@ func Read(r io.Reader) (*Record, error) {
 			rec.RunID, rec.Runbook, rec.RunbookSHA256 = e.RunID, e.Runbook, e.RunbookSHA256
 			rec.Inventory, rec.InvSHA256 = e.Inventory, e.InventorySHA256
 			rec.User, rec.Machine, rec.Version, rec.Args, rec.Start = e.User, e.Machine, e.Version, e.Args, at
+			rec.SwappedRoles = e.SwappedRoles
 		case "step_start":
 			started[e.Step+"\x00"+e.Host] = at
 			rec.see(e.Step)

@@ -118,6 +118,9 @@ func build(rec *Record, b *runbook.Binding, o Options) doc {
 	if len(rec.Args) > 0 {
 		addCode("引数", "Arguments", strings.Join(rec.Args, " "))
 	}
+	if rec.SwappedRoles != "" {
+		addCode("ロール入れ替え", "Swapped roles", rec.SwappedRoles)
+	}
 	if o.RecordPath != "" {
 		addCode("監査記録", "Audit record", o.RecordPath)
 	}

@@ -156,7 +156,7 @@ func TestMarkdownCodeValueStaysInItsCell(t *testing.T) {
 			t.Errorf("a code value's newline let %q out of its cell:\n%s", l, md)
 		}
 	}
-	for _, want := range []string{"`/inv.toml ![x](https://evil.example/i.png)`", "`--var=note=one \\| forged \\| row \\| <img src=https://evil.example/p>`"} {
+	for _, want := range []string{"`/inv.toml↵↵![x](https://evil.example/i.png)`", "`--var=note=one↵\\| forged \\| row \\|↵<img src=https://evil.example/p>`"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("lacks %s:\n%s", want, md)
 		}
@@ -264,5 +264,89 @@ argv = ["four"]
 	}
 	if len(links) != 4 {
 		t.Errorf("%d links for 4 steps", len(links))
+	}
+}
+
+// A record is one run: a second run_start, or an event of another run (two
+// records joined with cat), would lay one run's results over another's.
+func TestRecordOfOneRunOnly(t *testing.T) {
+	start := func(id string) string {
+		return `{"schema":"tejun.events/v1","event":"run_start","time":"2026-12-01T10:00:00Z","run_id":"` + id + `"}`
+	}
+	end := func(id string) string {
+		return `{"schema":"tejun.events/v1","event":"step_end","time":"2026-12-01T10:00:02Z","run_id":"` + id + `","step":"a","host":"h1","status":"ok"}`
+	}
+	for name, rec := range map[string]string{
+		"two records joined":  start("R1") + "\n" + end("R1") + "\n" + start("R2") + "\n" + end("R2") + "\n",
+		"another run's event": start("R1") + "\n" + end("R2") + "\n" + end("R1") + "\n",
+	} {
+		if _, err := Read(strings.NewReader(rec)); err == nil || !strings.Contains(err.Error(), "line 3") && !strings.Contains(err.Error(), "line 2") {
+			t.Errorf("%s: read (%v)", name, err)
+		}
+	}
+}
+
+// Every field of a record is data in every format, not only the output:
+// a record whose every string holds markup, quotes, Markdown and escape
+// sequences adds no element or attribute to the HTML page, no escape to
+// the text, and no link, image or raw HTML to the Markdown.
+func TestEveryFieldEscaped(t *testing.T) {
+	const evil = `x<script>alert(1)</script>"' onload=alert(2) ![i](https://evil.example/i.png) [l](https://evil.example/) <img src=https://evil.example/p> | \u001b[2J`
+	q := strings.NewReplacer(`"`, `\"`).Replace(evil)
+	lines := []string{
+		`{"schema":"tejun.events/v1","event":"run_start","time":"2026-12-01T10:00:00Z","run_id":"R1","runbook":"` + q + `","runbook_sha256":"` + q + `","inventory":"` + q + `","inventory_sha256":"` + q + `","user":"` + q + `","machine":"` + q + `","args":["` + q + `"],"tejun_version":"` + q + `"}`,
+		`{"schema":"tejun.events/v1","event":"step_start","time":"2026-12-01T10:00:01Z","run_id":"R1","step":"a","host":"` + q + `"}`,
+		`{"schema":"tejun.events/v1","event":"command","time":"2026-12-01T10:00:02Z","run_id":"R1","step":"a","host":"` + q + `","command":"` + q + `","exit_code":1,"error":"` + q + `","stdout":"` + q + `","stderr":"` + q + `","duration_ms":5}`,
+		`{"schema":"tejun.events/v1","event":"step_end","time":"2026-12-01T10:00:03Z","run_id":"R1","step":"a","host":"` + q + `","label":"` + q + `","status":"` + q + `","reason":"` + q + `","error":"` + q + `","stderr_tail":"` + q + `","duration_ms":9}`,
+		`{"schema":"tejun.events/v1","event":"step_end","time":"2026-12-01T10:00:03Z","run_id":"R1","step":"` + q + `","host":"h1","status":"failed","error":"` + q + `"}`,
+		`{"schema":"tejun.events/v1","event":"run_end","time":"2026-12-01T10:00:05Z","run_id":"R1","status":"` + q + `","exit_code":1,"counts":{"` + q + `":1,"failed":1}}`,
+	}
+	rec, err := Read(strings.NewReader(strings.Join(lines, "\n") + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"text", "markdown", "html"} {
+		var b strings.Builder
+		if err := Write(&b, rec, bind(t), Options{Lang: "en", Format: format, RecordPath: evil}); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if strings.ContainsRune(out, 0x1b) {
+			t.Errorf("%s: a raw escape sequence", format)
+		}
+		switch format {
+		case "html":
+			// html/template escapes quotes in attributes: an attribute a
+			// value added would follow a real one.
+			if m := regexp.MustCompile(`(?i)<script|<img|["']\s+(on[a-z]+|src|href|style)=|href="[^#]`).FindString(out); m != "" {
+				t.Errorf("html: %q is markup", m)
+			}
+			if !regexp.MustCompile(`class="(ok|changed|failed|refused|skipped|not-run|unknown)"`).MatchString(out) || regexp.MustCompile(`class="[^"]*&`).MatchString(out) {
+				t.Errorf("html: a class made of the record's status")
+			}
+		case "markdown":
+			// Outside code, nothing may start an image, a link or a tag.
+			prose := regexp.MustCompile("(?s)```+.*?```+|`[^`\n]*`").ReplaceAllString(out, "")
+			if m := regexp.MustCompile(`!\[|[^\\]\[l\]\(|<img|<script`).FindString(prose); m != "" {
+				t.Errorf("markdown: %q outside code:\n%s", m, out)
+			}
+		}
+	}
+}
+
+// A code value is shown as it was, in its cell: runs of spaces kept (an
+// argument's value is exact in an audit report), a newline shown as ↵.
+func TestMarkdownCodeValueExact(t *testing.T) {
+	start := `{"schema":"tejun.events/v1","event":"run_start","time":"2026-12-01T10:00:00Z","run_id":"R1","args":["--var=msg=two  spaces\tand a tab\nnext"]}`
+	rec, err := Read(strings.NewReader(start + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := Write(&b, rec, bind(t), Options{Lang: "en", Format: "markdown"}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "| Arguments | `--var=msg=two  spaces\tand a tab↵next` |\n"; !strings.Contains(b.String(), want) {
+		t.Errorf("lacks %q:\n%s", want, b.String())
 	}
 }
