@@ -86,11 +86,6 @@ func Sudo(cmds []transport.Cmd, user string) []transport.Cmd {
 	return out
 }
 
-// Quote is transport.Quote, for the model (runbook's templates quote
-// values in shell text) so that it need not import the transport, whose
-// package also holds the SSH client until that moves to its own.
-func Quote(s string) (string, error) { return transport.Quote(s) }
-
 // Ops wraps commands as ops on the step's own host.
 func Ops(cmds ...transport.Cmd) []Op {
 	ops := make([]Op, len(cmds))
