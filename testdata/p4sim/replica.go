@@ -64,6 +64,16 @@ func (d *daemon) replicate() {
 			}
 		}
 		d.mu.Lock()
+		if !d.isReplica() || d.db.Replica == nil || d.id != id {
+			// A failover ran while this fetch was out: the server is the
+			// master now and its replication threads are gone (it sets
+			// Replica to nil), so what was fetched is dropped. Going on
+			// would dereference the nil state and kill the daemon,
+			// leaving the new master refusing connections.
+			pending = nil
+			d.mu.Unlock()
+			continue
+		}
 		now := time.Now().Format("2006/01/02 15:04:05")
 		switch {
 		case err != nil:
