@@ -897,8 +897,14 @@ func TestPerforceRerunExpiredTickets(t *testing.T) {
 	if out, code := p.build(t, "--only", "show-standby-spec"); code != 0 {
 		t.Fatalf("--only show-standby-spec: exit %d\n%s", code, out)
 	}
+	// Even a run of one step ends with the clean-up.
+	if _, err := os.Stat(p.master.Path("/root/.p4tickets-tejun")); err == nil {
+		t.Fatal("--only left tejun's ticket file behind")
+	}
+	// A run killed before its clean-up leaves tejun's ticket file.
+	p.on(t, "master", superPassword+"\n", "p4", "-u", "super", "-p", p.mport, "-E", "P4TICKETS=/root/.p4tickets-tejun", "login")
 	if _, err := os.Stat(p.master.Path("/root/.p4tickets-tejun")); err != nil {
-		t.Fatalf("a partial run left no ticket of tejun's to expire: %v", err)
+		t.Fatalf("no ticket of tejun's to expire: %v", err)
 	}
 	// The build put the service user in a group whose tickets never
 	// expire; someone has since set the group back to the default 12

@@ -9,6 +9,7 @@ import (
 
 	"tejun/inventory"
 	"tejun/steps"
+	"tejun/transport"
 )
 
 // A template reference is {{ namespace.name[.field] }}:
@@ -161,7 +162,7 @@ func (sc *scope) filter(v, ref, filter string, mode steps.Mode, inQuotes bool) (
 		return "", fmt.Errorf("{{ %s }} is inside quotes in shell text; a value is quoted as one word already, so put the template outside the quotes (or | %s for a value that is shell code)", ref, filterRaw)
 	}
 	if filter == filterQuote || mode == steps.ShellText {
-		return steps.Quote(v)
+		return transport.Quote(v)
 	}
 	return v, nil
 }

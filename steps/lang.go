@@ -73,32 +73,18 @@ func InDirNote(lang, dir string) string {
 }
 
 // Sudo prefixes cmd with a run-as user when the step says so; a command that
-// already names its user keeps it.
+// already names its user keeps it (transport.Cmd.Sent, as the executor
+// applies a host's default).
 func Sudo(cmds []transport.Cmd, user string) []transport.Cmd {
 	if user == "" {
 		return cmds
 	}
 	out := make([]transport.Cmd, len(cmds))
 	for i, c := range cmds {
-		if c.User == "" {
-			c.User = user
-		}
-		out[i] = c
+		out[i] = c.Sent(user)
 	}
 	return out
 }
-
-// RunAsDefault is Sudo for one command: what the executor sends for c on a
-// host whose default run-as user is user. The dry-run shows commands with
-// it, naming no transport type.
-func RunAsDefault(c transport.Cmd, user string) transport.Cmd {
-	return Sudo([]transport.Cmd{c}, user)[0]
-}
-
-// Quote is transport.Quote, for the model (runbook's templates quote
-// values in shell text) so that it need not import the transport, whose
-// package also holds the SSH client until that moves to its own.
-func Quote(s string) (string, error) { return transport.Quote(s) }
 
 // Ops wraps commands as ops on the step's own host.
 func Ops(cmds ...transport.Cmd) []Op {

@@ -64,6 +64,19 @@ func (c Cmd) Words() []string {
 	return append(w, c.Argv...)
 }
 
+// Sent is c as it goes to a host whose default run-as user (its
+// inventory's ssh.become) is become: under that user when c names none of
+// its own. It is the one place this is worked out: the executor sends it
+// and plan mode's gate compares it (runbook/host), and the dry-run's
+// --show-exec prints it (runbook/render, which may not import the
+// executor), so the commands a reviewer signs off are the ones that run.
+func (c Cmd) Sent(become string) Cmd {
+	if c.User == "" {
+		c.User = become
+	}
+	return c
+}
+
 // Line renders the command as one POSIX shell line, each word quoted so that
 // the shell hands it to the program unchanged. SSH transmits a command as a
 // single string interpreted by the remote login shell, so this quoting is what

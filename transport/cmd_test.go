@@ -110,3 +110,24 @@ func FuzzQuote(f *testing.F) {
 		}
 	})
 }
+
+// Sent puts a command under the host's default run-as user only when the
+// command names none: a step that runs as perforce stays perforce on a
+// become = "root" host, and no default leaves the command as it is.
+func TestSentAppliesTheDefaultUserOnly(t *testing.T) {
+	for _, c := range []struct {
+		cmd    Cmd
+		become string
+		want   string
+	}{
+		{Cmd{Argv: []string{"stat", "-c", "%U", "--", "/p4"}, CLocale: true}, "root", "sudo -n -u root -- env LC_ALL=C stat -c %U -- /p4"},
+		{Cmd{Argv: []string{"p4d", "-V"}, User: "perforce"}, "root", "sudo -n -u perforce -- p4d -V"},
+		{Cmd{Shell: "echo $HOME"}, "", "/bin/sh -c 'echo $HOME'"},
+		{Cmd{Argv: []string{"id"}}, "", "id"},
+	} {
+		got, err := c.cmd.Sent(c.become).Line()
+		if err != nil || got != c.want {
+			t.Errorf("%v under %q: %q, %v; want %q", c.cmd.Argv, c.become, got, err, c.want)
+		}
+	}
+}

@@ -26,20 +26,35 @@ func ReadFile(ctx context.Context, path string) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	// O_NONBLOCK: opening a FIFO must not wait for a writer; the check
-	// below then refuses it. Regular files ignore the flag.
+	// Opening is itself an act on a device (a tape rewinds, a tty becomes
+	// the controlling terminal) or a FIFO (a waiting writer is let go): what
+	// the path names, symlinks followed, is checked before it is opened.
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, Problems{{File: path, Msg: openError(err)}}
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, notRegular(path, fi.Mode())
+	}
+	// O_NONBLOCK: should the path be swapped for a FIFO after the check,
+	// the open must not wait for a writer; the check below then refuses it.
+	// Regular files ignore the flag.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, Problems{{File: path, Msg: openError(err)}}
 	}
 	defer f.Close()
-	fi, err := f.Stat()
+	opened, err := f.Stat()
 	if err != nil {
 		return nil, Problems{{File: path, Msg: openError(err)}}
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, Problems{{File: path, Msg: fmt.Sprintf("not a regular file (%s); tejun reads runbooks and inventories from files only", kindOf(fi.Mode()))}}
+	if !opened.Mode().IsRegular() {
+		return nil, notRegular(path, opened.Mode())
 	}
+	if !os.SameFile(fi, opened) {
+		return nil, Problems{{File: path, Msg: "replaced while it was being opened; try again"}}
+	}
+	fi = opened
 	if fi.Size() > MaxFileSize {
 		return nil, tooBig(path)
 	}
@@ -53,6 +68,10 @@ func ReadFile(ctx context.Context, path string) ([]byte, error) {
 		return nil, tooBig(path)
 	}
 	return src, nil
+}
+
+func notRegular(path string, m fs.FileMode) Problems {
+	return Problems{{File: path, Msg: fmt.Sprintf("not a regular file (%s); tejun reads runbooks and inventories from files only", kindOf(m))}}
 }
 
 func tooBig(path string) Problems {

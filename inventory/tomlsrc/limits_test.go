@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestPrescanDepth(t *testing.T) {
@@ -155,4 +156,57 @@ func depth(v any) int {
 		return d + 1
 	}
 	return 0
+}
+
+// TestReadFileDoesNotOpenAFIFO: opening a FIFO is itself an act (it
+// releases a writer waiting for a reader, who then writes into a pipe no
+// one reads), so a path that is not a regular file is refused before it is
+// opened, symlinks followed.
+func TestReadFileDoesNotOpenAFIFO(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.toml")
+	if err := os.Symlink(fifo, link); err != nil {
+		t.Fatal(err)
+	}
+	opened := make(chan struct{})
+	go func() {
+		// Blocks until some reader opens the FIFO.
+		if f, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			close(opened)
+			f.Close()
+		}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	for _, p := range []string{fifo, link} {
+		_, err := ReadFile(context.Background(), p)
+		if err == nil || !strings.Contains(err.Error(), "not a regular file (a FIFO)") {
+			t.Errorf("%s: err = %v, want not a regular file", p, err)
+		}
+	}
+	select {
+	case <-opened:
+		t.Fatal("ReadFile opened the FIFO: the waiting writer was let through")
+	case <-time.After(200 * time.Millisecond):
+	}
+	// Release the writer goroutine.
+	if f, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+		<-opened
+		f.Close()
+	}
+	// A symlink to a regular file is read.
+	ok := filepath.Join(dir, "ok.toml")
+	if err := os.WriteFile(ok, []byte("a = 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	okLink := filepath.Join(dir, "ok-link.toml")
+	if err := os.Symlink(ok, okLink); err != nil {
+		t.Fatal(err)
+	}
+	if src, err := ReadFile(context.Background(), okLink); err != nil || string(src) != "a = 1\n" {
+		t.Errorf("ok-link.toml: %q, %v", src, err)
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"tejun/runbook"
+	"tejun/runbook/report"
 	"tejun/runbook/runbooktest"
 )
 
@@ -391,5 +392,46 @@ func TestEventsEscapeEveryControl(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "\u00e9 日本") {
 		t.Errorf("printable text escaped too: %s", b.String())
+	}
+}
+
+// Every line tejun writes to a record can be read back: a command line,
+// an error or an argument list of any length is cut, saying so, to fit
+// report.MaxLine, even where JSON escaping makes each byte six.
+func TestRecordLinesFitMaxLine(t *testing.T) {
+	var buf bytes.Buffer
+	l := &eventLog{w: &buf, runID: "R"}
+	var args []string
+	for i := 0; i < 100000; i++ {
+		args = append(args, strings.Repeat("a", 64))
+	}
+	l.start("/rb.toml", "/inv.toml", "aa", "bb", args)
+	long := "echo " + strings.Repeat("x", 5<<20)
+	l.emit(Event{Event: "command", Step: "s", Host: "h", Command: long, ExitCode: intp(0)})
+	l.emit(Event{Event: "command", Step: "s", Host: "h", Command: strings.Repeat("\x01", 2<<20), Error: strings.Repeat("\u0085", 2<<20), ExitCode: intp(1)})
+	l.emit(Event{Event: "step_end", Step: "s", Host: "h", Status: "failed", Reason: strings.Repeat("r", 5<<20), StderrTail: strings.Repeat("e", 5<<20)})
+	l.emit(Event{Event: "run_end", Status: "failure", ExitCode: intp(1)})
+	lines := strings.SplitAfter(buf.String(), "\n")
+	for i, ln := range lines[:len(lines)-1] {
+		if len(ln) > report.MaxLine {
+			t.Errorf("line %d: %d bytes, over report.MaxLine", i+1, len(ln))
+		}
+		var e Event
+		if err := json.Unmarshal([]byte(ln), &e); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		switch i {
+		case 0:
+			if len(e.Args) >= len(args) || !strings.Contains(e.Args[len(e.Args)-1], "arguments not recorded") {
+				t.Errorf("args kept %d of %d, last %q: want cut, saying so", len(e.Args), len(args), e.Args[len(e.Args)-1])
+			}
+		case 1:
+			if !strings.HasPrefix(e.Command, "echo xxx") || !strings.Contains(e.Command, "bytes not recorded") {
+				t.Errorf("command %.40q…: want its head and a marker", e.Command)
+			}
+		}
+	}
+	if _, err := report.Read(&buf); err != nil {
+		t.Errorf("the record cannot be read back: %v", err)
 	}
 }

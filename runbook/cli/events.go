@@ -25,6 +25,7 @@ import (
 
 	"tejun/runbook"
 	"tejun/runbook/mask"
+	"tejun/runbook/report"
 	"tejun/runbook/run"
 )
 
@@ -125,6 +126,63 @@ func fileSHA256(path string, data []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
+// fitLine is e as one record line that report.MaxLine holds, so that
+// tejun report and --resume can read back every record tejun writes:
+// outputs are bounded before they get here (run.OutputLimit), but a
+// command line, an error or the argument list is not, and JSON escaping
+// can make each byte six. Each text field is cut to its head and tail
+// with a marker, tighter until the line fits.
+func fitLine(e Event) []byte {
+	line := func(e Event) []byte {
+		b, _ := json.Marshal(e)
+		return terminalSafe(b)
+	}
+	b := line(e)
+	for limit := report.MaxLine / 8; len(b)+1 > report.MaxLine; limit /= 2 {
+		c := e
+		for _, f := range []*string{&c.Step, &c.Status, &c.Runbook, &c.Inventory, &c.User, &c.Machine, &c.Label, &c.Host,
+			&c.Reason, &c.Error, &c.StderrTail, &c.Command, &c.Stdout, &c.Stderr} {
+			*f = cutField(*f, limit)
+		}
+		c.Args = cutArgs(e.Args, limit)
+		b = line(c)
+	}
+	return b
+}
+
+// cutField keeps the head and tail of s within limit bytes, cut at rune
+// boundaries, saying how much was left out. It is given text already
+// masked, so no cut can split a secret into parts no longer masked.
+func cutField(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	h, t := limit/2, len(s)-limit/2
+	for h > 0 && !utf8.RuneStart(s[h]) {
+		h--
+	}
+	for t < len(s) && !utf8.RuneStart(s[t]) {
+		t++
+	}
+	return s[:h] + fmt.Sprintf("[... %d bytes not recorded ...]", t-h) + s[t:]
+}
+
+// cutArgs keeps the arguments that fit in limit bytes, each cut as a
+// field, and says how many more there were.
+func cutArgs(args []string, limit int) []string {
+	var out []string
+	n := 0
+	for i, a := range args {
+		a = cutField(a, limit)
+		if n+len(a) > limit {
+			return append(out, fmt.Sprintf("[... %d arguments not recorded ...]", len(args)-i))
+		}
+		n += len(a)
+		out = append(out, a)
+	}
+	return out
+}
+
 // eventLog writes events as JSON lines to w, one Write per line so a
 // crash leaves whole lines.
 type eventLog struct {
@@ -154,8 +212,7 @@ func (l *eventLog) failed() error {
 func (l *eventLog) emit(e Event) {
 	e.Schema, e.RunID = EventSchema, l.runID
 	e.Time = time.Now().UTC().Format(time.RFC3339Nano)
-	b, _ := json.Marshal(e)
-	b = terminalSafe(b)
+	b := fitLine(e)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	_, err := l.w.Write(append(b, '\n'))

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
+	"syscall"
 
 	"golang.org/x/term"
 
@@ -65,8 +67,15 @@ func (a *App) secret(s *runbook.Secret, file string) ([]byte, error) {
 		}
 	}
 	if s.File != "" {
-		if v, err := readSecretFile(s.File); err == nil {
+		// A declared file that is not there leaves the next source; one
+		// that is there but refused (too open) stops, rather than
+		// prompting as if the file did not exist.
+		v, err := readSecretFile(s.File)
+		if err == nil {
 			return v, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
 		}
 	}
 	if s.Prompt {
@@ -96,12 +105,47 @@ func (a *App) secret(s *runbook.Secret, file string) ([]byte, error) {
 }
 
 // readSecretFile reads a secret, without the final newline an editor adds.
+// A regular file that others can read or write is refused, as OpenSSH
+// refuses an unprotected private key (sshkey_perm_ok): the secret has
+// already leaked, or can be swapped, and using it would hide that. As for
+// OpenSSH, that is the rule for the user's own files; a file another user
+// owns (root:ssl-cert 0640) is shared by that owner's choice, and the user
+// could not chmod it anyway, unless everyone may read it. A pipe
+// (--secret pw=@/dev/stdin from a CI's secret store) is read as given.
+// The mode checked is the open file's, so no swap after a check counts.
 func readSecretFile(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("secret file: %w", err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, fmt.Errorf("secret file: %w", err)
+	} else if err := secretFileMode(path, fi); err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(f)
 	if err != nil {
 		return nil, fmt.Errorf("secret file: %w", err)
 	}
 	return []byte(strings.TrimRight(string(b), "\r\n")), nil
+}
+
+func secretFileMode(path string, fi fs.FileInfo) error {
+	if !fi.Mode().IsRegular() {
+		return nil
+	}
+	perm := fi.Mode().Perm()
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		if perm&0o006 != 0 {
+			return fmt.Errorf("secret file %s is readable by everyone (mode %04o): its owner must chmod o-rwx it; tejun will not use a secret anyone could have read", path, perm)
+		}
+		return nil
+	}
+	if perm&0o077 != 0 {
+		return fmt.Errorf("secret file %s is readable or writable by others (mode %04o): chmod go-rwx %s; tejun will not use a secret others could have read or changed", path, perm, path)
+	}
+	return nil
 }
 
 // confirm asks on the terminal; it is nil (no one to ask) otherwise.

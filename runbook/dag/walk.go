@@ -134,6 +134,21 @@ func (w *Walk) Run(ctx context.Context, v Visitor) {
 			state[n] = finished
 		}
 	}
+	// An Always node (clean-up) starts after every other node it does
+	// not lead to: with --only the steps before it are not visited, and
+	// it must not log out while the one step chosen still runs.
+	after := map[string][]string{}
+	for _, n := range order {
+		if !v.Always(n) {
+			continue
+		}
+		below := w.downstream(order, n)
+		for _, m := range order {
+			if m != n && !v.Always(m) && !below[m] {
+				after[n] = append(after[n], m)
+			}
+		}
+	}
 	done := make(chan string)
 	inflight := 0
 	forks := make(chan struct{}, w.o.Forks)
@@ -144,6 +159,9 @@ func (w *Walk) Run(ctx context.Context, v Visitor) {
 			}
 			ready := true
 			for _, d := range w.g.Needs(n) {
+				ready = ready && state[d] == finished
+			}
+			for _, d := range after[n] {
 				ready = ready && state[d] == finished
 			}
 			if !ready {
@@ -162,6 +180,20 @@ func (w *Walk) Run(ctx context.Context, v Visitor) {
 		state[<-done] = finished
 		inflight--
 	}
+}
+
+// downstream is the set of nodes that need n, directly or through others.
+func (w *Walk) downstream(order []string, n string) map[string]bool {
+	below := map[string]bool{n: true}
+	for _, m := range order { // the order puts every need before its node
+		for _, d := range w.g.Needs(m) {
+			if below[d] {
+				below[m] = true
+			}
+		}
+	}
+	delete(below, n)
+	return below
 }
 
 // node runs n at each of its places where nothing it needs failed, at

@@ -200,3 +200,35 @@ func TestWalkTogetherForksAndSelection(t *testing.T) {
 		t.Errorf("%d visits at once with Forks 2", most)
 	}
 }
+
+// An Always node starts after every other node of the walk it does not
+// lead to, even one it does not need: with --only, the steps between the
+// one chosen and the clean-up are not visited, and the clean-up (a logout)
+// must not run while the chosen step still does. A node that needs the
+// Always one still runs after it, not never.
+func TestWalkAlwaysLast(t *testing.T) {
+	g := build([]string{"a", "b", "z", "after"}, [2]string{"b", "a"}, [2]string{"z", "b"}, [2]string{"after", "z"})
+	var aDone, zDone atomic.Bool
+	v := &visitor{
+		places: map[string][]string{"a": {"p1"}, "b": {"p1"}, "z": {"p1"}, "after": {"p1"}},
+		always: map[string]bool{"z": true},
+	}
+	v.onVisit = func(_ context.Context, n string) {
+		switch n {
+		case "a":
+			time.Sleep(20 * time.Millisecond)
+			aDone.Store(true)
+		case "z":
+			if !aDone.Load() {
+				t.Error("the always node started while a still ran")
+			}
+			zDone.Store(true)
+		case "after":
+			if !zDone.Load() {
+				t.Error("a node needing the always one started before it")
+			}
+		}
+	}
+	NewWalk(g, Options{Forks: 2, MaxFail: -1, Visit: map[string]bool{"a": true, "z": true, "after": true}}).Run(context.Background(), v)
+	check(t, v, []string{"a@p1", "after@p1", "z@p1"}, nil)
+}

@@ -119,7 +119,7 @@ func (e *hostEnv) Run(ctx context.Context, cmd transport.Cmd, stdin io.Reader) (
 	if err != nil {
 		return "", err
 	}
-	cmd = sent(cmd, e.host)
+	cmd = cmd.Sent(e.host.SSH.Become)
 	e.log("$ " + cmd.String())
 	cr, _ := e.impl.(steps.Credentialer)
 	learn := func(s string) {
@@ -237,13 +237,6 @@ func (e *hostEnv) Reconnect(ctx context.Context, wait time.Duration) error {
 		}
 	}
 	return fmt.Errorf("%s did not come back within %s: %v", e.host.Name, wait, last)
-}
-
-// sent is cmd as it goes to h: under h's default run-as user when cmd
-// names none. What runs (Env.Run) and what the plan gate compares
-// (readonly.go) are worked out here alone, so they cannot differ.
-func sent(cmd transport.Cmd, h *inventory.Host) transport.Cmd {
-	return steps.Sudo([]transport.Cmd{cmd}, h.SSH.Become)[0]
 }
 
 func (e *hostEnv) log(line string) {

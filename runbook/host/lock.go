@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"tejun/inventory"
-	"tejun/steps"
 	"tejun/transport"
 )
 
@@ -146,7 +145,7 @@ const lockTouch = lockPrologue + `touch -c -- "$l/info"`
 func lockCmd(script, become string, args ...string) transport.Cmd {
 	c := transport.Cmd{Argv: append([]string{"sh", "-c", script, "tejun-lock"}, args...), CLocale: true}
 	if become == "root" {
-		c = steps.Sudo([]transport.Cmd{c}, become)[0]
+		c = c.Sent(become)
 	}
 	return c
 }

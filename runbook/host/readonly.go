@@ -40,7 +40,7 @@ func (hs *Hosts) CheckEnv(step string, h *inventory.Host, impl steps.Step) steps
 			}
 		}
 		for _, c := range append([]transport.Cmd{op.Cmd}, op.Variants...) {
-			line, err := sent(c, host).Line()
+			line, err := c.Sent(host.SSH.Become).Line()
 			if err != nil {
 				continue
 			}
@@ -66,7 +66,7 @@ func (e *ErrNotACheck) Error() string {
 }
 
 func (r *readOnlyEnv) Run(ctx context.Context, cmd transport.Cmd, stdin io.Reader) (string, error) {
-	line, err := sent(cmd, r.host).Line()
+	line, err := cmd.Sent(r.host.SSH.Become).Line()
 	if err != nil {
 		return "", err
 	}

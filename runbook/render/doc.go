@@ -257,7 +257,8 @@ func hostList(ins []*runbook.Instance) string {
 }
 
 // execFor lists the commands tejun runs for one instance, with the host's
-// default run-as user applied as the executor will.
+// default run-as user applied by the executor's own transport.Cmd.Sent:
+// a reviewer who signs off this list signs off what is sent.
 func execFor(lang string, inv *inventory.Inventory, in *runbook.Instance) execPart {
 	ep := execPart{host: in.Host.Name}
 	plan := in.Impl.Plan()
@@ -278,7 +279,7 @@ func execFor(lang string, inv *inventory.Inventory, in *runbook.Instance) execPa
 						host = hs[0]
 					}
 				}
-				line = steps.RunAsDefault(c, host.SSH.Become).String()
+				line = c.Sent(host.SSH.Become).String()
 			}
 			if op.Host != "" {
 				line = "[" + op.Host + "] " + line

@@ -93,7 +93,8 @@ type event struct {
 }
 
 // MaxLine bounds one record line; the executor bounds each command's
-// output well below it (run.OutputLimit), so a longer line is not ours.
+// output well below it (run.OutputLimit) and the writer cuts any other
+// field to fit, so a longer line is not ours.
 // Whatever else reads a record (a resume) reads lines as long.
 const MaxLine = 4 << 20
 

@@ -570,6 +570,15 @@ func (x *Executor) selection(order []*runbook.Step) map[string]bool {
 		}
 	case x.opt.Only != "":
 		sel[x.opt.Only] = true
+		// The clean-up still follows: the one step may have logged in
+		// (a ticket renewed with the secret), and the always section is
+		// what takes tejun's credentials off the host again. It runs
+		// only on hosts the run reached.
+		for _, st := range order {
+			if st.Section.Always {
+				sel[st.ID] = true
+			}
+		}
 	case x.opt.From != "":
 		on := false
 		for _, st := range order {

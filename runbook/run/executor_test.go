@@ -213,6 +213,38 @@ func TestSelection(t *testing.T) {
 	}
 }
 
+// --only and --from still end with the runbook's clean-up: a step run alone
+// may log in (a ticket renewed with the secret), and the always section is
+// what takes tejun's credentials off the host again.
+func TestSelectionKeepsCleanup(t *testing.T) {
+	src := chain + `
+[[section]]
+id = "cleanup"
+on = "h1"
+title.en = "clean up"
+always = true
+[[section.step]]
+id = "z"
+kind = "command"
+title.en = "z"
+argv = ["cleanup-z"]
+`
+	for _, opt := range []Options{{Only: "a"}, {From: "b"}} {
+		b := bind(t, src)
+		h1 := transporttest.New().On(`^(step-|cleanup-)`, transporttest.Reply{})
+		h2 := transporttest.New().On(`^step-`, transporttest.Reply{})
+		opt.Dial = fakes(map[string]*transporttest.Fake{"h1": h1, "h2": h2})
+		rec := &recorder{}
+		if _, err := Run(context.Background(), b, opt, rec); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range rec.events {
+			t.Logf("%s %s %s %s", e.Step.ID, e.Host, e.Status, e.Reason)
+		}
+		h1.AssertReceived(t, "^cleanup-z$")
+	}
+}
+
 // A verify kind keeps checking until it holds, within its retries.
 func TestWaitRetries(t *testing.T) {
 	b := bind(t, `
