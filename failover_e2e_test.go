@@ -149,6 +149,23 @@ func (p *pair) runFailover(t *testing.T, args ...string) (string, int) {
 	return out + errOut, code
 }
 
+// failedLines are a run's lines of failed steps (label, step, host, the
+// reason), put first in a test's failure message: a run's whole output
+// scrolls the one line that says why out of sight in a loaded CI log.
+func failedLines(out string) string {
+	line := regexp.MustCompile(`^\S+\s+\S+\s+\S+\s+failed\b`)
+	var got []string
+	for _, l := range strings.Split(unstamp(out), "\n") {
+		if line.MatchString(l) {
+			got = append(got, l)
+		}
+	}
+	if len(got) == 0 {
+		return "(no step failed)"
+	}
+	return strings.Join(got, "\n")
+}
+
 // The failover chapter's last part: after the drill, the replica that
 // pulled from the old master pulls from the new one. tejun changes its
 // P4TARGET with p4d -cset as perforce, the new master's db.config agrees
@@ -169,13 +186,13 @@ p4root = "/replica1"
 master_alias = ""
 `, p.bed.Host("replica1").Address, p.bed.Host("replica1").Port, rport[strings.LastIndexByte(rport, ':')+1:]))
 	if out, code := p.build(t); code != 0 {
-		t.Fatalf("build: exit %d\n%s", code, out)
+		t.Fatalf("build: exit %d\n%s\n%s", code, failedLines(out), out)
 	}
 	p.addReplica(t, "replica1")
 
 	out, code := p.runFailover(t, "--section", "master-up", "--yes")
 	if code != 0 {
-		t.Fatalf("drill: exit %d\n%s", code, out)
+		t.Fatalf("drill: exit %d\n%s\n%s", code, failedLines(out), out)
 	}
 	st := statuses(out)
 	for key, want := range map[string]string{
@@ -218,7 +235,7 @@ master_alias = ""
 	// Again, alone: everything is found done.
 	out, code = p.runFailover(t, "--section", "repoint")
 	if code != 0 {
-		t.Fatalf("repoint again: exit %d\n%s", code, out)
+		t.Fatalf("repoint again: exit %d\n%s\n%s", code, failedLines(out), out)
 	}
 	p.rerunOK(t, out)
 }
@@ -304,6 +321,30 @@ func TestPerforceFailback(t *testing.T) {
 		t.Fatalf("failback re-run: exit %d\n%s", code, out)
 	}
 	p.rerunOK(t, out)
+
+	// Drill 2 forgotten the same way: without --swap-roles the standby
+	// role names the new master, which is ServerID master already; that is
+	// not "already failed over", since the master role's server answers,
+	// as a standby. Refused naming --swap-roles, nothing changes.
+	before = p.dbFiles(t)
+	out, code = p.runFailover(t, "--section", "master-up", "--yes")
+	st = statuses(out)
+	if code != 1 || st["preview p4-2"] != "failed" || !strings.Contains(out, "--swap-roles master,standby") ||
+		!strings.Contains(out, "is ServerID standby with services standby") {
+		t.Fatalf("drill 2 without --swap-roles: exit %d\n%s", code, out)
+	}
+	if st["failover p4-2"] == "changed" || st["failover p4-2"] == "ok" {
+		t.Errorf("the failover step ran after the refusal:\n%s", out)
+	}
+	if after := p.dbFiles(t); after != before {
+		t.Errorf("the new master's db.* changed:\n%s\n-> %s", before, after)
+	}
+	if id := p.serverID(t, "standby", p.sport); id != "master" {
+		t.Fatalf("after the refused drill the new master is %s", id)
+	}
+	if id := p.serverID(t, "master", p.mport); id != "standby" {
+		t.Fatalf("after the refused drill the rebuilt standby is %s", id)
+	}
 
 	// Drill 2, the other way round.
 	out, code = p.runFailover(t, "--section", "master-up", "--yes", "--swap-roles", "master,standby")

@@ -26,8 +26,10 @@ type Failover struct {
 	Conn
 	// Master is the server ID of the master failing over from.
 	Master string `toml:"master" doc:"The server ID of the master failing over from."`
-	// MasterPort is where the master listens, to prove it is down.
-	MasterPort string `toml:"master_port" doc:"Where the master listens (host:port), probed to prove it is down."`
+	// MasterPort is where the master role's server listens: read first to
+	// prove the roles (that master before the drill, silent after it), and
+	// with MasterDown to prove it is down.
+	MasterPort string `toml:"master_port" doc:"Where the master listens (host:port): read to prove the roles (that master before the drill, nothing answering after it: otherwise the pair is the other way round and --swap-roles is asked for), and with master_down to prove it is down."`
 	MasterDown bool   `toml:"master_down" doc:"Fails over without the master (-s MASTER): only with evidence that it is down."`
 	Yes        bool   `toml:"yes" doc:"Does the failover (-y); without it the step only runs the preview, which changes nothing."`
 	// MasterHost is the master's inventory host; MasterP4dctl its name in
@@ -111,6 +113,11 @@ func (f *Failover) Describe(lang string) steps.Description {
 			"プレビューのみで、フェイルオーバーを妨げる問題が報告されないことを確認します",
 			"Preview only: confirms nothing that would prevent failover is reported"))
 	}
+	if f.MasterPort != "" {
+		d.Notes = append(d.Notes, steps.T(lang,
+			"最初に "+f.MasterPort+" のサーバ（マスター）を p4 info で確認します。このサーバが既に "+f.Master+" なら、"+f.MasterPort+" が応答しないときだけ実行済みとし、応答すれば（フェイルバック後で役割が逆）--swap-roles master,standby を指定するよう求めて止まります",
+			"First the server on "+f.MasterPort+" (the master) is read with p4 info. If this server is "+f.Master+" already, that is taken as done only when nothing answers on "+f.MasterPort+"; an answer (after a failback, the roles the other way round) stops the run and asks for --swap-roles master,standby"))
+	}
 	if f.MasterDown {
 		d.Notes = append(d.Notes, steps.T(lang,
 			"マスターサーバ("+f.Master+")が停止している確証（ポート "+f.MasterPort+" が接続を拒否する、またはマスターのホストで p4d が起動していない）と、スタンバイが mandatory であることを確認してから実行します。応答が無いだけ（ハング）では実行しません",
@@ -145,8 +152,10 @@ func (f *Failover) Plan() steps.Plan { return f.Conn.learnt(f.plan()) }
 
 func (f *Failover) plan() steps.Plan {
 	p := steps.Plan{Check: f.checks(f.ztag("info"))}
-	if f.MasterDown {
+	if f.MasterPort != "" {
 		p.Check = append(p.Check, steps.Op{Cmd: f.probe()})
+	}
+	if f.MasterDown {
 		if f.MasterHost != "" {
 			p.Check = append(p.Check, steps.Op{Host: f.MasterHost, Cmd: f.masterStatus()})
 		}
@@ -215,6 +224,59 @@ func (f *Failover) serverID(ctx context.Context, env steps.Env) (string, error) 
 	return tagField(recs[0], "ServerID", "p4 -ztag info", out)
 }
 
+// masterInfo reads the master role's server with the probe: its ServerID
+// and services, or the probe's error.
+func (f *Failover) masterInfo(ctx context.Context, env steps.Env) (id, services string, err error) {
+	out, err := Conn{Port: f.MasterPort, User: f.User, Charset: f.Charset}.run(ctx, env, f.probe(), "")
+	if err != nil {
+		return "", "", err
+	}
+	recs := ztag(out)
+	if len(recs) == 0 {
+		return "", "", fmt.Errorf("p4 info on %s printed nothing", f.MasterPort)
+	}
+	if id, err = tagField(recs[0], "ServerID", "p4 -ztag info", out); err != nil {
+		return "", "", err
+	}
+	services, err = tagField(recs[0], "serverServices", "p4 -ztag info", out)
+	return id, services, err
+}
+
+// failedOver proves that this server being the master means the drill is
+// done, not that the pair is the other way round: after a failback the
+// standby role's server is the master and the master role's a standby,
+// and an inventory used without --swap-roles would report "already
+// failed over" for a failover that never ran. A drill leaves the old
+// master stopped (p4 failover stops it, or tejun fenced it), so nothing
+// answering on MasterPort is the proof; any answer, or no proof, stops.
+func (f *Failover) failedOver(ctx context.Context, env steps.Env) error {
+	if f.MasterPort == "" {
+		return nil
+	}
+	id, svc, err := f.masterInfo(ctx, env)
+	switch {
+	case err != nil && refused(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("this server (role standby) is already the master %s, but what answers on %s (role master) cannot be told (%s): the pair may be the other way round (failback), so nothing is taken as done. %s", f.Master, f.MasterPort, strings.TrimSpace(stderrOf(err)), swapHint)
+	case id == f.Master && masterServices(svc):
+		return fmt.Errorf("two servers answer as the master %s: this one (role standby) and the one on %s (role master), services %s (split brain); stopping before anything changes", f.Master, f.MasterPort, svc)
+	}
+	return fmt.Errorf("this server (role standby) is already the master %s and the server on %s (role master) is ServerID %s with services %s: %s", f.Master, f.MasterPort, id, svc, swapHint)
+}
+
+// masterRole proves, before a drill with the master taking part, that the
+// master role's server is that master (ServerID and a master's services,
+// as p4.parity proves before a build). A master that does not answer is
+// left to the preview, which says why.
+func (f *Failover) masterRole(ctx context.Context, env steps.Env) error {
+	id, svc, err := f.masterInfo(ctx, env)
+	if err != nil || (id == f.Master && masterServices(svc)) {
+		return nil
+	}
+	return fmt.Errorf("the server on %s (role master) is ServerID %s with services %s, not the master %s: %s", f.MasterPort, id, svc, f.Master, swapHint)
+}
+
 // Check: already failed over (this server is the master now) is done; else
 // every safety condition must hold and the preview must pass.
 func (f *Failover) Check(ctx context.Context, env steps.Env) (steps.Status, error) {
@@ -223,7 +285,15 @@ func (f *Failover) Check(ctx context.Context, env steps.Env) (steps.Status, erro
 		return steps.Status{}, err
 	}
 	if id == f.Master {
+		if err := f.failedOver(ctx, env); err != nil {
+			return steps.Status{}, err
+		}
 		return steps.Done("already failed over: this server is %s", f.Master), nil
+	}
+	if !f.MasterDown && f.MasterPort != "" {
+		if err := f.masterRole(ctx, env); err != nil {
+			return steps.Status{}, err
+		}
 	}
 	evidence := ""
 	if f.MasterDown {

@@ -90,3 +90,42 @@ func TestProbeTimeoutDefaultTag(t *testing.T) {
 		t.Errorf("probe_timeout: uses %q, tag says %q", got, f.Tag.Get("default"))
 	}
 }
+
+// This server is the master already: done only when the master role's
+// port is silent (the drill stopped it). After a failback, run without
+// --swap-roles, the master role's server answers as a standby: refused
+// naming --swap-roles; an answer that cannot be read proves nothing.
+func TestFailoverAlreadyDoneProvesRoles(t *testing.T) {
+	probe := `^env LC_ALL=C timeout 10 p4 -u super -p m:1666 -ztag info$`
+	f := &Failover{Conn: Conn{Port: "s:1666", User: "super"}, Master: "master", MasterPort: "m:1666"}
+	for _, c := range []struct {
+		name  string
+		reply transporttest.Reply
+		want  string
+	}{
+		{"silent", transporttest.Reply{Stderr: "Perforce client error:\n\tConnect to server failed; check $P4PORT.\n\tTCP connect to m:1666 failed.\n\tconnect: 127.0.0.1:1666: Connection refused\n", Code: 1}, ""},
+		{"standby", transporttest.Reply{Stdout: "... ServerID standby\n... serverServices standby\n"}, "is ServerID standby with services standby: if the pair failed over, the roles are now the other way round: run with --swap-roles master,standby"},
+		{"two masters", transporttest.Reply{Stdout: "... ServerID master\n... serverServices commit-server\n"}, "split brain"},
+		{"hung", transporttest.Reply{Code: 124}, "cannot be told"},
+	} {
+		standby := transporttest.New().
+			On(`-ztag info$`, transporttest.Reply{Stdout: "... ServerID master\n... serverServices commit-server\n"}).
+			On(probe, c.reply)
+		st, err := f.Check(context.Background(), &hostEnv{name: "standby", hosts: map[string]*transporttest.Fake{"standby": standby}})
+		switch {
+		case c.want == "" && (err != nil || !st.Done):
+			t.Errorf("%s: %+v, %v, want done", c.name, st, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: %+v, %v, want an error with %q", c.name, st, err, c.want)
+		}
+		standby.AssertReceived(t, probe)
+	}
+
+	// Before the drill the master role's server must be that master.
+	standby := transporttest.New().
+		On(`-ztag info$`, transporttest.Reply{Stdout: "... ServerID standby\n... serverServices standby\n"}).
+		On(probe, transporttest.Reply{Stdout: "... ServerID replica1\n... serverServices replica\n"})
+	if _, err := f.Check(context.Background(), &hostEnv{name: "standby", hosts: map[string]*transporttest.Fake{"standby": standby}}); err == nil || !strings.Contains(err.Error(), "not the master master: if the pair failed over") {
+		t.Errorf("master role on a replica: %v", err)
+	}
+}
