@@ -46,6 +46,12 @@ type daemon struct {
 	started  time.Time
 	stop     chan struct{}
 	listener net.Listener
+	// restart is set by a failover -y: once its answer is sent the server
+	// restarts as the new master ("Restarting this server ...",
+	// "Perforce Server re-starting..." in its output; the admin guide's
+	// failed-over trigger fires "when the master restarts after a
+	// successful failover"), refusing connections for a moment.
+	restart bool
 	// savedMod is the mtime of this server's own last database write: a
 	// different one means p4d -cset changed db.config meanwhile.
 	savedMod time.Time
@@ -87,6 +93,7 @@ func runDaemon(root, port string) error {
 		return fmt.Errorf("Listen %s failed: %v", port, err)
 	}
 	d.listener = l
+	stopped := make(chan struct{})
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
@@ -94,19 +101,56 @@ func runDaemon(root, port string) error {
 		case <-sigs:
 		case <-d.stop:
 		}
-		l.Close()
+		d.mu.Lock()
+		close(stopped)
+		d.listener.Close()
+		d.mu.Unlock()
 	}()
 	go d.replicate()
 	for {
+		d.mu.Lock()
+		l := d.listener
+		d.mu.Unlock()
 		c, err := l.Accept()
 		if err != nil {
 			d.mu.Lock()
 			d.save()
+			again := d.restart
+			d.restart = false
 			d.mu.Unlock()
+			if again {
+				if err := d.relisten(addr, stopped); err == nil {
+					continue
+				}
+			}
 			return nil
 		}
 		go d.serve(c)
 	}
+}
+
+// relisten is the restart after a failover: the port refuses connections
+// for a moment, then the same server answers as the new master.
+func (d *daemon) relisten(addr string, stopped chan struct{}) error {
+	select {
+	case <-stopped:
+		return net.ErrClosed
+	case <-time.After(500 * time.Millisecond):
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	select {
+	case <-stopped:
+		l.Close()
+		return net.ErrClosed
+	default:
+	}
+	d.listener = l
+	return nil
 }
 
 // initReplica starts a replica's state: a fresh one (a restored checkpoint)
@@ -133,6 +177,11 @@ func (d *daemon) serve(c net.Conn) {
 	resp := d.handle(&req)
 	d.mu.Unlock()
 	json.NewEncoder(c).Encode(resp)
+	d.mu.Lock()
+	if d.restart {
+		d.listener.Close() // Accept returns, and the loop listens again
+	}
+	d.mu.Unlock()
 }
 
 func ok(format string, args ...any) Response { return Response{Out: fmt.Sprintf(format, args...)} }

@@ -355,5 +355,6 @@ func (d *daemon) failover(req *Request) Response {
 	}
 	d.db.Replica = nil
 	d.db.write("failover")
+	d.restart = true
 	return ok("%s\n", strings.Join(execution, "\n"))
 }
