@@ -356,9 +356,28 @@ func (f *Failover) Apply(ctx context.Context, env steps.Env) error {
 	return err
 }
 
-// Verify: p4 info shows the master's server ID on this server now.
+// restartWait bounds how long Verify waits for the standby's p4d to answer
+// again: failover restarts it as the new master ("Restarting this server
+// ...", "Perforce Server re-starting..." in failover's output; the admin
+// guide's failed-over trigger fires "when the master restarts after a
+// successful failover"), so a refused connection just after is the
+// restart, not a failure.
+const restartWait = 60 * time.Second
+
+// Verify: p4 info shows the master's server ID on this server now. Only a
+// refused connection is waited out; any other error, or the wrong ID, is
+// the answer.
 func (f *Failover) Verify(ctx context.Context, env steps.Env) error {
+	deadline := time.Now().Add(restartWait)
 	id, err := f.serverID(ctx, env)
+	for err != nil && refused(err) && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(250 * time.Millisecond):
+		}
+		id, err = f.serverID(ctx, env)
+	}
 	if err != nil {
 		return err
 	}
